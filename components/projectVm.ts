@@ -1,0 +1,186 @@
+// ProjectVm: one project's VM — its pool, system disk, project disk, cloud-init disk, tailnet key
+// and domain. The component only wires resources; what they are is decided by the pure functions
+// below and in config.ts / cloudInit.ts.
+import * as libvirt from "@pulumi/libvirt";
+import * as pulumi from "@pulumi/pulumi";
+import * as tailscale from "@pulumi/tailscale";
+import { Project } from "./config";
+import { GUEST_USER, renderCloudInit } from "./cloudInit";
+import { NicAttachment } from "./host";
+
+/** File names inside a project's folder `<storageDir>/<name>/`. */
+export const PROJECT_FILES = {
+    /** The system disk: a qcow2 overlay over the base image. */
+    systemDisk: "disk.qcow2",
+    /** The project disk: the developer's work, mounted at /home/dev/project. */
+    projectDisk: "project.qcow2",
+    /** The cloud-init NoCloud ISO. */
+    cloudInit: "cloud-init.iso",
+} as const;
+
+/** A single-use auth key is used at first boot; a day is ample and bounds a leaked key's life. */
+export const AUTH_KEY_EXPIRY_SECONDS = 24 * 60 * 60;
+
+/** Where a project's files live on the host. */
+export function projectPaths(storageDir: string, name: string): { dir: string; systemDisk: string; projectDisk: string; cloudInit: string } {
+    const dir = `${storageDir}/${name}`;
+    return {
+        dir,
+        systemDisk: `${dir}/${PROJECT_FILES.systemDisk}`,
+        projectDisk: `${dir}/${PROJECT_FILES.projectDisk}`,
+        cloudInit: `${dir}/${PROJECT_FILES.cloudInit}`,
+    };
+}
+
+/** The tailnet name of a VM, or undefined when it does not join a tailnet. */
+export function tailnetFqdn(project: Project, tailnet: string | undefined): string | undefined {
+    return project.features.tailscale && tailnet ? `${project.hostname}.${tailnet}` : undefined;
+}
+
+/** The command that logs in to the VM: over the tailnet when it is on one, else to its IP. */
+export function sshCommand(fqdnOrIp: string): string {
+    return `ssh ${GUEST_USER}@${fqdnOrIp}`;
+}
+
+/** Inputs of a ProjectVm. */
+export interface ProjectVmArgs {
+    /** The validated project entry. */
+    project: Project;
+    /** The stack's storage folder; the project's files go to `<storageDir>/<name>/`. */
+    storageDir: string;
+    /** The libvirt provider of the host. */
+    provider: libvirt.Provider;
+    /** ID (path) of the base image volume the system disk is an overlay of. */
+    baseImageId: pulumi.Input<string>;
+    /** Size of the system disk in bytes. */
+    systemDiskBytes: number;
+    /** How the NIC attaches to the network. */
+    nic: NicAttachment;
+    /** Public keys that may log in as dev. */
+    sshPublicKeys: string[];
+    /** Tailscale settings of the stack (used when the project's tailscale feature is on). */
+    tailscale: { tailnet?: string; tags: string[] };
+    /** Whether guest apt checks Release files' Valid-Until. */
+    aptCheckValidUntil: boolean;
+}
+
+/** One project's VM and disks (`project-vms:index:ProjectVm`). */
+export class ProjectVm extends pulumi.ComponentResource {
+    /** `project-<name>`: domain name, guest hostname, tailnet machine name. */
+    public readonly hostname: pulumi.Output<string>;
+    /** `project-<name>.<tailnet>`, when the VM joins the tailnet. */
+    public readonly fqdn: pulumi.Output<string | undefined>;
+    /** The first address the VM's NIC got. */
+    public readonly ip: pulumi.Output<string | undefined>;
+    /** How to log in, e.g. `ssh dev@project-myapp.bat-boa.ts.net`. */
+    public readonly ssh: pulumi.Output<string>;
+    /** The libvirt domain name. */
+    public readonly domainName: pulumi.Output<string>;
+    /** Paths of the system disk, the project disk and the cloud-init ISO on the host. */
+    public readonly disks: pulumi.Output<{ system: string; project: string; cloudInit: string }>;
+    /** The domain. */
+    public readonly domain: libvirt.Domain;
+    /** The project disk (protected). */
+    public readonly projectDisk: libvirt.Volume;
+
+    constructor(name: string, args: ProjectVmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("project-vms:index:ProjectVm", name, {}, opts);
+        const p = args.project;
+        const paths = projectPaths(args.storageDir, p.name);
+        const child = { parent: this, provider: args.provider };
+
+        const pool = new libvirt.Pool(`${name}-pool`, {
+            name: p.hostname,
+            type: "dir",
+            target: { path: paths.dir },
+        }, child);
+
+        const systemDisk = new libvirt.Volume(`${name}-system-disk`, {
+            name: PROJECT_FILES.systemDisk,
+            pool: pool.name,
+            baseVolumeId: args.baseImageId,
+            size: args.systemDiskBytes,
+            format: "qcow2",
+        }, child);
+
+        // The developer's work. Protected: removing the project from the config or a careless
+        // `pulumi destroy` stops at this disk instead of deleting it (README: deleting on purpose).
+        this.projectDisk = new libvirt.Volume(`${name}-project-disk`, {
+            name: PROJECT_FILES.projectDisk,
+            pool: pool.name,
+            size: p.disk.bytes,
+            format: "qcow2",
+        }, { ...child, protect: true });
+
+        const authKey: pulumi.Output<string | undefined> = p.features.tailscale
+            ? pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
+                reusable: false,
+                ephemeral: false,
+                preauthorized: true,
+                expiry: AUTH_KEY_EXPIRY_SECONDS,
+                tags: args.tailscale.tags,
+                description: `project-vms ${p.hostname}`,
+                recreateIfInvalid: "never",
+            }, { parent: this }).key)
+            : pulumi.output(undefined);
+
+        const files = authKey.apply((key) => renderCloudInit({
+            hostname: p.hostname,
+            mac: p.mac,
+            sshPublicKeys: args.sshPublicKeys,
+            features: p.features,
+            tailscale: key === undefined ? undefined : { authKey: key, tags: args.tailscale.tags },
+            aptCheckValidUntil: args.aptCheckValidUntil,
+        }));
+
+        const cloudInit = new libvirt.CloudInitDisk(`${name}-cloud-init`, {
+            name: PROJECT_FILES.cloudInit,
+            pool: pool.name,
+            userData: pulumi.secret(files.userData),
+            // Derived from the secret user-data (through its hash) but holding nothing secret.
+            metaData: pulumi.unsecret(files.metaData),
+            networkConfig: pulumi.unsecret(files.networkConfig),
+        }, child);
+
+        this.domain = new libvirt.Domain(name, {
+            name: p.hostname,
+            memory: p.memory,
+            vcpu: p.cpus,
+            cpu: { mode: "host-passthrough" },
+            // pc (i440fx): the provider attaches the cloud-init ISO on IDE, which q35 lacks.
+            machine: "pc",
+            disks: [{ volumeId: systemDisk.id }, { volumeId: this.projectDisk.id }],
+            cloudinit: cloudInit.id,
+            networkInterfaces: [{
+                ...args.nic,
+                mac: p.mac,
+                hostname: p.hostname,
+                waitForLease: true,
+            }],
+            // The guest agent channel is always attached and the guest installs the agent. Asking
+            // the provider to read addresses through it only pays off on a bridge, where libvirt
+            // sees no DHCP lease; elsewhere leases answer at once, before the agent is installed.
+            qemuAgent: "bridge" in args.nic,
+            consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
+            graphics: { type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true },
+            autostart: p.autostart,
+            running: p.running,
+        }, { ...child, customTimeouts: { create: "20m" } });
+
+        this.hostname = pulumi.output(p.hostname);
+        this.domainName = this.domain.name;
+        this.fqdn = pulumi.output(tailnetFqdn(p, args.tailscale.tailnet));
+        this.ip = this.domain.networkInterfaces.apply((nics) => nics?.[0]?.addresses?.[0]);
+        this.ssh = pulumi.all([this.fqdn, this.ip]).apply(([fqdn, ip]) => sshCommand(fqdn ?? ip ?? p.hostname));
+        this.disks = pulumi.all([systemDisk.id, this.projectDisk.id, cloudInit.id]).apply(([system, project, iso]) => ({
+            system,
+            project,
+            // A CloudInitDisk's ID is `<volume key>;<uuid>`.
+            cloudInit: iso.split(";")[0],
+        }));
+
+        this.registerOutputs({
+            hostname: this.hostname, fqdn: this.fqdn, ip: this.ip, ssh: this.ssh, domainName: this.domainName, disks: this.disks,
+        });
+    }
+}

@@ -1,0 +1,48 @@
+// project-vms: one isolated development VM per software project on a libvirt/KVM host.
+// One stack per host. Reading order: config → host resources → one ProjectVm per project → outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parseConfig, rawConfig, Settings } from "./components/config";
+import { Host } from "./components/host";
+import { ProjectVm } from "./components/projectVm";
+
+// 1. Config: every problem reported at once, naming its key, before anything is registered.
+function loadSettings(): Settings {
+    try {
+        return parseConfig(rawConfig(pulumi.runtime.allConfig()));
+    } catch (e) {
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+}
+const settings = loadSettings();
+
+// 2. The host: libvirt connection, base image, network.
+const host = new Host("host", {
+    libvirtUri: settings.libvirtUri,
+    storageDir: settings.storageDir,
+    baseImage: settings.baseImage,
+    network: settings.network,
+});
+
+// 3. One VM per project entry.
+const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
+    project,
+    storageDir: settings.storageDir,
+    provider: host.provider,
+    baseImageId: host.baseImage.id,
+    systemDiskBytes: settings.systemDiskSize.bytes,
+    nic: host.nic,
+    sshPublicKeys: settings.sshPublicKeys,
+    tailscale: settings.tailscale,
+    aptCheckValidUntil: settings.aptCheckValidUntil,
+}));
+
+// 4. Outputs, keyed by project name: `pulumi stack output projects`.
+export const projects = pulumi.output(Object.fromEntries(settings.projects.map((p, i) => [p.name, {
+    hostname: vms[i].hostname,
+    fqdn: vms[i].fqdn,
+    ssh: vms[i].ssh,
+    ip: vms[i].ip,
+    domainName: vms[i].domainName,
+    disks: vms[i].disks,
+}])));
