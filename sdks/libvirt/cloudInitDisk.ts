@@ -37,15 +37,15 @@ export class CloudInitDisk extends pulumi.CustomResource {
     }
 
     /** meta-data content. */
-    public readonly metaData!: pulumi.Output<string | undefined>;
+    public declare readonly metaData: pulumi.Output<string | undefined>;
     /** Volume name. */
-    public readonly name!: pulumi.Output<string>;
+    public declare readonly name: pulumi.Output<string>;
     /** network-config content. */
-    public readonly networkConfig!: pulumi.Output<string | undefined>;
+    public declare readonly networkConfig: pulumi.Output<string | undefined>;
     /** Pool name. */
-    public readonly pool!: pulumi.Output<string | undefined>;
+    public declare readonly pool: pulumi.Output<string | undefined>;
     /** user-data content. */
-    public readonly userData!: pulumi.Output<string | undefined>;
+    public declare readonly userData: pulumi.Output<string | undefined>;
 
     constructor(name: string, args?: CloudInitDiskArgs, opts?: pulumi.CustomResourceOptions) {
         super(CloudInitDisk.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

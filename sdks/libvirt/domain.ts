@@ -96,65 +96,65 @@ export class Domain extends pulumi.CustomResource {
     }
 
     /** CPU architecture. */
-    public readonly arch!: pulumi.Output<string>;
+    public declare readonly arch: pulumi.Output<string>;
     /** Autostart with the host. */
-    public readonly autostart!: pulumi.Output<boolean>;
+    public declare readonly autostart: pulumi.Output<boolean>;
     /** Boot device order. */
-    public readonly bootDevices!: pulumi.Output<outputs.DomainBootDevice[] | undefined>;
+    public declare readonly bootDevices: pulumi.Output<outputs.DomainBootDevice[] | undefined>;
     /** Attached CloudInitDisk ID. */
-    public readonly cloudinit!: pulumi.Output<string | undefined>;
+    public declare readonly cloudinit: pulumi.Output<string | undefined>;
     /** Kernel command line entries. */
-    public readonly cmdlines!: pulumi.Output<{ [key: string]: string }[] | undefined>;
+    public declare readonly cmdlines: pulumi.Output<{ [key: string]: string }[] | undefined>;
     /** Consoles. */
-    public readonly consoles!: pulumi.Output<outputs.DomainConsole[] | undefined>;
+    public declare readonly consoles: pulumi.Output<outputs.DomainConsole[] | undefined>;
     /** Ignition volume ID. */
-    public readonly coreosIgnition!: pulumi.Output<string | undefined>;
+    public declare readonly coreosIgnition: pulumi.Output<string | undefined>;
     /** CPU model. */
-    public readonly cpu!: pulumi.Output<outputs.DomainCpu>;
+    public declare readonly cpu: pulumi.Output<outputs.DomainCpu>;
     /** Description. */
-    public readonly description!: pulumi.Output<string | undefined>;
+    public declare readonly description: pulumi.Output<string | undefined>;
     /** Disks in target order. */
-    public readonly disks!: pulumi.Output<outputs.DomainDisk[] | undefined>;
+    public declare readonly disks: pulumi.Output<outputs.DomainDisk[] | undefined>;
     /** Emulator binary. */
-    public readonly emulator!: pulumi.Output<string>;
+    public declare readonly emulator: pulumi.Output<string>;
     /** Shared host directories. */
-    public readonly filesystems!: pulumi.Output<outputs.DomainFilesystem[] | undefined>;
+    public declare readonly filesystems: pulumi.Output<outputs.DomainFilesystem[] | undefined>;
     /** UEFI firmware path. */
-    public readonly firmware!: pulumi.Output<string | undefined>;
+    public declare readonly firmware: pulumi.Output<string | undefined>;
     /** fw_cfg name. */
-    public readonly fwCfgName!: pulumi.Output<string | undefined>;
+    public declare readonly fwCfgName: pulumi.Output<string | undefined>;
     /** Graphical console. */
-    public readonly graphics!: pulumi.Output<outputs.DomainGraphics | undefined>;
+    public declare readonly graphics: pulumi.Output<outputs.DomainGraphics | undefined>;
     /** initrd path. */
-    public readonly initrd!: pulumi.Output<string | undefined>;
+    public declare readonly initrd: pulumi.Output<string | undefined>;
     /** Kernel path. */
-    public readonly kernel!: pulumi.Output<string | undefined>;
+    public declare readonly kernel: pulumi.Output<string | undefined>;
     /** Machine type. */
-    public readonly machine!: pulumi.Output<string>;
+    public declare readonly machine: pulumi.Output<string>;
     /** Memory in MiB. */
-    public readonly memory!: pulumi.Output<number | undefined>;
+    public declare readonly memory: pulumi.Output<number | undefined>;
     /** Metadata XML. */
-    public readonly metadata!: pulumi.Output<string | undefined>;
+    public declare readonly metadata: pulumi.Output<string | undefined>;
     /** Domain name. */
-    public readonly name!: pulumi.Output<string>;
+    public declare readonly name: pulumi.Output<string>;
     /** Network interfaces, with the addresses the provider found. */
-    public readonly networkInterfaces!: pulumi.Output<outputs.DomainNetworkInterface[] | undefined>;
+    public declare readonly networkInterfaces: pulumi.Output<outputs.DomainNetworkInterface[] | undefined>;
     /** UEFI variable store. */
-    public readonly nvram!: pulumi.Output<outputs.DomainNvram>;
+    public declare readonly nvram: pulumi.Output<outputs.DomainNvram>;
     /** Guest-agent address lookup. */
-    public readonly qemuAgent!: pulumi.Output<boolean | undefined>;
+    public declare readonly qemuAgent: pulumi.Output<boolean | undefined>;
     /** Power state as last read. */
-    public readonly running!: pulumi.Output<boolean | undefined>;
+    public declare readonly running: pulumi.Output<boolean | undefined>;
     /** Emulated TPM. */
-    public readonly tpm!: pulumi.Output<outputs.DomainTpm | undefined>;
+    public declare readonly tpm: pulumi.Output<outputs.DomainTpm | undefined>;
     /** Domain type. */
-    public readonly type!: pulumi.Output<string | undefined>;
+    public declare readonly type: pulumi.Output<string | undefined>;
     /** Virtual CPUs. */
-    public readonly vcpu!: pulumi.Output<number | undefined>;
+    public declare readonly vcpu: pulumi.Output<number | undefined>;
     /** Video device. */
-    public readonly video!: pulumi.Output<outputs.DomainVideo | undefined>;
+    public declare readonly video: pulumi.Output<outputs.DomainVideo | undefined>;
     /** XSLT applied at create time. */
-    public readonly xml!: pulumi.Output<outputs.DomainXml | undefined>;
+    public declare readonly xml: pulumi.Output<outputs.DomainXml | undefined>;
 
     constructor(name: string, args?: DomainArgs, opts?: pulumi.CustomResourceOptions) {
         super(Domain.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

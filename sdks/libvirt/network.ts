@@ -52,29 +52,29 @@ export class Network extends pulumi.CustomResource {
     }
 
     /** CIDRs. */
-    public readonly addresses!: pulumi.Output<string[] | undefined>;
+    public declare readonly addresses: pulumi.Output<string[] | undefined>;
     /** Autostart with the host. */
-    public readonly autostart!: pulumi.Output<boolean>;
+    public declare readonly autostart: pulumi.Output<boolean>;
     /** Host bridge name. */
-    public readonly bridge!: pulumi.Output<string>;
+    public declare readonly bridge: pulumi.Output<string>;
     /** DHCP settings. */
-    public readonly dhcp!: pulumi.Output<outputs.NetworkDhcp>;
+    public declare readonly dhcp: pulumi.Output<outputs.NetworkDhcp>;
     /** DNS settings. */
-    public readonly dns!: pulumi.Output<outputs.NetworkDns>;
+    public declare readonly dns: pulumi.Output<outputs.NetworkDns>;
     /** dnsmasq options. */
-    public readonly dnsmasqOptions!: pulumi.Output<outputs.NetworkDnsmasqOptions | undefined>;
+    public declare readonly dnsmasqOptions: pulumi.Output<outputs.NetworkDnsmasqOptions | undefined>;
     /** DNS domain. */
-    public readonly domain!: pulumi.Output<string | undefined>;
+    public declare readonly domain: pulumi.Output<string | undefined>;
     /** Forwarding mode. */
-    public readonly mode!: pulumi.Output<string | undefined>;
+    public declare readonly mode: pulumi.Output<string | undefined>;
     /** MTU. */
-    public readonly mtu!: pulumi.Output<number | undefined>;
+    public declare readonly mtu: pulumi.Output<number | undefined>;
     /** Network name. */
-    public readonly name!: pulumi.Output<string>;
+    public declare readonly name: pulumi.Output<string>;
     /** Static routes. */
-    public readonly routes!: pulumi.Output<outputs.NetworkRoute[] | undefined>;
+    public declare readonly routes: pulumi.Output<outputs.NetworkRoute[] | undefined>;
     /** XSLT applied to the network XML. */
-    public readonly xml!: pulumi.Output<outputs.NetworkXml | undefined>;
+    public declare readonly xml: pulumi.Output<outputs.NetworkXml | undefined>;
 
     constructor(name: string, args?: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
         super(Network.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

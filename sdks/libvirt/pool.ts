@@ -44,23 +44,23 @@ export class Pool extends pulumi.CustomResource {
     }
 
     /** Bytes allocated. */
-    public readonly allocation!: pulumi.Output<number>;
+    public declare readonly allocation: pulumi.Output<number>;
     /** Bytes available. */
-    public readonly available!: pulumi.Output<number>;
+    public declare readonly available: pulumi.Output<number>;
     /** Capacity in bytes. */
-    public readonly capacity!: pulumi.Output<number>;
+    public declare readonly capacity: pulumi.Output<number>;
     /** Pool name. */
-    public readonly name!: pulumi.Output<string>;
+    public declare readonly name: pulumi.Output<string>;
     /** @deprecated use target.path instead */
-    public readonly path!: pulumi.Output<string | undefined>;
+    public declare readonly path: pulumi.Output<string | undefined>;
     /** Source of a logical pool. */
-    public readonly source!: pulumi.Output<outputs.PoolSource | undefined>;
+    public declare readonly source: pulumi.Output<outputs.PoolSource | undefined>;
     /** Target directory. */
-    public readonly target!: pulumi.Output<outputs.PoolTarget>;
+    public declare readonly target: pulumi.Output<outputs.PoolTarget>;
     /** Pool type. */
-    public readonly type!: pulumi.Output<string>;
+    public declare readonly type: pulumi.Output<string>;
     /** XSLT applied to the pool XML. */
-    public readonly xml!: pulumi.Output<outputs.PoolXml | undefined>;
+    public declare readonly xml: pulumi.Output<outputs.PoolXml | undefined>;
 
     constructor(name: string, args: PoolArgs, opts?: pulumi.CustomResourceOptions) {
         requireInputs(Pool.__pulumiType, ["type"], args, opts);

@@ -44,23 +44,23 @@ export class Volume extends pulumi.CustomResource {
     }
 
     /** Key of the backing volume. */
-    public readonly baseVolumeId!: pulumi.Output<string | undefined>;
+    public declare readonly baseVolumeId: pulumi.Output<string | undefined>;
     /** Name of the backing volume. */
-    public readonly baseVolumeName!: pulumi.Output<string | undefined>;
+    public declare readonly baseVolumeName: pulumi.Output<string | undefined>;
     /** Pool of the backing volume. */
-    public readonly baseVolumePool!: pulumi.Output<string | undefined>;
+    public declare readonly baseVolumePool: pulumi.Output<string | undefined>;
     /** Image format. */
-    public readonly format!: pulumi.Output<string>;
+    public declare readonly format: pulumi.Output<string>;
     /** Volume name. */
-    public readonly name!: pulumi.Output<string>;
+    public declare readonly name: pulumi.Output<string>;
     /** Pool name. */
-    public readonly pool!: pulumi.Output<string | undefined>;
+    public declare readonly pool: pulumi.Output<string | undefined>;
     /** Capacity in bytes. */
-    public readonly size!: pulumi.Output<number>;
+    public declare readonly size: pulumi.Output<number>;
     /** Image the volume was uploaded from. */
-    public readonly source!: pulumi.Output<string | undefined>;
+    public declare readonly source: pulumi.Output<string | undefined>;
     /** XSLT applied to the volume XML. */
-    public readonly xml!: pulumi.Output<outputs.VolumeXml | undefined>;
+    public declare readonly xml: pulumi.Output<outputs.VolumeXml | undefined>;
 
     constructor(name: string, args?: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
         super(Volume.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

@@ -1,0 +1,197 @@
+// Configuration validation as a pure function: what a user writes in a stack file and what they
+// are told when it is wrong.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+    ConfigError, DEFAULTS, formatSize, macFor, parseConfig, parseSize, publicKeyProblem, rawConfig,
+} from "../components/config";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
+const RSA = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDGOq1z1f1Ab7Jf4c1mC0eKf4Rz1rjHq3bC3f0g3f2vUOLVtBq5m6vKqk1q1lS3l4xq8o8nWm3nq2dJ8g9x7YbC2d2j6d0m2Y8yq1nVxG9qG8j0n6q6jv1fWl1XyQJ0t4m1C3VnqR7a6WZ8d1H1o2m3b4z1y5Yb2Q== me@laptop";
+
+/** A minimal valid config, with `extra` merged over it. */
+function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { sshPublicKeys: [KEY], tailscale: { tailnet: "bat-boa.ts.net" }, projects: [{ name: "myapp" }], ...extra };
+}
+
+/** The problems parseConfig reports for `raw`; fails when it reports none. */
+function problems(raw: Record<string, unknown>): string[] {
+    try {
+        parseConfig(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail(`expected problems for ${JSON.stringify(raw)}`);
+}
+
+describe("a valid config", () => {
+    test("applies every default", () => {
+        const s = parseConfig(config());
+        assert.equal(s.libvirtUri, "qemu:///system");
+        assert.equal(s.storageDir, "/var/lib/project-vms");
+        assert.equal(s.baseImage, DEFAULTS.baseImage);
+        assert.equal(s.systemDiskSize.bytes, 20 * 1024 ** 3);
+        assert.deepEqual(s.network, { kind: "nat", name: "project-vms", cidr: "10.17.0.0/24" });
+        assert.deepEqual(s.tailscale, { enabled: true, tailnet: "bat-boa.ts.net", tags: ["tag:project-vm"] });
+        assert.equal(s.aptCheckValidUntil, true);
+        const [p] = s.projects;
+        assert.equal(p.hostname, "project-myapp");
+        assert.equal(p.memory, 4096);
+        assert.equal(p.cpus, 2);
+        assert.equal(p.disk.bytes, 50 * 1024 ** 3);
+        assert.equal(p.running, true);
+        assert.equal(p.autostart, true);
+        assert.deepEqual(p.features, { nix: true, tailscale: true, claudeCode: true });
+    });
+
+    test("takes the seed CLI's create <name> [memory] [cpus] [disk] as an entry", () => {
+        const s = parseConfig(config({ projects: [{ name: "myapp", memory: 16384, cpus: 8, disk: "100G" }] }));
+        assert.deepEqual(
+            { memory: s.projects[0].memory, cpus: s.projects[0].cpus, disk: s.projects[0].disk.bytes },
+            { memory: 16384, cpus: 8, disk: 100 * 1024 ** 3 },
+        );
+    });
+
+    test("stack defaults apply to entries that do not set their own", () => {
+        const s = parseConfig(config({ defaultMemory: 8192, defaultCpus: 4, defaultDisk: "200G", projects: [{ name: "a" }, { name: "b", cpus: 1 }] }));
+        assert.deepEqual(s.projects.map((p) => [p.memory, p.cpus, formatSize(p.disk.bytes)]), [[8192, 4, "200G"], [8192, 1, "200G"]]);
+    });
+
+    test("reads values as the Pulumi CLI passes them (strings, JSON for lists and objects)", () => {
+        const raw = rawConfig({
+            "project-vms:libvirtUri": "qemu+ssh://admin@storage/system",
+            "project-vms:defaultMemory": "8192",
+            "project-vms:aptCheckValidUntil": "false",
+            "project-vms:sshPublicKeys": JSON.stringify([KEY]),
+            "project-vms:tailscale": JSON.stringify({ enabled: false }),
+            "project-vms:projects": JSON.stringify([{ name: "webapp" }]),
+            "tailscale:apiKey": "not ours",
+        });
+        const s = parseConfig(raw);
+        assert.equal(s.libvirtUri, "qemu+ssh://admin@storage/system");
+        assert.equal(s.projects[0].memory, 8192);
+        assert.equal(s.aptCheckValidUntil, false);
+        assert.equal(s.tailscale.enabled, false);
+        assert.equal(s.projects[0].features.tailscale, false, "a stack without Tailscale gives projects without it");
+    });
+
+    test("network: an existing libvirt network or a host bridge instead of the program's own", () => {
+        assert.deepEqual(parseConfig(config({ network: { name: "default" } })).network, { kind: "network", name: "default" });
+        assert.deepEqual(parseConfig(config({ network: { bridge: "br0" } })).network, { kind: "bridge", bridge: "br0" });
+        assert.deepEqual(parseConfig(config({ network: { cidr: "192.168.150.0/24" } })).network, { kind: "nat", name: "project-vms", cidr: "192.168.150.0/24" });
+    });
+
+    test("a stack with no projects is valid (host resources only)", () => {
+        assert.deepEqual(parseConfig(config({ projects: undefined })).projects, []);
+    });
+
+    test("a project name of 55 characters fits a 63-character hostname", () => {
+        const name = "a".repeat(55);
+        assert.equal(parseConfig(config({ projects: [{ name }] })).projects[0].hostname.length, 63);
+    });
+});
+
+describe("sizes", () => {
+    test("take K/M/G/T binary suffixes", () => {
+        assert.equal(parseSize("100G")!.bytes, 100 * 1024 ** 3);
+        assert.equal(parseSize("512M")!.bytes, 512 * 1024 ** 2);
+        assert.equal(parseSize("2T")!.bytes, 2 * 1024 ** 4);
+        assert.equal(parseSize("64k")!.bytes, 64 * 1024);
+        assert.equal(parseSize("100GiB")!.bytes, 100 * 1024 ** 3);
+    });
+    test("refuse what is not a size", () => {
+        for (const bad of ["100", "G", "1.5G", "-1G", "10X", "ten G", ""]) assert.equal(parseSize(bad), undefined, bad);
+    });
+});
+
+describe("MAC addresses", () => {
+    test("are derived from the name: stable, QEMU-prefixed, distinct", () => {
+        assert.equal(macFor("myapp"), macFor("myapp"));
+        assert.match(macFor("myapp"), /^52:54:00(:[0-9a-f]{2}){3}$/);
+        assert.notEqual(macFor("myapp"), macFor("webapp"));
+    });
+});
+
+describe("SSH public keys", () => {
+    test("real keys pass", () => {
+        assert.equal(publicKeyProblem(KEY), undefined);
+        assert.equal(publicKeyProblem(RSA), undefined);
+    });
+    test("a blob whose embedded type differs from the declared one is refused", () => {
+        assert.match(publicKeyProblem(KEY.replace("ssh-ed25519", "ssh-rsa"))!, /not a ssh-rsa key/);
+        assert.match(publicKeyProblem("ssh-ed25519 AAAAC3Nz me@x")!, /not a ssh-ed25519 key/, "a truncated blob");
+    });
+});
+
+describe("bad config: every problem named by key and value", () => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["uppercase project name", config({ projects: [{ name: "MyApp" }] }), /projects\[0\]\.name "MyApp" must be a DNS label/],
+        ["underscore in name", config({ projects: [{ name: "my_app" }] }), /projects\[0\]\.name "my_app" must be a DNS label/],
+        ["name ending in a hyphen", config({ projects: [{ name: "app-" }] }), /projects\[0\]\.name "app-"/],
+        ["name too long for a hostname", config({ projects: [{ name: "a".repeat(56) }] }), /projects\[0\]\.name .* is 56 characters; at most 55/],
+        ["reserved name", config({ projects: [{ name: "base" }] }), /projects\[0\]\.name "base" is reserved/],
+        ["missing name", config({ projects: [{ memory: 4096 }] }), /projects\[0\]\.name is required/],
+        ["duplicate names", config({ projects: [{ name: "app" }, { name: "app" }] }), /projects\[1\]\.name "app" is already used by projects\[0\]/],
+        ["memory too small", config({ projects: [{ name: "app", memory: 256 }] }), /projects\[0\]\.memory is 256 MiB; it must be between 1024 and/],
+        ["memory not a number", config({ projects: [{ name: "app", memory: "lots" }] }), /projects\[0\]\.memory must be a whole number MiB, got "lots"/],
+        ["cpus zero", config({ projects: [{ name: "app", cpus: 0 }] }), /projects\[0\]\.cpus is 0; it must be between 1 and 256/],
+        ["cpus fractional", config({ projects: [{ name: "app", cpus: 1.5 }] }), /projects\[0\]\.cpus must be a whole number, got 1.5/],
+        ["disk without unit", config({ projects: [{ name: "app", disk: 100 }] }), /projects\[0\]\.disk must be a size .* got 100 \(a number needs a unit\)/],
+        ["disk unparsable", config({ projects: [{ name: "app", disk: "100 gigs" }] }), /projects\[0\]\.disk must be a size/],
+        ["disk too small", config({ projects: [{ name: "app", disk: "512M" }] }), /projects\[0\]\.disk is 512M; it must be between 1G and/],
+        ["system disk too small", config({ systemDiskSize: "4G" }), /systemDiskSize is 4G; it must be between 8G and/],
+        ["default memory too big", config({ defaultMemory: 4 * 1024 * 1024 }), /defaultMemory is 4194304 MiB/],
+        ["no ssh keys", config({ sshPublicKeys: [] }), /sshPublicKeys must list at least one SSH public key/],
+        ["ssh keys missing", config({ sshPublicKeys: undefined }), /sshPublicKeys must list at least one/],
+        ["ssh keys not a list", config({ sshPublicKeys: KEY }), /sshPublicKeys must be a list/],
+        ["malformed key", config({ sshPublicKeys: [KEY, "ssh-ed25519 not-base64!"] }), /sshPublicKeys\[1\] has a key blob that is not base64/],
+        ["unknown key type", config({ sshPublicKeys: ["ssh-foo AAAA me"] }), /sshPublicKeys\[0\] has unknown key type 'ssh-foo'/],
+        ["private key pasted", config({ sshPublicKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] }), /sshPublicKeys\[0\] is a private key/],
+        ["tailscale without tailnet", config({ tailscale: { enabled: true } }), /tailscale\.tailnet is required while tailscale\.enabled is true/],
+        ["bad tailnet", config({ tailscale: { tailnet: "bat boa" } }), /tailscale\.tailnet must be the tailnet's DNS name/],
+        ["bad tag", config({ tailscale: { tailnet: "bat-boa.ts.net", tags: ["project-vm"] } }), /tailscale\.tags\[0\] must be a tag like tag:project-vm, got "project-vm"|tailscale\.tags\[0\] must be a tag/],
+        ["no tags", config({ tailscale: { tailnet: "bat-boa.ts.net", tags: [] } }), /tailscale\.tags must name at least one tag/],
+        ["tailscale feature on a stack without tailscale", config({ tailscale: { enabled: false }, projects: [{ name: "app", features: { tailscale: true } }] }), /projects\[0\]\.features\.tailscale is true but tailscale\.enabled is false/],
+        ["feature not a boolean", config({ projects: [{ name: "app", features: { nix: "yes please" } }] }), /projects\[0\]\.features\.nix must be true or false/],
+        ["unknown feature", config({ projects: [{ name: "app", features: { docker: false } }] }), /projects\[0\]\.features\.docker is not a known key/],
+        ["typo in a project key", config({ projects: [{ name: "app", memmory: 8192 }] }), /projects\[0\]\.memmory is not a known key \(did you mean 'memory'\?\)/],
+        ["typo in a stack key", config({ sshPublicKey: [KEY] }), /project-vms:sshPublicKey is not a known key \(did you mean 'sshPublicKeys'\?\)/],
+        ["projects not a list", config({ projects: { name: "app" } }), /projects must be a list/],
+        ["project entry not an object", config({ projects: ["app"] }), /projects\[0\] must be an object/],
+        ["relative storageDir", config({ storageDir: "vms" }), /storageDir must be an absolute, normalised path/],
+        ["bad libvirt URI", config({ libvirtUri: "storage" }), /libvirtUri must be a libvirt URI/],
+        ["bad base image", config({ baseImage: "debian.qcow2" }), /baseImage must be an http\(s\) URL or an absolute path/],
+        ["bad CIDR", config({ network: { cidr: "10.17.0.0/33" } }), /network\.cidr must be an IPv4 CIDR/],
+        ["bridge and network together", config({ network: { bridge: "br0", name: "default" } }), /network sets bridge together with name or cidr/],
+        ["running not a boolean", config({ projects: [{ name: "app", running: "maybe" }] }), /projects\[0\]\.running must be true or false, got "maybe"/],
+    ];
+    for (const [what, raw, expected] of cases) {
+        test(what, () => {
+            const found = problems(raw);
+            assert.ok(found.some((p) => expected.test(p)), `none of\n  ${found.join("\n  ")}\nmatches ${expected}`);
+            for (const p of found) assert.match(p, /^project-vms:/, "every message names its key");
+        });
+    }
+
+    test("finds every problem in one pass", () => {
+        const found = problems({
+            sshPublicKeys: [],
+            tailscale: { tailnet: "no dots" },
+            projects: [{ name: "Bad" }, { name: "ok", memory: 1 }, { name: "ok" }],
+            systemDiskSize: "1G",
+        });
+        for (const key of ["sshPublicKeys", "tailscale.tailnet", "projects[0].name", "projects[1].memory", "projects[2].name", "systemDiskSize"]) {
+            assert.ok(found.some((p) => p.startsWith(`project-vms:${key} `)), `no problem reported for ${key}: ${found.join(" | ")}`);
+        }
+    });
+
+    test("the error message lists the problems for the user, one per line", () => {
+        try {
+            parseConfig(config({ projects: [{ name: "A" }, { name: "b", cpus: 0 }] }));
+            assert.fail("no error");
+        } catch (e) {
+            assert.match((e as Error).message, /^The stack's configuration has 2 problems:\n {2}- project-vms:projects\[0\]\.name .*\n {2}- project-vms:projects\[1\]\.cpus /);
+        }
+    });
+});

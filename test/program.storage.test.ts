@@ -1,0 +1,24 @@
+// The program for the real Pulumi.storage.yaml under mocks: every libvirt input checked against
+// the provider schema as it is registered, and the wiring checked project by project.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runProgram } from "./support/program";
+import { assertWiring, settingsOf } from "./support/wiring";
+
+test("storage: resources, wiring and outputs", async (t) => {
+    const run = await runProgram("storage", (r) => t.skip(r));
+    if (!run) return;
+    const s = settingsOf("storage");
+    assert.deepEqual(s.projects.map((p) => p.name), ["myapp", "webapp"]);
+    assertWiring(run, s);
+
+    const myapp = run.named("project-myapp").inputs;
+    assert.deepEqual({ memory: myapp.memory, vcpu: myapp.vcpu }, { memory: 16384, vcpu: 8 }, "myapp's own sizes");
+    assert.equal(run.named("project-myapp-project-disk").inputs.size, 100 * 1024 ** 3);
+    const webapp = run.named("project-webapp").inputs;
+    assert.deepEqual({ memory: webapp.memory, vcpu: webapp.vcpu }, { memory: 4096, vcpu: 2 }, "webapp on the stack defaults");
+
+    const net = run.named("host-network").inputs;
+    assert.deepEqual({ mode: net.mode, addresses: net.addresses, name: net.name }, { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms" });
+    assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
+});

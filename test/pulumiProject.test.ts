@@ -1,0 +1,59 @@
+// Pulumi.yaml and the stack files as the Pulumi CLI will load them.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { parse } from "yaml";
+import { CONFIG_KEYS, DEFAULTS, NAMESPACE, parseConfig, rawConfig } from "../components/config";
+import { loadSchema, REPO } from "./support/schemas";
+import { stackConfig, stackFile } from "./support/stack";
+
+const project: Record<string, any> = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+
+test("Pulumi.yaml passes the schema the Pulumi CLI checks it against", (t) => {
+    const schema = loadSchema("pulumi-project.json", (r) => t.skip(r));
+    if (!schema) return;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    assert.ok(validate(project), JSON.stringify(validate.errors, null, 1));
+    // Not a rubber stamp: an object-typed declaration is what the CLI refuses.
+    assert.equal(validate({ ...project, config: { projects: { type: "object" } } }), false);
+});
+
+test("Pulumi.yaml names the project, its runtime and entry point", () => {
+    assert.equal(project.name, NAMESPACE);
+    assert.equal(project.runtime.name, "nodejs");
+    assert.equal(project.main, "index.ts");
+});
+
+test("every declared key is one the program reads, documented, with the program's default", () => {
+    for (const [key, decl] of Object.entries<any>(project.config)) {
+        assert.ok((CONFIG_KEYS as readonly string[]).includes(key), `${key} is read by the program`);
+        assert.ok(decl.description?.length > 20, `${key} has a description`);
+    }
+    const d = project.config;
+    assert.equal(d.libvirtUri.default, DEFAULTS.libvirtUri);
+    assert.equal(d.storageDir.default, DEFAULTS.storageDir);
+    assert.equal(d.baseImage.default, DEFAULTS.baseImage);
+    assert.equal(d.defaultMemory.default, DEFAULTS.defaultMemory);
+    assert.equal(d.defaultCpus.default, DEFAULTS.defaultCpus);
+    assert.equal(d.defaultDisk.default, DEFAULTS.defaultDisk);
+    assert.equal(d.systemDiskSize.default, DEFAULTS.systemDiskSize);
+    assert.equal(d.sshPublicKeys.default, undefined, "sshPublicKeys is required");
+});
+
+for (const stack of ["storage", "raider"]) {
+    test(`Pulumi.${stack}.yaml sets only known keys and is a valid config`, () => {
+        for (const key of Object.keys(stackFile(stack))) {
+            const [ns, name] = key.split(":");
+            if (ns === NAMESPACE) assert.ok((CONFIG_KEYS as readonly string[]).includes(name), `${key} is read by the program`);
+            else assert.equal(ns, "tailscale", `${key}: only the Tailscale provider's own keys besides ours`);
+        }
+        const s = parseConfig(rawConfig(stackConfig(stack)));
+        assert.ok(s.projects.length >= 2);
+        assert.equal(s.libvirtUri, `qemu+ssh://admin@${stack}/system`);
+    });
+}

@@ -1,0 +1,111 @@
+// Runs the Pulumi program under `pulumi.runtime.setMocks` and records what the engine would
+// receive for every resource: type, name, parent, provider, protect, plugin version, inputs and
+// which inputs are secret. Mocks switch on the type token; every libvirt resource's inputs are
+// checked against the provider's published schema, and a mismatch fails its registration.
+import * as pulumi from "@pulumi/pulumi";
+import { inputProblems } from "./schemas";
+
+/** What the engine received for one resource. */
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    parent: string;
+    provider: string;
+    protect: boolean;
+    version: string;
+    inputs: Record<string, any>;
+    secretInputs: string[];
+    id: string;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** The plain value of a deserialized property, with secret wrappers removed at any depth. */
+export function unwrapSecrets(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        if (o[SECRET_SIG]) return unwrapSecrets(o.value);
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+    }
+    return v;
+}
+
+/** The value of an Output, once known. */
+export function valueOf<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** Installs the mocks, sets the stack's config and returns the list every registration is added to. */
+export async function installMocks(stack: string, config: Record<string, string>, libvirtSchema: any): Promise<Registered[]> {
+    const registered: Registered[] = [];
+    const poolPaths = new Map<string, string>();
+    let n = 0;
+
+    await pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+            const i = unwrapSecrets(args.inputs) as Record<string, any>;
+            if (!args.custom) return { id: undefined, state: i }; // component resources
+            if (args.type.startsWith("libvirt:") || args.type === "pulumi:providers:libvirt") {
+                const problems = inputProblems(libvirtSchema, args.type, i);
+                if (problems.length) throw new Error(`inputs of ${args.name} break the libvirt schema:\n${problems.join("\n")}`);
+            }
+            switch (args.type) {
+                case "pulumi:providers:libvirt":
+                    return { id: "provider-id", state: i };
+                case "libvirt:index/pool:Pool":
+                    poolPaths.set(i.name, i.target.path);
+                    return { id: `pool-uuid-${++n}`, state: { ...i, capacity: 1e12, allocation: 0, available: 1e12 } };
+                case "libvirt:index/volume:Volume": {
+                    const dir = poolPaths.get(i.pool);
+                    if (!dir) throw new Error(`volume ${args.name}: pool ${i.pool} was not created first`);
+                    return { id: `${dir}/${i.name}`, state: { ...i, size: i.size ?? 3 * 1024 ** 3, format: i.format ?? "qcow2" } };
+                }
+                case "libvirt:index/cloudInitDisk:CloudInitDisk":
+                    return { id: `${poolPaths.get(i.pool)}/${i.name};uuid-${++n}`, state: i };
+                case "libvirt:index/network:Network":
+                    return { id: `network-uuid-${++n}`, state: { ...i, bridge: "virbr7" } };
+                case "libvirt:index/domain:Domain": {
+                    const nics = (i.networkInterfaces ?? []).map((nic: any, k: number) => ({ ...nic, addresses: [`10.17.0.${10 + n + k}`] }));
+                    return { id: `domain-uuid-${++n}`, state: { ...i, networkInterfaces: nics } };
+                }
+                case "tailscale:index/tailnetKey:TailnetKey":
+                    return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}` } };
+                default:
+                    throw new Error(`the program registered a resource type the tests do not know: ${args.type}`);
+            }
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            throw new Error(`unexpected provider function call ${args.token}`);
+        },
+    }, "project-vms", stack, false);
+
+    // Record the raw requests: parent, provider, protect, version and secrecy are not in MockResourceArgs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        original(req, (err: any, resp: any) => {
+            if (!err) {
+                const raw = req.getObject().toJavaScript() as Record<string, any>;
+                registered.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn: resp.getUrn(),
+                    parent: req.getParent(),
+                    provider: req.getProvider(),
+                    protect: req.getProtect(),
+                    version: req.getVersion(),
+                    inputs: unwrapSecrets(raw) as Record<string, any>,
+                    secretInputs: Object.entries(raw).filter(([, v]) => v?.[SECRET_SIG]).map(([k]) => k),
+                    id: resp.getId(),
+                });
+            }
+            callback(err, resp);
+        });
+    };
+
+    pulumi.runtime.setAllConfig(config);
+    return registered;
+}

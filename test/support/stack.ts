@@ -1,0 +1,36 @@
+// A stack's config as the Pulumi CLI hands it to the program: the project's declared defaults
+// from Pulumi.yaml, overlaid with Pulumi.<stack>.yaml, as a flat map of strings (objects and
+// lists as JSON).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { REPO } from "./schemas";
+
+function flat(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The declared defaults of Pulumi.yaml, namespaced: `project-vms:<key>` → value. */
+export function projectDefaults(): Record<string, string> {
+    const project = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+    const out: Record<string, string> = {};
+    for (const [k, decl] of Object.entries<any>(project.config ?? {})) {
+        if (decl && typeof decl === "object" && "default" in decl) out[`${project.name}:${k}`] = flat(decl.default);
+    }
+    return out;
+}
+
+/** The raw `config:` map of a stack file. */
+export function stackFile(stack: string): Record<string, unknown> {
+    return parse(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8")).config;
+}
+
+/** The config the program sees for `stack`, with `overrides` (namespaced keys) applied. */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const out = projectDefaults();
+    for (const [k, v] of Object.entries({ ...stackFile(stack), ...overrides })) {
+        if (v === undefined) delete out[k];
+        else out[k] = flat(v);
+    }
+    return out;
+}

@@ -1,0 +1,128 @@
+// Wiring assertions shared by the per-stack program tests: what the engine receives for a stack,
+// checked project by project against the stack's own config.
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { parseConfig, rawConfig, Settings } from "../../components/config";
+import { ProgramRun } from "./program";
+import { stackConfig } from "./stack";
+
+const T = {
+    provider: "pulumi:providers:libvirt",
+    pool: "libvirt:index/pool:Pool",
+    volume: "libvirt:index/volume:Volume",
+    cloudInit: "libvirt:index/cloudInitDisk:CloudInitDisk",
+    domain: "libvirt:index/domain:Domain",
+    network: "libvirt:index/network:Network",
+    key: "tailscale:index/tailnetKey:TailnetKey",
+    vm: "project-vms:index:ProjectVm",
+    host: "project-vms:index:Host",
+};
+
+/** The settings the program derived from `stack`'s config. */
+export function settingsOf(stack: string, overrides: Record<string, unknown> = {}): Settings {
+    return parseConfig(rawConfig(stackConfig(stack, overrides)));
+}
+
+/** Checks every wiring rule of a program run against the stack's settings. */
+export function assertWiring(run: ProgramRun, s: Settings): void {
+    const [provider] = run.ofType(T.provider);
+    assert.equal(run.ofType(T.provider).length, 1, "one explicit libvirt provider");
+    assert.equal(provider.inputs.uri, s.libvirtUri);
+    const providerRef = `${provider.urn}::${provider.id}`;
+
+    for (const r of run.resources.filter((x) => x.type.startsWith("libvirt:"))) {
+        assert.equal(r.provider, providerRef, `${r.name} uses the explicit provider, not a default one`);
+        assert.equal(r.version, "0.5.4", `${r.name} asks for plugin v0.5.4`);
+    }
+
+    const [host] = run.ofType(T.host);
+    const base = run.named("host-base-image");
+    assert.equal(base.parent, host.urn);
+    assert.equal(base.inputs.source, s.baseImage);
+    assert.equal(base.id, `${s.storageDir}/base/debian-testing.qcow2`);
+    assert.equal(run.named("host-base-pool").inputs.target.path, `${s.storageDir}/base`);
+
+    const vms = run.ofType(T.vm);
+    assert.deepEqual(vms.map((v) => v.name), s.projects.map((p) => p.hostname), "one ProjectVm per project, in config order");
+    assert.deepEqual(Object.keys(run.projects), s.projects.map((p) => p.name), "outputs keyed by project name");
+
+    for (const p of s.projects) {
+        const vm = vms.find((v) => v.name === p.hostname)!;
+        const dir = `${s.storageDir}/${p.name}`;
+        const pool = run.named(`${p.hostname}-pool`);
+        const system = run.named(`${p.hostname}-system-disk`);
+        const project = run.named(`${p.hostname}-project-disk`);
+        const ci = run.named(`${p.hostname}-cloud-init`);
+        const domain = run.named(p.hostname);
+
+        for (const child of [pool, system, project, ci, domain]) assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
+        assert.deepEqual(pool.inputs.target, { path: dir });
+        assert.equal(pool.inputs.type, "dir");
+
+        // System disk: a qcow2 overlay over the base image, of systemDiskSize.
+        assert.equal(system.inputs.baseVolumeId, base.id, "overlay → base");
+        assert.equal(system.inputs.size, s.systemDiskSize.bytes);
+        assert.equal(system.inputs.format, "qcow2");
+        assert.equal(system.id, `${dir}/disk.qcow2`);
+        assert.equal(system.protect, false);
+
+        // Project disk: its own qcow2 of the project's size, protected, not an overlay.
+        assert.equal(project.inputs.size, p.disk.bytes);
+        assert.equal(project.inputs.baseVolumeId, undefined);
+        assert.equal(project.inputs.source, undefined, "never uploaded over");
+        assert.equal(project.id, `${dir}/project.qcow2`);
+        assert.equal(project.protect, true, "the developer's work is protected");
+
+        // Cloud-init: user-data secret, meta-data with the hostname and instance-id.
+        assert.deepEqual(ci.secretInputs, ["userData"], "user-data (and only it) is secret");
+        const meta = parse(ci.inputs.metaData, { version: "1.1" });
+        assert.equal(meta["local-hostname"], p.hostname);
+        assert.match(meta["instance-id"], new RegExp(`^${p.hostname}-[0-9a-f]{12}$`));
+        const userData = parse(ci.inputs.userData, { version: "1.1" });
+        assert.deepEqual(userData.users[0].ssh_authorized_keys, s.sshPublicKeys);
+        assert.equal(parse(ci.inputs.networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress, p.mac);
+
+        // Domain.
+        assert.equal(domain.inputs.name, p.hostname);
+        assert.equal(domain.inputs.memory, p.memory);
+        assert.equal(domain.inputs.vcpu, p.cpus);
+        assert.deepEqual(domain.inputs.cpu, { mode: "host-passthrough" });
+        assert.equal(domain.inputs.machine, "pc", "i440fx: the cloud-init CD is on IDE");
+        assert.deepEqual(domain.inputs.disks, [{ volumeId: system.id }, { volumeId: project.id }], "vda system, vdb project");
+        assert.equal(domain.inputs.cloudinit, ci.id);
+        assert.equal(domain.inputs.autostart, p.autostart);
+        assert.equal(domain.inputs.running, p.running);
+        assert.deepEqual(domain.inputs.consoles, [{ type: "pty", targetPort: "0", targetType: "serial" }]);
+        const [nic] = domain.inputs.networkInterfaces;
+        assert.equal(nic.mac, p.mac, "MAC derived from the name");
+        assert.equal(nic.hostname, p.hostname);
+        if (s.network.kind === "nat") assert.equal(nic.networkId, run.named("host-network").id);
+        if (s.network.kind === "network") assert.equal(nic.networkName, s.network.name);
+        if (s.network.kind === "bridge") assert.equal(nic.bridge, s.network.bridge);
+
+        // Tailscale key, only for projects on the tailnet.
+        const keys = run.ofType(T.key).filter((k) => k.name === `${p.hostname}-tailnet-key`);
+        const out = run.projects[p.name];
+        if (p.features.tailscale) {
+            const [key] = keys;
+            assert.equal(key.parent, vm.urn);
+            assert.deepEqual(
+                { reusable: key.inputs.reusable, preauthorized: key.inputs.preauthorized, recreateIfInvalid: key.inputs.recreateIfInvalid, tags: key.inputs.tags },
+                { reusable: false, preauthorized: true, recreateIfInvalid: "never", tags: s.tailscale.tags },
+            );
+            assert.ok(key.inputs.expiry > 0 && key.inputs.expiry <= 24 * 3600, "expires within a day");
+            assert.ok(ci.inputs.userData.includes(`tskey-auth-mock-${p.hostname}-tailnet-key`), "the key reaches user-data");
+            assert.equal(out.fqdn, `${p.hostname}.${s.tailscale.tailnet}`);
+            assert.equal(out.ssh, `ssh dev@${p.hostname}.${s.tailscale.tailnet}`);
+        } else {
+            assert.equal(keys.length, 0, "no key for a project off the tailnet");
+            assert.ok(!ci.inputs.userData.includes("tailscale.sh"));
+            assert.equal(out.fqdn, undefined);
+            assert.equal(out.ssh, `ssh dev@${out.ip}`);
+        }
+        assert.equal(out.hostname, p.hostname);
+        assert.equal(out.domainName, p.hostname);
+        assert.match(out.ip, /^10\.17\.0\.\d+$/);
+        assert.deepEqual(out.disks, { system: system.id, project: project.id, cloudInit: `${dir}/cloud-init.iso` });
+    }
+}
