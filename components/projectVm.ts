@@ -5,7 +5,7 @@ import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { Project } from "./config";
-import { GUEST_USER, renderCloudInit } from "./cloudInit";
+import { GUEST_USER, GuestConfig, renderCloudInit } from "./cloudInit";
 import { NicAttachment } from "./host";
 
 /** File names inside a project's folder `<storageDir>/<name>/`. */
@@ -42,8 +42,30 @@ export function sshCommand(fqdnOrIp: string): string {
     return `ssh ${GUEST_USER}@${fqdnOrIp}`;
 }
 
+/** The stack-wide settings a guest's cloud-init depends on. */
+export interface GuestSettings {
+    /** Public keys that may log in as dev. */
+    sshPublicKeys: string[];
+    /** Tailscale settings of the stack. */
+    tailscale: { tailnet?: string; tags: string[] };
+    /** Whether guest apt checks Release files' Valid-Until. */
+    aptCheckValidUntil: boolean;
+}
+
+/** What the cloud-init renderer is given for a project (the auth key only when it joins the tailnet). */
+export function guestConfig(project: Project, settings: GuestSettings, authKey?: string): GuestConfig {
+    return {
+        hostname: project.hostname,
+        mac: project.mac,
+        sshPublicKeys: settings.sshPublicKeys,
+        features: project.features,
+        tailscale: project.features.tailscale && authKey !== undefined ? { authKey, tags: settings.tailscale.tags } : undefined,
+        aptCheckValidUntil: settings.aptCheckValidUntil,
+    };
+}
+
 /** Inputs of a ProjectVm. */
-export interface ProjectVmArgs {
+export interface ProjectVmArgs extends GuestSettings {
     /** The validated project entry. */
     project: Project;
     /** The stack's storage folder; the project's files go to `<storageDir>/<name>/`. */
@@ -56,12 +78,6 @@ export interface ProjectVmArgs {
     systemDiskBytes: number;
     /** How the NIC attaches to the network. */
     nic: NicAttachment;
-    /** Public keys that may log in as dev. */
-    sshPublicKeys: string[];
-    /** Tailscale settings of the stack (used when the project's tailscale feature is on). */
-    tailscale: { tailnet?: string; tags: string[] };
-    /** Whether guest apt checks Release files' Valid-Until. */
-    aptCheckValidUntil: boolean;
 }
 
 /** One project's VM and disks (`project-vms:index:ProjectVm`). */
@@ -124,14 +140,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             }, { parent: this }).key)
             : pulumi.output(undefined);
 
-        const files = authKey.apply((key) => renderCloudInit({
-            hostname: p.hostname,
-            mac: p.mac,
-            sshPublicKeys: args.sshPublicKeys,
-            features: p.features,
-            tailscale: key === undefined ? undefined : { authKey: key, tags: args.tailscale.tags },
-            aptCheckValidUntil: args.aptCheckValidUntil,
-        }));
+        const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, key)));
 
         const cloudInit = new libvirt.CloudInitDisk(`${name}-cloud-init`, {
             name: PROJECT_FILES.cloudInit,

@@ -1,0 +1,106 @@
+// The stand-in for Debian's testing cloud image: a bootable Debian testing root filesystem with
+// cloud-init, built from Debian packages with mmdebstrap, laid on a partitioned qcow2 disk like
+// the genericcloud image (so growpart and resize2fs have something to grow), plus the kernel and
+// initrd for QEMU's direct kernel boot. Cached per recipe.
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** What the image is made of; its hash is the cache key. */
+export const RECIPE = {
+    suite: "testing",
+    mirror: "http://deb.debian.org/debian",
+    packages: [
+        "linux-image-cloud-amd64", "systemd-sysv", "udev", "dbus", "systemd-resolved", "netplan.io",
+        "cloud-init", "cloud-guest-utils", "fdisk", "e2fsprogs", "openssh-server", "sudo", "ca-certificates",
+        "passwd", "adduser", "iproute2", "procps",
+    ],
+    // As Debian's cloud images: no SSH host keys and no machine-id baked in, root by label.
+    customize: [
+        'rm -f "$1"/etc/ssh/ssh_host_*',
+        ': > "$1"/etc/machine-id',
+        'echo "LABEL=root / ext4 defaults,errors=remount-ro 0 1" > "$1"/etc/fstab',
+        'rm -f "$1"/etc/hostname',
+        // netplan renders for systemd-networkd, which Debian ships disabled.
+        'chroot "$1" systemctl enable systemd-networkd.service',
+    ],
+    diskSize: "3G",
+    version: 1,
+};
+
+/** The cached artifacts of one recipe. */
+export interface BaseImage {
+    /** qcow2 disk with one ext4 partition labelled root. */
+    disk: string;
+    /** Kernel for direct boot. */
+    kernel: string;
+    /** Its initrd. */
+    initrd: string;
+    /** Whether this call built it (false: cache hit). */
+    built: boolean;
+}
+
+/** The cache folder: $PROJECT_VMS_E2E_CACHE, else ~/.cache/project-vms/e2e. */
+export function cacheDir(): string {
+    return process.env.PROJECT_VMS_E2E_CACHE ?? path.join(os.homedir(), ".cache", "project-vms", "e2e");
+}
+
+export function recipeKey(): string {
+    return createHash("sha256").update(JSON.stringify(RECIPE)).digest("hex").slice(0, 16);
+}
+
+function run(cmd: string, args: string[], log: (line: string) => void): void {
+    log(`$ ${cmd} ${args.join(" ")}`);
+    execFileSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Returns the base image for RECIPE, building it when the cache has none. */
+export function baseImage(log: (line: string) => void): BaseImage {
+    const dir = path.join(cacheDir(), `debian-${RECIPE.suite}-${recipeKey()}`);
+    const out = { disk: path.join(dir, "base.qcow2"), kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img") };
+    if (Object.values(out).every((f) => fs.existsSync(f))) return { ...out, built: false };
+
+    // Older recipes' images are of no further use.
+    if (fs.existsSync(cacheDir())) {
+        for (const old of fs.readdirSync(cacheDir()).filter((d) => d.startsWith(`debian-${RECIPE.suite}-`))) {
+            fs.rmSync(path.join(cacheDir(), old), { recursive: true, force: true });
+        }
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-image-"));
+    try {
+        const rootfs = path.join(work, "rootfs");
+        run("mmdebstrap", [
+            "--variant=apt", "--mode=root",
+            `--include=${RECIPE.packages.join(",")}`,
+            // The mirror's testing Release files may be past Valid-Until on frozen snapshots.
+            '--aptopt=Acquire::Check-Valid-Until "false"',
+            ...RECIPE.customize.map((h) => `--customize-hook=${h}`),
+            RECIPE.suite, rootfs, RECIPE.mirror,
+        ], log);
+        const boot = path.join(rootfs, "boot");
+        const kernel = fs.readdirSync(boot).find((f) => f.startsWith("vmlinuz-"));
+        const initrd = fs.readdirSync(boot).find((f) => f.startsWith("initrd.img-"));
+        if (!kernel || !initrd) throw new Error(`no kernel/initrd in ${boot}`);
+
+        // One MBR partition from 1 MiB to the end, holding an ext4 made from the root filesystem.
+        const raw = path.join(work, "disk.raw");
+        const part = path.join(work, "root.ext4");
+        const bytes = Number(RECIPE.diskSize.replace("G", "")) * 1024 ** 3;
+        run("mke2fs", ["-q", "-t", "ext4", "-L", "root", "-d", rootfs, "-F", part, `${bytes / 1024 ** 2 - 1}M`], log);
+        fs.writeFileSync(raw, "");
+        fs.truncateSync(raw, bytes);
+        execFileSync("sfdisk", ["--quiet", raw], { input: "label: dos\nstart=2048, type=83\n" });
+        run("dd", [`if=${part}`, `of=${raw}`, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"], log);
+
+        fs.mkdirSync(dir, { recursive: true });
+        run("qemu-img", ["convert", "-q", "-f", "raw", "-O", "qcow2", raw, `${out.disk}.tmp`], log);
+        fs.copyFileSync(path.join(boot, kernel), `${out.kernel}.tmp`);
+        fs.copyFileSync(path.join(boot, initrd), `${out.initrd}.tmp`);
+        for (const f of Object.values(out)) fs.renameSync(`${f}.tmp`, f);
+        return { ...out, built: true };
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
