@@ -131,7 +131,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         const pw = vm.ssh("true", { extra: ["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password,keyboard-interactive"] });
         assert.notEqual(pw.status, 0, "password login is refused");
         assert.match(pw.stderr, /Permission denied \(publickey\)/, "the server offers public keys only");
-        assert.match(vm.sh("sudo sshd -T"), /^passwordauthentication no$/m);
+        assert.match(vm.sh("sudo sshd -T"), /^passwordauthentication no$/im);
         const root = vm.ssh("whoami", { user: "root" });
         assert.notEqual(root.status, 0, "no root login");
         assert.ok(!root.stdout.includes("root"), "root gets no shell");

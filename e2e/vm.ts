@@ -107,9 +107,16 @@ export class Vm {
         ], { encoding: "utf8", timeout: opts.timeoutMs ?? 120_000 });
     }
 
-    /** Runs a command that must succeed; returns its stdout, trimmed. */
+    /**
+     * Runs a command that must succeed; returns its stdout, trimmed. A connection-level failure
+     * (ssh's 255, e.g. sshd's per-source penalty after a refused login) is retried.
+     */
     sh(command: string, timeoutMs?: number): string {
-        const r = this.ssh(command, { timeoutMs });
+        let r = this.ssh(command, { timeoutMs });
+        for (let i = 0; i < 3 && r.status === 255; i++) {
+            spawnSync("sleep", ["10"]);
+            r = this.ssh(command, { timeoutMs });
+        }
         if (r.status !== 0) throw new Error(`guest command failed (${r.status ?? r.error}): ${command}\n${r.stdout}${r.stderr}`);
         return r.stdout.trim();
     }
