@@ -27,6 +27,8 @@ const host = new Host("host", {
 // 3. One VM per project entry.
 const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
     project,
+    libvirtUri: settings.libvirtUri,
+    shutdownTimeout: settings.shutdownTimeout,
     storageDir: settings.storageDir,
     provider: host.provider,
     baseImageId: host.baseImage.id,

@@ -16,6 +16,12 @@ export const GUEST_SCRIPT_DIR = "/usr/local/lib/project-vms";
 /** Where the Tailscale auth key waits for tailscale.sh (tmpfs, mode 0600, deleted after use). */
 export const GUEST_AUTH_KEY_FILE = "/run/project-vms/tailscale-authkey";
 
+/** Where cloud-init runs scripts at every boot. */
+export const GUEST_PER_BOOT_DIR = "/var/lib/cloud/scripts/per-boot";
+
+/** The project disk's settings for the per-boot grow script. */
+export const GUEST_PROJECT_DISK_ENV = "/etc/project-vms/project-disk.env";
+
 /** The developer account. */
 export const GUEST_USER = "dev";
 
@@ -132,6 +138,16 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
         permissions: script === "lib.sh" ? "0644" : "0755",
         content: fs.readFileSync(path.join(dir, "scripts", script), "utf8"),
     }));
+    // At every boot, grow the project filesystem to its disk (the host grows disks in place).
+    files.push(
+        { path: GUEST_PROJECT_DISK_ENV, owner: "root:root", permissions: "0644", content: `LABEL=${disk.label}\nMOUNT_POINT=${disk.mountPoint}\n` },
+        {
+            path: `${GUEST_PER_BOOT_DIR}/project-vms-grow-project-disk.sh`,
+            owner: "root:root",
+            permissions: "0755",
+            content: fs.readFileSync(path.join(dir, "scripts", "grow-project-disk.sh"), "utf8"),
+        },
+    );
     if (g.features.tailscale) {
         files.push({ path: GUEST_AUTH_KEY_FILE, owner: "root:root", permissions: "0600", content: g.tailscale!.authKey });
     }

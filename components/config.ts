@@ -41,6 +41,11 @@ export interface Project {
     running: boolean;
     /** Start with the host. */
     autostart: boolean;
+    /**
+     * Delete the project disk (and the project's folder) when the entry is removed or the stack
+     * destroyed. False (the default) keeps them: set it, `pulumi up`, then remove the entry.
+     */
+    purge: boolean;
     /** Optional provisioning steps. */
     features: Features;
     /** The NIC's MAC address, derived from the name so it survives a domain replacement. */
@@ -84,6 +89,10 @@ export interface Settings {
     tailscale: TailscaleSettings;
     /** Whether apt in the guests checks Release files' Valid-Until (false only for a frozen mirror snapshot). */
     aptCheckValidUntil: boolean;
+    /** Seconds a VM gets to shut down on ACPI before it is forced off. */
+    shutdownTimeout: number;
+    /** What the host can give the VMs that run, when the stack says. */
+    hostCapacity?: { memory: number; cpus: number };
     /** The projects, in config order. */
     projects: Project[];
 }
@@ -97,6 +106,7 @@ export const DEFAULTS = {
     defaultCpus: 2,
     defaultDisk: "50G",
     systemDiskSize: "20G",
+    shutdownTimeout: 180,
     networkName: "project-vms",
     networkCidr: "10.17.0.0/24",
     tailscaleTags: ["tag:project-vm"],
@@ -109,6 +119,7 @@ export const LIMITS = {
     projectDiskBytes: { min: 1 * 1024 ** 3, max: 64 * 1024 ** 4 },
     /** The Debian cloud image is 3 GiB; Docker and Nix want room beyond it. */
     systemDiskBytes: { min: 8 * 1024 ** 3, max: 16 * 1024 ** 4 },
+    shutdownSeconds: { min: 10, max: 3600 },
     /** `project-<name>` must be a hostname label of at most 63 characters. */
     nameLength: 63 - "project-".length,
 } as const;
@@ -116,9 +127,11 @@ export const LIMITS = {
 /** The keys a stack may set under `project-vms:`. */
 export const CONFIG_KEYS = [
     "libvirtUri", "storageDir", "baseImage", "sshPublicKeys", "defaultMemory", "defaultCpus",
-    "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "projects",
+    "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout",
+    "hostCapacity", "projects",
 ] as const;
-const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "features"] as const;
+const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "purge", "features"] as const;
+const CAPACITY_KEYS = ["memory", "cpus"] as const;
 const FEATURE_KEYS = ["nix", "tailscale", "claudeCode"] as const;
 const TAILSCALE_KEYS = ["enabled", "tailnet", "tags"] as const;
 const NETWORK_KEYS = ["name", "cidr", "bridge"] as const;
@@ -358,6 +371,17 @@ export function parseConfig(raw: Raw): Settings {
     const defaultDisk = r.size(raw.defaultDisk, "defaultDisk", DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
     const systemDiskSize = r.size(raw.systemDiskSize, "systemDiskSize", DEFAULTS.systemDiskSize, LIMITS.systemDiskBytes);
     const aptCheckValidUntil = r.boolean(raw.aptCheckValidUntil, "aptCheckValidUntil", true);
+    const shutdownTimeout = r.integer(raw.shutdownTimeout, "shutdownTimeout", DEFAULTS.shutdownTimeout, LIMITS.shutdownSeconds, " seconds");
+    const capacity = r.object(raw.hostCapacity, "hostCapacity");
+    let hostCapacity: Settings["hostCapacity"];
+    if (capacity) {
+        r.unknownKeys(capacity, CAPACITY_KEYS, "hostCapacity");
+        if (capacity.memory === undefined || capacity.cpus === undefined) r.problem("hostCapacity", "needs both memory (MiB) and cpus");
+        hostCapacity = {
+            memory: r.integer(capacity.memory, "hostCapacity.memory", 0, { min: LIMITS.memoryMiB.min, max: 64 * 1024 * 1024 }, " MiB"),
+            cpus: r.integer(capacity.cpus, "hostCapacity.cpus", 0, { min: 1, max: 4096 }, ""),
+        };
+    }
 
     const network = parseNetwork(r, raw.network);
     const tailscale = parseTailscale(r, raw.tailscale);
@@ -409,13 +433,36 @@ export function parseConfig(raw: Raw): Settings {
             disk: p.disk === undefined ? defaultDisk : r.size(p.disk, `${at}.disk`, DEFAULTS.defaultDisk, LIMITS.projectDiskBytes),
             running: r.boolean(p.running, `${at}.running`, true),
             autostart: r.boolean(p.autostart, `${at}.autostart`, true),
+            purge: r.boolean(p.purge, `${at}.purge`, false),
             features,
             mac,
         });
     });
 
+    if (hostCapacity) {
+        for (const problem of capacityProblems(projects, hostCapacity)) r.problem("hostCapacity", problem);
+    }
+
     if (r.problems.length > 0) throw new ConfigError(r.problems);
-    return { libvirtUri, storageDir, baseImage, sshPublicKeys, systemDiskSize, network, tailscale, aptCheckValidUntil, projects };
+    return {
+        libvirtUri, storageDir, baseImage, sshPublicKeys, systemDiskSize, network, tailscale, aptCheckValidUntil,
+        shutdownTimeout, hostCapacity, projects,
+    };
+}
+
+/**
+ * Why the projects set to run do not fit the host: their memory or vCPUs add up to more than the
+ * host's capacity. Empty when they fit.
+ */
+export function capacityProblems(projects: Project[], capacity: { memory: number; cpus: number }): string[] {
+    const running = projects.filter((p) => p.running);
+    const memory = running.reduce((sum, p) => sum + p.memory, 0);
+    const cpus = running.reduce((sum, p) => sum + p.cpus, 0);
+    const who = running.map((p) => `${p.name} ${p.memory} MiB/${p.cpus} vCPUs`).join(", ");
+    const problems: string[] = [];
+    if (memory > capacity.memory) problems.push(`is ${capacity.memory} MiB of memory, but the running projects need ${memory} MiB (${who}); stop a project (running: false) or give less memory`);
+    if (cpus > capacity.cpus) problems.push(`is ${capacity.cpus} vCPUs, but the running projects need ${cpus} (${who}); stop a project (running: false) or give fewer cpus`);
+    return problems;
 }
 
 function parseNetwork(r: Reader, v: unknown): NetworkSettings {

@@ -1,8 +1,10 @@
 // The per-host resources every project VM builds on: the libvirt connection, the base image and
 // the network. One `Host` per stack.
+import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkSettings } from "./config";
+import { poolCommand } from "./hostCommands";
 
 /** Name of the pool (and folder under storageDir) holding the base images. */
 export const BASE_POOL_DIR = "base";
@@ -34,8 +36,8 @@ export interface HostArgs {
 export class Host extends pulumi.ComponentResource {
     /** The explicit libvirt provider every libvirt resource of the stack uses. */
     public readonly provider: libvirt.Provider;
-    /** The pool holding base images, at `<storageDir>/base`. */
-    public readonly basePool: libvirt.Pool;
+    /** The pool holding base images, at `<storageDir>/base` (made idempotently, never deleted). */
+    public readonly basePool: command.local.Command;
     /** The Debian testing cloud image every system disk is an overlay of. */
     public readonly baseImage: libvirt.Volume;
     /** The NAT network the program owns, when the config asks for one. */
@@ -48,18 +50,19 @@ export class Host extends pulumi.ComponentResource {
         this.provider = new libvirt.Provider(`${name}-libvirt`, { uri: args.libvirtUri }, { parent: this });
         const child = { parent: this, provider: this.provider };
 
-        this.basePool = new libvirt.Pool(`${name}-base-pool`, {
-            name: basePoolName(),
-            type: "dir",
-            target: { path: `${args.storageDir}/${BASE_POOL_DIR}` },
-        }, child);
+        this.basePool = poolCommand(`${name}-base-pool`, {
+            libvirtUri: args.libvirtUri,
+            pool: basePoolName(),
+            dir: `${args.storageDir}/${BASE_POOL_DIR}`,
+            purge: false,
+        }, { parent: this });
 
         this.baseImage = new libvirt.Volume(`${name}-base-image`, {
             name: BASE_IMAGE_VOLUME,
-            pool: this.basePool.name,
+            pool: basePoolName(),
             source: args.baseImage,
             format: "qcow2",
-        }, child);
+        }, { ...child, dependsOn: [this.basePool] });
 
         const n = args.network;
         if (n.kind === "nat") {

@@ -5,7 +5,8 @@ import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { Project } from "./config";
-import { GUEST_USER, GuestConfig, renderCloudInit } from "./cloudInit";
+import { GUEST_USER, GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
+import { growCommand, poolCommand, powerCommand } from "./hostCommands";
 import { NicAttachment } from "./host";
 
 /** File names inside a project's folder `<storageDir>/<name>/`. */
@@ -68,6 +69,10 @@ export function guestConfig(project: Project, settings: GuestSettings, authKey?:
 export interface ProjectVmArgs extends GuestSettings {
     /** The validated project entry. */
     project: Project;
+    /** libvirt connection URI of the host (for the virsh commands). */
+    libvirtUri: string;
+    /** Seconds of ACPI shutdown before the VM is forced off. */
+    shutdownTimeout: number;
     /** The stack's storage folder; the project's files go to `<storageDir>/<name>/`. */
     storageDir: string;
     /** The libvirt provider of the host. */
@@ -96,7 +101,7 @@ export class ProjectVm extends pulumi.ComponentResource {
     public readonly disks: pulumi.Output<{ system: string; project: string; cloudInit: string }>;
     /** The domain. */
     public readonly domain: libvirt.Domain;
-    /** The project disk (protected). */
+    /** The project disk (kept when the project goes, unless it is marked purge). */
     public readonly projectDisk: libvirt.Volume;
 
     constructor(name: string, args: ProjectVmArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -105,28 +110,33 @@ export class ProjectVm extends pulumi.ComponentResource {
         const paths = projectPaths(args.storageDir, p.name);
         const child = { parent: this, provider: args.provider };
 
-        const pool = new libvirt.Pool(`${name}-pool`, {
-            name: p.hostname,
-            type: "dir",
-            target: { path: paths.dir },
-        }, child);
+        // The project's folder as a pool, made idempotently; deleted only when purged.
+        const pool = poolCommand(`${name}-pool`, {
+            libvirtUri: args.libvirtUri,
+            pool: p.hostname,
+            dir: paths.dir,
+            purge: p.purge,
+        }, { parent: this });
+        const inPool = { ...child, dependsOn: [pool] };
 
         const systemDisk = new libvirt.Volume(`${name}-system-disk`, {
             name: PROJECT_FILES.systemDisk,
-            pool: pool.name,
+            pool: p.hostname,
             baseVolumeId: args.baseImageId,
             size: args.systemDiskBytes,
             format: "qcow2",
-        }, child);
+        }, inPool);
 
-        // The developer's work. Protected: removing the project from the config or a careless
-        // `pulumi destroy` stops at this disk instead of deleting it (README: deleting on purpose).
+        // The developer's work. Removing the project or `pulumi destroy` leaves it in the
+        // project's folder (a project of the same name takes it up again), unless the entry was
+        // marked purge: true first. Its size is grown in place by `grow` below: a size change
+        // through the provider would recreate it empty.
         this.projectDisk = new libvirt.Volume(`${name}-project-disk`, {
             name: PROJECT_FILES.projectDisk,
-            pool: pool.name,
+            pool: p.hostname,
             size: p.disk.bytes,
             format: "qcow2",
-        }, { ...child, protect: true });
+        }, { ...inPool, retainOnDelete: !p.purge, ignoreChanges: ["size"] });
 
         const authKey: pulumi.Output<string | undefined> = p.features.tailscale
             ? pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
@@ -144,12 +154,12 @@ export class ProjectVm extends pulumi.ComponentResource {
 
         const cloudInit = new libvirt.CloudInitDisk(`${name}-cloud-init`, {
             name: PROJECT_FILES.cloudInit,
-            pool: pool.name,
+            pool: p.hostname,
             userData: pulumi.secret(files.userData),
             // Derived from the secret user-data (through its hash) but holding nothing secret.
             metaData: pulumi.unsecret(files.metaData),
             networkConfig: pulumi.unsecret(files.networkConfig),
-        }, child);
+        }, inPool);
 
         this.domain = new libvirt.Domain(name, {
             name: p.hostname,
@@ -173,8 +183,30 @@ export class ProjectVm extends pulumi.ComponentResource {
             consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
             graphics: { type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true },
             autostart: p.autostart,
+            // The provider can only start a domain; power.sh below owns the power state.
+            running: true,
+        }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"] });
+
+        // Power state, and a graceful shutdown before the domain is replaced or deleted.
+        const power = powerCommand(`${name}-power`, {
+            libvirtUri: args.libvirtUri,
+            domain: p.hostname,
+            domainId: this.domain.id,
             running: p.running,
-        }, { ...child, customTimeouts: { create: "20m" } });
+            shutdownTimeout: args.shutdownTimeout,
+            domainUpdates: [cloudInit.id, String(p.autostart)],
+        }, { parent: this, dependsOn: [this.domain] });
+
+        // Project disk grow: in place, live when the VM runs; the guest grows the filesystem at boot.
+        growCommand(`${name}-grow-project-disk`, {
+            libvirtUri: args.libvirtUri,
+            pool: p.hostname,
+            volume: PROJECT_FILES.projectDisk,
+            sizeBytes: p.disk.bytes,
+            domain: p.hostname,
+            target: projectDiskLayout().device.replace("/dev/", ""),
+            configKey: `disk of project ${p.name} (project-vms:projects)`,
+        }, { parent: this, dependsOn: [this.projectDisk, power] });
 
         this.hostname = pulumi.output(p.hostname);
         this.domainName = this.domain.name;

@@ -79,7 +79,7 @@ async function boot(vm: Vm, label: string): Promise<void> {
     await vm.start();
     await vm.waitForSsh(10 * MINUTE);
     phase(`${label}: boot → SSH`);
-    const ci = vm.waitForCloudInit(30 * MINUTE);
+    const ci = await vm.waitForCloudInit(30 * MINUTE);
     phase(`${label}: SSH → cloud-init done`);
     if (ci.code !== 0) {
         const log = vm.ssh("sudo tail -n 60 /var/log/cloud-init-output.log").stdout;
@@ -163,7 +163,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         await new Promise((r) => setTimeout(r, 5000));
         await vm.waitForSsh(10 * MINUTE);
         assert.notEqual(vm.sh("cat /proc/sys/kernel/random/boot_id"), bootId, "it really rebooted");
-        assert.equal(vm.waitForCloudInit(10 * MINUTE).code, 0);
+        assert.equal((await vm.waitForCloudInit(10 * MINUTE)).code, 0);
         phase("(a) reboot → ready");
         intact("after a reboot");
 

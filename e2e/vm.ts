@@ -132,10 +132,17 @@ export class Vm {
         throw new Error(`no SSH login within ${timeoutMs / 1000}s`);
     }
 
-    /** `cloud-init status --wait`: its exit code and output. */
-    waitForCloudInit(timeoutMs: number): { code: number | null; output: string } {
-        const r = this.ssh("cloud-init status --wait --long", { timeoutMs });
-        return { code: r.status, output: `${r.stdout}${r.stderr}` };
+    /**
+     * `cloud-init status --wait`: its exit code and output. The SSH connection is retried when it
+     * drops (cloud-init restarts sshd once it has written the host keys).
+     */
+    async waitForCloudInit(timeoutMs: number): Promise<{ code: number | null; output: string }> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const r = this.ssh("cloud-init status --wait --long", { timeoutMs: Math.max(deadline - Date.now(), 1000) });
+            if (r.status !== 255 || Date.now() > deadline || this.exited) return { code: r.status, output: `${r.stdout}${r.stderr}` };
+            await sleep(5000);
+        }
     }
 
     /** Sends one QMP command and resolves with its reply. */

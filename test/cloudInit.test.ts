@@ -9,7 +9,8 @@ import Ajv04 from "ajv-draft-04";
 import addFormats from "ajv-formats";
 import { parse } from "yaml";
 import {
-    CLOUD_INIT_DIR, GUEST_AUTH_KEY_FILE, GUEST_SCRIPT_DIR, GuestConfig, projectDiskLayout, renderCloudInit,
+    CLOUD_INIT_DIR, GUEST_AUTH_KEY_FILE, GUEST_PER_BOOT_DIR, GUEST_PROJECT_DISK_ENV, GUEST_SCRIPT_DIR, GuestConfig,
+    projectDiskLayout, renderCloudInit,
 } from "../components/cloudInit";
 import { Features } from "../components/config";
 import { loadSchema } from "./support/schemas";
@@ -121,6 +122,16 @@ describe("user-data", () => {
         assert.ok(written.has(`${GUEST_SCRIPT_DIR}/lib.sh`), "the shared library is written too");
         assert.deepEqual(doc.runcmd[0].slice(1), ["/home/dev/project", "project", "dev"]);
         assert.deepEqual(doc.runcmd[3].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
+    });
+
+    test("grows the project filesystem at every boot, from the disk's label and mount point", () => {
+        const doc = asCloudInit(renderCloudInit(guest()).userData);
+        const files = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
+        const hook = files.get(`${GUEST_PER_BOOT_DIR}/project-vms-grow-project-disk.sh`);
+        assert.ok(hook, "a per-boot script");
+        assert.equal(hook.permissions, "0755");
+        assert.equal(hook.content, fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", "grow-project-disk.sh"), "utf8"));
+        assert.equal(files.get(GUEST_PROJECT_DISK_ENV).content, "LABEL=project\nMOUNT_POINT=/home/dev/project\n");
     });
 
     test("leaves out the steps of disabled features", () => {

@@ -82,6 +82,21 @@ describe("a valid config", () => {
         assert.deepEqual(parseConfig(config({ network: { cidr: "192.168.150.0/24" } })).network, { kind: "nat", name: "project-vms", cidr: "192.168.150.0/24" });
     });
 
+    test("only the projects set to run count against the host's capacity", () => {
+        const s = parseConfig(config({
+            hostCapacity: { memory: 16384, cpus: 8 },
+            projects: [{ name: "a", memory: 12288, cpus: 6 }, { name: "b", memory: 12288, cpus: 6, running: false }],
+        }));
+        assert.deepEqual(s.hostCapacity, { memory: 16384, cpus: 8 });
+        assert.equal(s.projects[1].running, false);
+    });
+
+    test("projects keep their disk unless marked purge; VMs get 180 s to shut down", () => {
+        const s = parseConfig(config({ projects: [{ name: "a" }, { name: "b", purge: true }] }));
+        assert.deepEqual(s.projects.map((p) => p.purge), [false, true]);
+        assert.equal(s.shutdownTimeout, 180);
+    });
+
     test("a stack with no projects is valid (host resources only)", () => {
         assert.deepEqual(parseConfig(config({ projects: undefined })).projects, []);
     });
@@ -164,6 +179,13 @@ describe("bad config: every problem named by key and value", () => {
         ["bad base image", config({ baseImage: "debian.qcow2" }), /baseImage must be an http\(s\) URL or an absolute path/],
         ["bad CIDR", config({ network: { cidr: "10.17.0.0/33" } }), /network\.cidr must be an IPv4 CIDR/],
         ["bridge and network together", config({ network: { bridge: "br0", name: "default" } }), /network sets bridge together with name or cidr/],
+        ["purge not a boolean", config({ projects: [{ name: "app", purge: "yes" }] }), /projects\[0\]\.purge must be true or false, got "yes"/],
+        ["shutdown timeout too short", config({ shutdownTimeout: 1 }), /shutdownTimeout is 1 seconds; it must be between 10 and 3600/],
+        ["host capacity incomplete", config({ hostCapacity: { memory: 65536 } }), /hostCapacity needs both memory \(MiB\) and cpus/],
+        ["host capacity exceeded", config({ hostCapacity: { memory: 8192, cpus: 16 }, projects: [{ name: "a", memory: 8192 }, { name: "b", memory: 4096 }] }),
+            /hostCapacity is 8192 MiB of memory, but the running projects need 12288 MiB \(a 8192 MiB\/2 vCPUs, b 4096 MiB\/2 vCPUs\)/],
+        ["host cpus exceeded", config({ hostCapacity: { memory: 65536, cpus: 4 }, projects: [{ name: "a", cpus: 4 }, { name: "b", cpus: 2 }] }),
+            /hostCapacity is 4 vCPUs, but the running projects need 6/],
         ["running not a boolean", config({ projects: [{ name: "app", running: "maybe" }] }), /projects\[0\]\.running must be true or false, got "maybe"/],
     ];
     for (const [what, raw, expected] of cases) {

@@ -13,6 +13,10 @@ export interface Registered {
     parent: string;
     provider: string;
     protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    dependencies: string[];
     version: string;
     inputs: Record<string, any>;
     secretInputs: string[];
@@ -55,7 +59,6 @@ export async function installMocks(stack: string, config: Record<string, string>
                 case "pulumi:providers:libvirt":
                     return { id: "provider-id", state: i };
                 case "libvirt:index/pool:Pool":
-                    poolPaths.set(i.name, i.target.path);
                     return { id: `pool-uuid-${++n}`, state: { ...i, capacity: 1e12, allocation: 0, available: 1e12 } };
                 case "libvirt:index/volume:Volume": {
                     const dir = poolPaths.get(i.pool);
@@ -70,6 +73,9 @@ export async function installMocks(stack: string, config: Record<string, string>
                     const nics = (i.networkInterfaces ?? []).map((nic: any, k: number) => ({ ...nic, addresses: [`10.17.0.${10 + n + k}`] }));
                     return { id: `domain-uuid-${++n}`, state: { ...i, networkInterfaces: nics } };
                 }
+                case "command:local:Command":
+                    if (i.environment?.POOL && i.environment?.POOL_DIR) poolPaths.set(i.environment.POOL, i.environment.POOL_DIR);
+                    return { id: `command-${++n}`, state: { ...i, stdout: "", stderr: "" } };
                 case "tailscale:index/tailnetKey:TailnetKey":
                     return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}` } };
                 default:
@@ -96,6 +102,10 @@ export async function installMocks(stack: string, config: Record<string, string>
                     parent: req.getParent(),
                     provider: req.getProvider(),
                     protect: req.getProtect(),
+                    retainOnDelete: req.getRetainondelete(),
+                    deleteBeforeReplace: req.getDeletebeforereplace(),
+                    ignoreChanges: req.getIgnorechangesList(),
+                    dependencies: req.getDependenciesList(),
                     version: req.getVersion(),
                     inputs: unwrapSecrets(raw) as Record<string, any>,
                     secretInputs: Object.entries(raw).filter(([, v]) => v?.[SECRET_SIG]).map(([k]) => k),

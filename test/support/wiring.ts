@@ -1,8 +1,12 @@
 // Wiring assertions shared by the per-stack program tests: what the engine receives for a stack,
 // checked project by project against the stack's own config.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings } from "../../components/config";
+import { HOST_SCRIPTS_DIR } from "../../components/hostCommands";
+import { Registered } from "./mocks";
 import { ProgramRun } from "./program";
 import { stackConfig } from "./stack";
 
@@ -14,6 +18,7 @@ const T = {
     domain: "libvirt:index/domain:Domain",
     network: "libvirt:index/network:Network",
     key: "tailscale:index/tailnetKey:TailnetKey",
+    command: "command:local:Command",
     vm: "project-vms:index:ProjectVm",
     host: "project-vms:index:Host",
 };
@@ -23,6 +28,17 @@ export function settingsOf(stack: string, overrides: Record<string, unknown> = {
     return parseConfig(rawConfig(stackConfig(stack, overrides)));
 }
 
+/** A host-scripts command: bash running lib.sh and `script`, ending with the call of `create` (and `remove`). */
+function assertHostScript(r: Registered, script: string, create: string, remove?: string): void {
+    assert.equal(r.type, T.command);
+    assert.deepEqual(r.inputs.interpreter, ["/bin/bash", "-c"]);
+    const lib = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8");
+    const body = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, script), "utf8");
+    assert.equal(r.inputs.create, `${lib}\n${body}\n${create}\n`);
+    if (remove) assert.equal(r.inputs.delete, `${lib}\n${body}\n${remove}\n`);
+    assert.equal(r.inputs.environment.LIBVIRT_URI !== undefined, true);
+}
+
 /** Checks every wiring rule of a program run against the stack's settings. */
 export function assertWiring(run: ProgramRun, s: Settings): void {
     const [provider] = run.ofType(T.provider);
@@ -30,6 +46,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     assert.equal(provider.inputs.uri, s.libvirtUri);
     const providerRef = `${provider.urn}::${provider.id}`;
 
+    assert.equal(run.ofType(T.pool).length, 0, "pools are made by pool.sh, not libvirt.Pool");
     for (const r of run.resources.filter((x) => x.type.startsWith("libvirt:"))) {
         assert.equal(r.provider, providerRef, `${r.name} uses the explicit provider, not a default one`);
         assert.equal(r.version, "0.5.4", `${r.name} asks for plugin v0.5.4`);
@@ -40,7 +57,11 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     assert.equal(base.parent, host.urn);
     assert.equal(base.inputs.source, s.baseImage);
     assert.equal(base.id, `${s.storageDir}/base/debian-testing.qcow2`);
-    assert.equal(run.named("host-base-pool").inputs.target.path, `${s.storageDir}/base`);
+    const basePool = run.named("host-base-pool");
+    assertHostScript(basePool, "pool.sh", "pool_ensure", "pool_remove");
+    assert.deepEqual(basePool.inputs.environment, { LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", POOL_DIR: `${s.storageDir}/base`, PURGE: "false" });
+    assert.equal(base.inputs.pool, "project-vms-base");
+    assert.ok(base.dependencies.includes(basePool.urn), "the base image waits for its pool");
 
     const vms = run.ofType(T.vm);
     assert.deepEqual(vms.map((v) => v.name), s.projects.map((p) => p.hostname), "one ProjectVm per project, in config order");
@@ -55,9 +76,17 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         const ci = run.named(`${p.hostname}-cloud-init`);
         const domain = run.named(p.hostname);
 
-        for (const child of [pool, system, project, ci, domain]) assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
-        assert.deepEqual(pool.inputs.target, { path: dir });
-        assert.equal(pool.inputs.type, "dir");
+        const power = run.named(`${p.hostname}-power`);
+        const grow = run.named(`${p.hostname}-grow-project-disk`);
+        for (const child of [pool, system, project, ci, domain, power, grow]) assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
+
+        // The project's folder as a pool, deleted only when the project is purged.
+        assertHostScript(pool, "pool.sh", "pool_ensure", "pool_remove");
+        assert.deepEqual(pool.inputs.environment, { LIBVIRT_URI: s.libvirtUri, POOL: p.hostname, POOL_DIR: dir, PURGE: String(p.purge) });
+        for (const v of [system, project, ci]) {
+            assert.equal(v.inputs.pool, p.hostname);
+            assert.ok(v.dependencies.includes(pool.urn), `${v.name} waits for the pool`);
+        }
 
         // System disk: a qcow2 overlay over the base image, of systemDiskSize.
         assert.equal(system.inputs.baseVolumeId, base.id, "overlay → base");
@@ -66,12 +95,20 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.equal(system.id, `${dir}/disk.qcow2`);
         assert.equal(system.protect, false);
 
-        // Project disk: its own qcow2 of the project's size, protected, not an overlay.
+        // Project disk: its own qcow2 of the project's size, not an overlay, kept unless purged,
+        // never replaced for a size change (grown in place by the grow command instead).
         assert.equal(project.inputs.size, p.disk.bytes);
         assert.equal(project.inputs.baseVolumeId, undefined);
         assert.equal(project.inputs.source, undefined, "never uploaded over");
         assert.equal(project.id, `${dir}/project.qcow2`);
-        assert.equal(project.protect, true, "the developer's work is protected");
+        assert.equal(project.retainOnDelete, !p.purge, "the developer's work stays when the project goes, unless purged");
+        assert.deepEqual(project.ignoreChanges, ["size"]);
+        assertHostScript(grow, "grow-disk.sh", "disk_grow");
+        assert.equal(grow.inputs.delete, undefined, "nothing to undo when the resource goes");
+        assert.equal(grow.inputs.environment.SIZE, String(p.disk.bytes));
+        assert.equal(grow.inputs.environment.VOLUME, "project.qcow2");
+        assert.equal(grow.inputs.environment.TARGET, "vdb");
+        assert.ok(grow.dependencies.includes(project.urn));
 
         // Cloud-init: user-data secret, meta-data with the hostname and instance-id.
         assert.deepEqual(ci.secretInputs, ["userData"], "user-data (and only it) is secret");
@@ -91,7 +128,18 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.deepEqual(domain.inputs.disks, [{ volumeId: system.id }, { volumeId: project.id }], "vda system, vdb project");
         assert.equal(domain.inputs.cloudinit, ci.id);
         assert.equal(domain.inputs.autostart, p.autostart);
-        assert.equal(domain.inputs.running, p.running);
+        assert.equal(domain.inputs.running, true, "the provider never hard-stops it");
+        assert.deepEqual(domain.ignoreChanges, ["running"]);
+
+        // Power: applied after the domain, graceful shutdown first when it is replaced or deleted.
+        assertHostScript(power, "power.sh", "power_apply", "power_stop");
+        assert.equal(power.inputs.environment.DESIRED, p.running ? "running" : "stopped");
+        assert.equal(power.inputs.environment.DOMAIN, p.hostname);
+        assert.equal(power.inputs.environment.SHUTDOWN_TIMEOUT, String(s.shutdownTimeout));
+        assert.ok(power.inputs.environment.DOMAIN_UPDATES.includes(ci.id), "re-applied after the cloud-init disk is swapped");
+        assert.deepEqual(power.inputs.triggers, [domain.id], "a new domain gets a new power command");
+        assert.equal(power.deleteBeforeReplace, true, "the old domain is shut down before anything else");
+        assert.ok(power.dependencies.includes(domain.urn));
         assert.deepEqual(domain.inputs.consoles, [{ type: "pty", targetPort: "0", targetType: "serial" }]);
         const [nic] = domain.inputs.networkInterfaces;
         assert.equal(nic.mac, p.mac, "MAC derived from the name");

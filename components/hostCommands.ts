@@ -1,0 +1,125 @@
+// What the libvirt provider cannot do, done with virsh through @pulumi/command on the machine
+// running Pulumi: pools that survive a kept project disk, power state, graceful shutdown, and
+// growing a disk in place. The shell lives in host-scripts/ (shellcheck-clean); this module only
+// says which function of which script runs when, with what settings.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The folder holding the host scripts. */
+export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
+
+/** Seconds a guest gets to shut down on ACPI before it is forced off. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 180;
+
+/**
+ * The shell program that calls `fn` of host-scripts/`script`: the shared library, the script's
+ * functions, then the call. Run with bash -c; its settings come from the environment.
+ */
+export function hostScript(script: string, fn: string, dir = HOST_SCRIPTS_DIR): string {
+    const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+    const text = read(script);
+    if (!new RegExp(`^${fn}\\(\\) \\{$`, "m").test(text)) throw new Error(`host-scripts/${script} has no function ${fn}`);
+    return `${read("lib.sh")}\n${text}\n${fn}\n`;
+}
+
+const BASH = ["/bin/bash", "-c"];
+
+/** Inputs of a pool command. */
+export interface PoolCommandArgs {
+    /** libvirt connection URI. */
+    libvirtUri: string;
+    /** Pool name. */
+    pool: string;
+    /** Folder of the pool. */
+    dir: string;
+    /** Delete the pool (and its then-empty folder) when the resource is deleted. */
+    purge: boolean;
+}
+
+/**
+ * A dir pool made idempotently (a pool kept with a project disk is taken up again), and deleted
+ * only when purged. libvirt.Pool would fail to create an existing pool and to delete a non-empty one.
+ */
+export function poolCommand(name: string, args: PoolCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    return new command.local.Command(name, {
+        interpreter: BASH,
+        create: hostScript("pool.sh", "pool_ensure"),
+        delete: hostScript("pool.sh", "pool_remove"),
+        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge) },
+    }, opts);
+}
+
+/** Inputs of a power command. */
+export interface PowerCommandArgs {
+    /** libvirt connection URI. */
+    libvirtUri: string;
+    /** Domain name. */
+    domain: string;
+    /** The domain's ID: a new domain (a replacement) replaces this command too. */
+    domainId: pulumi.Input<string>;
+    /** Desired power state. */
+    running: boolean;
+    /** Seconds of ACPI shutdown before forcing the domain off. */
+    shutdownTimeout: number;
+    /** Values whose change makes the provider start the domain (an in-place update): power is applied again after them. */
+    domainUpdates: pulumi.Input<string>[];
+}
+
+/**
+ * The VM's power state: applied after every create or in-place update of the domain (which the
+ * provider ends by starting it), and a graceful ACPI shutdown when the domain is about to be
+ * replaced or deleted (this command is deleted first: it depends on the domain, and a new domain
+ * ID replaces it, old one first).
+ */
+export function powerCommand(name: string, args: PowerCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    return new command.local.Command(name, {
+        interpreter: BASH,
+        create: hostScript("power.sh", "power_apply"),
+        delete: hostScript("power.sh", "power_stop"),
+        environment: {
+            LIBVIRT_URI: args.libvirtUri,
+            DOMAIN: args.domain,
+            DESIRED: args.running ? "running" : "stopped",
+            SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
+            DOMAIN_UPDATES: pulumi.all(args.domainUpdates).apply((v) => v.join(" ")),
+        },
+        triggers: [args.domainId],
+    }, { ...opts, deleteBeforeReplace: true });
+}
+
+/** Inputs of a disk grow command. */
+export interface GrowCommandArgs {
+    /** libvirt connection URI. */
+    libvirtUri: string;
+    /** Pool of the volume. */
+    pool: string;
+    /** Volume name. */
+    volume: string;
+    /** Desired size in bytes. */
+    sizeBytes: number;
+    /** Domain using the disk (grown live while it runs). */
+    domain: string;
+    /** The disk's target in the domain, e.g. vdb. */
+    target: string;
+    /** The config key of the size, for the message refusing to shrink. */
+    configKey: string;
+}
+
+/** Grows a volume in place when its configured size rises; refuses to shrink it. */
+export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    return new command.local.Command(name, {
+        interpreter: BASH,
+        create: hostScript("grow-disk.sh", "disk_grow"),
+        environment: {
+            LIBVIRT_URI: args.libvirtUri,
+            POOL: args.pool,
+            VOLUME: args.volume,
+            SIZE: String(args.sizeBytes),
+            DOMAIN: args.domain,
+            TARGET: args.target,
+            CONFIG_KEY: args.configKey,
+        },
+    }, opts);
+}

@@ -1,0 +1,168 @@
+// The host scripts (pool, grow, power) against a real libvirtd: what the program's commands do to
+// a host, including a graceful ACPI shutdown of a real guest. Needs root and a running libvirtd
+// (.ci/run starts one); every pool, volume and domain it makes has a unique name and is removed.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { hostScript } from "../components/hostCommands";
+import { requireTool } from "../test/support/tools";
+import { baseImage } from "./image";
+
+const URI = process.env.PROJECT_VMS_E2E_LIBVIRT_URI ?? "qemu:///system";
+const id = randomBytes(3).toString("hex");
+const root = `/var/lib/project-vms-e2e-${id}`;
+
+function virsh(...args: string[]): string {
+    return execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" }).trim();
+}
+
+/** Runs `fn` of a host script with `env`; returns its exit status, stdout and stderr. */
+function host(script: string, fn: string, env: Record<string, string>) {
+    const r = spawnSync("bash", ["-c", hostScript(script, fn)], { encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: URI, ...env }, timeout: 10 * 60_000 });
+    return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+function libvirtReachable(skip: (r: string) => void): boolean {
+    if (!requireTool("virsh", "libvirt-clients", skip)) return false;
+    if (spawnSync("virsh", ["-c", URI, "version"]).status === 0) return true;
+    const reason = `libvirt at ${URI} does not answer (start virtlogd and libvirtd, as .ci/run does)`;
+    if (process.env.CI === "true") throw new Error(reason);
+    skip(reason);
+    return false;
+}
+
+const cleanups: Array<() => void> = [];
+after(() => {
+    for (const c of cleanups.reverse()) {
+        try { c(); } catch { /* best effort */ }
+    }
+    fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe("pool.sh and grow-disk.sh on a real libvirtd", () => {
+    const pool = `pvms-e2e-${id}`;
+    const dir = `${root}/myapp`;
+    let ok = false;
+    before(() => { ok = spawnSync("virsh", ["-c", URI, "version"]).status === 0; });
+    cleanups.push(() => {
+        spawnSync("virsh", ["-c", URI, "pool-destroy", pool]);
+        spawnSync("virsh", ["-c", URI, "pool-undefine", pool]);
+    });
+
+    test("a pool is made once and taken up again; it is kept unless purged, and never deleted while it holds a disk", (t) => {
+        if (!libvirtReachable((r) => t.skip(r)) || !ok) return;
+        const env = { POOL: pool, POOL_DIR: dir };
+        assert.equal(host("pool.sh", "pool_ensure", env).stdout, pool);
+        assert.equal(host("pool.sh", "pool_ensure", env).status, 0, "idempotent");
+        assert.match(virsh("pool-info", pool), /State:\s+running/);
+        assert.match(virsh("pool-info", pool), /Autostart:\s+yes/);
+        assert.ok(fs.statSync(dir).isDirectory());
+
+        const elsewhere = host("pool.sh", "pool_ensure", { POOL: pool, POOL_DIR: `${root}/other` });
+        assert.notEqual(elsewhere.status, 0);
+        assert.match(elsewhere.stderr, /already exists at .*myapp, not at .*other/);
+
+        virsh("vol-create-as", pool, "project.qcow2", "1G", "--format", "qcow2");
+        const kept = host("pool.sh", "pool_remove", { ...env, PURGE: "false" });
+        assert.equal(kept.status, 0);
+        assert.match(kept.stderr, /keeping pool/);
+        assert.ok(fs.existsSync(`${dir}/project.qcow2`));
+
+        const refused = host("pool.sh", "pool_remove", { ...env, PURGE: "true" });
+        assert.notEqual(refused.status, 0, "a purge never deletes a disk the program did not delete");
+        assert.match(refused.stderr, /still holds: project\.qcow2/);
+        assert.ok(fs.existsSync(`${dir}/project.qcow2`));
+    });
+
+    test("a disk grows in place, keeps its content, and is never shrunk", (t) => {
+        if (!libvirtReachable((r) => t.skip(r)) || !ok) return;
+        const file = `${dir}/project.qcow2`;
+        execFileSync("qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 0 1M", file], { stdio: "ignore" });
+        const env = { POOL: pool, VOLUME: "project.qcow2", DOMAIN: `pvms-e2e-none-${id}`, TARGET: "vdb", CONFIG_KEY: "disk of project myapp (project-vms:projects)" };
+        const grown = host("grow-disk.sh", "disk_grow", { ...env, SIZE: String(3 * 1024 ** 3) });
+        assert.equal(grown.status, 0, grown.stderr);
+        assert.match(grown.stderr, /grew the project disk .* from 1G to 3G/);
+        assert.match(execFileSync("qemu-img", ["info", file], { encoding: "utf8" }), /virtual size: 3 GiB/);
+        assert.match(execFileSync("qemu-io", ["-f", "qcow2", "-c", "read -P 0x5a 0 1M", file], { encoding: "utf8" }), /read 1048576\/1048576 bytes/, "content intact");
+
+        assert.equal(host("grow-disk.sh", "disk_grow", { ...env, SIZE: String(3 * 1024 ** 3) }).status, 0, "unchanged size: nothing to do");
+        const shrink = host("grow-disk.sh", "disk_grow", { ...env, SIZE: String(2 * 1024 ** 3) });
+        assert.notEqual(shrink.status, 0);
+        assert.match(shrink.stderr, /refusing to shrink the project disk project\.qcow2 .* from 3G to 2G: that would destroy data\. Set disk of project myapp \(project-vms:projects\) to 3G or more/);
+        assert.match(execFileSync("qemu-img", ["info", file], { encoding: "utf8" }), /virtual size: 3 GiB/);
+
+        virsh("vol-delete", "--pool", pool, "project.qcow2");
+        const purged = host("pool.sh", "pool_remove", { POOL: pool, POOL_DIR: dir, PURGE: "true" });
+        assert.equal(purged.status, 0, purged.stderr);
+        assert.ok(!fs.existsSync(dir), "a purged pool takes its empty folder along");
+        assert.equal(spawnSync("virsh", ["-c", URI, "pool-info", pool]).status, 1);
+    });
+});
+
+describe("power.sh on a real guest", () => {
+    const domain = `pvms-e2e-power-${id}`;
+    cleanups.push(() => {
+        spawnSync("virsh", ["-c", URI, "destroy", domain]);
+        spawnSync("virsh", ["-c", URI, "undefine", domain]);
+    });
+
+    test("stop shuts the guest down through ACPI, start starts it, and a stopped guest stays stopped", { timeout: 20 * 60_000 }, (t) => {
+        if (!libvirtReachable((r) => t.skip(r))) return;
+        for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"]]) if (!requireTool(tool, pkg, (r) => t.skip(r))) return;
+        const base = baseImage((line) => console.log(`e2e image: ${line}`));
+        // libvirt runs QEMU as its own user: give it copies it can read.
+        const dir = `${root}/power`;
+        fs.mkdirSync(dir, { recursive: true });
+        for (const f of ["kernel", "initrd"] as const) fs.copyFileSync(base[f], path.join(dir, f));
+        fs.copyFileSync(base.disk, path.join(dir, "base.qcow2"));
+        execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", path.join(dir, "base.qcow2"), "-F", "qcow2", path.join(dir, "disk.qcow2")]);
+        const serial = path.join(dir, "serial.log");
+        const xml = `<domain type='qemu'>
+  <name>${domain}</name><memory unit='MiB'>1024</memory><vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${dir}/kernel</kernel><initrd>${dir}/initrd</initrd>
+    <cmdline>root=LABEL=root ro console=ttyS0 systemd.mask=cloud-init.target</cmdline></os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${dir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
+    <serial type='file'><source path='${serial}'/><target port='0'/></serial>
+  </devices>
+</domain>`;
+        fs.writeFileSync(path.join(dir, "domain.xml"), xml);
+        virsh("define", path.join(dir, "domain.xml"));
+        const env = { DOMAIN: domain, SHUTDOWN_TIMEOUT: "300" };
+
+        let started = Date.now();
+        const start = host("power.sh", "power_apply", { ...env, DESIRED: "running" });
+        assert.equal(start.status, 0, start.stderr);
+        assert.equal(start.stdout, "running");
+        assert.equal(virsh("domstate", domain), "running");
+        // Let it boot to the point where systemd-logind answers the power button.
+        const deadline = Date.now() + 10 * 60_000;
+        while (!/Reached target .*Multi-User System|login:/.test(fs.existsSync(serial) ? fs.readFileSync(serial, "utf8") : "")) {
+            assert.ok(Date.now() < deadline, "the guest did not boot within 10 minutes");
+            execFileSync("sleep", ["2"]);
+        }
+        console.log(`e2e timing: power guest boot: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+        started = Date.now();
+        const stop = host("power.sh", "power_apply", { ...env, DESIRED: "stopped" });
+        assert.equal(stop.status, 0, stop.stderr);
+        assert.match(stop.stderr, /shut down after \d+s/, "gracefully, not forced");
+        assert.doesNotMatch(stop.stderr, /forcing it off/);
+        assert.equal(virsh("domstate", domain), "shut off");
+        assert.match(fs.readFileSync(serial, "utf8"), /reboot: Power down/, "the guest powered itself off");
+        console.log(`e2e timing: graceful shutdown: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+        const again = host("power.sh", "power_apply", { ...env, DESIRED: "stopped" });
+        assert.equal(again.status, 0);
+        assert.match(again.stderr, /is not running/);
+        assert.equal(virsh("domstate", domain), "shut off", "a stopped guest stays stopped");
+
+        const gone = host("power.sh", "power_stop", { DOMAIN: `pvms-e2e-missing-${id}` });
+        assert.equal(gone.status, 0, "stopping a domain that no longer exists is done");
+    });
+});
