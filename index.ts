@@ -16,6 +16,16 @@ function loadSettings(): Settings {
 }
 const settings = loadSettings();
 
+// The Tailscale provider's own config, for deleting machines from the tailnet.
+const tailscaleConfig = new pulumi.Config("tailscale");
+const tailscaleApi = {
+    apiKey: tailscaleConfig.getSecret("apiKey"),
+    oauthClientId: tailscaleConfig.get("oauthClientId"),
+    oauthClientSecret: tailscaleConfig.getSecret("oauthClientSecret"),
+    tailnet: tailscaleConfig.get("tailnet") ?? "-",
+    baseUrl: tailscaleConfig.get("baseUrl") ?? "https://api.tailscale.com",
+};
+
 // 2. The host: libvirt connection, base image, network.
 const host = new Host("host", {
     libvirtUri: settings.libvirtUri,
@@ -29,6 +39,8 @@ const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
     project,
     libvirtUri: settings.libvirtUri,
     shutdownTimeout: settings.shutdownTimeout,
+    readyTimeout: settings.readyTimeout,
+    tailscaleApi,
     storageDir: settings.storageDir,
     provider: host.provider,
     baseImageId: host.baseImage.id,

@@ -91,6 +91,8 @@ export interface Settings {
     aptCheckValidUntil: boolean;
     /** Seconds a VM gets to shut down on ACPI before it is forced off. */
     shutdownTimeout: number;
+    /** Seconds `pulumi up` waits for cloud-init to finish in a new VM. */
+    readyTimeout: number;
     /** What the host can give the VMs that run, when the stack says. */
     hostCapacity?: { memory: number; cpus: number };
     /** The projects, in config order. */
@@ -107,6 +109,7 @@ export const DEFAULTS = {
     defaultDisk: "50G",
     systemDiskSize: "20G",
     shutdownTimeout: 180,
+    readyTimeout: 1800,
     networkName: "project-vms",
     networkCidr: "10.17.0.0/24",
     tailscaleTags: ["tag:project-vm"],
@@ -120,6 +123,7 @@ export const LIMITS = {
     /** The Debian cloud image is 3 GiB; Docker and Nix want room beyond it. */
     systemDiskBytes: { min: 8 * 1024 ** 3, max: 16 * 1024 ** 4 },
     shutdownSeconds: { min: 10, max: 3600 },
+    readySeconds: { min: 60, max: 4 * 3600 },
     /** `project-<name>` must be a hostname label of at most 63 characters. */
     nameLength: 63 - "project-".length,
 } as const;
@@ -127,7 +131,7 @@ export const LIMITS = {
 /** The keys a stack may set under `project-vms:`. */
 export const CONFIG_KEYS = [
     "libvirtUri", "storageDir", "baseImage", "sshPublicKeys", "defaultMemory", "defaultCpus",
-    "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout",
+    "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout", "readyTimeout",
     "hostCapacity", "projects",
 ] as const;
 const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "purge", "features"] as const;
@@ -372,6 +376,7 @@ export function parseConfig(raw: Raw): Settings {
     const systemDiskSize = r.size(raw.systemDiskSize, "systemDiskSize", DEFAULTS.systemDiskSize, LIMITS.systemDiskBytes);
     const aptCheckValidUntil = r.boolean(raw.aptCheckValidUntil, "aptCheckValidUntil", true);
     const shutdownTimeout = r.integer(raw.shutdownTimeout, "shutdownTimeout", DEFAULTS.shutdownTimeout, LIMITS.shutdownSeconds, " seconds");
+    const readyTimeout = r.integer(raw.readyTimeout, "readyTimeout", DEFAULTS.readyTimeout, LIMITS.readySeconds, " seconds");
     const capacity = r.object(raw.hostCapacity, "hostCapacity");
     let hostCapacity: Settings["hostCapacity"];
     if (capacity) {
@@ -446,7 +451,7 @@ export function parseConfig(raw: Raw): Settings {
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         libvirtUri, storageDir, baseImage, sshPublicKeys, systemDiskSize, network, tailscale, aptCheckValidUntil,
-        shutdownTimeout, hostCapacity, projects,
+        shutdownTimeout, readyTimeout, hostCapacity, projects,
     };
 }
 

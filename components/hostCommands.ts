@@ -10,8 +10,6 @@ import * as path from "node:path";
 /** The folder holding the host scripts. */
 export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
 
-/** Seconds a guest gets to shut down on ACPI before it is forced off. */
-export const DEFAULT_SHUTDOWN_TIMEOUT = 180;
 
 /**
  * The shell program that calls `fn` of host-scripts/`script`: the shared library, the script's
@@ -122,4 +120,74 @@ export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.Cu
             CONFIG_KEY: args.configKey,
         },
     }, opts);
+}
+
+/** Inputs of a readiness command. */
+export interface ReadyCommandArgs {
+    /** libvirt connection URI. */
+    libvirtUri: string;
+    /** Domain name. */
+    domain: string;
+    /** The domain's ID: a new domain is waited for again. */
+    domainId: pulumi.Input<string>;
+    /** Seconds to wait for cloud-init. */
+    timeout: number;
+}
+
+/**
+ * Makes `pulumi up` finish only once cloud-init has finished in a new VM (asked through the guest
+ * agent), or fail with the failing step and the tail of cloud-init's output log.
+ */
+export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    return new command.local.Command(name, {
+        interpreter: BASH,
+        create: hostScript("ready.sh", "ready_wait"),
+        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout) },
+        triggers: [args.domainId],
+    }, { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } });
+}
+
+/** Credentials and address of the Tailscale API, from the Tailscale provider's own config. */
+export interface TailscaleApi {
+    /** `tailscale:apiKey` (secret). */
+    apiKey?: pulumi.Output<string>;
+    /** `tailscale:oauthClientId`. */
+    oauthClientId?: string;
+    /** `tailscale:oauthClientSecret` (secret). */
+    oauthClientSecret?: pulumi.Output<string>;
+    /** `tailscale:tailnet`, default `-` (the credentials' own tailnet). */
+    tailnet: string;
+    /** `tailscale:baseUrl`, default https://api.tailscale.com. */
+    baseUrl: string;
+}
+
+/** Inputs of a tailnet machine command. */
+export interface TailnetNodeCommandArgs {
+    /** libvirt connection URI (the shared library expects it). */
+    libvirtUri: string;
+    /** The machine's hostname, project-<name>. */
+    hostname: string;
+    /** The Tailscale API. */
+    api: TailscaleApi;
+}
+
+/**
+ * Deletes the VM's tailnet machine when the VM goes, or when its system disk (and with it the
+ * node's identity) is replaced — so that the next VM of that name is project-<name> again.
+ */
+export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const env: Record<string, pulumi.Input<string>> = {
+        LIBVIRT_URI: args.libvirtUri,
+        NODE_HOSTNAME: args.hostname,
+        TS_TAILNET: args.api.tailnet,
+        TS_BASE_URL: args.api.baseUrl,
+    };
+    if (args.api.apiKey) env.TS_API_KEY = args.api.apiKey;
+    if (args.api.oauthClientId) env.TS_OAUTH_CLIENT_ID = args.api.oauthClientId;
+    if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
+    return new command.local.Command(name, {
+        interpreter: BASH,
+        delete: hostScript("tailnet.sh", "tailnet_node_delete"),
+        environment: pulumi.secret(env),
+    }, { ...opts, deleteBeforeReplace: true });
 }

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { Project } from "./config";
 import { GUEST_USER, GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
-import { growCommand, poolCommand, powerCommand } from "./hostCommands";
+import { growCommand, poolCommand, powerCommand, readyCommand, TailscaleApi, tailnetNodeCommand } from "./hostCommands";
 import { NicAttachment } from "./host";
 
 /** File names inside a project's folder `<storageDir>/<name>/`. */
@@ -73,6 +73,10 @@ export interface ProjectVmArgs extends GuestSettings {
     libvirtUri: string;
     /** Seconds of ACPI shutdown before the VM is forced off. */
     shutdownTimeout: number;
+    /** Seconds to wait for cloud-init in a new VM. */
+    readyTimeout: number;
+    /** The Tailscale API, to delete the VM's machine from the tailnet when the VM goes. */
+    tailscaleApi: TailscaleApi;
     /** The stack's storage folder; the project's files go to `<storageDir>/<name>/`. */
     storageDir: string;
     /** The libvirt provider of the host. */
@@ -138,8 +142,16 @@ export class ProjectVm extends pulumi.ComponentResource {
             format: "qcow2",
         }, { ...inPool, retainOnDelete: !p.purge, ignoreChanges: ["size"] });
 
-        const authKey: pulumi.Output<string | undefined> = p.features.tailscale
-            ? pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
+        // On the tailnet: a single-use key for the first boot of each system disk (a fresh disk is
+        // a new machine: new key, and the old machine deleted first so the name stays free).
+        let authKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (p.features.tailscale) {
+            tailnetNodeCommand(`${name}-tailnet-machine`, {
+                libvirtUri: args.libvirtUri,
+                hostname: p.hostname,
+                api: args.tailscaleApi,
+            }, { parent: this, replaceWith: [systemDisk] });
+            authKey = pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
                 reusable: false,
                 ephemeral: false,
                 preauthorized: true,
@@ -147,8 +159,8 @@ export class ProjectVm extends pulumi.ComponentResource {
                 tags: args.tailscale.tags,
                 description: `project-vms ${p.hostname}`,
                 recreateIfInvalid: "never",
-            }, { parent: this }).key)
-            : pulumi.output(undefined);
+            }, { parent: this, replaceWith: [systemDisk] }).key);
+        }
 
         const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, key)));
 
@@ -187,6 +199,14 @@ export class ProjectVm extends pulumi.ComponentResource {
             running: true,
         }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"] });
 
+        // A new VM is done when cloud-init is: `pulumi up` waits for it, or fails saying why.
+        const ready = readyCommand(`${name}-ready`, {
+            libvirtUri: args.libvirtUri,
+            domain: p.hostname,
+            domainId: this.domain.id,
+            timeout: args.readyTimeout,
+        }, { parent: this, dependsOn: [this.domain] });
+
         // Power state, and a graceful shutdown before the domain is replaced or deleted.
         const power = powerCommand(`${name}-power`, {
             libvirtUri: args.libvirtUri,
@@ -195,7 +215,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             running: p.running,
             shutdownTimeout: args.shutdownTimeout,
             domainUpdates: [cloudInit.id, String(p.autostart)],
-        }, { parent: this, dependsOn: [this.domain] });
+        }, { parent: this, dependsOn: [this.domain, ready] });
 
         // Project disk grow: in place, live when the VM runs; the guest grows the filesystem at boot.
         growCommand(`${name}-grow-project-disk`, {

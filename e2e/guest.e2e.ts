@@ -87,7 +87,7 @@ async function boot(vm: Vm, label: string): Promise<void> {
     }
 }
 
-test("a project VM comes up as promised, and its project disk outlives reboots, rebuilds and config changes", { timeout: OVERALL_TIMEOUT }, async (t) => {
+test("a project VM comes up as promised, and its project disk outlives reboots, rebuilds, config changes and growth", { timeout: OVERALL_TIMEOUT }, async (t) => {
     const skip = (r: string) => t.skip(r);
     for (const [tool, pkg] of [["qemu-system-x86_64", "qemu-system-x86"], ["qemu-img", "qemu-utils"], ["mmdebstrap", "mmdebstrap"],
         ["genisoimage", "genisoimage"], ["ssh", "openssh-client"], ["ssh-keygen", "openssh-client"], ["mke2fs", "e2fsprogs"], ["sfdisk", "fdisk"]]) {
@@ -186,7 +186,12 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
 
         // ---- (c) Changed user-data on the same system disk: a new instance to cloud-init, whose
         // per-instance steps (users, disk setup, mounts, scripts) run again over the existing system.
+        // Meanwhile the project disk grows by 2 GiB, as grow-disk.sh grows a stopped VM's disk
+        // (libvirt's vol-resize is qemu-img resize): the guest must grow the filesystem at boot.
+        const fsBytes = () => Number(vm.sh(`df -B1 --output=size ${disk.mountPoint} | tail -1`));
+        const before = fsBytes();
         assert.ok(await vm.shutdown(5 * MINUTE));
+        qemuImg("resize", "-q", projectDisk, String(project.disk.bytes + 2 * 1024 ** 3));
         const third = keyPair("third");
         settings = stack([second.pub, third.pub]);
         files = renderCloudInit(guestConfig(settings.projects[0], settings), cloudInitDir);
@@ -197,6 +202,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         intact("after changed user-data");
         assert.ok(vm.sh("cat ~/.ssh/authorized_keys").includes(third.pub), "the change was applied");
         assert.equal((vm.sh("sudo grep -c 'Found filesystem match, skipping formatting' /var/log/cloud-init.log")), "2", "fs_setup ran again and kept the disk");
+        assert.ok(fsBytes() > before + 1.5 * 1024 ** 3, `the project filesystem grew with its disk (${before} → ${fsBytes()} bytes)`);
         assert.ok(await vm.shutdown(5 * MINUTE));
     } catch (e) {
         console.log(`---- serial console (last lines) ----\n${vm.serialTail(120)}`);

@@ -102,54 +102,82 @@ describe("pool.sh and grow-disk.sh on a real libvirtd", () => {
     });
 });
 
-describe("power.sh on a real guest", () => {
-    const domain = `pvms-e2e-power-${id}`;
+/** A NoCloud ISO (label cidata) holding `userData` and an instance-id. */
+function seedIso(dir: string, name: string, userData: object, instanceId: string): string {
+    const d = path.join(dir, `${name}.d`);
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, "user-data"), `#cloud-config\n${JSON.stringify(userData)}\n`);
+    fs.writeFileSync(path.join(d, "meta-data"), `instance-id: ${instanceId}\nlocal-hostname: ${name}\n`);
+    const iso = path.join(dir, `${name}.iso`);
+    execFileSync("genisoimage", ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock", path.join(d, "user-data"), path.join(d, "meta-data")]);
+    return iso;
+}
+
+/** A domain like the provider's: ACPI, pc machine, cloud-init CD on IDE, guest agent channel. */
+function domainXml(name: string, dir: string, iso: string, serial: string): string {
+    return `<domain type='qemu'>
+  <name>${name}</name><memory unit='MiB'>1536</memory><vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${dir}/kernel</kernel><initrd>${dir}/initrd</initrd>
+    <cmdline>root=LABEL=root ro console=ttyS0</cmdline></os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${dir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${iso}'/><target dev='hdd' bus='ide'/><readonly/></disk>
+    <interface type='user'><mac address='52:54:00:0e:2e:01'/><model type='virtio'/></interface>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <serial type='file'><source path='${serial}'/><target port='0'/></serial>
+  </devices>
+</domain>`;
+}
+
+describe("ready.sh and power.sh on a real guest", () => {
+    const domain = `pvms-e2e-guest-${id}`;
     cleanups.push(() => {
         spawnSync("virsh", ["-c", URI, "destroy", domain]);
         spawnSync("virsh", ["-c", URI, "undefine", domain]);
     });
 
-    test("stop shuts the guest down through ACPI, start starts it, and a stopped guest stays stopped", { timeout: 20 * 60_000 }, (t) => {
+    test("ready fails with the failing step, or says ready; stop shuts the guest down through ACPI; start starts it", { timeout: 30 * 60_000 }, (t) => {
         if (!libvirtReachable((r) => t.skip(r))) return;
-        for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"]]) if (!requireTool(tool, pkg, (r) => t.skip(r))) return;
+        for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"], ["genisoimage", "genisoimage"], ["jq", "jq"]]) {
+            if (!requireTool(tool, pkg, (r) => t.skip(r))) return;
+        }
         const base = baseImage((line) => console.log(`e2e image: ${line}`));
         // libvirt runs QEMU as its own user: give it copies it can read.
-        const dir = `${root}/power`;
+        const dir = `${root}/guest`;
         fs.mkdirSync(dir, { recursive: true });
-        for (const f of ["kernel", "initrd"] as const) fs.copyFileSync(base[f], path.join(dir, f));
+        fs.copyFileSync(base.kernel, path.join(dir, "kernel"));
+        fs.copyFileSync(base.initrd, path.join(dir, "initrd"));
         fs.copyFileSync(base.disk, path.join(dir, "base.qcow2"));
-        execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", path.join(dir, "base.qcow2"), "-F", "qcow2", path.join(dir, "disk.qcow2")]);
+        execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", path.join(dir, "base.qcow2"), "-F", "qcow2", path.join(dir, "disk.qcow2"), "4G"]);
         const serial = path.join(dir, "serial.log");
-        const xml = `<domain type='qemu'>
-  <name>${domain}</name><memory unit='MiB'>1024</memory><vcpu>2</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${dir}/kernel</kernel><initrd>${dir}/initrd</initrd>
-    <cmdline>root=LABEL=root ro console=ttyS0 systemd.mask=cloud-init.target</cmdline></os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${dir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <serial type='file'><source path='${serial}'/><target port='0'/></serial>
-  </devices>
-</domain>`;
-        fs.writeFileSync(path.join(dir, "domain.xml"), xml);
-        virsh("define", path.join(dir, "domain.xml"));
-        const env = { DOMAIN: domain, SHUTDOWN_TIMEOUT: "300" };
+        const apt = { conf: 'Acquire::Check-Valid-Until "false";\n' };
+        // A provisioning step that fails, after the guest agent is installed (as ours are).
+        const failing = seedIso(dir, "failing", { apt, packages: ["qemu-guest-agent"], runcmd: [["sh", "-c", "echo 'project-vms[demo]: FAILED (exit 3) at line 1: false'; exit 3"]] }, "i-failing");
+        const define = (iso: string) => {
+            fs.writeFileSync(path.join(dir, "domain.xml"), domainXml(domain, dir, iso, serial));
+            virsh("define", path.join(dir, "domain.xml"));
+        };
+        define(failing);
+        const power = { DOMAIN: domain, SHUTDOWN_TIMEOUT: "300" };
+        const ready = { DOMAIN: domain, READY_TIMEOUT: "1200" };
 
         let started = Date.now();
-        const start = host("power.sh", "power_apply", { ...env, DESIRED: "running" });
+        const start = host("power.sh", "power_apply", { ...power, DESIRED: "running" });
         assert.equal(start.status, 0, start.stderr);
         assert.equal(start.stdout, "running");
         assert.equal(virsh("domstate", domain), "running");
-        // Let it boot to the point where systemd-logind answers the power button.
-        const deadline = Date.now() + 10 * 60_000;
-        while (!/Reached target .*Multi-User System|login:/.test(fs.existsSync(serial) ? fs.readFileSync(serial, "utf8") : "")) {
-            assert.ok(Date.now() < deadline, "the guest did not boot within 10 minutes");
-            execFileSync("sleep", ["2"]);
-        }
-        console.log(`e2e timing: power guest boot: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+        const failed = host("ready.sh", "ready_wait", ready);
+        console.log(`e2e timing: ready.sh on a failing guest: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        assert.notEqual(failed.status, 0, "a failed provisioning fails pulumi up");
+        assert.match(failed.stderr, /provisioning FAILED/);
+        assert.match(failed.stderr, /status: error/, "cloud-init's own account");
+        assert.match(failed.stderr, /project-vms\[demo\]: FAILED \(exit 3\) at line 1: false/, "the tail of cloud-init-output.log");
 
         started = Date.now();
-        const stop = host("power.sh", "power_apply", { ...env, DESIRED: "stopped" });
+        const stop = host("power.sh", "power_apply", { ...power, DESIRED: "stopped" });
         assert.equal(stop.status, 0, stop.stderr);
         assert.match(stop.stderr, /shut down after \d+s/, "gracefully, not forced");
         assert.doesNotMatch(stop.stderr, /forcing it off/);
@@ -157,11 +185,22 @@ describe("power.sh on a real guest", () => {
         assert.match(fs.readFileSync(serial, "utf8"), /reboot: Power down/, "the guest powered itself off");
         console.log(`e2e timing: graceful shutdown: ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
-        const again = host("power.sh", "power_apply", { ...env, DESIRED: "stopped" });
+        const again = host("power.sh", "power_apply", { ...power, DESIRED: "stopped" });
         assert.equal(again.status, 0);
         assert.match(again.stderr, /is not running/);
         assert.equal(virsh("domstate", domain), "shut off", "a stopped guest stays stopped");
 
+        // Fixed user-data (a new instance): ready says so once cloud-init is done.
+        define(seedIso(dir, "fixed", { apt, runcmd: [["sh", "-c", "echo provisioning ok"]] }, "i-fixed"));
+        started = Date.now();
+        assert.equal(host("power.sh", "power_apply", { ...power, DESIRED: "running" }).status, 0);
+        const ok = host("ready.sh", "ready_wait", ready);
+        console.log(`e2e timing: ready.sh on a good guest: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.equal(ok.stdout, "ready");
+
+        assert.equal(host("power.sh", "power_stop", power).status, 0);
+        assert.equal(virsh("domstate", domain), "shut off");
         const gone = host("power.sh", "power_stop", { DOMAIN: `pvms-e2e-missing-${id}` });
         assert.equal(gone.status, 0, "stopping a domain that no longer exists is done");
     });

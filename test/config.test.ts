@@ -180,6 +180,7 @@ describe("bad config: every problem named by key and value", () => {
         ["bad CIDR", config({ network: { cidr: "10.17.0.0/33" } }), /network\.cidr must be an IPv4 CIDR/],
         ["bridge and network together", config({ network: { bridge: "br0", name: "default" } }), /network sets bridge together with name or cidr/],
         ["purge not a boolean", config({ projects: [{ name: "app", purge: "yes" }] }), /projects\[0\]\.purge must be true or false, got "yes"/],
+        ["ready timeout too long", config({ readyTimeout: 99999 }), /readyTimeout is 99999 seconds; it must be between 60 and 14400/],
         ["shutdown timeout too short", config({ shutdownTimeout: 1 }), /shutdownTimeout is 1 seconds; it must be between 10 and 3600/],
         ["host capacity incomplete", config({ hostCapacity: { memory: 65536 } }), /hostCapacity needs both memory \(MiB\) and cpus/],
         ["host capacity exceeded", config({ hostCapacity: { memory: 8192, cpus: 16 }, projects: [{ name: "a", memory: 8192 }, { name: "b", memory: 4096 }] }),

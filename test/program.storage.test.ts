@@ -6,7 +6,7 @@ import { runProgram } from "./support/program";
 import { assertWiring, settingsOf } from "./support/wiring";
 
 test("storage: resources, wiring and outputs", async (t) => {
-    const run = await runProgram("storage", (r) => t.skip(r));
+    const run = await runProgram("storage", (r) => t.skip(r), { "tailscale:apiKey": "tskey-api-test", "tailscale:tailnet": "bat-boa.ts.net" });
     if (!run) return;
     const s = settingsOf("storage");
     assert.deepEqual(s.projects.map((p) => p.name), ["myapp", "webapp"]);
@@ -21,4 +21,8 @@ test("storage: resources, wiring and outputs", async (t) => {
     const net = run.named("host-network").inputs;
     assert.deepEqual({ mode: net.mode, addresses: net.addresses, name: net.name }, { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms" });
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
+
+    const machine = run.named("project-myapp-tailnet-machine").inputs.environment;
+    assert.deepEqual({ key: machine.TS_API_KEY, tailnet: machine.TS_TAILNET, url: machine.TS_BASE_URL },
+        { key: "tskey-api-test", tailnet: "bat-boa.ts.net", url: "https://api.tailscale.com" }, "the Tailscale provider's own config");
 });

@@ -43,6 +43,7 @@ test("every declared key is one the program reads, documented, with the program'
     assert.equal(d.defaultDisk.default, DEFAULTS.defaultDisk);
     assert.equal(d.systemDiskSize.default, DEFAULTS.systemDiskSize);
     assert.equal(d.shutdownTimeout.default, DEFAULTS.shutdownTimeout);
+    assert.equal(d.readyTimeout.default, DEFAULTS.readyTimeout);
     assert.equal(d.sshPublicKeys.default, undefined, "sshPublicKeys is required");
 });
 

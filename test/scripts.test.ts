@@ -1,6 +1,8 @@
 // The provisioning scripts: shellcheck-clean, and failing loudly with the step's name.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -67,4 +69,120 @@ test("host scripts refuse to run without a libvirt URI, and size messages use th
     const sizes = spawnSync("bash", ["-c", `${fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8")}\nhuman_size 107374182400; human_size 536870912; human_size 1000`],
         { encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default" } });
     assert.deepEqual(sizes.stdout.trim().split("\n"), ["100G", "512M", "1000B"]);
+});
+
+/** A stand-in for virsh that answers the guest agent calls ready.sh makes, from FAKE_* settings. */
+function fakeVirsh(dir: string): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
+args="$*"
+case "$args" in
+  *domstate*) echo running ;;
+  *guest-ping*) [ -e "$FAKE_DIR/agent-up" ] || { touch "$FAKE_DIR/agent-up"; exit 1; }; echo '{"return":{}}' ;;
+  *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; else echo '{"return":{"pid":1}}'; fi ;;
+  *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
+  *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
+  *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+    return bin;
+}
+
+function runReady(code: number, status: string, log: string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-ready-"));
+    const bin = fakeVirsh(dir);
+    return spawnSync("bash", ["-c", hostScript("ready.sh", "ready_wait")], {
+        encoding: "utf8",
+        env: {
+            PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
+            FAKE_DIR: dir, FAKE_CODE: String(code), FAKE_STATUS: status, FAKE_LOG: log,
+        },
+        timeout: 60_000,
+    });
+}
+
+test("ready.sh waits for the guest agent, then for cloud-init, and says ready", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(0, "status: done\n", "");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "ready");
+    assert.match(r.stderr, /project-myapp is ready: cloud-init finished/);
+});
+
+test("ready.sh fails with cloud-init's failing step and the tail of its output log", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(1, "status: error\nerrors:\n\t- Failed to run module scripts-user\n", "project-vms[nix]: FAILED (exit 7) at line 15: curl\n");
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /provisioning FAILED/);
+    assert.match(r.stderr, /Failed to run module scripts-user/);
+    assert.match(r.stderr, /project-vms\[nix\]: FAILED \(exit 7\) at line 15: curl/);
+    assert.match(r.stderr, /ERROR: project-myapp: cloud-init failed/);
+});
+
+test("ready.sh lets warnings through", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(2, "status: done\nrecoverable_errors:\n  WARNING: deprecated key\n", "");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /ready; cloud-init reported warnings/);
+    assert.match(r.stderr, /deprecated key/);
+});
+
+/** A stand-in for the Tailscale API on 127.0.0.1: two machines, records what was asked. */
+async function fakeTailscale(): Promise<{ url: string; calls: string[]; close: () => void }> {
+    const calls: string[] = [];
+    const devices = [
+        { id: "n1", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net" },
+        { id: "n2", hostname: "project-myapp-1", name: "project-myapp-1.bat-boa.ts.net" },
+        { id: "n3", hostname: "laptop", name: "laptop.bat-boa.ts.net" },
+    ];
+    const server = http.createServer((req, res) => {
+        calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+        if (req.method === "POST" && req.url === "/api/v2/oauth/token") {
+            res.end(JSON.stringify({ access_token: "oauth-token" }));
+        } else if (req.method === "GET" && req.url === "/api/v2/tailnet/-/devices") {
+            res.end(JSON.stringify({ devices }));
+        } else if (req.method === "DELETE" && req.url?.startsWith("/api/v2/device/")) {
+            res.end("{}");
+        } else {
+            res.statusCode = 404;
+            res.end();
+        }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, calls, close: () => server.close() };
+}
+
+function runTailnet(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+    return new Promise((resolve) => {
+        execFile("bash", ["-c", hostScript("tailnet.sh", "tailnet_node_delete")], {
+            env: { PATH: process.env.PATH, LIBVIRT_URI: "qemu:///system", NODE_HOSTNAME: "project-myapp", ...env },
+        }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }));
+    });
+}
+
+test("tailnet.sh deletes exactly the VM's machine, with the API key or an OAuth client, the token never on a command line", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale();
+    try {
+        const withKey = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" });
+        assert.equal(withKey.code, 0, withKey.stderr);
+        assert.deepEqual(api.calls, ["GET /api/v2/tailnet/-/devices Bearer tskey-api-secret", "DELETE /api/v2/device/n1 Bearer tskey-api-secret"],
+            "project-myapp only: not project-myapp-1, not another machine");
+        assert.match(withKey.stderr, /deleted tailnet machine project-myapp \(n1\)/);
+
+        api.calls.length = 0;
+        const withOauth = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" });
+        assert.equal(withOauth.code, 0, withOauth.stderr);
+        assert.deepEqual(api.calls, ["POST /api/v2/oauth/token ", "GET /api/v2/tailnet/-/devices Bearer oauth-token", "DELETE /api/v2/device/n1 Bearer oauth-token"]);
+
+        const none = await runTailnet({ TS_BASE_URL: api.url });
+        assert.notEqual(none.code, 0);
+        assert.match(none.stderr, /no Tailscale API credentials/);
+    } finally {
+        api.close();
+    }
+    const script = hostScript("tailnet.sh", "tailnet_node_delete");
+    assert.ok(!/-H "Authorization/.test(script), "no bearer token in curl's arguments");
 });

@@ -17,6 +17,7 @@ export interface Registered {
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     dependencies: string[];
+    replaceWith: string[];
     version: string;
     inputs: Record<string, any>;
     secretInputs: string[];
@@ -106,6 +107,7 @@ export async function installMocks(stack: string, config: Record<string, string>
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     ignoreChanges: req.getIgnorechangesList(),
                     dependencies: req.getDependenciesList(),
+                    replaceWith: req.getReplaceWithList(),
                     version: req.getVersion(),
                     inputs: unwrapSecrets(raw) as Record<string, any>,
                     secretInputs: Object.entries(raw).filter(([, v]) => v?.[SECRET_SIG]).map(([k]) => k),

@@ -28,14 +28,14 @@ export function settingsOf(stack: string, overrides: Record<string, unknown> = {
     return parseConfig(rawConfig(stackConfig(stack, overrides)));
 }
 
-/** A host-scripts command: bash running lib.sh and `script`, ending with the call of `create` (and `remove`). */
-function assertHostScript(r: Registered, script: string, create: string, remove?: string): void {
+/** A host-scripts command: bash running lib.sh and `script`, ending with the call of `create` / `remove`. */
+function assertHostScript(r: Registered, script: string, create: string | undefined, remove?: string): void {
     assert.equal(r.type, T.command);
     assert.deepEqual(r.inputs.interpreter, ["/bin/bash", "-c"]);
     const lib = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8");
     const body = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, script), "utf8");
-    assert.equal(r.inputs.create, `${lib}\n${body}\n${create}\n`);
-    if (remove) assert.equal(r.inputs.delete, `${lib}\n${body}\n${remove}\n`);
+    assert.equal(r.inputs.create, create && `${lib}\n${body}\n${create}\n`);
+    assert.equal(r.inputs.delete, remove && `${lib}\n${body}\n${remove}\n`);
     assert.equal(r.inputs.environment.LIBVIRT_URI !== undefined, true);
 }
 
@@ -78,7 +78,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
 
         const power = run.named(`${p.hostname}-power`);
         const grow = run.named(`${p.hostname}-grow-project-disk`);
-        for (const child of [pool, system, project, ci, domain, power, grow]) assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
+        const ready = run.named(`${p.hostname}-ready`);
+        for (const child of [pool, system, project, ci, domain, power, grow, ready]) assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
 
         // The project's folder as a pool, deleted only when the project is purged.
         assertHostScript(pool, "pool.sh", "pool_ensure", "pool_remove");
@@ -140,6 +141,13 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.deepEqual(power.inputs.triggers, [domain.id], "a new domain gets a new power command");
         assert.equal(power.deleteBeforeReplace, true, "the old domain is shut down before anything else");
         assert.ok(power.dependencies.includes(domain.urn));
+        assert.ok(power.dependencies.includes(ready.urn), "a new VM is provisioned before it is stopped");
+
+        // Readiness: pulumi up waits for cloud-init in every new domain.
+        assertHostScript(ready, "ready.sh", "ready_wait");
+        assert.deepEqual(ready.inputs.environment, { LIBVIRT_URI: s.libvirtUri, DOMAIN: p.hostname, READY_TIMEOUT: String(s.readyTimeout) });
+        assert.deepEqual(ready.inputs.triggers, [domain.id]);
+        assert.ok(ready.dependencies.includes(domain.urn));
         assert.deepEqual(domain.inputs.consoles, [{ type: "pty", targetPort: "0", targetType: "serial" }]);
         const [nic] = domain.inputs.networkInterfaces;
         assert.equal(nic.mac, p.mac, "MAC derived from the name");
@@ -151,9 +159,17 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         // Tailscale key, only for projects on the tailnet.
         const keys = run.ofType(T.key).filter((k) => k.name === `${p.hostname}-tailnet-key`);
         const out = run.projects[p.name];
+        const machines = run.resources.filter((r) => r.name === `${p.hostname}-tailnet-machine`);
         if (p.features.tailscale) {
             const [key] = keys;
             assert.equal(key.parent, vm.urn);
+            assert.deepEqual(key.replaceWith, [system.urn], "a fresh system disk is a new machine: it needs a new key");
+            const [machine] = machines;
+            assertHostScript(machine, "tailnet.sh", undefined, "tailnet_node_delete");
+            assert.deepEqual(machine.secretInputs, ["environment"], "API credentials stay secret");
+            assert.equal(machine.inputs.environment.NODE_HOSTNAME, p.hostname);
+            assert.deepEqual(machine.replaceWith, [system.urn]);
+            assert.equal(machine.deleteBeforeReplace, true, "the old machine goes before the new one joins");
             assert.deepEqual(
                 { reusable: key.inputs.reusable, preauthorized: key.inputs.preauthorized, recreateIfInvalid: key.inputs.recreateIfInvalid, tags: key.inputs.tags },
                 { reusable: false, preauthorized: true, recreateIfInvalid: "never", tags: s.tailscale.tags },
@@ -164,6 +180,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.equal(out.ssh, `ssh dev@${p.hostname}.${s.tailscale.tailnet}`);
         } else {
             assert.equal(keys.length, 0, "no key for a project off the tailnet");
+            assert.equal(machines.length, 0);
             assert.ok(!ci.inputs.userData.includes("tailscale.sh"));
             assert.equal(out.fqdn, undefined);
             assert.equal(out.ssh, `ssh dev@${out.ip}`);

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# Waits until cloud-init has finished in a new VM, asking the guest through the QEMU guest agent
+# (libvirt's channel; no network path or SSH key needed), and fails with cloud-init's own account
+# of the failing step and the tail of /var/log/cloud-init-output.log.
+# Settings: DOMAIN; READY_TIMEOUT seconds (default 1800). Needs jq where Pulumi runs.
+
+# Runs a command in the guest: prints its output, returns its exit code (124 when time runs out
+# before it ends, 125 when the agent cannot start it). Polls until $deadline (seconds since start).
+guest_exec() {
+    local request pid status exited args
+    args='[]'
+    if [ "$#" -gt 1 ]; then
+        args=$(printf '%s\n' "${@:2}" | jq -R . | jq -cs .)
+    fi
+    request=$(jq -cn --arg path "$1" --argjson arg "$args" '{execute: "guest-exec", arguments: {path: $path, arg: $arg, "capture-output": true}}')
+    pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') || true
+    if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
+        log "the guest agent could not run $1"
+        return 125
+    fi
+    while :; do
+        status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+        exited=$(jq -r '.return.exited' <<<"$status")
+        [ "$exited" = true ] && break
+        [ "$SECONDS" -lt "$deadline" ] || return 124
+        sleep 5
+    done
+    jq -r '(.return["out-data"] // "" | @base64d), (.return["err-data"] // "" | @base64d)' <<<"$status"
+    return "$(jq -r '.return.exitcode // 1' <<<"$status")"
+}
+
+ready_wait() {
+    : "${DOMAIN:?}"
+    local timeout=${READY_TIMEOUT:-1800} output code=0
+    deadline=$((SECONDS + timeout))
+    log "waiting up to ${timeout}s for cloud-init in $DOMAIN"
+    until v qemu-agent-command "$DOMAIN" '{"execute":"guest-ping"}' >/dev/null 2>&1; do
+        [ "$(domain_state "$DOMAIN")" = running ] || die "$DOMAIN is not running (state: '$(domain_state "$DOMAIN")')"
+        [ "$SECONDS" -lt "$deadline" ] || die "$DOMAIN: the QEMU guest agent did not answer within ${timeout}s. Provisioning failed before it installed qemu-guest-agent, or the VM does not boot: see 'virsh -c $LIBVIRT_URI console $DOMAIN'"
+        sleep 5
+    done
+    output=$(guest_exec cloud-init status --wait --long) || code=$?
+    case "$code" in
+        0)
+            log "$DOMAIN is ready: cloud-init finished"
+            ;;
+        2)
+            log "$DOMAIN is ready; cloud-init reported warnings:"
+            printf '%s\n' "$output" >&2
+            ;;
+        124)
+            die "$DOMAIN: cloud-init did not finish within ${timeout}s"
+            ;;
+        *)
+            log "$DOMAIN: provisioning FAILED. cloud-init status --long:"
+            printf '%s\n' "$output" >&2
+            log "last lines of /var/log/cloud-init-output.log:"
+            deadline=$((SECONDS + 60))
+            guest_exec tail -n 40 /var/log/cloud-init-output.log >&2 || true
+            die "$DOMAIN: cloud-init failed (see above); fix the config and run pulumi up again, or log in to look"
+            ;;
+    esac
+    echo ready
+}
