@@ -30,7 +30,7 @@ const tailscaleApi = {
 const host = new Host("host", {
     libvirtUri: settings.libvirtUri,
     storageDir: settings.storageDir,
-    baseImage: settings.baseImage,
+    baseImages: settings.baseImages,
     network: settings.network,
 });
 
@@ -43,7 +43,7 @@ const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
     tailscaleApi,
     storageDir: settings.storageDir,
     provider: host.provider,
-    baseImageId: host.baseImage.id,
+    baseImageId: host.baseImages[project.base ?? host.newestBase].id,
     systemDiskBytes: settings.systemDiskSize.bytes,
     nic: host.nic,
     sshPublicKeys: settings.sshPublicKeys,

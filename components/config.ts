@@ -46,10 +46,25 @@ export interface Project {
      * destroyed. False (the default) keeps them: set it, `pulumi up`, then remove the entry.
      */
     purge: boolean;
+    /**
+     * The base image version the project is pinned to, when its entry says so. Unpinned projects
+     * are created on the newest version and stay on the one they have.
+     */
+    base?: string;
     /** Optional provisioning steps. */
     features: Features;
     /** The NIC's MAC address, derived from the name so it survives a domain replacement. */
     mac: string;
+}
+
+/** One version of the Debian testing base image. */
+export interface BaseImage {
+    /** Its name, e.g. `2026-11`; with the `baseImage` shorthand, `url-` and a hash of the URL. */
+    version: string;
+    /** Where it is downloaded from (or a path on the machine running Pulumi). */
+    url: string;
+    /** Its file in the base pool: `debian-testing-<version>.qcow2`. */
+    volume: string;
 }
 
 /** Where the VMs' NICs attach. */
@@ -77,8 +92,8 @@ export interface Settings {
     libvirtUri: string;
     /** Directory on the host that holds every pool. */
     storageDir: string;
-    /** URL (or host-local path) of the Debian testing cloud image. */
-    baseImage: string;
+    /** The base image versions, oldest first; the last is the newest. */
+    baseImages: BaseImage[];
     /** Public keys that may log in as `dev`. */
     sshPublicKeys: string[];
     /** Size of each VM's system disk (the overlay over the base image). */
@@ -130,11 +145,12 @@ export const LIMITS = {
 
 /** The keys a stack may set under `project-vms:`. */
 export const CONFIG_KEYS = [
-    "libvirtUri", "storageDir", "baseImage", "sshPublicKeys", "defaultMemory", "defaultCpus",
+    "libvirtUri", "storageDir", "baseImage", "baseImages", "sshPublicKeys", "defaultMemory", "defaultCpus",
     "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout", "readyTimeout",
     "hostCapacity", "projects",
 ] as const;
-const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "purge", "features"] as const;
+const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "purge", "base", "features"] as const;
+const BASE_IMAGE_KEYS = ["version", "url"] as const;
 const CAPACITY_KEYS = ["memory", "cpus"] as const;
 const FEATURE_KEYS = ["nix", "tailscale", "claudeCode"] as const;
 const TAILSCALE_KEYS = ["enabled", "tailnet", "tags"] as const;
@@ -353,10 +369,7 @@ export function parseConfig(raw: Raw): Settings {
         r.problem("storageDir", `must be an absolute, normalised path without spaces, got ${show(storageDir)}`);
     }
 
-    const baseImage = r.string(raw.baseImage, "baseImage", DEFAULTS.baseImage)!;
-    if (!/^(https?:\/\/[^\s]+|file:\/\/\/[^\s]+|\/[^\s]+)$/.test(baseImage)) {
-        r.problem("baseImage", `must be an http(s) URL or an absolute path of a qcow2 image, got ${show(baseImage)}`);
-    }
+    const baseImages = parseBaseImages(r, raw.baseImage, raw.baseImages);
 
     const sshPublicKeys: string[] = [];
     const keys = r.array(raw.sshPublicKeys, "sshPublicKeys");
@@ -439,6 +452,7 @@ export function parseConfig(raw: Raw): Settings {
             running: r.boolean(p.running, `${at}.running`, true),
             autostart: r.boolean(p.autostart, `${at}.autostart`, true),
             purge: r.boolean(p.purge, `${at}.purge`, false),
+            base: parseBase(r, p.base, `${at}.base`, baseImages),
             features,
             mac,
         });
@@ -450,7 +464,7 @@ export function parseConfig(raw: Raw): Settings {
 
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
-        libvirtUri, storageDir, baseImage, sshPublicKeys, systemDiskSize, network, tailscale, aptCheckValidUntil,
+        libvirtUri, storageDir, baseImages, sshPublicKeys, systemDiskSize, network, tailscale, aptCheckValidUntil,
         shutdownTimeout, readyTimeout, hostCapacity, projects,
     };
 }
@@ -468,6 +482,46 @@ export function capacityProblems(projects: Project[], capacity: { memory: number
     if (memory > capacity.memory) problems.push(`is ${capacity.memory} MiB of memory, but the running projects need ${memory} MiB (${who}); stop a project (running: false) or give less memory`);
     if (cpus > capacity.cpus) problems.push(`is ${capacity.cpus} vCPUs, but the running projects need ${cpus} (${who}); stop a project (running: false) or give fewer cpus`);
     return problems;
+}
+
+const IMAGE_URL = /^(https?:\/\/[^\s]+|file:\/\/\/[^\s]+|\/[^\s]+)$/;
+const VERSION = /^[a-z0-9][a-z0-9.-]{0,31}$/;
+
+/** The base image versions: `baseImages`, or the one `baseImage` (which names its version by a hash of its URL). */
+function parseBaseImages(r: Reader, single: unknown, list: unknown): BaseImage[] {
+    const image = (version: string, url: string): BaseImage => ({ version, url, volume: `debian-testing-${version}.qcow2` });
+    if (list === undefined || list === null) {
+        const url = r.string(single, "baseImage", DEFAULTS.baseImage)!;
+        if (!IMAGE_URL.test(url)) r.problem("baseImage", `must be an http(s) URL or an absolute path of a qcow2 image, got ${show(url)}`);
+        return [image(`url-${createHash("sha256").update(url).digest("hex").slice(0, 8)}`, url)];
+    }
+    if (single !== undefined && single !== null) r.problem("baseImage", "is set together with baseImages; list every image in baseImages instead");
+    const entries = r.array(list, "baseImages") ?? [];
+    if (entries.length === 0) r.problem("baseImages", "must list at least one {version, url}");
+    const images: BaseImage[] = [];
+    entries.forEach((e, i) => {
+        const at = `baseImages[${i}]`;
+        const o = r.object(e, at);
+        if (!o) return;
+        r.unknownKeys(o, BASE_IMAGE_KEYS, at);
+        const version = r.string(o.version, `${at}.version`);
+        const url = r.string(o.url, `${at}.url`);
+        if (version === undefined) r.problem(`${at}.version`, "is required, e.g. 2026-11");
+        else if (!VERSION.test(version)) r.problem(`${at}.version`, `must be lowercase letters, digits, dots and hyphens (at most 32), got ${show(version)}`);
+        else if (images.some((b) => b.version === version)) r.problem(`${at}.version`, `${show(version)} is listed twice`);
+        if (url === undefined) r.problem(`${at}.url`, "is required");
+        else if (!IMAGE_URL.test(url)) r.problem(`${at}.url`, `must be an http(s) URL or an absolute path of a qcow2 image, got ${show(url)}`);
+        if (version && url) images.push(image(version, url));
+    });
+    return images;
+}
+
+function parseBase(r: Reader, v: unknown, key: string, images: BaseImage[]): string | undefined {
+    const base = r.string(v, key);
+    if (base !== undefined && images.length > 0 && !images.some((b) => b.version === base)) {
+        r.problem(key, `${show(base)} is not a base image version; known: ${images.map((b) => b.version).join(", ")}`);
+    }
+    return base;
 }
 
 function parseNetwork(r: Reader, v: unknown): NetworkSettings {

@@ -3,14 +3,11 @@
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkSettings } from "./config";
+import { BaseImage, NetworkSettings } from "./config";
 import { poolCommand } from "./hostCommands";
 
 /** Name of the pool (and folder under storageDir) holding the base images. */
 export const BASE_POOL_DIR = "base";
-
-/** File name of the Debian testing base image in the base pool. */
-export const BASE_IMAGE_VOLUME = "debian-testing.qcow2";
 
 /** How a domain's NIC attaches: the libvirt network or host bridge, as DomainNetworkInterface fields. */
 export type NicAttachment = { networkId: pulumi.Output<string> } | { networkName: string } | { bridge: string };
@@ -26,8 +23,8 @@ export interface HostArgs {
     libvirtUri: string;
     /** Folder on the host holding every pool. */
     storageDir: string;
-    /** URL or host-local path of the Debian testing cloud image. */
-    baseImage: string;
+    /** The base image versions, oldest first. */
+    baseImages: BaseImage[];
     /** Where the VMs' NICs attach. */
     network: NetworkSettings;
 }
@@ -38,8 +35,10 @@ export class Host extends pulumi.ComponentResource {
     public readonly provider: libvirt.Provider;
     /** The pool holding base images, at `<storageDir>/base` (made idempotently, never deleted). */
     public readonly basePool: command.local.Command;
-    /** The Debian testing cloud image every system disk is an overlay of. */
-    public readonly baseImage: libvirt.Volume;
+    /** One volume per base image version, by version: what system disks are overlays of. */
+    public readonly baseImages: Record<string, libvirt.Volume>;
+    /** The newest version: where new (unpinned) projects start. */
+    public readonly newestBase: string;
     /** The NAT network the program owns, when the config asks for one. */
     public readonly network?: libvirt.Network;
     /** How a VM's NIC attaches. */
@@ -57,12 +56,16 @@ export class Host extends pulumi.ComponentResource {
             purge: false,
         }, { parent: this });
 
-        this.baseImage = new libvirt.Volume(`${name}-base-image`, {
-            name: BASE_IMAGE_VOLUME,
+        // A version's volume never changes (its source is ignored after creation: re-uploading it
+        // would corrupt every overlay) and stays on the host when the version leaves the config,
+        // since unpinned VMs may still run on it.
+        this.baseImages = Object.fromEntries(args.baseImages.map((b) => [b.version, new libvirt.Volume(`${name}-base-image-${b.version}`, {
+            name: b.volume,
             pool: basePoolName(),
-            source: args.baseImage,
+            source: b.url,
             format: "qcow2",
-        }, { ...child, dependsOn: [this.basePool] });
+        }, { ...child, dependsOn: [this.basePool], retainOnDelete: true, ignoreChanges: ["source"] })]));
+        this.newestBase = args.baseImages[args.baseImages.length - 1].version;
 
         const n = args.network;
         if (n.kind === "nat") {
@@ -81,6 +84,6 @@ export class Host extends pulumi.ComponentResource {
             this.nic = { bridge: n.bridge };
         }
 
-        this.registerOutputs({ baseImage: this.baseImage.id });
+        this.registerOutputs({ baseImages: Object.fromEntries(Object.entries(this.baseImages).map(([v, vol]) => [v, vol.id])) });
     }
 }

@@ -81,7 +81,7 @@ export interface ProjectVmArgs extends GuestSettings {
     storageDir: string;
     /** The libvirt provider of the host. */
     provider: libvirt.Provider;
-    /** ID (path) of the base image volume the system disk is an overlay of. */
+    /** ID (path) of the base image volume the system disk is an overlay of (the pinned version, else the newest). */
     baseImageId: pulumi.Input<string>;
     /** Size of the system disk in bytes. */
     systemDiskBytes: number;
@@ -123,13 +123,15 @@ export class ProjectVm extends pulumi.ComponentResource {
         }, { parent: this });
         const inPool = { ...child, dependsOn: [pool] };
 
+        // The system disk: an overlay of the pinned base version, else of the newest when it is
+        // created — and of that one thereafter: an unpinned project moves only when pinned.
         const systemDisk = new libvirt.Volume(`${name}-system-disk`, {
             name: PROJECT_FILES.systemDisk,
             pool: p.hostname,
             baseVolumeId: args.baseImageId,
             size: args.systemDiskBytes,
             format: "qcow2",
-        }, inPool);
+        }, { ...inPool, ignoreChanges: p.base === undefined ? ["baseVolumeId"] : [] });
 
         // The developer's work. Removing the project or `pulumi destroy` leaves it in the
         // project's folder (a project of the same name takes it up again), unless the entry was

@@ -36,6 +36,7 @@ function libvirtReachable(skip: (r: string) => void): boolean {
 
 const cleanups: Array<() => void> = [];
 after(() => {
+    if (process.env.PROJECT_VMS_E2E_KEEP) return;
     for (const c of cleanups.reverse()) {
         try { c(); } catch { /* best effort */ }
     }

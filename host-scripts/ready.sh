@@ -8,10 +8,8 @@
 # before it ends, 125 when the agent cannot start it). Polls until $deadline (seconds since start).
 guest_exec() {
     local request pid status exited args
-    args='[]'
-    if [ "$#" -gt 1 ]; then
-        args=$(printf '%s\n' "${@:2}" | jq -R . | jq -cs .)
-    fi
+    local arg
+    args=$(for arg in "${@:2}"; do printf '%s' "$arg" | jq -Rs .; done | jq -cs .)
     request=$(jq -cn --arg path "$1" --argjson arg "$args" '{execute: "guest-exec", arguments: {path: $path, arg: $arg, "capture-output": true}}')
     pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') || true
     if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
@@ -54,9 +52,14 @@ ready_wait() {
         *)
             log "$DOMAIN: provisioning FAILED. cloud-init status --long:"
             printf '%s\n' "$output" >&2
+            # The log's last lines up to cloud-init's "finished" line: output that other services
+            # add afterwards (late host key messages) would push the failing step out of view.
             log "last lines of /var/log/cloud-init-output.log:"
             deadline=$((SECONDS + 60))
-            guest_exec tail -n 40 /var/log/cloud-init-output.log >&2 || true
+            # shellcheck disable=SC2016 # expanded by the guest's shell
+            guest_exec sh -c 'log=/var/log/cloud-init-output.log
+                end=$(grep -n "^Cloud-init v\. .* finished at" "$log" | tail -n 1 | cut -d: -f1)
+                if [ -n "$end" ]; then head -n "$end" "$log" | tail -n 40; else tail -n 40 "$log"; fi' >&2 || true
             die "$DOMAIN: cloud-init failed (see above); fix the config and run pulumi up again, or log in to look"
             ;;
     esac

@@ -30,7 +30,10 @@ describe("a valid config", () => {
         const s = parseConfig(config());
         assert.equal(s.libvirtUri, "qemu:///system");
         assert.equal(s.storageDir, "/var/lib/project-vms");
-        assert.equal(s.baseImage, DEFAULTS.baseImage);
+        assert.equal(s.baseImages.length, 1);
+        assert.equal(s.baseImages[0].url, DEFAULTS.baseImage);
+        assert.match(s.baseImages[0].version, /^url-[0-9a-f]{8}$/);
+        assert.equal(s.baseImages[0].volume, `debian-testing-${s.baseImages[0].version}.qcow2`);
         assert.equal(s.systemDiskSize.bytes, 20 * 1024 ** 3);
         assert.deepEqual(s.network, { kind: "nat", name: "project-vms", cidr: "10.17.0.0/24" });
         assert.deepEqual(s.tailscale, { enabled: true, tailnet: "bat-boa.ts.net", tags: ["tag:project-vm"] });
@@ -95,6 +98,18 @@ describe("a valid config", () => {
         const s = parseConfig(config({ projects: [{ name: "a" }, { name: "b", purge: true }] }));
         assert.deepEqual(s.projects.map((p) => p.purge), [false, true]);
         assert.equal(s.shutdownTimeout, 180);
+    });
+
+    test("base images: a new URL is a new version; versioned images, newest last; projects may pin one", () => {
+        const a = parseConfig(config({ baseImage: "https://example.org/a.qcow2" })).baseImages[0].version;
+        const b = parseConfig(config({ baseImage: "https://example.org/b.qcow2" })).baseImages[0].version;
+        assert.notEqual(a, b, "changing baseImage adds a version instead of rewriting one");
+        const s = parseConfig(config({
+            baseImages: [{ version: "2026-10", url: "https://example.org/10.qcow2" }, { version: "2026-11", url: "https://example.org/11.qcow2" }],
+            projects: [{ name: "old", base: "2026-10" }, { name: "new" }],
+        }));
+        assert.deepEqual(s.baseImages.map((i) => [i.version, i.volume]), [["2026-10", "debian-testing-2026-10.qcow2"], ["2026-11", "debian-testing-2026-11.qcow2"]]);
+        assert.deepEqual(s.projects.map((p) => p.base), ["2026-10", undefined]);
     });
 
     test("a stack with no projects is valid (host resources only)", () => {
@@ -187,6 +202,11 @@ describe("bad config: every problem named by key and value", () => {
             /hostCapacity is 8192 MiB of memory, but the running projects need 12288 MiB \(a 8192 MiB\/2 vCPUs, b 4096 MiB\/2 vCPUs\)/],
         ["host cpus exceeded", config({ hostCapacity: { memory: 65536, cpus: 4 }, projects: [{ name: "a", cpus: 4 }, { name: "b", cpus: 2 }] }),
             /hostCapacity is 4 vCPUs, but the running projects need 6/],
+        ["unknown base version", config({ projects: [{ name: "app", base: "2020-01" }] }), /projects\[0\]\.base "2020-01" is not a base image version; known: url-/],
+        ["both baseImage and baseImages", config({ baseImage: "https://example.org/a.qcow2", baseImages: [{ version: "v1", url: "https://example.org/b.qcow2" }] }), /baseImage is set together with baseImages/],
+        ["duplicate base version", config({ baseImages: [{ version: "v1", url: "https://e.org/a.qcow2" }, { version: "v1", url: "https://e.org/b.qcow2" }] }), /baseImages\[1\]\.version "v1" is listed twice/],
+        ["bad base version", config({ baseImages: [{ version: "Nov 2026", url: "https://e.org/a.qcow2" }] }), /baseImages\[0\]\.version must be lowercase letters/],
+        ["empty baseImages", config({ baseImages: [] }), /baseImages must list at least one/],
         ["running not a boolean", config({ projects: [{ name: "app", running: "maybe" }] }), /projects\[0\]\.running must be true or false, got "maybe"/],
     ];
     for (const [what, raw, expected] of cases) {

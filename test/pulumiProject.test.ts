@@ -37,7 +37,8 @@ test("every declared key is one the program reads, documented, with the program'
     const d = project.config;
     assert.equal(d.libvirtUri.default, DEFAULTS.libvirtUri);
     assert.equal(d.storageDir.default, DEFAULTS.storageDir);
-    assert.equal(d.baseImage.default, DEFAULTS.baseImage);
+    assert.equal(d.baseImage.default, undefined, "no default: the program tells baseImage from baseImages");
+    assert.ok(d.baseImage.description.includes(DEFAULTS.baseImage), "the default URL is documented");
     assert.equal(d.defaultMemory.default, DEFAULTS.defaultMemory);
     assert.equal(d.defaultCpus.default, DEFAULTS.defaultCpus);
     assert.equal(d.defaultDisk.default, DEFAULTS.defaultDisk);

@@ -53,15 +53,21 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     }
 
     const [host] = run.ofType(T.host);
-    const base = run.named("host-base-image");
-    assert.equal(base.parent, host.urn);
-    assert.equal(base.inputs.source, s.baseImage);
-    assert.equal(base.id, `${s.storageDir}/base/debian-testing.qcow2`);
+    const bases = new Map(s.baseImages.map((b) => [b.version, run.named(`host-base-image-${b.version}`)]));
+    for (const b of s.baseImages) {
+        const vol = bases.get(b.version)!;
+        assert.equal(vol.parent, host.urn);
+        assert.equal(vol.inputs.source, b.url);
+        assert.equal(vol.id, `${s.storageDir}/base/${b.volume}`);
+        assert.equal(vol.retainOnDelete, true, "a base stays on the host while overlays may use it");
+        assert.deepEqual(vol.ignoreChanges, ["source"], "a version's image is never re-uploaded under its overlays");
+    }
+    const base = bases.get(s.baseImages[s.baseImages.length - 1].version)!;
     const basePool = run.named("host-base-pool");
     assertHostScript(basePool, "pool.sh", "pool_ensure", "pool_remove");
     assert.deepEqual(basePool.inputs.environment, { LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", POOL_DIR: `${s.storageDir}/base`, PURGE: "false" });
     assert.equal(base.inputs.pool, "project-vms-base");
-    assert.ok(base.dependencies.includes(basePool.urn), "the base image waits for its pool");
+    for (const vol of bases.values()) assert.ok(vol.dependencies.includes(basePool.urn), "the base images wait for their pool");
 
     const vms = run.ofType(T.vm);
     assert.deepEqual(vms.map((v) => v.name), s.projects.map((p) => p.hostname), "one ProjectVm per project, in config order");
@@ -89,8 +95,9 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.ok(v.dependencies.includes(pool.urn), `${v.name} waits for the pool`);
         }
 
-        // System disk: a qcow2 overlay over the base image, of systemDiskSize.
-        assert.equal(system.inputs.baseVolumeId, base.id, "overlay → base");
+        // System disk: a qcow2 overlay over the pinned base version, else the newest, of systemDiskSize.
+        assert.equal(system.inputs.baseVolumeId, p.base ? bases.get(p.base)!.id : base.id, "overlay → base");
+        assert.deepEqual(system.ignoreChanges, p.base ? [] : ["baseVolumeId"], "an unpinned project stays on its base");
         assert.equal(system.inputs.size, s.systemDiskSize.bytes);
         assert.equal(system.inputs.format, "qcow2");
         assert.equal(system.id, `${dir}/disk.qcow2`);
