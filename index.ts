@@ -16,7 +16,7 @@ function loadSettings(): Settings {
 }
 const settings = loadSettings();
 
-// The Tailscale provider's own config, for deleting machines from the tailnet.
+// ... and the Tailscale provider's own config, to delete machines from the tailnet when VMs go.
 const tailscaleConfig = new pulumi.Config("tailscale");
 const tailscaleApi = {
     apiKey: tailscaleConfig.getSecret("apiKey"),

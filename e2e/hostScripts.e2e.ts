@@ -157,6 +157,7 @@ describe("ready.sh and power.sh on a real guest", () => {
         // A provisioning step that fails, after the guest agent is installed (as ours are).
         const failing = seedIso(dir, "failing", { apt, packages: ["qemu-guest-agent"], runcmd: [["sh", "-c", "echo 'project-vms[demo]: FAILED (exit 3) at line 1: false'; exit 3"]] }, "i-failing");
         const define = (iso: string) => {
+            spawnSync("virsh", ["-c", URI, "undefine", domain]); // a stopped guest gets its new CD
             fs.writeFileSync(path.join(dir, "domain.xml"), domainXml(domain, dir, iso, serial));
             virsh("define", path.join(dir, "domain.xml"));
         };
