@@ -147,12 +147,13 @@ export class ProjectVm extends pulumi.ComponentResource {
         // On the tailnet: a single-use key for the first boot of each system disk (a fresh disk is
         // a new machine: new key, and the old machine deleted first so the name stays free).
         let authKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        const tailnetMachine: pulumi.Resource[] = [];
         if (p.features.tailscale) {
-            tailnetNodeCommand(`${name}-tailnet-machine`, {
+            tailnetMachine.push(tailnetNodeCommand(`${name}-tailnet-machine`, {
                 libvirtUri: args.libvirtUri,
                 hostname: p.hostname,
                 api: args.tailscaleApi,
-            }, { parent: this, replaceWith: [systemDisk] });
+            }, { parent: this, replaceWith: [systemDisk] }));
             authKey = pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
                 reusable: false,
                 ephemeral: false,
@@ -175,6 +176,8 @@ export class ProjectVm extends pulumi.ComponentResource {
             networkConfig: pulumi.unsecret(files.networkConfig),
         }, inPool);
 
+        // The domain waits for the old tailnet machine to be deleted (a fresh system disk), and is
+        // itself deleted first when the project goes (the VM's node goes with the VM, not before).
         this.domain = new libvirt.Domain(name, {
             name: p.hostname,
             memory: p.memory,
@@ -199,7 +202,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             autostart: p.autostart,
             // The provider can only start a domain; power.sh below owns the power state.
             running: true,
-        }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"] });
+        }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"], dependsOn: tailnetMachine });
 
         // A new VM is done when cloud-init is: `pulumi up` waits for it, or fails saying why.
         const ready = readyCommand(`${name}-ready`, {

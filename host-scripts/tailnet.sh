@@ -28,7 +28,9 @@ tailnet_node_delete() {
     local token devices ids id
     token=$(tailnet_token)
     devices=$(tailnet_api "$token" "$TS_BASE_URL/api/v2/tailnet/${TS_TAILNET:--}/devices")
-    ids=$(jq -r --arg h "$NODE_HOSTNAME" '.devices[] | select(.hostname == $h or (.name | startswith($h + "."))) | .id' <<<"$devices")
+    # The machine holding the name project-<name>.<tailnet>; not one whose OS hostname merely
+    # matches (a VM of the same name elsewhere, or this VM's successor).
+    ids=$(jq -r --arg h "$NODE_HOSTNAME" '.devices[] | select(.name | startswith($h + ".")) | .id' <<<"$devices")
     if [ -z "$ids" ]; then
         log "no tailnet machine named $NODE_HOSTNAME"
         return 0

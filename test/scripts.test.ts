@@ -135,6 +135,7 @@ async function fakeTailscale(): Promise<{ url: string; calls: string[]; close: (
         { id: "n1", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net" },
         { id: "n2", hostname: "project-myapp-1", name: "project-myapp-1.bat-boa.ts.net" },
         { id: "n3", hostname: "laptop", name: "laptop.bat-boa.ts.net" },
+        { id: "n4", hostname: "project-myapp", name: "project-myapp-2.bat-boa.ts.net" },
     ];
     const server = http.createServer((req, res) => {
         calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
@@ -169,7 +170,7 @@ test("tailnet.sh deletes exactly the VM's machine, with the API key or an OAuth 
         const withKey = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" });
         assert.equal(withKey.code, 0, withKey.stderr);
         assert.deepEqual(api.calls, ["GET /api/v2/tailnet/-/devices Bearer tskey-api-secret", "DELETE /api/v2/device/n1 Bearer tskey-api-secret"],
-            "project-myapp only: not project-myapp-1, not another machine");
+            "the machine named project-myapp only: not project-myapp-1 or -2 (same OS hostname), not another machine");
         assert.match(withKey.stderr, /deleted tailnet machine project-myapp \(n1\)/);
 
         api.calls.length = 0;

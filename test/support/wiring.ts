@@ -177,6 +177,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.equal(machine.inputs.environment.NODE_HOSTNAME, p.hostname);
             assert.deepEqual(machine.replaceWith, [system.urn]);
             assert.equal(machine.deleteBeforeReplace, true, "the old machine goes before the new one joins");
+            assert.ok(domain.dependencies.includes(machine.urn), "the new VM boots after the old machine is gone");
             assert.deepEqual(
                 { reusable: key.inputs.reusable, preauthorized: key.inputs.preauthorized, recreateIfInvalid: key.inputs.recreateIfInvalid, tags: key.inputs.tags },
                 { reusable: false, preauthorized: true, recreateIfInvalid: "never", tags: s.tailscale.tags },
