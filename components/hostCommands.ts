@@ -132,17 +132,20 @@ export interface ReadyCommandArgs {
     domainId: pulumi.Input<string>;
     /** Seconds to wait for cloud-init. */
     timeout: number;
+    /** The instance-id of the attached cloud-init disk: a VM that failed with an older one is rebooted to provision again. */
+    instanceId: pulumi.Input<string>;
 }
 
 /**
  * Makes `pulumi up` finish only once cloud-init has finished in a new VM (asked through the guest
- * agent), or fail with the failing step and the tail of cloud-init's output log.
+ * agent), or fail with the failing step and the tail of cloud-init's output log. It runs again for
+ * every new config (instance-id): a VM that failed provisioning is then rebooted to try the fix.
  */
 export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     return new command.local.Command(name, {
         interpreter: BASH,
         create: hostScript("ready.sh", "ready_wait"),
-        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout) },
+        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId },
         triggers: [args.domainId],
     }, { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } });
 }

@@ -210,6 +210,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             domain: p.hostname,
             domainId: this.domain.id,
             timeout: args.readyTimeout,
+            instanceId: pulumi.unsecret(files.instanceId),
         }, { parent: this, dependsOn: [this.domain] });
 
         // Power state, and a graceful shutdown before the domain is replaced or deleted.

@@ -139,7 +139,7 @@ describe("ready.sh and power.sh on a real guest", () => {
         spawnSync("virsh", ["-c", URI, "undefine", domain]);
     });
 
-    test("ready fails with the failing step, or says ready; stop shuts the guest down through ACPI; start starts it", { timeout: 30 * 60_000 }, (t) => {
+    test("ready fails with the failing step, reboots the VM into a fixed config and says ready; stop shuts it down through ACPI; start starts it", { timeout: 30 * 60_000 }, (t) => {
         if (!libvirtReachable((r) => t.skip(r))) return;
         for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"], ["genisoimage", "genisoimage"], ["jq", "jq"]]) {
             if (!requireTool(tool, pkg, (r) => t.skip(r))) return;
@@ -156,12 +156,8 @@ describe("ready.sh and power.sh on a real guest", () => {
         const apt = { conf: 'Acquire::Check-Valid-Until "false";\n' };
         // A provisioning step that fails, after the guest agent is installed (as ours are).
         const failing = seedIso(dir, "failing", { apt, packages: ["qemu-guest-agent"], runcmd: [["sh", "-c", "echo 'project-vms[demo]: FAILED (exit 3) at line 1: false'; exit 3"]] }, "i-failing");
-        const define = (iso: string) => {
-            spawnSync("virsh", ["-c", URI, "undefine", domain]); // a stopped guest gets its new CD
-            fs.writeFileSync(path.join(dir, "domain.xml"), domainXml(domain, dir, iso, serial));
-            virsh("define", path.join(dir, "domain.xml"));
-        };
-        define(failing);
+        fs.writeFileSync(path.join(dir, "domain.xml"), domainXml(domain, dir, failing, serial));
+        virsh("define", path.join(dir, "domain.xml"));
         const power = { DOMAIN: domain, SHUTDOWN_TIMEOUT: "300" };
         const ready = { DOMAIN: domain, READY_TIMEOUT: "1200" };
 
@@ -171,12 +167,23 @@ describe("ready.sh and power.sh on a real guest", () => {
         assert.equal(start.stdout, "running");
         assert.equal(virsh("domstate", domain), "running");
 
-        const failed = host("ready.sh", "ready_wait", ready);
+        const failed = host("ready.sh", "ready_wait", { ...ready, INSTANCE_ID: "i-failing" });
         console.log(`e2e timing: ready.sh on a failing guest: ${((Date.now() - started) / 1000).toFixed(1)}s`);
         assert.notEqual(failed.status, 0, "a failed provisioning fails pulumi up");
         assert.match(failed.stderr, /provisioning FAILED/);
         assert.match(failed.stderr, /status: error/, "cloud-init's own account");
         assert.match(failed.stderr, /project-vms\[demo\]: FAILED \(exit 3\) at line 1: false/, "the tail of cloud-init-output.log");
+
+        // The fix: new user-data swapped in live, as the provider swaps the cloud-init CD; the next
+        // pulumi up runs ready.sh with the new instance-id, which reboots the failed VM to apply it.
+        const fixed = seedIso(dir, "fixed", { apt, runcmd: [["sh", "-c", "echo provisioning ok"]] }, "i-fixed");
+        virsh("change-media", domain, "hdd", fixed, "--live", "--config");
+        started = Date.now();
+        const ok = host("ready.sh", "ready_wait", { ...ready, INSTANCE_ID: "i-fixed" });
+        console.log(`e2e timing: ready.sh rebooting a failed guest into its fixed config: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.match(ok.stderr, /failed provisioning as i-failing; rebooting it to provision as i-fixed/);
+        assert.equal(ok.stdout, "ready");
 
         started = Date.now();
         const stop = host("power.sh", "power_apply", { ...power, DESIRED: "stopped" });
@@ -192,15 +199,8 @@ describe("ready.sh and power.sh on a real guest", () => {
         assert.match(again.stderr, /is not running/);
         assert.equal(virsh("domstate", domain), "shut off", "a stopped guest stays stopped");
 
-        // Fixed user-data (a new instance): ready says so once cloud-init is done.
-        define(seedIso(dir, "fixed", { apt, runcmd: [["sh", "-c", "echo provisioning ok"]] }, "i-fixed"));
-        started = Date.now();
         assert.equal(host("power.sh", "power_apply", { ...power, DESIRED: "running" }).status, 0);
-        const ok = host("ready.sh", "ready_wait", ready);
-        console.log(`e2e timing: ready.sh on a good guest: ${((Date.now() - started) / 1000).toFixed(1)}s`);
-        assert.equal(ok.status, 0, ok.stderr);
-        assert.equal(ok.stdout, "ready");
-
+        assert.equal(virsh("domstate", domain), "running", "start starts it");
         assert.equal(host("power.sh", "power_stop", power).status, 0);
         assert.equal(virsh("domstate", domain), "shut off");
         const gone = host("power.sh", "power_stop", { DOMAIN: `pvms-e2e-missing-${id}` });

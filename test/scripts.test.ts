@@ -80,7 +80,8 @@ args="$*"
 case "$args" in
   *domstate*) echo running ;;
   *guest-ping*) [ -e "$FAKE_DIR/agent-up" ] || { touch "$FAKE_DIR/agent-up"; exit 1; }; echo '{"return":{}}' ;;
-  *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; else echo '{"return":{"pid":1}}'; fi ;;
+  *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; elif [[ "$args" == *instance-id* ]]; then echo '{"return":{"pid":3}}'; else echo '{"return":{"pid":1}}'; fi ;;
+  *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_INSTANCE" | base64 -w0)" ;;
   *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
   *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
   *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
@@ -89,7 +90,7 @@ esac
     return bin;
 }
 
-function runReady(code: number, status: string, log: string) {
+function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-ready-"));
     const bin = fakeVirsh(dir);
     return spawnSync("bash", ["-c", hostScript("ready.sh", "ready_wait")], {
@@ -97,6 +98,7 @@ function runReady(code: number, status: string, log: string) {
         env: {
             PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
             FAKE_DIR: dir, FAKE_CODE: String(code), FAKE_STATUS: status, FAKE_LOG: log,
+            ...(instance ? { INSTANCE_ID: instance.attached, FAKE_INSTANCE: instance.running } : {}),
         },
         timeout: 60_000,
     });
@@ -118,6 +120,14 @@ test("ready.sh fails with cloud-init's failing step and the tail of its output l
     assert.match(r.stderr, /Failed to run module scripts-user/);
     assert.match(r.stderr, /project-vms\[nix\]: FAILED \(exit 7\) at line 15: curl/);
     assert.match(r.stderr, /ERROR: project-myapp: cloud-init failed/);
+});
+
+test("ready.sh on a VM running fine with an older config: the new one applies at its next boot, no reboot", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(0, "status: done\n", "", { attached: "project-myapp-bbbbbbbbbbbb", running: "project-myapp-aaaaaaaaaaaa" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /runs config project-myapp-aaaaaaaaaaaa; the new one \(project-myapp-bbbbbbbbbbbb\) applies at its next boot/);
+    assert.doesNotMatch(r.stderr, /rebooting/);
 });
 
 test("ready.sh lets warnings through", (t) => {

@@ -152,7 +152,10 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
 
         // Readiness: pulumi up waits for cloud-init in every new domain.
         assertHostScript(ready, "ready.sh", "ready_wait");
-        assert.deepEqual(ready.inputs.environment, { LIBVIRT_URI: s.libvirtUri, DOMAIN: p.hostname, READY_TIMEOUT: String(s.readyTimeout) });
+        assert.deepEqual(ready.inputs.environment, {
+            LIBVIRT_URI: s.libvirtUri, DOMAIN: p.hostname, READY_TIMEOUT: String(s.readyTimeout), INSTANCE_ID: meta["instance-id"],
+        }, "it runs again for each new config");
+        assert.deepEqual(ready.secretInputs, [], "nothing secret in it");
         assert.deepEqual(ready.inputs.triggers, [domain.id]);
         assert.ok(ready.dependencies.includes(domain.urn));
         assert.deepEqual(domain.inputs.consoles, [{ type: "pty", targetPort: "0", targetType: "serial" }]);
