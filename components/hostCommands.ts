@@ -1,6 +1,6 @@
 // What the libvirt provider cannot do, done with virsh through @pulumi/command on the machine
-// running Pulumi: pools that survive a kept project disk, power state, graceful shutdown, and
-// growing a disk in place. The shell lives in host-scripts/ (shellcheck-clean); this module only
+// running Pulumi: pools that survive a kept project disk, power state, graceful shutdown, growing
+// a disk in place, waiting for cloud-init, and deleting a gone VM's tailnet machine. The shell lives in host-scripts/ (shellcheck-clean); this module only
 // says which function of which script runs when, with what settings.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,7 +9,6 @@ import * as path from "node:path";
 
 /** The folder holding the host scripts. */
 export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
-
 
 /**
  * The shell program that calls `fn` of host-scripts/`script`: the shared library, the script's

@@ -4,20 +4,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import Ajv2020 from "ajv/dist/2020";
-import addFormats from "ajv-formats";
 import { parse } from "yaml";
 import { CONFIG_KEYS, DEFAULTS, NAMESPACE, parseConfig, rawConfig } from "../components/config";
-import { loadSchema, REPO } from "./support/schemas";
+import { REPO, schemaValidator } from "./support/schemas";
 import { stackConfig, stackFile } from "./support/stack";
 
 const project: Record<string, any> = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
 
 test("Pulumi.yaml passes the schema the Pulumi CLI checks it against", (t) => {
-    const schema = loadSchema("pulumi-project.json", (r) => t.skip(r));
-    if (!schema) return;
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
+    const validate = schemaValidator("pulumi-project.json", new Ajv2020({ strict: false, allErrors: true }), (r) => t.skip(r));
+    if (!validate) return;
     assert.ok(validate(project), JSON.stringify(validate.errors, null, 1));
     // Not a rubber stamp: an object-typed declaration is what the CLI refuses.
     assert.equal(validate({ ...project, config: { projects: { type: "object" } } }), false);

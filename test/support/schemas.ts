@@ -2,6 +2,9 @@
 // values against the libvirt provider's Pulumi package schema.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type Ajv from "ajv";
+import type { ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
 
 /** The repository root. */
 export const REPO = path.resolve(__dirname, "..", "..");
@@ -20,6 +23,17 @@ export function loadSchema(file: string, skip: (reason: string) => void): any | 
     if (process.env.CI === "true") throw new Error(`${reason}; CI must have it`);
     skip(reason);
     return undefined;
+}
+
+/**
+ * A validator for a reference JSON schema, compiled by `ajv` (of the schema's draft) with the
+ * standard formats; undefined when the schema is missing outside CI (see loadSchema).
+ */
+export function schemaValidator(file: string, ajv: Ajv, skip: (reason: string) => void): ValidateFunction | undefined {
+    const schema = loadSchema(file, skip);
+    if (!schema) return undefined;
+    addFormats(ajv);
+    return ajv.compile(schema);
 }
 
 /** A property spec in a Pulumi package schema. */
