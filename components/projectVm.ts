@@ -5,43 +5,13 @@ import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { Project } from "./config";
-import { GUEST_USER, GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
+import { GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
 import { growCommand, poolCommand, powerCommand, readyCommand, TailscaleApi, tailnetNodeCommand } from "./hostCommands";
 import { NicAttachment } from "./host";
-
-/** File names inside a project's folder `<storageDir>/<name>/`. */
-export const PROJECT_FILES = {
-    /** The system disk: a qcow2 overlay over the base image. */
-    systemDisk: "disk.qcow2",
-    /** The project disk: the developer's work, mounted at /home/dev/project. */
-    projectDisk: "project.qcow2",
-    /** The cloud-init NoCloud ISO. */
-    cloudInit: "cloud-init.iso",
-} as const;
+import { PROJECT_FILES, projectPaths, sshCommand, tailnetFqdn } from "./names";
 
 /** A single-use auth key is used at first boot; a day is ample and bounds a leaked key's life. */
 export const AUTH_KEY_EXPIRY_SECONDS = 24 * 60 * 60;
-
-/** Where a project's files live on the host. */
-export function projectPaths(storageDir: string, name: string): { dir: string; systemDisk: string; projectDisk: string; cloudInit: string } {
-    const dir = `${storageDir}/${name}`;
-    return {
-        dir,
-        systemDisk: `${dir}/${PROJECT_FILES.systemDisk}`,
-        projectDisk: `${dir}/${PROJECT_FILES.projectDisk}`,
-        cloudInit: `${dir}/${PROJECT_FILES.cloudInit}`,
-    };
-}
-
-/** The tailnet name of a VM, or undefined when it does not join a tailnet. */
-export function tailnetFqdn(project: Project, tailnet: string | undefined): string | undefined {
-    return project.features.tailscale && tailnet ? `${project.hostname}.${tailnet}` : undefined;
-}
-
-/** The command that logs in to the VM: over the tailnet when it is on one, else to its IP. */
-export function sshCommand(fqdnOrIp: string): string {
-    return `ssh ${GUEST_USER}@${fqdnOrIp}`;
-}
 
 /** The stack-wide settings a guest's cloud-init depends on. */
 export interface GuestSettings {

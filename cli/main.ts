@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// project-vm: the command line over the host stacks. Parses arguments (commander), finds the
+// project and the host, and hands over to cli/commands.ts. User errors go to stderr with exit
+// code 2 and no stack trace; a failed operation exits 1.
+import { Command, CommanderError } from "commander";
+import * as path from "node:path";
+import * as readline from "node:readline/promises";
+import * as commands from "./commands";
+import { completionScript } from "./completion";
+import { Libvirt, RunVirsh, virshOnPath } from "./libvirt";
+import { pulumiCli, PulumiRunner } from "./pulumi";
+import { interactive, run } from "./run";
+import { findProjectDir, listHosts, pickHost, UsageError } from "./stacks";
+
+/** Exit codes. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** What main needs of the world; tests give stand-ins. */
+export interface Deps {
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    io: commands.Io;
+    /** The Pulumi runner for a project folder. */
+    pulumi(dir: string): PulumiRunner;
+    /** virsh. */
+    virsh: RunVirsh;
+    interactive(cmd: string, args: string[]): Promise<number>;
+    /** Runs a tool for `doctor`. */
+    runTool(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** The folder the CLI was installed from (holds Pulumi.yaml when run from a checkout). */
+const INSTALLED_AT = path.resolve(__dirname, __dirname.endsWith(path.join("dist", "cli")) ? "../.." : "..");
+
+/** The command-line program; commands that end with an exit code of their own report it to `setCode`. */
+export function buildProgram(deps: Deps, setCode: (code: number) => void): Command {
+    const program = new Command("project-vm")
+        .description("One development VM per project on a libvirt host, through the host's Pulumi stack.\n" +
+            "Changes edit Pulumi.<host>.yaml (comments kept) and run 'pulumi up'; reads combine the stack file, its outputs and libvirt.")
+        .option("-H, --host <host>", "the host stack (default: $PROJECT_VM_HOST, else the only Pulumi.<host>.yaml)")
+        .option("-C, --dir <dir>", "the project-vms Pulumi project folder (default: $PROJECT_VMS_DIR, else found from here)")
+        .showHelpAfterError("(project-vm --help lists the commands)")
+        .configureOutput({ writeOut: (s) => deps.io.out(s.replace(/\n$/, "")), writeErr: (s) => deps.io.err(s.replace(/\n$/, "")) })
+        .exitOverride();
+
+    type Globals = { host?: string; dir?: string };
+    const where = (cmd: Command) => {
+        const g = cmd.optsWithGlobals<Globals>();
+        const dir = findProjectDir({ dir: g.dir, env: deps.env, cwd: deps.cwd, installedAt: INSTALLED_AT });
+        const ctx: commands.Context = {
+            dir,
+            pulumi: deps.pulumi(dir),
+            libvirt: (uri) => new Libvirt(uri, deps.virsh),
+            interactive: deps.interactive,
+            io: deps.io,
+        };
+        const hosts = listHosts(dir);
+        return { ctx, hosts, host: () => pickHost(hosts, { host: g.host, env: deps.env }) };
+    };
+    const allOrOne = (w: ReturnType<typeof where>, all?: boolean) => (all ? w.hosts : [w.host()]);
+
+    program.command("create").description("add a project to the host and create its VM; prints how to log in")
+        .argument("<name>", "project name: a DNS label; the VM is project-<name>")
+        .argument("[memory]", "memory in MiB, or with a unit (8G); default: the stack's defaultMemory")
+        .argument("[cpus]", "vCPUs; default: the stack's defaultCpus")
+        .argument("[disk]", "project disk size, e.g. 100G; default: the stack's defaultDisk")
+        .option("--no-nix", "do not install Nix")
+        .option("--no-tailscale", "do not join the tailnet (log in through the VM's IP)")
+        .option("--no-claude-code", "do not install the Claude Code CLI")
+        .action(async (name: string, memory: string | undefined, cpus: string | undefined, disk: string | undefined, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.create(w.ctx, w.host(), name, { memory, cpus, disk, nix: o.nix, tailscale: o.tailscale, claudeCode: o.claudeCode });
+        });
+
+    program.command("start").description("start a project's VM (its entry's running: false goes)")
+        .argument("<name>", "project name")
+        .action(async (name: string, _o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.setRunning(w.ctx, w.host(), name, true);
+        });
+
+    program.command("stop").description("shut a project's VM down (running: false; ACPI, forced after shutdownTimeout)")
+        .argument("<name>", "project name")
+        .action(async (name: string, _o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.setRunning(w.ctx, w.host(), name, false);
+        });
+
+    program.command("resize").description("change memory or vCPUs (the VM restarts) or grow the project disk (in place)")
+        .argument("<name>", "project name")
+        .option("-m, --memory <memory>", "memory in MiB, or with a unit (16G)")
+        .option("-c, --cpus <cpus>", "vCPUs")
+        .option("-d, --disk <size>", "project disk size; it can only grow")
+        .option("-y, --yes", "do not ask before restarting the VM")
+        .action(async (name: string, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.resize(w.ctx, w.host(), name, o);
+        });
+
+    program.command("destroy").description("delete a project's VM; its project disk is kept unless --purge")
+        .argument("<name>", "project name")
+        .option("--purge", "delete the project disk too (asks for the project name)")
+        .option("-y, --yes", "do not ask")
+        .action(async (name: string, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.destroy(w.ctx, w.host(), name, o);
+        });
+
+    program.command("apply").description("apply the host's stack file as it is (pulumi up), e.g. after a failed change")
+        .action(async (_o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.apply(w.ctx, w.host());
+        });
+
+    program.command("ssh").description("log in as dev (over the tailnet, else to the VM's IP); offers to start a stopped VM")
+        .argument("<name>", "project name")
+        .argument("[args...]", "more ssh arguments, after --")
+        .option("--start", "start a stopped VM without asking")
+        .action(async (name: string, args: string[], o, cmd: Command) => {
+            const w = where(cmd);
+            setCode(await commands.ssh(w.ctx, w.host(), name, args, o));
+        });
+
+    program.command("list").alias("ls").description("the projects of the host (or of all hosts): wanted and live state, size, address")
+        .option("-a, --all", "every host")
+        .option("--json", "JSON: {projects: [...], warnings: [...]}")
+        .option("-q, --quiet", "project names only")
+        .action(async (o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.list(w.ctx, allOrOne(w, o.all), o);
+        });
+
+    program.command("status").description("one project: power state, addresses, disks, cloud-init status")
+        .argument("<name>", "project name")
+        .option("--json", "JSON")
+        .action(async (name: string, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.status(w.ctx, w.host(), name, o);
+        });
+
+    program.command("logs").description("the end of cloud-init's output log in the VM, or its serial console")
+        .argument("<name>", "project name")
+        .option("-n, --lines <n>", "how many lines", "100")
+        .option("--console", "attach to the serial console instead (virsh console)")
+        .action(async (name: string, o, cmd: Command) => {
+            const w = where(cmd);
+            setCode(await commands.logs(w.ctx, w.host(), name, o));
+        });
+
+    program.command("ssh-config").description("an ssh_config block (Host project-*) for the projects, to Include from ~/.ssh/config")
+        .option("-a, --all", "every host")
+        .action(async (o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.sshConfig(w.ctx, allOrOne(w, o.all));
+        });
+
+    program.command("doctor").description("check the tools, every host's stack file and that its libvirt answers")
+        .option("--json", "JSON: {ok, checks: [{name, ok, detail}]}")
+        .action(async (o, cmd: Command) => {
+            const w = where(cmd);
+            const ok = await commands.doctor(w.ctx, w.hosts, deps.runTool, o);
+            setCode(ok ? EXIT.ok : EXIT.failed);
+        });
+
+    program.command("completion").description("a shell completion script: eval \"$(project-vm completion bash)\"")
+        .addArgument(new Command().createArgument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
+        .action((shell: "bash" | "zsh") => {
+            deps.io.out(completionScript(program, shell));
+        });
+
+    return program;
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[], deps: Deps): Promise<number> {
+    let code: number = EXIT.ok;
+    const program = buildProgram(deps, (c) => (code = c));
+    try {
+        await program.parseAsync(argv, { from: "user" });
+        return code;
+    } catch (e) {
+        if (e instanceof CommanderError) {
+            if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version") return EXIT.ok;
+            return EXIT.usage;
+        }
+        if (e instanceof UsageError) {
+            deps.io.err(`project-vm: ${e.message}`);
+            return EXIT.usage;
+        }
+        if (e instanceof commands.ApplyFailed || e instanceof Error) {
+            deps.io.err(`project-vm: ${e.message}`);
+            if (deps.env.PROJECT_VM_DEBUG && e.stack) deps.io.err(e.stack);
+            return EXIT.failed;
+        }
+        throw e;
+    }
+}
+
+/** The real terminal: questions only when stdin and stderr are terminals. */
+export function terminalIo(): commands.Io {
+    return {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        async ask(question) {
+            if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+            const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+            try {
+                return await rl.question(question);
+            } finally {
+                rl.close();
+            }
+        },
+    };
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), {
+        env: process.env,
+        cwd: process.cwd(),
+        io: terminalIo(),
+        pulumi: (dir) => pulumiCli(dir),
+        virsh: virshOnPath,
+        interactive,
+        runTool: (cmd, args) => run(cmd, args, { timeoutMs: 30_000 }),
+    }).then((code) => {
+        process.exitCode = code;
+    });
+}
+

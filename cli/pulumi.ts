@@ -1,0 +1,63 @@
+// How the CLI applies a stack and reads its outputs: through the `pulumi` CLI (its progress
+// shown as it is), behind an interface so that the commands can be tested with a stand-in.
+import { spawn } from "node:child_process";
+import { run } from "./run";
+
+/** Thrown when the Pulumi CLI or the stack cannot be reached; read-only commands go on without it. */
+export class PulumiUnavailable extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PulumiUnavailable";
+    }
+}
+
+/** One entry of the program's `projects` stack output. */
+export interface ProjectOutput {
+    hostname?: string;
+    fqdn?: string | null;
+    ssh?: string;
+    ip?: string | null;
+    domainName?: string;
+    disks?: { system?: string; project?: string; cloudInit?: string };
+}
+
+/** What the CLI needs of Pulumi. */
+export interface PulumiRunner {
+    /** `pulumi up` of the host's stack, without a prompt, its progress shown; resolves to the exit code. */
+    up(host: string): Promise<number>;
+    /** The host stack's `projects` output by project name ({} before the first apply). */
+    outputs(host: string): Promise<Record<string, ProjectOutput>>;
+}
+
+/** The Pulumi CLI (`exe`, default `pulumi` on PATH) on the project in `dir`. */
+export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
+    return {
+        up(host) {
+            return new Promise((resolve, reject) => {
+                const child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir], { stdio: "inherit" });
+                child.on("error", (e: NodeJS.ErrnoException) => reject(e.code === "ENOENT"
+                    ? new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/`)
+                    : e));
+                child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+            });
+        },
+        async outputs(host) {
+            const r = await run(exe, ["stack", "output", "projects", "--json", "--stack", host, "--cwd", dir]);
+            if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH`);
+            if (r.code !== 0) {
+                if (/does not have output property|no output named/i.test(r.stderr)) return {};
+                throw new PulumiUnavailable(`pulumi stack output failed for stack ${host}: ${lastLine(r.stderr)}`);
+            }
+            try {
+                const parsed = JSON.parse(r.stdout);
+                return parsed && typeof parsed === "object" ? parsed : {};
+            } catch {
+                throw new PulumiUnavailable(`pulumi stack output for stack ${host} is not JSON`);
+            }
+        },
+    };
+}
+
+function lastLine(text: string): string {
+    return text.trim().split("\n").filter(Boolean).pop()?.replace(/^error:\s*/, "") ?? "no message";
+}

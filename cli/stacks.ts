@@ -1,0 +1,253 @@
+// The host stacks as files: where the Pulumi project is, which hosts it has, and one stack file
+// read and edited with the yaml Document API — comments, key order and formatting kept — checked
+// with the program's own validation before anything is written, and written atomically.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Document, isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq } from "yaml";
+import { ConfigError, NAMESPACE, parseConfig, rawConfig, Settings } from "../components/config";
+
+/** A mistake of the user's: printed without a stack trace, exit code 2, nothing changed. */
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** The key of the projects list in a stack file. */
+export const PROJECTS_KEY = `${NAMESPACE}:projects`;
+
+/** Whether `dir` holds this Pulumi project (a Pulumi.yaml named project-vms). */
+export function isProjectDir(dir: string): boolean {
+    try {
+        return parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"))?.name === NAMESPACE;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The Pulumi project folder the CLI works on: `--dir`, else $PROJECT_VMS_DIR, else the nearest
+ * folder at or above the working directory holding it, else the one the CLI was installed from.
+ */
+export function findProjectDir(opts: { dir?: string; env: NodeJS.ProcessEnv; cwd: string; installedAt: string }): string {
+    const given = opts.dir ?? opts.env.PROJECT_VMS_DIR;
+    if (given) {
+        const dir = path.resolve(opts.cwd, given);
+        if (!isProjectDir(dir)) {
+            throw new UsageError(`${dir} is not the project-vms Pulumi project (no Pulumi.yaml with name: ${NAMESPACE})` +
+                (opts.dir ? " (given with --dir)" : " (given in PROJECT_VMS_DIR)"));
+        }
+        return dir;
+    }
+    for (let dir = path.resolve(opts.cwd); ; dir = path.dirname(dir)) {
+        if (isProjectDir(dir)) return dir;
+        if (path.dirname(dir) === dir) break;
+    }
+    if (isProjectDir(opts.installedAt)) return opts.installedAt;
+    throw new UsageError(`cannot find the project-vms Pulumi project: run in its folder, or give --dir or PROJECT_VMS_DIR`);
+}
+
+/** The host stacks of the project: one `Pulumi.<host>.yaml` each, sorted. */
+export function listHosts(dir: string): string[] {
+    return fs.readdirSync(dir)
+        .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+        .filter((h): h is string => h !== undefined)
+        .sort();
+}
+
+/** The host stack to work on: `--host`, else $PROJECT_VM_HOST, else the only one there is. */
+export function pickHost(hosts: string[], opts: { host?: string; env: NodeJS.ProcessEnv }): string {
+    const given = opts.host ?? opts.env.PROJECT_VM_HOST;
+    if (given !== undefined) {
+        if (!hosts.includes(given)) {
+            throw new UsageError(`no host stack '${given}'${opts.host === undefined ? " (from PROJECT_VM_HOST)" : ""}: ` +
+                (hosts.length ? `the hosts are ${hosts.join(", ")}` : "there is no Pulumi.<host>.yaml"));
+        }
+        return given;
+    }
+    if (hosts.length === 1) return hosts[0];
+    if (hosts.length === 0) throw new UsageError("there is no host stack (Pulumi.<host>.yaml) in the project");
+    throw new UsageError(`there are ${hosts.length} hosts (${hosts.join(", ")}): pick one with --host <host> or PROJECT_VM_HOST`);
+}
+
+/** The declared defaults of Pulumi.yaml as the CLI hands them to a program: `project-vms:<key>` → string. */
+export function projectDefaults(dir: string): Record<string, string> {
+    const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
+    const out: Record<string, string> = {};
+    for (const [k, decl] of Object.entries<any>(project?.config ?? {})) {
+        if (decl && typeof decl === "object" && "default" in decl) out[`${project.name}:${k}`] = flatConfigValue(decl.default);
+    }
+    return out;
+}
+
+/** A config value as the Pulumi CLI passes it to the program: strings as they are, the rest as JSON. */
+export function flatConfigValue(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The fields of a project entry the CLI writes. */
+export interface EntryFields {
+    memory?: number;
+    cpus?: number;
+    disk?: string;
+    running?: boolean;
+    purge?: boolean;
+    base?: string;
+    features?: { nix?: boolean; tailscale?: boolean; claudeCode?: boolean };
+}
+
+/** One host's stack file, parsed as a YAML document so that edits keep everything else. */
+export class StackFile {
+    readonly path: string;
+    private doc: Document;
+    private original: string;
+
+    constructor(readonly dir: string, readonly host: string) {
+        this.path = path.join(dir, `Pulumi.${host}.yaml`);
+        this.original = fs.readFileSync(this.path, "utf8");
+        this.doc = parseDocument(this.original);
+        if (this.doc.errors.length > 0) {
+            throw new UsageError(`${this.path} is not valid YAML: ${this.doc.errors[0].message}`);
+        }
+    }
+
+    /** The stack's `config:` map as plain values. */
+    private config(): Record<string, unknown> {
+        const config = this.doc.toJS()?.config;
+        return config && typeof config === "object" ? config : {};
+    }
+
+    /** What the program would be given: Pulumi.yaml's defaults overlaid with this file. */
+    programConfig(): Record<string, string> {
+        const out = projectDefaults(this.dir);
+        for (const [k, v] of Object.entries(this.config())) {
+            if (v !== undefined && v !== null) out[k] = flatConfigValue(v);
+        }
+        return out;
+    }
+
+    /** The validated settings, or a ConfigError naming every problem. */
+    settings(): Settings {
+        return parseConfig(rawConfig(this.programConfig()));
+    }
+
+    /** The names of the project entries as written (also when the config has problems). */
+    projectNames(): string[] {
+        const list = this.config()[PROJECTS_KEY];
+        return Array.isArray(list) ? list.map((e) => e?.name).filter((n): n is string => typeof n === "string") : [];
+    }
+
+    /** Whether the file sets `key` (namespaced, e.g. `tailscale:apiKey`). */
+    has(key: string): boolean {
+        return key in this.config();
+    }
+
+    private projects(create: boolean): YAMLSeq | undefined {
+        const config = this.doc.get("config", true);
+        if (!isMap(config)) {
+            if (!create) return undefined;
+            this.doc.set("config", this.doc.createNode({}));
+        }
+        const seq = this.doc.getIn(["config", PROJECTS_KEY], true);
+        if (isSeq(seq)) return seq;
+        if (seq !== undefined && !(isScalar(seq) && seq.value === null)) {
+            throw new UsageError(`${PROJECTS_KEY} in ${this.path} is not a list`);
+        }
+        if (!create) return undefined;
+        const fresh = this.doc.createNode([]) as YAMLSeq;
+        this.doc.setIn(["config", PROJECTS_KEY], fresh);
+        return fresh;
+    }
+
+    private entry(name: string): YAMLMap {
+        const found = this.projects(false)?.items.find((e) => isMap(e) && e.get("name") === name);
+        if (!isMap(found)) throw new UsageError(this.noSuchProject(name));
+        return found;
+    }
+
+    /** The message for a name that is not a project of this host. */
+    noSuchProject(name: string): string {
+        const names = this.projectNames();
+        return `there is no project '${name}' on host ${this.host}` +
+            (names.length ? ` (its projects: ${names.join(", ")})` : " (it has no projects yet)");
+    }
+
+    /** Whether the host has a project entry of this name. */
+    hasProject(name: string): boolean {
+        return this.projectNames().includes(name);
+    }
+
+    /** Appends a project entry. */
+    addProject(name: string, fields: EntryFields): void {
+        if (this.hasProject(name)) throw new UsageError(`project '${name}' already exists on host ${this.host}`);
+        const entry: Record<string, unknown> = { name };
+        for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = v;
+        this.projects(true)!.add(this.doc.createNode(entry));
+    }
+
+    /** Sets (or, with undefined, removes) fields of a project entry. */
+    setFields(name: string, fields: Partial<Record<keyof EntryFields, unknown>>): void {
+        const entry = this.entry(name);
+        for (const [k, v] of Object.entries(fields)) {
+            if (v === undefined) entry.delete(k);
+            else entry.set(k, v);
+        }
+    }
+
+    /** The value of a field of a project entry, as written. */
+    field(name: string, key: keyof EntryFields): unknown {
+        return this.entry(name).get(key);
+    }
+
+    /** Removes a project entry (and the comments written on it). */
+    removeProject(name: string): void {
+        const seq = this.projects(false)!;
+        seq.items.splice(seq.items.indexOf(this.entry(name)), 1);
+    }
+
+    /** The file as it would be written now. */
+    text(): string {
+        return this.doc.toString({ lineWidth: 0 });
+    }
+
+    /**
+     * Checks the edited config with the program's validation and writes it atomically (a temporary
+     * file beside it, renamed over it). Throws a UsageError listing the problems, writing nothing.
+     */
+    save(what: string): void {
+        try {
+            this.settings();
+        } catch (e) {
+            if (e instanceof ConfigError) {
+                throw new UsageError(`${what}: not done, ${path.basename(this.path)} is unchanged. ${e.message}`);
+            }
+            throw e;
+        }
+        if (fs.readFileSync(this.path, "utf8") !== this.original) {
+            throw new UsageError(`${this.path} changed while ${what} was being prepared; nothing written, run it again`);
+        }
+        const text = this.text();
+        writeAtomically(this.path, text);
+        this.original = text;
+    }
+}
+
+/** Writes a file by renaming a complete temporary copy over it, keeping its mode. */
+export function writeAtomically(file: string, text: string): void {
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+    const mode = fs.statSync(file).mode & 0o777;
+    const fd = fs.openSync(tmp, "w", mode);
+    try {
+        fs.writeFileSync(fd, text);
+        fs.fsyncSync(fd);
+    } finally {
+        fs.closeSync(fd);
+    }
+    try {
+        fs.renameSync(tmp, file);
+    } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+    }
+}
