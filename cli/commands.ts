@@ -210,7 +210,8 @@ export async function resize(ctx: Context, host: string, name: string, opts: Res
         ctx.io.err(`project-vm: new memory or vCPUs need a new VM: ${project.hostname} is shut down (ACPI, forced after the stack's shutdownTimeout) and comes back on the same disks.`);
         if (!(await confirm(ctx.io, `Restart ${project.hostname} now?`, opts.yes))) throw new UsageError("resize cancelled; nothing changed");
     }
-    stack.setFields(name, { memory, cpus, disk });
+    // Only what was given changes (an undefined field would be removed from the entry).
+    stack.setFields(name, Object.fromEntries(Object.entries({ memory, cpus, disk }).filter(([, v]) => v !== undefined)));
     const was = `--memory ${project.memory} --cpus ${project.cpus}`;
     await applyChange(ctx, stack, { what: `resize ${name}`, undo: `project-vm resize -H ${host} ${name} ${was}` });
     const now = projectOf(stack, settingsOf(stack), name);

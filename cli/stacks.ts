@@ -200,10 +200,13 @@ export class StackFile {
         return this.entry(name).get(key);
     }
 
-    /** Removes a project entry (and the comments written on it). */
+    /** Removes a project entry (and the comments written above it). */
     removeProject(name: string): void {
         const seq = this.projects(false)!;
-        seq.items.splice(seq.items.indexOf(this.entry(name)), 1);
+        const index = seq.items.indexOf(this.entry(name));
+        seq.items.splice(index, 1);
+        // The yaml package keeps the comment above the first item on the list itself: it is that item's.
+        if (index === 0) seq.commentBefore = undefined;
     }
 
     /** The file as it would be written now. */

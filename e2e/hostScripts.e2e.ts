@@ -8,7 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { hostScript } from "../components/hostCommands";
-import { requireTool } from "../test/support/tools";
+import { libvirtReachable, requireTool } from "../test/support/tools";
+import { virshOnPath } from "../cli/libvirt";
+import { main } from "../cli/main";
+import { World } from "../test/support/cli";
 import { baseImage } from "./image";
 
 const URI = process.env.PROJECT_VMS_E2E_LIBVIRT_URI ?? "qemu:///system";
@@ -23,15 +26,6 @@ function virsh(...args: string[]): string {
 function host(script: string, fn: string, env: Record<string, string>) {
     const r = spawnSync("bash", ["-c", hostScript(script, fn)], { encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: URI, ...env }, timeout: 10 * 60_000 });
     return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
-}
-
-function libvirtReachable(skip: (r: string) => void): boolean {
-    if (!requireTool("virsh", "libvirt-clients", skip)) return false;
-    if (spawnSync("virsh", ["-c", URI, "version"]).status === 0) return true;
-    const reason = `libvirt at ${URI} does not answer (start virtlogd and libvirtd, as .ci/run does)`;
-    if (process.env.CI === "true") throw new Error(reason);
-    skip(reason);
-    return false;
 }
 
 const cleanups: Array<() => void> = [];
@@ -54,7 +48,7 @@ describe("pool.sh and grow-disk.sh on a real libvirtd", () => {
     });
 
     test("a pool is made once and taken up again; it is kept unless purged, and never deleted while it holds a disk", (t) => {
-        if (!libvirtReachable((r) => t.skip(r)) || !ok) return;
+        if (!libvirtReachable(URI, (r) => t.skip(r)) || !ok) return;
         const env = { POOL: pool, POOL_DIR: dir };
         assert.equal(host("pool.sh", "pool_ensure", env).stdout, pool);
         assert.equal(host("pool.sh", "pool_ensure", env).status, 0, "idempotent");
@@ -79,7 +73,7 @@ describe("pool.sh and grow-disk.sh on a real libvirtd", () => {
     });
 
     test("a disk grows in place, keeps its content, and is never shrunk", (t) => {
-        if (!libvirtReachable((r) => t.skip(r)) || !ok) return;
+        if (!libvirtReachable(URI, (r) => t.skip(r)) || !ok) return;
         const file = `${dir}/project.qcow2`;
         execFileSync("qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 0 1M", file], { stdio: "ignore" });
         const env = { POOL: pool, VOLUME: "project.qcow2", DOMAIN: `pvms-e2e-none-${id}`, TARGET: "vdb", CONFIG_KEY: "disk of project myapp (project-vms:projects)" };
@@ -133,14 +127,16 @@ function domainXml(name: string, dir: string, iso: string, serial: string): stri
 }
 
 describe("ready.sh and power.sh on a real guest", () => {
-    const domain = `pvms-e2e-guest-${id}`;
+    // Named as the program names a project's VM, so that project-vm reads it as one.
+    const project = `pvmse2e${id}`;
+    const domain = `project-${project}`;
     cleanups.push(() => {
         spawnSync("virsh", ["-c", URI, "destroy", domain]);
         spawnSync("virsh", ["-c", URI, "undefine", domain]);
     });
 
-    test("ready fails with the failing step, reboots the VM into a fixed config and says ready; stop shuts it down through ACPI; start starts it", { timeout: 30 * 60_000 }, (t) => {
-        if (!libvirtReachable((r) => t.skip(r))) return;
+    test("ready fails with the failing step, reboots the VM into a fixed config and says ready; stop shuts it down through ACPI; start starts it", { timeout: 30 * 60_000 }, async (t) => {
+        if (!libvirtReachable(URI, (r) => t.skip(r))) return;
         for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"], ["genisoimage", "genisoimage"], ["jq", "jq"]]) {
             if (!requireTool(tool, pkg, (r) => t.skip(r))) return;
         }
@@ -184,6 +180,24 @@ describe("ready.sh and power.sh on a real guest", () => {
         assert.equal(ok.status, 0, ok.stderr);
         assert.match(ok.stderr, /failed provisioning as i-failing; rebooting it to provision as i-fixed/);
         assert.equal(ok.stdout, "ready");
+
+        // What project-vm status and logs read from this guest, with the real virsh.
+        const w = new World(["storage"]);
+        cleanups.push(() => w.cleanup());
+        w.writeStack("storage", w.stackText("storage")
+            .replace("qemu+ssh://admin@storage/system", URI)
+            .replace("    - name: webapp", `    - name: webapp\n    - name: ${project}\n      memory: 1536\n      features:\n        tailscale: false`));
+        const deps = { ...w.deps(), virsh: virshOnPath };
+        assert.equal(await main(["status", project, "--json"], deps), 0, w.errText());
+        const status = JSON.parse(w.out.join("\n"));
+        assert.equal(status.state, "running");
+        assert.match(status.cloudInit.status, /^done/, JSON.stringify(status.cloudInit));
+        assert.deepEqual(status.cloudInit.errors, []);
+        assert.match(status.ip, /^10\.0\.2\.\d+$/, "the user-mode NIC's address, from the guest agent");
+        assert.equal(status.ssh, `ssh dev@${status.ip}`);
+        w.out.length = 0;
+        assert.equal(await main(["logs", project, "-n", "20"], deps), 0, w.errText());
+        assert.match(w.out.join("\n"), /provisioning ok/, "the end of cloud-init-output.log");
 
         started = Date.now();
         const stop = host("power.sh", "power_apply", { ...power, DESIRED: "stopped" });

@@ -9,3 +9,13 @@ export function requireTool(tool: string, pkg: string, skip: (reason: string) =>
     skip(reason);
     return false;
 }
+
+/** Whether libvirt answers at `uri` (after requireTool virsh); fails under CI=true, else skips. */
+export function libvirtReachable(uri: string, skip: (reason: string) => void): boolean {
+    if (!requireTool("virsh", "libvirt-clients", skip)) return false;
+    if (spawnSync("virsh", ["-c", uri, "version"]).status === 0) return true;
+    const reason = `libvirt at ${uri} does not answer (start virtlogd and libvirtd, as .ci/run does)`;
+    if (process.env.CI === "true") throw new Error(reason);
+    skip(reason);
+    return false;
+}

@@ -1,0 +1,99 @@
+// The built `project-vm` (dist/cli/main.js, what package.json's bin installs) as a user runs it:
+// a real process with a stand-in `pulumi` and `virsh` on PATH — the arguments it gives Pulumi, its
+// output streams and exit codes, and no stack traces.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { World } from "./support/cli";
+import { REPO } from "./support/schemas";
+
+const BIN = path.join(REPO, "dist", "cli", "main.js");
+
+const FAKE_PULUMI = `#!/bin/bash
+printf '%s\\n' "$*" >> "$FAKE_LOG"
+case "$1" in
+    up) echo "Updating ($3)"; exit "\${FAKE_UP_EXIT:-0}" ;;
+    stack)
+        if [ -n "\${FAKE_OUTPUTS:-}" ]; then echo "$FAKE_OUTPUTS"; exit 0; fi
+        echo "error: current stack does not have output property 'projects'" >&2; exit 255 ;;
+esac
+exit 1
+`;
+
+const FAKE_VIRSH = `#!/bin/bash
+echo "error: failed to connect to the hypervisor" >&2
+exit 1
+`;
+
+function setup(t: { after(fn: () => void): void }, withPulumi = true) {
+    assert.ok(fs.existsSync(BIN), `${BIN} is built by npm run build (npm test builds it first)`);
+    const w = new World();
+    t.after(() => w.cleanup());
+    const bin = path.join(w.dir, ".fake-bin");
+    fs.mkdirSync(bin);
+    if (withPulumi) fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "virsh"), FAKE_VIRSH, { mode: 0o755 });
+    const log = path.join(w.dir, ".fake-log");
+    const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, ...args], {
+        cwd: w.dir,
+        encoding: "utf8",
+        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, FAKE_LOG: log, ...env },
+    });
+    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+    return { w, run, calls };
+}
+
+test("create runs pulumi up on the host's stack without a prompt, then prints the login", (t) => {
+    const { w, run, calls } = setup(t);
+    const r = run(["create", "--host", "storage", "newproj", "4G"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "Updating (storage)\nssh dev@project-newproj.bat-boa.ts.net\n", "pulumi's progress, then the login");
+    assert.deepEqual(calls(), [
+        `up --stack storage --yes --cwd ${w.dir}`,
+        `stack output projects --json --stack storage --cwd ${w.dir}`,
+    ]);
+});
+
+test("the login comes from the stack's outputs when it has them", (t) => {
+    const { run } = setup(t);
+    const outputs = JSON.stringify({ newproj: { ip: "10.17.0.9", ssh: "ssh dev@10.17.0.9" } });
+    const r = run(["create", "-H", "storage", "newproj", "--no-tailscale"], { FAKE_OUTPUTS: outputs });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ssh dev@10\.17\.0\.9$/m);
+});
+
+test("a failed pulumi up exits 1 with what to do, and no stack trace", (t) => {
+    const { run } = setup(t);
+    const r = run(["stop", "-H", "storage", "webapp"], { FAKE_UP_EXIT: "3" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^project-vm: stop webapp: pulumi up --stack storage failed \(exit 3\)/m);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+});
+
+test("without the Pulumi CLI: list still lists, a change is written and reported unapplied", (t) => {
+    const { run } = setup(t, false);
+    const list = run(["list", "-H", "storage"]);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /^storage\s+myapp\s+\?/m);
+    assert.match(list.stderr, /no stack outputs \(the Pulumi CLI \(pulumi\) is not installed or not on PATH\)/);
+    assert.match(list.stderr, /live state is unknown/);
+    const stop = run(["stop", "-H", "storage", "webapp"]);
+    assert.equal(stop.status, 1);
+    assert.match(stop.stderr, /could not be applied: the Pulumi CLI \(pulumi\) is not installed/);
+    assert.doesNotMatch(stop.stderr, /^\s+at /m);
+});
+
+test("usage errors exit 2; help and completion exit 0", (t) => {
+    const { run } = setup(t);
+    for (const args of [["--bogus"], ["create"], ["create", "-H", "storage", "Bad_Name"], ["list"]]) {
+        const r = run(args);
+        assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /^\s+at /m);
+    }
+    assert.equal(run(["--help"]).status, 0);
+    const c = run(["completion", "zsh"]);
+    assert.equal(c.status, 0);
+    assert.match(c.stdout, /bashcompinit/);
+});

@@ -1,0 +1,347 @@
+// The CLI's commands against a stand-in Pulumi, virsh and terminal (these machines have no Pulumi
+// CLI): what each command applies and in which order, what it prints, how it degrades, its exit codes.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { World } from "./support/cli";
+import { requireTool } from "./support/tools";
+
+function world(t: { after(fn: () => void): void }): World {
+    const w = new World();
+    t.after(() => w.cleanup());
+    return w;
+}
+
+const entry = (projects: Record<string, any>[], name: string) => projects.find((p) => p.name === name);
+
+test("create applies the new entry and prints how to log in", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("create", "-H", "storage", "newproj"), 0, w.errText());
+    assert.deepEqual(w.applies.map((a) => [a.host, entry(a.projects, "newproj")]), [["storage", { name: "newproj" }]]);
+    assert.deepEqual(w.out, ["ssh dev@project-newproj.bat-boa.ts.net"]);
+    assert.match(w.errText(), /project-newproj is ready; its work lives on \/home\/dev\/project/);
+});
+
+test("create without the tailnet prints the login by the address the stack outputs", async (t) => {
+    const w = world(t);
+    w.outputs.storage = { newproj: { ip: "10.17.0.23", ssh: "ssh dev@10.17.0.23" } };
+    assert.equal(await w.run("create", "-H", "storage", "newproj", "--no-tailscale"), 0, w.errText());
+    assert.deepEqual(entry(w.applies[0].projects, "newproj"), { name: "newproj", features: { tailscale: false } });
+    assert.deepEqual(w.out, ["ssh dev@10.17.0.23"]);
+});
+
+test("a failed apply is reported with what the stack file now holds and the ways on", async (t) => {
+    const w = world(t);
+    w.upCodes = [255];
+    assert.equal(await w.run("create", "-H", "storage", "newproj", "8G"), 1);
+    assert.match(w.errText(), /create newproj: pulumi up --stack storage failed \(exit 255\); .*Pulumi\.storage\.yaml keeps the change/);
+    assert.match(w.errText(), /run 'project-vm apply -H storage', or undo the change with 'project-vm destroy -H storage newproj'/);
+    assert.ok(entry(parse(w.stackText("storage")).config["project-vms:projects"], "newproj"), "the entry stays, as reported");
+    assert.deepEqual(w.out, [], "no login is printed for a VM that is not there");
+});
+
+test("without the Pulumi CLI a change is written, not applied, and says so", async (t) => {
+    const w = world(t);
+    w.pulumiMissing = true;
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 1);
+    assert.match(w.errText(), /stop webapp: .*Pulumi\.storage\.yaml was changed, but it could not be applied: the Pulumi CLI \(pulumi\) is not installed.*'project-vm start -H storage webapp'/);
+    assert.equal(entry(parse(w.stackText("storage")).config["project-vms:projects"], "webapp")?.running, false);
+});
+
+test("stop and start apply running false and back", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
+    assert.equal(await w.run("start", "-H", "storage", "webapp"), 0, w.errText());
+    assert.deepEqual(w.applies.map((a) => entry(a.projects, "webapp")), [{ name: "webapp", running: false }, { name: "webapp" }]);
+});
+
+test("destroy asks first; with no terminal it needs --yes and changes nothing", async (t) => {
+    const w = world(t);
+    const before = w.stackText("storage");
+    w.answers = [undefined];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp"), 2);
+    assert.match(w.errText(), /there is no terminal to ask on; give --yes to confirm/);
+    w.answers = ["n"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp"), 2);
+    assert.match(w.errText(), /destroy cancelled; nothing changed/);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(w.applies.length, 0);
+    w.answers = ["y"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp"), 0, w.errText());
+    assert.equal(w.applies.length, 1);
+});
+
+test("destroy removes the entry in one apply and keeps the project disk", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
+    assert.deepEqual(w.applies.map((a) => a.projects.map((p) => p.name)), [["myapp"]]);
+    assert.match(w.errText(), /its project disk stays at \/var\/lib\/project-vms\/webapp\/project\.qcow2 on storage, and 'project-vm create webapp' takes it up again/);
+});
+
+test("destroy --purge marks the entry purge and stopped, applies, then removes it and applies again", async (t) => {
+    const w = world(t);
+    w.answers = ["webapp"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge"), 0, w.errText());
+    assert.match(w.asked[0], /Type the project name \(webapp\) to delete it with its disk/);
+    assert.deepEqual(w.applies.map((a) => entry(a.projects, "webapp")), [{ name: "webapp", purge: true, running: false }, undefined]);
+    assert.match(w.errText(), /webapp and its project disk are gone/);
+});
+
+test("destroy --purge is refused unless the name is typed, or --yes given", async (t) => {
+    const w = world(t);
+    const before = w.stackText("storage");
+    w.answers = ["yes"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge"), 2);
+    w.answers = [undefined];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge"), 2);
+    assert.match(w.errText(), /destroy --purge deletes the project disk of webapp; there is no terminal to confirm on: give --yes/);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(w.applies.length, 0);
+});
+
+test("destroy --purge stops after a failed first apply, leaving the entry marked", async (t) => {
+    const w = world(t);
+    w.upCodes = [1];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge", "--yes"), 1);
+    assert.equal(w.applies.length, 1, "the entry is not removed while its purge is not applied");
+    assert.deepEqual(entry(parse(w.stackText("storage")).config["project-vms:projects"], "webapp"), { name: "webapp", purge: true, running: false });
+    assert.match(w.errText(), /step 1 of 2/);
+});
+
+test("resize: the disk grows in place; new memory restarts the VM, so it asks", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("resize", "-H", "storage", "myapp", "--disk", "150G"), 0, w.errText());
+    assert.match(w.errText(), /a 150G project disk \(its filesystem grows at the VM's next boot\)/);
+    w.answers = [undefined];
+    assert.equal(await w.run("resize", "-H", "storage", "myapp", "-m", "24G"), 2);
+    assert.match(w.errText(), /Restart project-myapp now\? — there is no terminal to ask on; give --yes/);
+    assert.equal(await w.run("resize", "-H", "storage", "myapp", "-m", "24G", "-c", "6", "--yes"), 0, w.errText());
+    assert.deepEqual(w.applies.map((a) => entry(a.projects, "myapp")), [
+        { name: "myapp", memory: 16384, cpus: 8, disk: "150G" },
+        { name: "myapp", memory: 24576, cpus: 6, disk: "150G" },
+    ]);
+    assert.equal(await w.run("resize", "-H", "storage", "myapp"), 2);
+    assert.match(w.errText(), /resize needs at least one of --memory, --cpus, --disk/);
+});
+
+test("ssh logs in as dev over the tailnet with the arguments after --, and returns ssh's exit code", async (t) => {
+    const w = world(t);
+    w.domains["project-myapp"] = { state: "running" };
+    w.interactiveCode = 130;
+    assert.equal(await w.run("ssh", "-H", "storage", "myapp", "--", "-L", "8080:localhost:8080", "uptime"), 130);
+    assert.deepEqual(w.interactive, [{ cmd: "ssh", args: ["dev@project-myapp.bat-boa.ts.net", "-L", "8080:localhost:8080", "uptime"] }]);
+    assert.deepEqual(w.asked, []);
+});
+
+test("ssh to a project off the tailnet uses its address from the outputs, else libvirt's lease", async (t) => {
+    const w = world(t);
+    w.domains["project-sandbox"] = { state: "running", ip: "10.17.0.44" };
+    assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 0, w.errText());
+    w.outputs.raider = { sandbox: { ip: "10.17.0.45" } };
+    assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 0, w.errText());
+    assert.deepEqual(w.interactive.map((i) => i.args), [["dev@10.17.0.44"], ["dev@10.17.0.45"]]);
+});
+
+test("ssh offers to start a stopped VM; without a terminal it says how", async (t) => {
+    const w = world(t);
+    w.domains["project-datalab"] = { state: "shut off" };
+    w.answers = [undefined];
+    assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 2);
+    assert.match(w.errText(), /project-datalab is shut off; start it with 'project-vm start datalab' or 'project-vm ssh --start datalab'/);
+    w.answers = ["n"];
+    assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 1);
+    assert.equal(w.applies.length, 0);
+    w.answers = [""];
+    assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 0, w.errText());
+    assert.equal(await w.run("ssh", "-H", "raider", "datalab", "--start"), 0, w.errText());
+    assert.equal(w.applies.length, 2, "each yes starts it through the stack");
+    assert.equal(w.interactive.length, 2);
+});
+
+test("list shows every host's projects with wanted and live state and addresses", async (t) => {
+    const w = world(t);
+    w.domains = { "project-myapp": { state: "running" }, "project-webapp": { state: "shut off" }, "project-sandbox": { state: "running" } };
+    w.outputs.raider = { sandbox: { ip: "10.17.0.45" } };
+    assert.equal(await w.run("list", "--all"), 0, w.errText());
+    assert.deepEqual(w.out, [
+        "HOST     NAME     STATE                     MEMORY  CPUS  DISK  ADDRESS",
+        "raider   datalab  absent (wants running)    32768M  8     500G  project-datalab.bat-boa.ts.net",
+        "raider   sandbox  running                   8192M   4     100G  10.17.0.45",
+        "storage  myapp    running                   16384M  8     100G  project-myapp.bat-boa.ts.net",
+        "storage  webapp   shut off (wants running)  4096M   2     50G   project-webapp.bat-boa.ts.net",
+    ]);
+    assert.deepEqual(w.err, []);
+});
+
+test("list works without Pulumi and libvirt, from the stack files, and says what it could not see", async (t) => {
+    const w = world(t);
+    w.pulumiMissing = true;
+    w.libvirtDown = true;
+    assert.equal(await w.run("list", "-H", "storage"), 0, w.errText());
+    assert.equal(w.out.length, 3);
+    assert.match(w.out[1], /^storage\s+myapp\s+\?\s+16384M/);
+    assert.match(w.errText(), /storage: no stack outputs \(the Pulumi CLI \(pulumi\) is not installed or not on PATH\)/);
+    assert.match(w.errText(), /storage: libvirt at qemu\+ssh:\/\/admin@storage\/system cannot be reached: Cannot recv data: Connection reset by peer; the VMs' live state is unknown/);
+});
+
+test("list of a stack file with problems still names its projects", async (t) => {
+    const w = world(t);
+    w.writeStack("storage", w.stackText("storage").replace("cpus: 8", "cpus: eight"));
+    assert.equal(await w.run("list", "-H", "storage", "--json"), 0, w.errText());
+    const json = JSON.parse(w.out.join("\n"));
+    assert.deepEqual(json.projects.map((p: any) => [p.name, p.desired, p.memory]), [["myapp", null, null], ["webapp", null, null]]);
+    assert.match(json.warnings[0], /storage: the stack file has problems, so only the project names are shown \(project-vms:projects\[0\]\.cpus must be a whole number/);
+});
+
+test("list --json and -q: their shapes", async (t) => {
+    const w = world(t);
+    w.domains = { "project-myapp": { state: "running", ip: "10.17.0.10" } };
+    assert.equal(await w.run("list", "-H", "storage", "--json"), 0, w.errText());
+    const json = JSON.parse(w.out.join("\n"));
+    assert.deepEqual(Object.keys(json), ["projects", "warnings"]);
+    assert.deepEqual(json.projects[0], {
+        host: "storage", name: "myapp", hostname: "project-myapp", desired: "running", state: "running",
+        memory: 16384, cpus: 8, disk: "100G", base: null, fqdn: "project-myapp.bat-boa.ts.net", ip: "10.17.0.10",
+        ssh: "ssh dev@project-myapp.bat-boa.ts.net",
+    });
+    assert.equal(json.projects[1].state, "absent");
+    w.out.length = 0;
+    assert.equal(await w.run("ls", "-a", "-q"), 0);
+    assert.deepEqual(w.out, ["datalab", "sandbox", "myapp", "webapp"]);
+});
+
+test("status: state, login, disks with sizes, cloud-init; --json", async (t) => {
+    const w = world(t);
+    w.domains["project-myapp"] = { state: "running", ip: "10.17.0.10", cloudInit: { status: "error", extended_status: "error - done", errors: ["scripts_user failed"] } };
+    w.volumes["project-myapp/project.qcow2"] = [100 * 1024 ** 3, 12 * 1024 ** 3];
+    w.volumes["project-myapp/disk.qcow2"] = [20 * 1024 ** 3, 4 * 1024 ** 3];
+    assert.equal(await w.run("status", "-H", "storage", "myapp"), 0, w.errText());
+    assert.deepEqual(w.out, [
+        "project-myapp on storage",
+        "  state:      running; wanted: running",
+        "  login:      ssh dev@project-myapp.bat-boa.ts.net",
+        "  ip:         10.17.0.10",
+        "  size:       16384 MiB memory, 8 vCPUs",
+        "  project:    100G (12.0G used)  /var/lib/project-vms/myapp/project.qcow2 → /home/dev/project (entry says 100G)",
+        "  system:     20G (4.0G used)  /var/lib/project-vms/myapp/disk.qcow2",
+        "  cloud-init: error - done: scripts_user failed",
+    ]);
+    w.out.length = 0;
+    assert.equal(await w.run("status", "-H", "storage", "myapp", "--json"), 0, w.errText());
+    const json = JSON.parse(w.out.join("\n"));
+    assert.deepEqual(json.disks.project, { path: "/var/lib/project-vms/myapp/project.qcow2", capacity: 100 * 1024 ** 3, allocation: 12 * 1024 ** 3 });
+    assert.deepEqual(json.cloudInit, { status: "error - done", errors: ["scripts_user failed"] });
+    assert.deepEqual(json.warnings, []);
+});
+
+test("status of a stopped VM has no cloud-init status; of an unknown project, exit 2", async (t) => {
+    const w = world(t);
+    w.domains["project-webapp"] = { state: "shut off" };
+    assert.equal(await w.run("status", "-H", "storage", "webapp", "--json"), 0, w.errText());
+    const json = JSON.parse(w.out.join("\n"));
+    assert.equal(json.state, "shut off");
+    assert.equal(json.cloudInit, null);
+    assert.equal(await w.run("status", "-H", "storage", "nope"), 2);
+    assert.match(w.errText(), /there is no project 'nope' on host storage \(its projects: myapp, webapp\)/);
+});
+
+test("logs: the end of cloud-init's output from the guest, or the serial console", async (t) => {
+    const w = world(t);
+    w.domains["project-myapp"] = { state: "running", log: ["one", "two", "three"] };
+    assert.equal(await w.run("logs", "-H", "storage", "myapp", "-n", "2"), 0, w.errText());
+    assert.deepEqual(w.out, ["two", "three"]);
+    assert.equal(await w.run("logs", "-H", "storage", "myapp", "--console"), 0);
+    assert.deepEqual(w.interactive, [{ cmd: "virsh", args: ["-c", "qemu+ssh://admin@storage/system", "console", "project-myapp"] }]);
+    w.domains["project-myapp"].state = "shut off";
+    assert.equal(await w.run("logs", "-H", "storage", "myapp"), 2);
+    assert.match(w.errText(), /project-myapp is shut off: its logs can be read while it runs/);
+});
+
+test("ssh-config: a Host project-* block the real ssh resolves to the tailnet name as dev", async (t) => {
+    const w = world(t);
+    w.outputs.raider = { sandbox: { ip: "10.17.0.45" } };
+    assert.equal(await w.run("ssh-config", "--all"), 0, w.errText());
+    const text = w.out.join("\n");
+    assert.match(text, /^Host project-\* !project-\*\.\*\n {4}HostName %h\.bat-boa\.ts\.net\n {4}User dev$/m);
+    if (!requireTool("ssh", "openssh-client", (r) => t.skip(r))) return;
+    const file = path.join(w.dir, "ssh_config");
+    fs.writeFileSync(file, `${text}\n`);
+    const resolved = (name: string) => {
+        const r = spawnSync("ssh", ["-G", "-F", file, name], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const get = (k: string) => new RegExp(`^${k} (.*)$`, "m").exec(r.stdout)?.[1];
+        return [get("hostname"), get("user")];
+    };
+    assert.deepEqual(resolved("project-myapp"), ["project-myapp.bat-boa.ts.net", "dev"]);
+    assert.deepEqual(resolved("project-myapp.bat-boa.ts.net"), ["project-myapp.bat-boa.ts.net", "dev"]);
+    assert.deepEqual(resolved("project-sandbox"), ["10.17.0.45", "dev"]);
+    assert.deepEqual(resolved("elsewhere"), ["elsewhere", process.env.USER ?? resolved("elsewhere")[1]]);
+});
+
+test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exit 1 when one fails", async (t) => {
+    const w = world(t);
+    for (const h of ["storage", "raider"]) w.writeStack(h, `${w.stackText(h)}  tailscale:apiKey:\n    secure: v1:abc\n`);
+    assert.equal(await w.run("doctor"), 0, w.out.join("\n"));
+    for (const name of ["node", "pulumi", "virsh", "mkisofs", "ssh", "jq", "curl", "storage: stack file", "storage: libvirt", "raider: Tailscale API credentials"]) {
+        assert.ok(w.out.some((l) => l.startsWith(`ok    ${name}:`)), `${name} checked:\n${w.out.join("\n")}`);
+    }
+    const x = world(t);
+    x.pulumiMissing = true;
+    x.libvirtDown = true;
+    assert.equal(await x.run("doctor", "--json"), 1);
+    const json = JSON.parse(x.out.join("\n"));
+    const failed = json.checks.filter((c: any) => !c.ok).map((c: any) => c.name);
+    assert.deepEqual(failed, ["pulumi", "storage: libvirt", "storage: Tailscale API credentials", "raider: libvirt", "raider: Tailscale API credentials"].sort((a, b) =>
+        json.checks.findIndex((c: any) => c.name === a) - json.checks.findIndex((c: any) => c.name === b)));
+    assert.equal(json.ok, false);
+    assert.match(json.checks.find((c: any) => c.name === "storage: Tailscale API credentials").detail, /pulumi config set --stack storage --secret tailscale:apiKey/);
+});
+
+test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 0", async (t) => {
+    const w = world(t);
+    w.env.PROJECT_VM_HOST = "raider";
+    assert.equal(await w.run("list", "-q"), 0);
+    assert.deepEqual(w.out, ["datalab", "sandbox"]);
+    const y = world(t);
+    assert.equal(await y.run("list"), 2);
+    assert.match(y.errText(), /there are 2 hosts \(raider, storage\): pick one with --host <host> or PROJECT_VM_HOST/);
+    assert.equal(await y.run("launch"), 2);
+    assert.match(y.errText(), /unknown command 'launch'/);
+    assert.equal(await y.run("create"), 2);
+    assert.match(y.errText(), /missing required argument 'name'/);
+    assert.equal(await y.run("-H", "nas", "list"), 2);
+    assert.match(y.errText(), /no host stack 'nas': the hosts are raider, storage/);
+    assert.equal(await y.run("--help"), 0);
+    for (const c of ["create", "start", "stop", "resize", "destroy", "apply", "ssh", "list", "status", "logs", "ssh-config", "doctor", "completion"]) {
+        assert.match(y.out.join("\n"), new RegExp(`^  ${c}\\b`, "m"), `help lists ${c}`);
+    }
+});
+
+test("completion: bash-clean, and it completes commands, options and project names", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("completion", "bash"), 0);
+    const script = w.out.join("\n");
+    if (!requireTool("shellcheck", "shellcheck", (r) => t.skip(r))) return;
+    const file = path.join(w.dir, "completion.bash");
+    fs.writeFileSync(file, `${script}\n`);
+    const sc = spawnSync("shellcheck", ["-s", "bash", file], { encoding: "utf8" });
+    assert.equal(sc.status, 0, sc.stdout);
+    // A project-vm on PATH that answers `list --quiet` as the real one does.
+    const bin = path.join(w.dir, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "project-vm"), "#!/bin/sh\ncase \"$*\" in *'--host storage list --quiet'*) printf 'myapp\\nwebapp\\n' ;; *) exit 2 ;; esac\n", { mode: 0o755 });
+    const complete = (...words: string[]) => {
+        const r = spawnSync("bash", ["-c", `. ${file}; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`],
+            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout.trim().split("\n").filter(Boolean).sort();
+    };
+    assert.deepEqual(complete("project-vm", "st"), ["start", "status", "stop"]);
+    assert.deepEqual(complete("project-vm", "destroy", "--p"), ["--purge"]);
+    assert.deepEqual(complete("project-vm", "-H", ""), ["raider", "storage"]);
+    assert.deepEqual(complete("project-vm", "-H", "storage", "ssh", "w"), ["webapp"]);
+    assert.equal(await w.run("completion", "fish"), 2);
+});

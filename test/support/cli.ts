@@ -1,0 +1,164 @@
+// A stand-in world for the CLI: a copy of the project's Pulumi files in a temporary folder, a
+// Pulumi that records each apply together with the stack file it saw, a virsh that answers from
+// a table of domains, and a terminal with scripted answers.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { Deps, main } from "../../cli/main";
+import { ProjectOutput, PulumiUnavailable } from "../../cli/pulumi";
+import { RunResult } from "../../cli/run";
+import { REPO } from "./schemas";
+
+/** One `pulumi up` the CLI ran: the host and the stack file's text at that moment. */
+export interface Apply {
+    host: string;
+    text: string;
+    /** The parsed project entries at that moment. */
+    projects: Record<string, any>[];
+}
+
+/** A domain the fake libvirt knows. */
+export interface FakeDomain {
+    state: string;
+    ip?: string;
+    /** What `cloud-init status --format json` prints in it. */
+    cloudInit?: object;
+    /** Lines of /var/log/cloud-init-output.log. */
+    log?: string[];
+}
+
+/** The fake world and what the CLI did in it. */
+export class World {
+    readonly dir: string;
+    readonly applies: Apply[] = [];
+    readonly out: string[] = [];
+    readonly err: string[] = [];
+    readonly asked: string[] = [];
+    readonly interactive: { cmd: string; args: string[] }[] = [];
+    readonly virshCalls: string[][] = [];
+    /** Answers to questions, in order; undefined = no terminal. */
+    answers: (string | undefined)[] = [];
+    /** Exit codes of the next applies (0 when empty). */
+    upCodes: number[] = [];
+    /** Whether the Pulumi CLI is missing. */
+    pulumiMissing = false;
+    /** Whether libvirt is unreachable. */
+    libvirtDown = false;
+    /** The stack outputs by host. */
+    outputs: Record<string, Record<string, ProjectOutput>> = {};
+    /** libvirt's domains by name. */
+    domains: Record<string, FakeDomain> = {};
+    /** Volumes by `pool/volume`: [capacity, allocation]. */
+    volumes: Record<string, [number, number]> = {};
+    /** Exit code of the interactive programs. */
+    interactiveCode = 0;
+    env: NodeJS.ProcessEnv = {};
+
+    constructor(stacks: string[] = ["storage", "raider"]) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-cli-"));
+        fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
+        for (const s of stacks) fs.copyFileSync(path.join(REPO, `Pulumi.${s}.yaml`), path.join(this.dir, `Pulumi.${s}.yaml`));
+    }
+
+    stackText(host: string): string {
+        return fs.readFileSync(path.join(this.dir, `Pulumi.${host}.yaml`), "utf8");
+    }
+
+    writeStack(host: string, text: string): void {
+        fs.writeFileSync(path.join(this.dir, `Pulumi.${host}.yaml`), text);
+    }
+
+    /** The files in the project folder (to see that no temporary file is left). */
+    files(): string[] {
+        return fs.readdirSync(this.dir).sort();
+    }
+
+    private virsh = async (args: string[]): Promise<RunResult> => {
+        this.virshCalls.push(args);
+        const ok = (stdout: string): RunResult => ({ code: 0, stdout, stderr: "" });
+        const fail = (stderr: string): RunResult => ({ code: 1, stdout: "", stderr });
+        if (this.libvirtDown) return fail("error: failed to connect to the hypervisor\nerror: Cannot recv data: Connection reset by peer");
+        const [, , , verb, ...rest] = args; // -q -c <uri> <verb> ...
+        const domain = this.domains[rest[0]];
+        switch (verb) {
+            case "list":
+                return ok(Object.entries(this.domains).map(([n, d], i) => ` ${d.state === "running" ? i + 1 : "-"}    ${n}   ${d.state}`).join("\n") + "\n");
+            case "domifaddr":
+                if (!domain) return fail(`error: failed to get domain '${rest[0]}'`);
+                return ok(domain.ip && rest[2] === "lease" ? ` vnet0      52:54:00:aa:bb:cc    ipv4         ${domain.ip}/24\n` : "");
+            case "vol-info": {
+                const v = this.volumes[`${rest[2]}/${rest[3]}`];
+                return v ? ok(`Name:           ${rest[3]}\nType:           file\nCapacity:       ${v[0]} bytes\nAllocation:     ${v[1]} bytes\n`) : fail("error: failed to get vol");
+            }
+            case "qemu-agent-command": {
+                if (!domain || domain.state !== "running") return fail("error: Guest agent is not responding: QEMU guest agent is not connected");
+                const req = JSON.parse(rest[1]);
+                if (req.execute === "guest-exec") {
+                    this.lastExec = [req.arguments.path, ...req.arguments.arg];
+                    return ok(JSON.stringify({ return: { pid: 42 } }));
+                }
+                const [prog, ...a] = this.lastExec;
+                let out = "";
+                let code = 0;
+                if (prog === "cloud-init") out = JSON.stringify(domain.cloudInit ?? { status: "done", extended_status: "done", errors: [] });
+                else if (prog === "tail") out = (domain.log ?? []).slice(-Number(a[1])).join("\n") + "\n";
+                else code = 127;
+                return ok(JSON.stringify({ return: { exited: true, exitcode: code, "out-data": Buffer.from(out).toString("base64") } }));
+            }
+            default:
+                return fail(`error: unknown verb ${verb}`);
+        }
+    };
+
+    private lastExec: string[] = [];
+
+    deps(): Deps {
+        return {
+            env: { ...this.env },
+            cwd: this.dir,
+            io: {
+                out: (l) => this.out.push(l),
+                err: (l) => this.err.push(l),
+                ask: async (q) => {
+                    this.asked.push(q);
+                    return this.answers.shift();
+                },
+            },
+            pulumi: (dir) => ({
+                up: async (host) => {
+                    if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
+                    const text = fs.readFileSync(path.join(dir, `Pulumi.${host}.yaml`), "utf8");
+                    this.applies.push({ host, text, projects: parse(text).config["project-vms:projects"] ?? [] });
+                    return this.upCodes.shift() ?? 0;
+                },
+                outputs: async (host) => {
+                    if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
+                    return this.outputs[host] ?? {};
+                },
+            }),
+            virsh: this.virsh,
+            interactive: async (cmd, args) => {
+                this.interactive.push({ cmd, args });
+                return this.interactiveCode;
+            },
+            runTool: async (cmd) => (cmd === "pulumi" && this.pulumiMissing
+                ? { code: 127, stdout: "", stderr: "pulumi: not found" }
+                : { code: 0, stdout: `${cmd} 1.0\n`, stderr: "" }),
+        };
+    }
+
+    /** Runs `project-vm <args>`; resolves to the exit code. */
+    run(...args: string[]): Promise<number> {
+        return main(args, this.deps());
+    }
+
+    /** Everything written to stderr, as one text. */
+    errText(): string {
+        return this.err.join("\n");
+    }
+
+    cleanup(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
