@@ -39,7 +39,7 @@ export interface Project {
     disk: Size;
     /** Desired power state. */
     running: boolean;
-    /** Start with the host. */
+    /** Start with the host (while the project is running: a stopped one stays stopped). */
     autostart: boolean;
     /**
      * Delete the project disk (and the project's folder) when the entry is removed or the stack
@@ -321,6 +321,7 @@ function editDistance(a: string, b: string): number {
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const TAG = /^tag:[a-z][a-z0-9-]*$/;
+const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Names a project cannot have: they are folders of the host's own under storageDir. */
@@ -534,8 +535,11 @@ function parseNetwork(r: Reader, v: unknown): NetworkSettings {
         r.problem("network", "sets bridge together with name or cidr; a bridge is used as it is, so give only one");
     }
     if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) r.problem("network.name", `is not a libvirt network name: ${show(name)}`);
-    if (bridge !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(bridge)) r.problem("network.bridge", `is not a Linux interface name: ${show(bridge)}`);
+    if (bridge !== undefined && !INTERFACE_NAME.test(bridge)) r.problem("network.bridge", `is not a Linux interface name: ${show(bridge)}`);
     if (cidr !== undefined && !validCidr(cidr)) r.problem("network.cidr", `must be an IPv4 CIDR with a prefix of /8 to /29, e.g. 10.17.0.0/24, got ${show(cidr)}`);
+    if (name !== undefined && cidr !== undefined && !INTERFACE_NAME.test(name)) {
+        r.problem("network.name", `names the program's own NAT network and its bridge, so it must be a Linux interface name (at most 15 characters), got ${show(name)}`);
+    }
     if (bridge !== undefined) return { kind: "bridge", bridge };
     if (name !== undefined && cidr === undefined) return { kind: "network", name };
     return { kind: "nat", name: name ?? DEFAULTS.networkName, cidr: cidr ?? DEFAULTS.networkCidr };

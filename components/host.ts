@@ -71,6 +71,8 @@ export class Host extends pulumi.ComponentResource {
         if (n.kind === "nat") {
             this.network = new libvirt.Network(`${name}-network`, {
                 name: n.name,
+                // The bridge is named as the network, so that a host's firewall can trust it by name.
+                bridge: n.name,
                 mode: "nat",
                 addresses: [n.cidr],
                 autostart: true,

@@ -169,7 +169,8 @@ export class ProjectVm extends pulumi.ComponentResource {
             qemuAgent: "bridge" in args.nic,
             consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
             graphics: { type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true },
-            autostart: p.autostart,
+            // A stopped project stays stopped across a host reboot: only running ones start with it.
+            autostart: p.autostart && p.running,
             // The provider can only start a domain; power.sh below owns the power state.
             running: true,
         }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"], dependsOn: tailnetMachine });
@@ -190,7 +191,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             domainId: this.domain.id,
             running: p.running,
             shutdownTimeout: args.shutdownTimeout,
-            domainUpdates: [cloudInit.id, String(p.autostart)],
+            domainUpdates: [cloudInit.id, String(p.autostart && p.running)],
         }, { parent: this, dependsOn: [this.domain, ready] });
 
         // Project disk grow: in place, live when the VM runs; the guest grows the filesystem at boot.

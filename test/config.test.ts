@@ -194,6 +194,7 @@ describe("bad config: every problem named by key and value", () => {
         ["bad base image", config({ baseImage: "debian.qcow2" }), /baseImage must be an http\(s\) URL or an absolute path/],
         ["bad CIDR", config({ network: { cidr: "10.17.0.0/33" } }), /network\.cidr must be an IPv4 CIDR/],
         ["bridge and network together", config({ network: { bridge: "br0", name: "default" } }), /network sets bridge together with name or cidr/],
+        ["own network named beyond an interface name", config({ network: { name: "project-vms-network", cidr: "10.18.0.0/24" } }), /network\.name names the program's own NAT network and its bridge, so it must be a Linux interface name \(at most 15 characters\)/],
         ["purge not a boolean", config({ projects: [{ name: "app", purge: "yes" }] }), /projects\[0\]\.purge must be true or false, got "yes"/],
         ["ready timeout too long", config({ readyTimeout: 99999 }), /readyTimeout is 99999 seconds; it must be between 60 and 14400/],
         ["shutdown timeout too short", config({ shutdownTimeout: 1 }), /shutdownTimeout is 1 seconds; it must be between 10 and 3600/],

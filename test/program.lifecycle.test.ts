@@ -15,6 +15,8 @@ test("stopped, purged and resized projects: power, retention and grow wired acco
 
     assert.equal(run.named("project-myapp-power").inputs.environment.DESIRED, "stopped");
     assert.equal(run.named("project-myapp-power").inputs.environment.SHUTDOWN_TIMEOUT, "300");
+    assert.equal(run.named("project-myapp").inputs.autostart, false, "a stopped project does not start with the host");
+    assert.equal(run.named("project-webapp").inputs.autostart, true);
     assert.equal(run.named("project-myapp-pool").inputs.environment.PURGE, "true");
     assert.equal(run.named("project-myapp-project-disk").retainOnDelete, false, "purge: the disk goes with the project");
     assert.equal(run.named("project-webapp-project-disk").retainOnDelete, true);

@@ -19,7 +19,8 @@ test("storage: resources, wiring and outputs", async (t) => {
     assert.deepEqual({ memory: webapp.memory, vcpu: webapp.vcpu }, { memory: 4096, vcpu: 2 }, "webapp on the stack defaults");
 
     const net = run.named("host-network").inputs;
-    assert.deepEqual({ mode: net.mode, addresses: net.addresses, name: net.name }, { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms" });
+    assert.deepEqual({ mode: net.mode, addresses: net.addresses, name: net.name, bridge: net.bridge }, { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms", bridge: "project-vms" },
+        "the bridge is named as the network: the NixOS module's firewall trusts it by that name");
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
 
     const machine = run.named("project-myapp-tailnet-machine").inputs.environment;

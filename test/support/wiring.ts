@@ -135,7 +135,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.equal(domain.inputs.machine, "pc", "i440fx: the cloud-init CD is on IDE");
         assert.deepEqual(domain.inputs.disks, [{ volumeId: system.id }, { volumeId: project.id }], "vda system, vdb project");
         assert.equal(domain.inputs.cloudinit, ci.id);
-        assert.equal(domain.inputs.autostart, p.autostart);
+        assert.equal(domain.inputs.autostart, p.autostart && p.running, "only a running project starts with the host");
         assert.equal(domain.inputs.running, true, "the provider never hard-stops it");
         assert.deepEqual(domain.ignoreChanges, ["running"]);
 

@@ -1,0 +1,130 @@
+# NixOS module for a project-vms host (storage, raider): makes the host ready for the Pulumi
+# stacks that put one development VM per project on it, and gives its admins the tools.
+#
+#   imports = [ ./project-vms/nix/module.nix ];   # or the flake's nixosModules.default
+#   services.project-vms = {
+#     enable = true;
+#     adminUsers = [ "admin" ];   # the user in the stacks' libvirtUri, qemu+ssh://admin@<host>/system
+#   };
+#
+# The VMs themselves are Pulumi's: this module never defines a domain, a pool or a network.
+{ config, lib, pkgs, ... }:
+
+let
+  cfg = config.services.project-vms;
+  inherit (lib) literalExpression mkEnableOption mkIf mkOption optional types;
+in
+{
+  options.services.project-vms = {
+    enable = mkEnableOption "the project-vms host: libvirtd with QEMU/KVM, the storage folder, the admins' access and the project-vm CLI";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.callPackage ./package.nix { };
+      defaultText = literalExpression "pkgs.callPackage ./nix/package.nix { }";
+      description = "The project-vm CLI (its runtime tools are on its PATH).";
+    };
+
+    storageDir = mkOption {
+      type = types.str;
+      default = "/var/lib/project-vms";
+      example = "/srv/project-vms";
+      description = ''
+        Folder holding the base images (base/) and one folder per project, with its system disk
+        and its project disk. Must be what the host's stack sets as project-vms:storageDir.
+        Only root (libvirtd) and QEMU go in: it is created root-owned, mode 0711.
+      '';
+    };
+
+    adminUsers = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "admin" ];
+      description = ''
+        Existing users who run Pulumi (here or on a workstation) for this host: they join the
+        libvirtd group, so that qemu:///system and qemu+ssh://<user>@<host>/system reach libvirt
+        as the stacks need. Give each an SSH key in users.users.<name>.openssh.authorizedKeys.
+      '';
+    };
+
+    networkBridge = mkOption {
+      type = types.nullOr types.str;
+      default = "project-vms";
+      description = ''
+        The bridge of the NAT network the stacks create (it is named as the network: the stacks'
+        network.name, default project-vms). The firewall trusts it, so that the VMs get DHCP and
+        DNS from libvirt. Null when the stacks attach the VMs to an existing network or bridge.
+      '';
+    };
+
+    restoreRunningVms = mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        Bring back, after a host reboot, the VMs that were running before it, also those whose
+        project says autostart: false (a project set running: false is never started by the
+        host: its VM does not autostart and was not running). Uses libvirt's guests service.
+      '';
+    };
+
+    onHostShutdown = mkOption {
+      type = types.enum [ "shutdown" "suspend" ];
+      default = "shutdown";
+      description = ''
+        What happens to running VMs when the host shuts down: "shutdown" shuts each down through
+        ACPI (file systems cleanly closed; what runs in them is gone), "suspend" saves its memory
+        to disk and resumes it at boot (sessions survive; a QEMU upgrade in between can refuse the
+        saved state).
+      '';
+    };
+
+    shutdownTimeout = mkOption {
+      type = types.ints.positive;
+      default = 300;
+      description = "Seconds the VMs get to shut down or be saved when the host shuts down.";
+    };
+  };
+
+  config = mkIf cfg.enable {
+    virtualisation.libvirtd = {
+      enable = true;
+      qemu = {
+        package = pkgs.qemu_kvm;
+        # QEMU runs as its own unprivileged user; libvirt gives it the disks it needs.
+        runAsRoot = false;
+      };
+      onBoot = if cfg.restoreRunningVms then "start" else "ignore";
+      onShutdown = cfg.onHostShutdown;
+      inherit (cfg) shutdownTimeout;
+    };
+
+    # Pools are made in here by the stacks (virsh pool-define/pool-build as the admin user).
+    systemd.tmpfiles.rules = [ "d ${cfg.storageDir} 0711 root root - -" ];
+
+    # A name that is not a defined user fails NixOS's own check (isNormalUser or isSystemUser).
+    users.users = lib.genAttrs cfg.adminUsers (_: { extraGroups = [ "libvirtd" ]; });
+
+    # qemu+ssh runs libvirt's virt-ssh-helper (or nc) on the host over an ordinary SSH login.
+    services.openssh.enable = lib.mkDefault true;
+
+    networking.firewall.trustedInterfaces = optional (cfg.networkBridge != null) cfg.networkBridge;
+
+    environment.systemPackages = [
+      cfg.package
+      pkgs.pulumi-bin
+      pkgs.nodejs_20
+      pkgs.libvirt
+      pkgs.cdrkit
+      pkgs.openssh
+      pkgs.jq
+      pkgs.curl
+    ];
+
+    assertions = [
+      {
+        assertion = lib.hasPrefix "/" cfg.storageDir && !(lib.hasInfix " " cfg.storageDir);
+        message = "services.project-vms.storageDir must be an absolute path without spaces, as the stacks' storageDir; got ${cfg.storageDir}";
+      }
+    ];
+  };
+}
