@@ -4,20 +4,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { flatConfigValue as flat, projectDefaults as defaultsOf } from "../../cli/stacks";
 import { REPO } from "./schemas";
 
-function flat(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-/** The declared defaults of Pulumi.yaml, namespaced: `project-vms:<key>` → value. */
+/** The declared defaults of Pulumi.yaml, namespaced: `project-vms:<key>` → value (as the CLI does). */
 export function projectDefaults(): Record<string, string> {
-    const project = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
-    const out: Record<string, string> = {};
-    for (const [k, decl] of Object.entries<any>(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in decl) out[`${project.name}:${k}`] = flat(decl.default);
-    }
-    return out;
+    return defaultsOf(REPO);
 }
 
 /** The raw `config:` map of a stack file. */
