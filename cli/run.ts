@@ -1,5 +1,6 @@
 // Running a program and collecting what it says: never throws for a failing or missing program.
 import { spawn } from "node:child_process";
+import * as os from "node:os";
 
 /** A finished program: exit code (127 when it could not be started), stdout and stderr. */
 export interface RunResult {
@@ -32,11 +33,23 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = 
     });
 }
 
-/** Runs an interactive program attached to the terminal; resolves to its exit code. */
+/**
+ * Runs an interactive program attached to the terminal; resolves to its exit code. Ctrl+C
+ * belongs to it (the terminal sends SIGINT to both): this process waits for it to end.
+ */
 export function interactive(cmd: string, args: string[]): Promise<number> {
     return new Promise((resolve, reject) => {
+        const ignore = () => undefined;
+        process.on("SIGINT", ignore);
+        const done = () => process.off("SIGINT", ignore);
         const child = spawn(cmd, args, { stdio: "inherit" });
-        child.on("error", (e: NodeJS.ErrnoException) => reject(new Error(e.code === "ENOENT" ? `${cmd} is not installed or not on PATH` : `${cmd}: ${e.message}`)));
-        child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+        child.on("error", (e: NodeJS.ErrnoException) => {
+            done();
+            reject(new Error(e.code === "ENOENT" ? `${cmd} is not installed or not on PATH` : `${cmd}: ${e.message}`));
+        });
+        child.on("close", (code, signal) => {
+            done();
+            resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
+        });
     });
 }

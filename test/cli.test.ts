@@ -248,6 +248,18 @@ test("status of a stopped VM has no cloud-init status; of an unknown project, ex
     assert.match(w.errText(), /there is no project 'nope' on host storage \(its projects: myapp, webapp\)/);
 });
 
+test("status without Pulumi and libvirt: what the stack file says, and what could not be seen", async (t) => {
+    const w = world(t);
+    w.pulumiMissing = true;
+    w.libvirtDown = true;
+    assert.equal(await w.run("status", "-H", "storage", "myapp", "--json"), 0, w.errText());
+    const json = JSON.parse(w.out.join("\n"));
+    assert.deepEqual([json.state, json.desired, json.ssh, json.cloudInit], [null, "running", "ssh dev@project-myapp.bat-boa.ts.net", null]);
+    assert.equal(json.disks.project.path, "/var/lib/project-vms/myapp/project.qcow2");
+    assert.equal(json.warnings.length, 2);
+    assert.match(json.warnings.join("\n"), /no stack outputs[\s\S]*live state is unknown/);
+});
+
 test("logs: the end of cloud-init's output from the guest, or the serial console", async (t) => {
     const w = world(t);
     w.domains["project-myapp"] = { state: "running", log: ["one", "two", "three"] };
@@ -344,4 +356,12 @@ test("completion: bash-clean, and it completes commands, options and project nam
     assert.deepEqual(complete("project-vm", "-H", ""), ["raider", "storage"]);
     assert.deepEqual(complete("project-vm", "-H", "storage", "ssh", "w"), ["webapp"]);
     assert.equal(await w.run("completion", "fish"), 2);
+});
+
+test("an interactive program's exit code is passed on, a signal as 128+n, a missing one named", async () => {
+    const { interactive } = await import("../cli/run");
+    assert.equal(await interactive("sh", ["-c", "exit 7"]), 7);
+    assert.equal(await interactive("sh", ["-c", "kill -TERM $$"]), 143);
+    await assert.rejects(interactive("no-such-program-pvms", []), /no-such-program-pvms is not installed or not on PATH/);
+    assert.equal(process.listenerCount("SIGINT"), 0, "Ctrl+C is this process's again");
 });
