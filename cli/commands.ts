@@ -3,9 +3,9 @@
 // `pulumi up`; read-only commands combine the stack file, the stack's outputs and libvirt's live
 // state, and say what they could not see. Everything outside — Pulumi, virsh, the terminal —
 // comes in through the Context, so that the orchestration is tested with stand-ins.
-import { ConfigError, formatSize, parseSize, Project, projectNameProblem, Settings } from "../components/config";
+import { ConfigError, formatSize, hostnameOf, parseSize, Project, projectNameProblem, Settings } from "../components/config";
 import { GUEST_USER } from "../components/cloudInit";
-import { projectPaths, sshCommand, tailnetFqdn } from "../components/names";
+import { PROJECT_FILES, projectPaths, sshCommand, tailnetFqdn } from "../components/names";
 import { GuestResult, Libvirt, LibvirtUnavailable, VolumeSize } from "./libvirt";
 import { ProjectOutput, PulumiRunner, PulumiUnavailable } from "./pulumi";
 import { EntryFields, StackFile, UsageError } from "./stacks";
@@ -164,6 +164,7 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
         base: stack.has("project-vms:baseImages") ? before.baseImages[before.baseImages.length - 1].version : undefined,
         features: Object.keys(features).length ? features : undefined,
     });
+    await takeUpKeptDisk(ctx, stack, before, name, opts.disk !== undefined);
     await applyChange(ctx, stack, { what: `create ${name}`, undo: `project-vm destroy -H ${host} ${name}` });
     const settings = settingsOf(stack);
     const project = projectOf(stack, settings, name);
@@ -171,6 +172,33 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     const address = await addressOf(ctx, settings, project, output);
     ctx.io.err(`project-vm: ${project.hostname} is ready; its work lives on /home/${GUEST_USER}/project. Log in with:`);
     ctx.io.out(output?.ssh ?? sshCommand(address ?? project.hostname));
+}
+
+/**
+ * A project disk kept from an earlier project of the same name is taken up again by the new one:
+ * says so, and makes the new entry ask for no less than it holds (the grow step would refuse a
+ * shrink, after the VM was made) — or refuses a disk size given smaller. Unchecked when libvirt
+ * cannot be reached (`pulumi up` will need it anyway).
+ */
+async function takeUpKeptDisk(ctx: Context, stack: StackFile, settings: Settings, name: string, sizeGiven: boolean): Promise<void> {
+    const kept = await ctx.libvirt(settings.libvirtUri).volume(hostnameOf(name), PROJECT_FILES.projectDisk);
+    if (!kept) return;
+    const where = projectPaths(settings.storageDir, name).projectDisk;
+    const size = kept.capacity % 1024 === 0 ? formatSize(kept.capacity) : `${Math.ceil(kept.capacity / 1024 ** 2)}M`;
+    let planned: Project | undefined;
+    try {
+        planned = stack.settings().projects.find((p) => p.name === name);
+    } catch {
+        return; // the entry has problems of its own: saving it reports them
+    }
+    if (planned && planned.disk.bytes < kept.capacity) {
+        if (sizeGiven) {
+            throw new UsageError(`a project disk kept from an earlier '${name}' is on host ${stack.host} (${where}, ${size}); the new project takes it up, ` +
+                `so its disk cannot be ${planned.disk.text}: give ${size} or more, or leave the size out`);
+        }
+        stack.setFields(name, { disk: size });
+    }
+    ctx.io.err(`project-vm: ${name} takes up the project disk kept on ${stack.host}: ${where} (${size}, ${(kept.allocation / 1024 ** 3).toFixed(1)}G used)`);
 }
 
 /** Sets a project running or stopped and applies it. */
@@ -432,8 +460,8 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
     };
     let cloudInit: ProjectStatus["cloudInit"] = null;
     if (view.libvirt && row.state !== null) {
-        for (const [key, file] of [["system", paths.systemDisk], ["project", paths.projectDisk]] as const) {
-            const size = await view.libvirt.volume(row.hostname, file.split("/").pop()!);
+        for (const [key, file] of [["system", PROJECT_FILES.systemDisk], ["project", PROJECT_FILES.projectDisk]] as const) {
+            const size = await view.libvirt.volume(row.hostname, file);
             if (size) Object.assign(disks[key], size);
         }
         if (row.state === "running") {

@@ -33,6 +33,23 @@ test("create without the tailnet prints the login by the address the stack outpu
     assert.deepEqual(w.out, ["ssh dev@10.17.0.23"]);
 });
 
+test("create over a project disk kept from an earlier project of that name takes it up at its size", async (t) => {
+    const w = world(t);
+    w.volumes["project-oldapp/project.qcow2"] = [200 * 1024 ** 3, 30 * 1024 ** 3];
+    assert.equal(await w.run("create", "-H", "storage", "oldapp"), 0, w.errText());
+    assert.deepEqual(entry(w.applies[0].projects, "oldapp"), { name: "oldapp", disk: "200G" }, "not the 50G default, which the grow step would refuse");
+    assert.match(w.errText(), /oldapp takes up the project disk kept on storage: \/var\/lib\/project-vms\/oldapp\/project\.qcow2 \(200G, 30\.0G used\)/);
+
+    const x = world(t);
+    x.volumes["project-oldapp/project.qcow2"] = [200 * 1024 ** 3, 30 * 1024 ** 3];
+    const before = x.stackText("storage");
+    assert.equal(await x.run("create", "-H", "storage", "oldapp", "4G", "2", "100G"), 2);
+    assert.match(x.errText(), /a project disk kept from an earlier 'oldapp' is on host storage .*so its disk cannot be 100G: give 200G or more, or leave the size out/);
+    assert.equal(x.stackText("storage"), before);
+    assert.equal(await x.run("create", "-H", "storage", "oldapp", "4G", "2", "300G"), 0, x.errText());
+    assert.equal(entry(x.applies[0].projects, "oldapp").disk, "300G", "a bigger size grows it");
+});
+
 test("a failed apply is reported with what the stack file now holds and the ways on", async (t) => {
     const w = world(t);
     w.upCodes = [255];
