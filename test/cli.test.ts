@@ -47,7 +47,7 @@ test("create over a project disk kept from an earlier project of that name takes
     assert.match(x.errText(), /a project disk kept from an earlier 'oldapp' is on host storage .*so its disk cannot be 100G: give 200G or more, or leave the size out/);
     assert.equal(x.stackText("storage"), before);
     assert.equal(await x.run("create", "-H", "storage", "oldapp", "4G", "2", "300G"), 0, x.errText());
-    assert.equal(entry(x.applies[0].projects, "oldapp").disk, "300G", "a bigger size grows it");
+    assert.equal(entry(x.applies[0].projects, "oldapp")?.disk, "300G", "a bigger size grows it");
 });
 
 test("a failed apply is reported with what the stack file now holds and the ways on", async (t) => {
