@@ -81,11 +81,11 @@ function projectOf(stack: StackFile, settings: Settings, name: string): Project 
 }
 
 /** Asks for a yes; `yes` answers it in advance. No terminal and no `yes` is a refusal, with the flag to give. */
-async function confirm(io: Io, question: string, yes: boolean | undefined, defaultYes = false): Promise<boolean> {
+async function confirm(io: Io, question: string, yes: boolean | undefined): Promise<boolean> {
     if (yes) return true;
-    const answer = await io.ask(`${question} ${defaultYes ? "[Y/n]" : "[y/N]"} `);
+    const answer = await io.ask(`${question} [y/N] `);
     if (answer === undefined) throw new UsageError(`${question} — there is no terminal to ask on; give --yes to confirm`);
-    return answer.trim() === "" ? defaultYes : /^y(es)?$/i.test(answer.trim());
+    return /^y(es)?$/i.test(answer.trim());
 }
 
 /** Writes the edited stack file, applies it, and on failure says what the file now holds and what to do. */
@@ -103,27 +103,6 @@ async function applyChange(ctx: Context, stack: StackFile, change: { what: strin
     if (code !== 0) {
         throw new ApplyFailed(`${change.what}: pulumi up --stack ${stack.host} failed (exit ${code}); ${stack.path} keeps the change. ` +
             `Fix the cause shown above and run 'project-vm apply -H ${stack.host}', or undo the change with '${change.undo}'.`);
-    }
-}
-
-/** How to reach a project: its tailnet name, else an address from the stack outputs or libvirt. */
-async function addressOf(ctx: Context, settings: Settings, project: Project, output: ProjectOutput | undefined): Promise<string | undefined> {
-    const fqdn = tailnetFqdn(project, settings.tailscale.tailnet);
-    if (fqdn) return fqdn;
-    if (output?.ip) return output.ip;
-    try {
-        return (await ctx.libvirt(settings.libvirtUri).addresses(project.hostname))[0];
-    } catch {
-        return undefined;
-    }
-}
-
-async function outputsOrNothing(ctx: Context, host: string): Promise<Record<string, ProjectOutput>> {
-    try {
-        return await ctx.pulumi.outputs(host);
-    } catch (e) {
-        if (e instanceof PulumiUnavailable) return {};
-        throw e;
     }
 }
 
@@ -166,12 +145,9 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     });
     await takeUpKeptDisk(ctx, stack, before, name, opts.disk !== undefined);
     await applyChange(ctx, stack, { what: `create ${name}`, undo: `project-vm destroy -H ${host} ${name}` });
-    const settings = settingsOf(stack);
-    const project = projectOf(stack, settings, name);
-    const output = (await outputsOrNothing(ctx, host))[name];
-    const address = await addressOf(ctx, settings, project, output);
-    ctx.io.err(`project-vm: ${project.hostname} is ready; its work lives on /home/${GUEST_USER}/project. Log in with:`);
-    ctx.io.out(output?.ssh ?? sshCommand(address ?? project.hostname));
+    const { row } = await viewProject(ctx, host, name);
+    ctx.io.err(`project-vm: ${row.hostname} is ready; its work lives on /home/${GUEST_USER}/project. Log in with:`);
+    ctx.io.out(row.ssh ?? sshCommand(row.hostname));
 }
 
 /**
@@ -206,7 +182,7 @@ export async function setRunning(ctx: Context, host: string, name: string, runni
     const stack = new StackFile(ctx.dir, host);
     projectOf(stack, settingsOf(stack), name);
     // Running is the default: a started project's entry goes back to saying nothing about it.
-    stack.setFields(name, { running: running ? undefined : false });
+    stack.setFields(name, { running: running ? null : false });
     const [verb, undo] = running ? ["start", "stop"] : ["stop", "start"];
     await applyChange(ctx, stack, { what: `${verb} ${name}`, undo: `project-vm ${undo} -H ${host} ${name}` });
     ctx.io.err(`project-vm: ${name} is ${running ? "running" : "stopped"}`);
@@ -238,8 +214,7 @@ export async function resize(ctx: Context, host: string, name: string, opts: Res
         ctx.io.err(`project-vm: new memory or vCPUs need a new VM: ${project.hostname} is shut down (ACPI, forced after the stack's shutdownTimeout) and comes back on the same disks.`);
         if (!(await confirm(ctx.io, `Restart ${project.hostname} now?`, opts.yes))) throw new UsageError("resize cancelled; nothing changed");
     }
-    // Only what was given changes (an undefined field would be removed from the entry).
-    stack.setFields(name, Object.fromEntries(Object.entries({ memory, cpus, disk }).filter(([, v]) => v !== undefined)));
+    stack.setFields(name, { memory, cpus, disk });
     const was = `--memory ${project.memory} --cpus ${project.cpus}`;
     await applyChange(ctx, stack, { what: `resize ${name}`, undo: `project-vm resize -H ${host} ${name} ${was}` });
     const now = projectOf(stack, settingsOf(stack), name);
@@ -369,7 +344,7 @@ async function viewHost(ctx: Context, host: string): Promise<HostView> {
     const rows: ProjectRow[] = [];
     if (!settings) {
         for (const name of stack.projectNames()) {
-            rows.push({ host, name, hostname: `project-${name}`, desired: null, state: null, memory: null, cpus: null, disk: null, base: null, fqdn: null, ip: null, ssh: null });
+            rows.push({ host, name, hostname: hostnameOf(name), desired: null, state: null, memory: null, cpus: null, disk: null, base: null, fqdn: null, ip: null, ssh: null });
         }
         return { rows, outputs, warnings };
     }
@@ -386,6 +361,15 @@ async function viewHost(ctx: Context, host: string): Promise<HostView> {
         });
     }
     return { settings, rows, outputs, libvirt, warnings };
+}
+
+/** One project of a host as viewHost sees it (the host's stack file must be valid). */
+async function viewProject(ctx: Context, host: string, name: string): Promise<{ view: HostView & { settings: Settings }; row: ProjectRow }> {
+    const view = await viewHost(ctx, host);
+    if (!view.settings) throw new UsageError(`${host}: ${view.warnings[0]}`);
+    const row = view.rows.find((r) => r.name === name);
+    if (!row) throw new UsageError(new StackFile(ctx.dir, host).noSuchProject(name));
+    return { view: { ...view, settings: view.settings }, row };
 }
 
 /** Renders rows as a left-aligned table with a header. */
@@ -446,10 +430,7 @@ export interface ProjectStatus extends ProjectRow {
 
 /** Shows one project: power state, addresses, sizes, disks and provisioning. */
 export async function status(ctx: Context, host: string, name: string, opts: { json?: boolean }): Promise<void> {
-    const view = await viewHost(ctx, host);
-    if (!view.settings) throw new UsageError(`${host}: ${view.warnings[0]}`);
-    const row = view.rows.find((r) => r.name === name);
-    if (!row) throw new UsageError(new StackFile(ctx.dir, host).noSuchProject(name));
+    const { view, row } = await viewProject(ctx, host, name);
     const warnings = [...view.warnings];
     const paths = projectPaths(view.settings.storageDir, name);
     const out = view.outputs[name]?.disks;
@@ -541,26 +522,19 @@ export async function sshConfig(ctx: Context, hosts: string[]): Promise<void> {
 
 /** Logs in to a project (starting it first when it is stopped and the user agrees); resolves to ssh's exit code. */
 export async function ssh(ctx: Context, host: string, name: string, args: string[], opts: { start?: boolean }): Promise<number> {
-    const stack = new StackFile(ctx.dir, host);
-    const settings = settingsOf(stack);
-    const project = projectOf(stack, settings, name);
-    let state: string | undefined;
-    try {
-        state = (await ctx.libvirt(settings.libvirtUri).states()).get(project.hostname) ?? "absent";
-    } catch {
-        state = undefined;
-    }
-    if (!project.running || (state !== undefined && state !== "running")) {
-        const why = !project.running ? "is stopped (running: false)" : `is ${state}`;
+    let { row } = await viewProject(ctx, host, name);
+    if (row.desired === "stopped" || (row.state !== null && row.state !== "running")) {
+        const why = row.desired === "stopped" ? "is stopped (running: false)" : `is ${row.state}`;
         if (!opts.start) {
-            const answer = await ctx.io.ask(`${project.hostname} ${why}. Start it? [Y/n] `);
-            if (answer === undefined) throw new UsageError(`${project.hostname} ${why}; start it with 'project-vm start ${name}' or 'project-vm ssh --start ${name}'`);
+            const answer = await ctx.io.ask(`${row.hostname} ${why}. Start it? [Y/n] `);
+            if (answer === undefined) throw new UsageError(`${row.hostname} ${why}; start it with 'project-vm start ${name}' or 'project-vm ssh --start ${name}'`);
             if (!/^(y(es)?)?$/i.test(answer.trim())) return 1;
         }
         await setRunning(ctx, host, name, true);
+        ({ row } = await viewProject(ctx, host, name));
     }
-    const address = await addressOf(ctx, settings, project, (await outputsOrNothing(ctx, host))[name]);
-    if (!address) throw new UsageError(`no address known for ${project.hostname}: it is not on the tailnet, and neither the stack outputs nor libvirt know its IP`);
+    const address = row.fqdn ?? row.ip;
+    if (!address) throw new UsageError(`no address known for ${row.hostname}: it is not on the tailnet, and neither the stack outputs nor libvirt know its IP`);
     return ctx.interactive("ssh", [`${GUEST_USER}@${address}`, ...args]);
 }
 

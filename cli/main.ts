@@ -72,19 +72,17 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
             await commands.create(w.ctx, w.host(), name, { memory, cpus, disk, nix: o.nix, tailscale: o.tailscale, claudeCode: o.claudeCode });
         });
 
-    program.command("start").description("start a project's VM (its entry's running: false goes)")
-        .argument("<name>", "project name")
-        .action(async (name: string, _o, cmd: Command) => {
-            const w = where(cmd);
-            await commands.setRunning(w.ctx, w.host(), name, true);
-        });
-
-    program.command("stop").description("shut a project's VM down (running: false; ACPI, forced after shutdownTimeout)")
-        .argument("<name>", "project name")
-        .action(async (name: string, _o, cmd: Command) => {
-            const w = where(cmd);
-            await commands.setRunning(w.ctx, w.host(), name, false);
-        });
+    for (const [verb, running, description] of [
+        ["start", true, "start a project's VM (its entry's running: false goes)"],
+        ["stop", false, "shut a project's VM down (running: false; ACPI, forced after shutdownTimeout)"],
+    ] as const) {
+        program.command(verb).description(description)
+            .argument("<name>", "project name")
+            .action(async (name: string, _o, cmd: Command) => {
+                const w = where(cmd);
+                await commands.setRunning(w.ctx, w.host(), name, running);
+            });
+    }
 
     program.command("resize").description("change memory or vCPUs (the VM restarts) or grow the project disk (in place)")
         .argument("<name>", "project name")
@@ -187,7 +185,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
             deps.io.err(`project-vm: ${e.message}`);
             return EXIT.usage;
         }
-        if (e instanceof commands.ApplyFailed || e instanceof Error) {
+        if (e instanceof Error) {
             deps.io.err(`project-vm: ${e.message}`);
             if (deps.env.PROJECT_VM_DEBUG && e.stack) deps.io.err(e.stack);
             return EXIT.failed;

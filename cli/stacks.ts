@@ -119,7 +119,7 @@ export class StackFile {
     }
 
     /** What the program would be given: Pulumi.yaml's defaults overlaid with this file. */
-    programConfig(): Record<string, string> {
+    private programConfig(): Record<string, string> {
         const out = projectDefaults(this.dir);
         for (const [k, v] of Object.entries(this.config())) {
             if (v !== undefined && v !== null) out[k] = flatConfigValue(v);
@@ -186,18 +186,13 @@ export class StackFile {
         this.projects(true)!.add(this.doc.createNode(entry));
     }
 
-    /** Sets (or, with undefined, removes) fields of a project entry. */
+    /** Sets fields of a project entry; null removes a field, undefined leaves it as it is. */
     setFields(name: string, fields: Partial<Record<keyof EntryFields, unknown>>): void {
         const entry = this.entry(name);
         for (const [k, v] of Object.entries(fields)) {
-            if (v === undefined) entry.delete(k);
-            else entry.set(k, v);
+            if (v === null) entry.delete(k);
+            else if (v !== undefined) entry.set(k, v);
         }
-    }
-
-    /** The value of a field of a project entry, as written. */
-    field(name: string, key: keyof EntryFields): unknown {
-        return this.entry(name).get(key);
     }
 
     /** Removes a project entry (and the comments written above it). */
