@@ -180,9 +180,12 @@ async function takeUpKeptDisk(ctx: Context, stack: StackFile, settings: Settings
 /** Sets a project running or stopped and applies it. */
 export async function setRunning(ctx: Context, host: string, name: string, running: boolean): Promise<void> {
     const stack = new StackFile(ctx.dir, host);
-    projectOf(stack, settingsOf(stack), name);
+    const project = projectOf(stack, settingsOf(stack), name);
     // Running is the default: a started project's entry goes back to saying nothing about it.
-    stack.setFields(name, { running: running ? null : false });
+    // A project started is one kept: a purge: true left by a destroy --purge that failed halfway
+    // goes, or removing the entry later would delete its disk.
+    stack.setFields(name, running ? { running: null, purge: null } : { running: false });
+    if (running && project.purge) ctx.io.err(`project-vm: ${name} was marked purge: true; starting it removes the mark, so its project disk is kept`);
     const [verb, undo] = running ? ["start", "stop"] : ["stop", "start"];
     await applyChange(ctx, stack, { what: `${verb} ${name}`, undo: `project-vm ${undo} -H ${host} ${name}` });
     ctx.io.err(`project-vm: ${name} is ${running ? "running" : "stopped"}`);
@@ -250,12 +253,13 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
         stack.setFields(name, { purge: true, running: false });
         await applyChange(ctx, stack, {
             what: `destroy --purge ${name} (step 1 of 2: mark it purge and stop it)`,
-            undo: `project-vm start -H ${host} ${name} after removing purge: true from its entry`,
+            undo: `project-vm start -H ${host} ${name}`,
         });
     } else {
         ctx.io.err(`project-vm: this deletes the VM ${project.hostname} on ${host} (its system disk: what is installed outside /home/${GUEST_USER}/project). ` +
             `The project disk ${paths.projectDisk} is kept.`);
         if (!(await confirm(ctx.io, `Destroy ${project.hostname}?`, opts.yes))) throw new UsageError("destroy cancelled; nothing changed");
+        await disarmPurge(ctx, stack, project);
     }
     stack.removeProject(name);
     await applyChange(ctx, stack, {
@@ -264,6 +268,33 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
     });
     if (opts.purge) ctx.io.err(`project-vm: ${name} and its project disk are gone`);
     else ctx.io.err(`project-vm: ${project.hostname} is gone; its project disk stays at ${paths.projectDisk} on ${host}, and 'project-vm create ${name}' takes it up again`);
+}
+
+/**
+ * Before a removal that keeps the disk: Pulumi deletes a removed resource with the options it
+ * was last applied with, so a project disk last applied with purge: true (a destroy --purge that
+ * failed halfway, or a mark set by hand) would be deleted by a plain removal. When the entry says
+ * purge, or Pulumi's state says the disk is not retained, or the state cannot be read, purge is
+ * turned off and applied first; the entry is removed only once that has worked.
+ */
+async function disarmPurge(ctx: Context, stack: StackFile, project: Project): Promise<void> {
+    let why: string | undefined;
+    if (project.purge) why = "its entry says purge: true";
+    else {
+        try {
+            if ((await ctx.pulumi.armedPurges(stack.host)).has(project.name)) why = "it was last applied with purge: true";
+        } catch (e) {
+            if (!(e instanceof PulumiUnavailable)) throw e;
+            why = `Pulumi's state could not be read (${e.message}), so it may have been last applied with purge: true`;
+        }
+    }
+    if (!why) return;
+    ctx.io.err(`project-vm: ${project.name}: ${why}; removing it now would delete its project disk. First applying purge: false, so that the disk is kept.`);
+    stack.setFields(project.name, { purge: null });
+    await applyChange(ctx, stack, {
+        what: `destroy ${project.name} (step 1 of 2: keep its project disk)`,
+        undo: `project-vm apply -H ${stack.host}`,
+    });
 }
 
 /** Applies the host's stack file as it is (after a hand edit, or to retry a failed apply). */
@@ -297,6 +328,11 @@ export interface ProjectRow {
     disk: string | null;
     /** The base image version the project is pinned to. */
     base: string | null;
+    /**
+     * Whether removing the entry would delete the project disk: the entry says purge: true (or,
+     * in `status`, Pulumi's state was last applied so); null when unknown.
+     */
+    purge: boolean | null;
     /** The tailnet name. */
     fqdn: string | null;
     /** The VM's address on the host's network. */
@@ -344,7 +380,7 @@ async function viewHost(ctx: Context, host: string): Promise<HostView> {
     const rows: ProjectRow[] = [];
     if (!settings) {
         for (const name of stack.projectNames()) {
-            rows.push({ host, name, hostname: hostnameOf(name), desired: null, state: null, memory: null, cpus: null, disk: null, base: null, fqdn: null, ip: null, ssh: null });
+            rows.push({ host, name, hostname: hostnameOf(name), desired: null, state: null, memory: null, cpus: null, disk: null, base: null, purge: null, fqdn: null, ip: null, ssh: null });
         }
         return { rows, outputs, warnings };
     }
@@ -356,7 +392,7 @@ async function viewHost(ctx: Context, host: string): Promise<HostView> {
         const fqdn = tailnetFqdn(p, settings.tailscale.tailnet) ?? null;
         rows.push({
             host, name: p.name, hostname: p.hostname, desired: p.running ? "running" : "stopped", state,
-            memory: p.memory, cpus: p.cpus, disk: p.disk.text, base: p.base ?? null, fqdn, ip,
+            memory: p.memory, cpus: p.cpus, disk: p.disk.text, base: p.base ?? null, purge: p.purge, fqdn, ip,
             ssh: fqdn || ip ? sshCommand((fqdn ?? ip)!) : null,
         });
     }
@@ -380,9 +416,10 @@ export function table(headers: string[], rows: string[][]): string[] {
 }
 
 function stateText(row: ProjectRow): string {
-    if (row.state === null) return "?";
+    const purge = row.purge ? ", purge pending: removing it deletes its disk" : "";
+    if (row.state === null) return `?${row.desired ? ` (wants ${row.desired}${purge})` : ""}`;
     const wanted = row.desired === "stopped" ? "shut off" : row.desired;
-    return row.desired && row.state !== wanted ? `${row.state} (wants ${row.desired})` : row.state;
+    return row.desired && row.state !== wanted ? `${row.state} (wants ${row.desired}${purge})` : `${row.state}${purge ? ` (${purge.slice(2)})` : ""}`;
 }
 
 /** Options of `list`. */
@@ -396,7 +433,11 @@ export interface ListOptions {
 /** Lists the projects of the given hosts. */
 export async function list(ctx: Context, hosts: string[], opts: ListOptions): Promise<void> {
     if (opts.quiet) {
-        for (const host of hosts) for (const name of new StackFile(ctx.dir, host).projectNames()) ctx.io.out(name);
+        // For scripts and shell completion: only names the program would accept, never text a
+        // shell could take for code.
+        for (const host of hosts) {
+            for (const name of new StackFile(ctx.dir, host).projectNames()) if (!projectNameProblem(name)) ctx.io.out(name);
+        }
         return;
     }
     const views = await Promise.all(hosts.map((h) => viewHost(ctx, h)));
@@ -432,6 +473,13 @@ export interface ProjectStatus extends ProjectRow {
 export async function status(ctx: Context, host: string, name: string, opts: { json?: boolean }): Promise<void> {
     const { view, row } = await viewProject(ctx, host, name);
     const warnings = [...view.warnings];
+    if (!row.purge) {
+        try {
+            if ((await ctx.pulumi.armedPurges(host)).has(name)) row.purge = true;
+        } catch (e) {
+            if (!(e instanceof PulumiUnavailable)) throw e;
+        }
+    }
     const paths = projectPaths(view.settings.storageDir, name);
     const out = view.outputs[name]?.disks;
     const disks: ProjectStatus["disks"] = {
@@ -468,6 +516,7 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
         ["login", row.ssh ?? "unknown (no tailnet name and no address yet)"],
         ["ip", row.ip ?? "-"],
         ["size", `${row.memory} MiB memory, ${row.cpus} vCPUs`],
+        ["purge", row.purge ? "PENDING: removing this project deletes its project disk ('project-vm start' clears it)" : "no: the project disk is kept when the project goes"],
         ["project", `${size(disks.project)}${disks.project.path} → /home/${GUEST_USER}/project (entry says ${row.disk})`],
         ["system", `${size(disks.system)}${disks.system.path}${row.base ? ` (base ${row.base})` : ""}`],
         ["cloud-init", cloudInit ? `${cloudInit.status}${cloudInit.errors.length ? `: ${cloudInit.errors.join("; ")}` : ""}` : "unknown"],

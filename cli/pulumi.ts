@@ -27,6 +27,33 @@ export interface PulumiRunner {
     up(host: string): Promise<number>;
     /** The host stack's `projects` output by project name ({} before the first apply). */
     outputs(host: string): Promise<Record<string, ProjectOutput>>;
+    /**
+     * The projects whose project disk Pulumi's state would delete if their entry went now: those
+     * last applied with `purge: true` (the disk's retainOnDelete is off), whatever the file says.
+     */
+    armedPurges(host: string): Promise<Set<string>>;
+}
+
+/** The type token of the libvirt volume. */
+const VOLUME_TYPE = "libvirt:index/volume:Volume";
+/** A project disk's resource name: `<ProjectVm name = project-<name>>-project-disk` (projectVm.ts). */
+const PROJECT_DISK = /^project-(.+)-project-disk$/;
+
+/**
+ * From `pulumi stack export`: the project names whose project disk volume is in the state without
+ * retainOnDelete, so that the engine deletes it when the project's entry is removed.
+ */
+export function armedPurgesOf(exported: unknown): Set<string> {
+    const resources = (exported as { deployment?: { resources?: unknown } })?.deployment?.resources;
+    const armed = new Set<string>();
+    if (!Array.isArray(resources)) return armed;
+    for (const r of resources as { urn?: unknown; type?: unknown; retainOnDelete?: unknown }[]) {
+        if (r?.type !== VOLUME_TYPE || typeof r.urn !== "string") continue;
+        const resourceName = r.urn.slice(r.urn.lastIndexOf("::") + 2);
+        const m = PROJECT_DISK.exec(resourceName);
+        if (m && r.retainOnDelete !== true) armed.add(m[1]);
+    }
+    return armed;
 }
 
 /** The Pulumi CLI (`exe`, default `pulumi` on PATH) on the project in `dir`. */
@@ -53,6 +80,16 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
                 return parsed && typeof parsed === "object" ? parsed : {};
             } catch {
                 throw new PulumiUnavailable(`pulumi stack output for stack ${host} is not JSON`);
+            }
+        },
+        async armedPurges(host) {
+            const r = await run(exe, ["stack", "export", "--stack", host, "--cwd", dir]);
+            if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH`);
+            if (r.code !== 0) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: ${lastLine(r.stderr)}`);
+            try {
+                return armedPurgesOf(JSON.parse(r.stdout));
+            } catch {
+                throw new PulumiUnavailable(`pulumi stack export for stack ${host} is not JSON`);
             }
         },
     };

@@ -51,7 +51,7 @@ export function findProjectDir(opts: { dir?: string; env: NodeJS.ProcessEnv; cwd
 /** The host stacks of the project: one `Pulumi.<host>.yaml` each, sorted. */
 export function listHosts(dir: string): string[] {
     return fs.readdirSync(dir)
-        .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+        .map((f) => /^Pulumi\.([A-Za-z0-9_-]+)\.yaml$/.exec(f)?.[1])
         .filter((h): h is string => h !== undefined)
         .sort();
 }

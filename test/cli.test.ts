@@ -199,7 +199,7 @@ test("list works without Pulumi and libvirt, from the stack files, and says what
     w.libvirtDown = true;
     assert.equal(await w.run("list", "-H", "storage"), 0, w.errText());
     assert.equal(w.out.length, 3);
-    assert.match(w.out[1], /^storage\s+myapp\s+\?\s+16384M/);
+    assert.match(w.out[1], /^storage\s+myapp\s+\? \(wants running\)\s+16384M/, "the wanted state shows while the live one is unknown");
     assert.match(w.errText(), /storage: no stack outputs \(the Pulumi CLI \(pulumi\) is not installed or not on PATH\)/);
     assert.match(w.errText(), /storage: libvirt at qemu\+ssh:\/\/admin@storage\/system cannot be reached: Cannot recv data: Connection reset by peer; the VMs' live state is unknown/);
 });
@@ -221,7 +221,7 @@ test("list --json and -q: their shapes", async (t) => {
     assert.deepEqual(Object.keys(json), ["projects", "warnings"]);
     assert.deepEqual(json.projects[0], {
         host: "storage", name: "myapp", hostname: "project-myapp", desired: "running", state: "running",
-        memory: 16384, cpus: 8, disk: "100G", base: null, fqdn: "project-myapp.bat-boa.ts.net", ip: "10.17.0.10",
+        memory: 16384, cpus: 8, disk: "100G", base: null, purge: false, fqdn: "project-myapp.bat-boa.ts.net", ip: "10.17.0.10",
         ssh: "ssh dev@project-myapp.bat-boa.ts.net",
     });
     assert.equal(json.projects[1].state, "absent");
@@ -242,6 +242,7 @@ test("status: state, login, disks with sizes, cloud-init; --json", async (t) => 
         "  login:      ssh dev@project-myapp.bat-boa.ts.net",
         "  ip:         10.17.0.10",
         "  size:       16384 MiB memory, 8 vCPUs",
+        "  purge:      no: the project disk is kept when the project goes",
         "  project:    100G (12.0G used)  /var/lib/project-vms/myapp/project.qcow2 → /home/dev/project (entry says 100G)",
         "  system:     20G (4.0G used)  /var/lib/project-vms/myapp/disk.qcow2",
         "  cloud-init: error - done: scripts_user failed",

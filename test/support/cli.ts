@@ -51,6 +51,16 @@ export class World {
     domains: Record<string, FakeDomain> = {};
     /** Volumes by `pool/volume`: [capacity, allocation]. */
     volumes: Record<string, [number, number]> = {};
+    /**
+     * Pulumi's state as far as project disks go, by host and project: whether the disk is held
+     * with retainOnDelete. Every apply, failed ones too (the engine may have updated the volume
+     * before failing), takes each entry's purge into it; an entry gone deletes a disk not retained.
+     */
+    retained: Record<string, Record<string, boolean>> = {};
+    /** Project disks the engine deleted, as `host/name`. */
+    readonly deletedDisks: string[] = [];
+    /** Whether `pulumi stack export` fails. */
+    stateUnreadable = false;
     /** Exit code of the interactive programs. */
     interactiveCode = 0;
     env: NodeJS.ProcessEnv = {};
@@ -129,12 +139,25 @@ export class World {
                 up: async (host) => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
                     const text = fs.readFileSync(path.join(dir, `Pulumi.${host}.yaml`), "utf8");
-                    this.applies.push({ host, text, projects: parse(text).config["project-vms:projects"] ?? [] });
+                    const projects: Record<string, any>[] = parse(text).config["project-vms:projects"] ?? [];
+                    this.applies.push({ host, text, projects });
+                    const state = (this.retained[host] ??= {});
+                    for (const name of Object.keys(state)) {
+                        if (projects.some((p) => p.name === name)) continue;
+                        if (!state[name]) this.deletedDisks.push(`${host}/${name}`);
+                        delete state[name];
+                    }
+                    for (const p of projects) state[p.name] = p.purge !== true;
                     return this.upCodes.shift() ?? 0;
                 },
                 outputs: async (host) => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
                     return this.outputs[host] ?? {};
+                },
+                armedPurges: async (host) => {
+                    if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
+                    if (this.stateUnreadable) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
+                    return new Set(Object.entries(this.retained[host] ?? {}).filter(([, kept]) => !kept).map(([name]) => name));
                 },
             }),
             virsh: this.virsh,
