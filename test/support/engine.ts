@@ -1,0 +1,67 @@
+// The real Pulumi CLI, built from the pinned wrapper module by engine/build.sh, run hermetically:
+// its own PULUMI_HOME, a file:// backend, a test passphrase, no update checks and no plugin
+// downloads. Without Go the engine tests skip, saying why; under CI=true they fail.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { REPO } from "./schemas";
+import { requireTool } from "./tools";
+
+/** A Pulumi CLI in a throw-away home and backend. */
+export class Engine {
+    readonly home: string;
+    readonly env: NodeJS.ProcessEnv;
+    private readings = 0;
+
+    constructor(readonly bin: string) {
+        this.home = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-engine-"));
+        fs.mkdirSync(path.join(this.home, "backend"));
+        this.env = {
+            PATH: `${bin}:${process.env.PATH}`,
+            HOME: this.home,
+            PULUMI_HOME: path.join(this.home, "pulumi-home"),
+            PULUMI_BACKEND_URL: `file://${path.join(this.home, "backend")}`,
+            PULUMI_CONFIG_PASSPHRASE: "project-vms engine test",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        };
+    }
+
+    /** Runs `pulumi <args> --non-interactive` in `cwd`; throws with its stderr when it fails. */
+    pulumi(cwd: string, ...args: string[]): string {
+        const r = spawnSync(path.join(this.bin, "pulumi"), [...args, "--non-interactive"], { cwd, env: this.env, encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.status}): ${r.stderr.trim()}`);
+        return r.stdout;
+    }
+
+    /**
+     * What the program would get from `pulumi.runtime.allConfig()` for the stack file
+     * `Pulumi.<host>.yaml` in `dir`: Pulumi's own reading (project defaults included), on a copy.
+     */
+    programConfig(dir: string, host: string): Record<string, string> {
+        // A new stack each time, so that nothing of an earlier reading stays.
+        const stack = `${host}-${++this.readings}`;
+        const copy = fs.mkdtempSync(path.join(this.home, "project-"));
+        fs.copyFileSync(path.join(dir, "Pulumi.yaml"), path.join(copy, "Pulumi.yaml"));
+        fs.copyFileSync(path.join(dir, `Pulumi.${host}.yaml`), path.join(copy, `Pulumi.${stack}.yaml`));
+        this.pulumi(copy, "stack", "init", stack);
+        const json = JSON.parse(this.pulumi(copy, "config", "--json", "--show-secrets", "--stack", stack)) as Record<string, { value: string }>;
+        return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
+    }
+
+    cleanup(): void {
+        fs.rmSync(this.home, { recursive: true, force: true });
+    }
+}
+
+/** Builds (or finds in the cache) the pinned engine; undefined, after skip, when Go is missing. */
+export function buildEngine(skip: (reason: string) => void): string | undefined {
+    if (!requireTool("go", "golang (Go 1.26 or later)", skip)) return undefined;
+    const started = Date.now();
+    const r = spawnSync("bash", [path.join(REPO, "engine", "build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    if (r.status !== 0) throw new Error(`engine/build.sh failed (exit ${r.status})`);
+    console.log(`timing: engine build (or cache check) ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return r.stdout.trim();
+}
