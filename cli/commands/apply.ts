@@ -1,0 +1,11 @@
+// `apply`: pulumi up of a host's stack file as it is.
+import { StackFile } from "../stacks";
+import { ApplyFailed, Context, settingsOf } from "./context";
+
+/** Applies the host's stack file as it is (after a hand edit, or to retry a failed apply). */
+export async function apply(ctx: Context, host: string): Promise<void> {
+    const stack = new StackFile(ctx.dir, host);
+    settingsOf(stack);
+    const code = await ctx.pulumi.up(host);
+    if (code !== 0) throw new ApplyFailed(`pulumi up --stack ${host} failed (exit ${code}); see above`);
+}

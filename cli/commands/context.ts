@@ -1,0 +1,102 @@
+// What every command shares: the outside world (Context: Pulumi, libvirt, the terminal), how a
+// change is written and applied, and the parsing of sizes given on the command line.
+import { ConfigError, parseSize, Project, Settings } from "../../components/config";
+import { Libvirt } from "../libvirt";
+import { PulumiRunner, PulumiUnavailable } from "../pulumi";
+import { StackFile, UsageError } from "../stacks";
+
+/** The terminal. */
+export interface Io {
+    /** Writes a line of results to stdout. */
+    out(line: string): void;
+    /** Writes a line of progress, warning or advice to stderr. */
+    err(line: string): void;
+    /** Asks a question on the terminal; undefined when there is no terminal to ask on. */
+    ask(question: string): Promise<string | undefined>;
+}
+
+/** Everything a command touches outside its own logic. */
+export interface Context {
+    /** The Pulumi project folder. */
+    dir: string;
+    /** Pulumi: apply a stack, read its outputs. */
+    pulumi: PulumiRunner;
+    /** libvirt of a host, by URI. */
+    libvirt(uri: string): Libvirt;
+    /** Runs a program attached to the terminal (ssh, virsh console); resolves to its exit code. */
+    interactive(cmd: string, args: string[]): Promise<number>;
+    /** The terminal. */
+    io: Io;
+}
+
+/** An operation that failed after the stack file was changed: exit code 1, and what to do next. */
+export class ApplyFailed extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ApplyFailed";
+    }
+}
+
+/** `8192` (MiB) or a size with a unit (`8G`) → MiB. */
+export function parseMemory(text: string): number {
+    if (/^\d+$/.test(text.trim())) return Number(text);
+    const size = parseSize(text);
+    if (!size || size.bytes % 1024 ** 2 !== 0) {
+        throw new UsageError(`memory must be MiB (e.g. 8192) or a size with a unit (e.g. 8G), got '${text}'`);
+    }
+    return size.bytes / 1024 ** 2;
+}
+
+/** A whole number of vCPUs. */
+export function parseCpus(text: string): number {
+    if (!/^\d+$/.test(text.trim())) throw new UsageError(`cpus must be a whole number (e.g. 4), got '${text}'`);
+    return Number(text);
+}
+
+/** A project disk size (`100G`). */
+export function parseDisk(text: string): string {
+    const size = parseSize(text);
+    if (!size) throw new UsageError(`disk must be a size with a unit K, M, G or T (binary: 100G = 100 GiB), got '${text}'`);
+    return size.text;
+}
+
+export function settingsOf(stack: StackFile): Settings {
+    try {
+        return stack.settings();
+    } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(`${stack.path}: ${e.message}`);
+        throw e;
+    }
+}
+
+export function projectOf(stack: StackFile, settings: Settings, name: string): Project {
+    const project = settings.projects.find((p) => p.name === name);
+    if (!project) throw new UsageError(stack.noSuchProject(name));
+    return project;
+}
+
+/** Asks for a yes; `yes` answers it in advance. No terminal and no `yes` is a refusal, with the flag to give. */
+export async function confirm(io: Io, question: string, yes: boolean | undefined): Promise<boolean> {
+    if (yes) return true;
+    const answer = await io.ask(`${question} [y/N] `);
+    if (answer === undefined) throw new UsageError(`${question} — there is no terminal to ask on; give --yes to confirm`);
+    return /^y(es)?$/i.test(answer.trim());
+}
+
+/** Writes the edited stack file, applies it, and on failure says what the file now holds and what to do. */
+export async function applyChange(ctx: Context, stack: StackFile, change: { what: string; undo: string }): Promise<void> {
+    stack.save(change.what);
+    ctx.io.err(`project-vm: ${change.what}: ${stack.path} updated; applying it (pulumi up --stack ${stack.host})`);
+    let code: number;
+    try {
+        code = await ctx.pulumi.up(stack.host);
+    } catch (e) {
+        if (!(e instanceof PulumiUnavailable)) throw e;
+        throw new ApplyFailed(`${change.what}: ${stack.path} was changed, but it could not be applied: ${e.message}. ` +
+            `Apply it later with 'project-vm apply -H ${stack.host}', or undo the change with '${change.undo}'.`);
+    }
+    if (code !== 0) {
+        throw new ApplyFailed(`${change.what}: pulumi up --stack ${stack.host} failed (exit ${code}); ${stack.path} keeps the change. ` +
+            `Fix the cause shown above and run 'project-vm apply -H ${stack.host}', or undo the change with '${change.undo}'.`);
+    }
+}

@@ -1,0 +1,75 @@
+// `create`: a new entry, a kept project disk taken up, the apply, and how to log in.
+import { formatSize, hostnameOf, Project, projectNameProblem, Settings } from "../../components/config";
+import { GUEST_USER } from "../../components/cloudInit";
+import { PROJECT_FILES, projectPaths, sshCommand } from "../../components/names";
+import { EntryFields, StackFile, UsageError } from "../stacks";
+import { applyChange, Context, parseCpus, parseDisk, parseMemory, settingsOf } from "./context";
+import { viewProject } from "./view";
+
+/** Options of `create`. */
+export interface CreateOptions {
+    /** Memory as given: MiB or a size with a unit. */
+    memory?: string;
+    /** vCPUs as given. */
+    cpus?: string;
+    /** Project disk size as given. */
+    disk?: string;
+    /** Install Nix (default true). */
+    nix?: boolean;
+    /** Join the tailnet (default: the stack's tailscale.enabled). */
+    tailscale?: boolean;
+    /** Install the Claude Code CLI (default true). */
+    claudeCode?: boolean;
+}
+
+/** Adds a project to the host and creates its VM; prints how to log in. */
+export async function create(ctx: Context, host: string, name: string, opts: CreateOptions): Promise<void> {
+    const nameProblem = projectNameProblem(name);
+    if (nameProblem) throw new UsageError(`project name '${name}' ${nameProblem}`);
+    const stack = new StackFile(ctx.dir, host);
+    const features: EntryFields["features"] = {};
+    if (opts.nix === false) features.nix = false;
+    if (opts.tailscale === false) features.tailscale = false;
+    if (opts.claudeCode === false) features.claudeCode = false;
+    const before = settingsOf(stack);
+    stack.addProject(name, {
+        memory: opts.memory === undefined ? undefined : parseMemory(opts.memory),
+        cpus: opts.cpus === undefined ? undefined : parseCpus(opts.cpus),
+        disk: opts.disk === undefined ? undefined : parseDisk(opts.disk),
+        // With versioned base images the entry says which one it was made on.
+        base: stack.has("project-vms:baseImages") ? before.baseImages[before.baseImages.length - 1].version : undefined,
+        features: Object.keys(features).length ? features : undefined,
+    });
+    await takeUpKeptDisk(ctx, stack, before, name, opts.disk !== undefined);
+    await applyChange(ctx, stack, { what: `create ${name}`, undo: `project-vm destroy -H ${host} ${name}` });
+    const { row } = await viewProject(ctx, host, name);
+    ctx.io.err(`project-vm: ${row.hostname} is ready; its work lives on /home/${GUEST_USER}/project. Log in with:`);
+    ctx.io.out(row.ssh ?? sshCommand(row.hostname));
+}
+
+/**
+ * A project disk kept from an earlier project of the same name is taken up again by the new one:
+ * says so, and makes the new entry ask for no less than it holds (the grow step would refuse a
+ * shrink, after the VM was made) — or refuses a disk size given smaller. Unchecked when libvirt
+ * cannot be reached (`pulumi up` will need it anyway).
+ */
+async function takeUpKeptDisk(ctx: Context, stack: StackFile, settings: Settings, name: string, sizeGiven: boolean): Promise<void> {
+    const kept = await ctx.libvirt(settings.libvirtUri).volume(hostnameOf(name), PROJECT_FILES.projectDisk);
+    if (!kept) return;
+    const where = projectPaths(settings.storageDir, name).projectDisk;
+    const size = kept.capacity % 1024 === 0 ? formatSize(kept.capacity) : `${Math.ceil(kept.capacity / 1024 ** 2)}M`;
+    let planned: Project | undefined;
+    try {
+        planned = stack.settings().projects.find((p) => p.name === name);
+    } catch {
+        return; // the entry has problems of its own: saving it reports them
+    }
+    if (planned && planned.disk.bytes < kept.capacity) {
+        if (sizeGiven) {
+            throw new UsageError(`a project disk kept from an earlier '${name}' is on host ${stack.host} (${where}, ${size}); the new project takes it up, ` +
+                `so its disk cannot be ${planned.disk.text}: give ${size} or more, or leave the size out`);
+        }
+        stack.setFields(name, { disk: size });
+    }
+    ctx.io.err(`project-vm: ${name} takes up the project disk kept on ${stack.host}: ${where} (${size}, ${(kept.allocation / 1024 ** 3).toFixed(1)}G used)`);
+}

@@ -1,0 +1,42 @@
+// `list`: the projects of one host or all, as a table, JSON or bare names.
+import { projectNameProblem } from "../../components/config";
+import { StackFile } from "../stacks";
+import { Context } from "./context";
+import { stateText, table, viewHost } from "./view";
+
+/** Options of `list`. */
+export interface ListOptions {
+    /** Print JSON: `{projects: ProjectRow[], warnings: string[]}`. */
+    json?: boolean;
+    /** Print the project names only. */
+    quiet?: boolean;
+}
+
+/** Lists the projects of the given hosts. */
+export async function list(ctx: Context, hosts: string[], opts: ListOptions): Promise<void> {
+    if (opts.quiet) {
+        // For scripts and shell completion: only names the program would accept, never text a
+        // shell could take for code.
+        for (const host of hosts) {
+            for (const name of new StackFile(ctx.dir, host).projectNames()) if (!projectNameProblem(name)) ctx.io.out(name);
+        }
+        return;
+    }
+    const views = await Promise.all(hosts.map((h) => viewHost(ctx, h)));
+    const rows = views.flatMap((v) => v.rows);
+    const warnings = views.flatMap((v) => v.warnings);
+    if (opts.json) {
+        ctx.io.out(JSON.stringify({ projects: rows, warnings }, null, 2));
+        return;
+    }
+    for (const w of warnings) ctx.io.err(`project-vm: warning: ${w}`);
+    if (rows.length === 0) {
+        ctx.io.err(`project-vm: no projects on ${hosts.join(", ")}; add one with 'project-vm create <name>'`);
+        return;
+    }
+    const show = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
+    for (const l of table(
+        ["HOST", "NAME", "STATE", "MEMORY", "CPUS", "DISK", "ADDRESS"],
+        rows.map((r) => [r.host, r.name, stateText(r), r.memory === null ? "-" : `${r.memory}M`, show(r.cpus), show(r.disk), show(r.fqdn ?? r.ip)]),
+    )) ctx.io.out(l);
+}

@@ -1,0 +1,23 @@
+// `logs`: cloud-init's output log through the guest agent, or the serial console.
+import { StackFile, UsageError } from "../stacks";
+import { ApplyFailed, Context, projectOf, settingsOf } from "./context";
+
+/** Shows the end of cloud-init's output log from the guest, or attaches to the serial console. */
+export async function logs(ctx: Context, host: string, name: string, opts: { console?: boolean; lines?: string }): Promise<number> {
+    const stack = new StackFile(ctx.dir, host);
+    const settings = settingsOf(stack);
+    const project = projectOf(stack, settings, name);
+    const libvirt = ctx.libvirt(settings.libvirtUri);
+    if (opts.console) {
+        ctx.io.err(`project-vm: attaching to the serial console of ${project.hostname}; leave with Ctrl+]`);
+        return ctx.interactive("virsh", ["-c", settings.libvirtUri, "console", project.hostname]);
+    }
+    const lines = opts.lines ?? "100";
+    if (!/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, got '${lines}'`);
+    const state = (await libvirt.states()).get(project.hostname) ?? "absent";
+    if (state !== "running") throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (project-vm start ${name})`);
+    const r = await libvirt.guestExec(project.hostname, "tail", ["-n", lines, "/var/log/cloud-init-output.log"]);
+    if (r.code !== 0) throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${r.stderr.trim()}`);
+    for (const l of r.stdout.replace(/\n$/, "").split("\n")) ctx.io.out(l);
+    return 0;
+}

@@ -1,0 +1,38 @@
+// `resize`: memory and vCPUs (a restart, asked first) and the project disk (grow only).
+import { parseSize } from "../../components/config";
+import { StackFile, UsageError } from "../stacks";
+import { applyChange, confirm, Context, parseCpus, parseDisk, parseMemory, projectOf, settingsOf } from "./context";
+
+/** Options of `resize`. */
+export interface ResizeOptions {
+    memory?: string;
+    cpus?: string;
+    disk?: string;
+    yes?: boolean;
+}
+
+/** Changes a project's memory, vCPUs or project disk size (grow only) and applies it. */
+export async function resize(ctx: Context, host: string, name: string, opts: ResizeOptions): Promise<void> {
+    if (opts.memory === undefined && opts.cpus === undefined && opts.disk === undefined) {
+        throw new UsageError("resize needs at least one of --memory, --cpus, --disk");
+    }
+    const stack = new StackFile(ctx.dir, host);
+    const project = projectOf(stack, settingsOf(stack), name);
+    const memory = opts.memory === undefined ? undefined : parseMemory(opts.memory);
+    const cpus = opts.cpus === undefined ? undefined : parseCpus(opts.cpus);
+    const disk = opts.disk === undefined ? undefined : parseDisk(opts.disk);
+    if (disk !== undefined && parseSize(disk)!.bytes < project.disk.bytes) {
+        throw new UsageError(`the project disk of ${name} is ${project.disk.text} and cannot shrink to ${disk} (shrinking would cut off work); nothing changed`);
+    }
+    const restarts = (memory !== undefined && memory !== project.memory) || (cpus !== undefined && cpus !== project.cpus);
+    if (restarts && project.running) {
+        ctx.io.err(`project-vm: new memory or vCPUs need a new VM: ${project.hostname} is shut down (ACPI, forced after the stack's shutdownTimeout) and comes back on the same disks.`);
+        if (!(await confirm(ctx.io, `Restart ${project.hostname} now?`, opts.yes))) throw new UsageError("resize cancelled; nothing changed");
+    }
+    stack.setFields(name, { memory, cpus, disk });
+    const was = `--memory ${project.memory} --cpus ${project.cpus}`;
+    await applyChange(ctx, stack, { what: `resize ${name}`, undo: `project-vm resize -H ${host} ${name} ${was}` });
+    const now = projectOf(stack, settingsOf(stack), name);
+    ctx.io.err(`project-vm: ${name} has ${now.memory} MiB, ${now.cpus} vCPUs and a ${now.disk.text} project disk` +
+        (disk !== undefined && parseSize(disk)!.bytes > project.disk.bytes ? " (its filesystem grows at the VM's next boot)" : ""));
+}

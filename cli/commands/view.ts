@@ -1,0 +1,122 @@
+// How the reading commands see a host: the stack file, the stack's outputs and libvirt's live
+// state, combined into rows, with what could not be seen said.
+import { ConfigError, hostnameOf, Settings } from "../../components/config";
+import { sshCommand, tailnetFqdn } from "../../components/names";
+import { Libvirt, LibvirtUnavailable } from "../libvirt";
+import { ProjectOutput, PulumiUnavailable } from "../pulumi";
+import { StackFile, UsageError } from "../stacks";
+import { Context } from "./context";
+
+/** One project as `list` and `status` show it. */
+export interface ProjectRow {
+    /** The host stack. */
+    host: string;
+    /** The project name. */
+    name: string;
+    /** `project-<name>`. */
+    hostname: string;
+    /** What the stack file asks for; null when the stack file has problems. */
+    desired: "running" | "stopped" | null;
+    /** libvirt's state of the VM ("running", "shut off", …), "absent" when there is no VM, null when unknown. */
+    state: string | null;
+    /** Memory in MiB. */
+    memory: number | null;
+    /** vCPUs. */
+    cpus: number | null;
+    /** Project disk size, e.g. `100G`. */
+    disk: string | null;
+    /** The base image version the project is pinned to. */
+    base: string | null;
+    /**
+     * Whether removing the entry would delete the project disk: the entry says purge: true (or,
+     * in `status`, Pulumi's state was last applied so); null when unknown.
+     */
+    purge: boolean | null;
+    /** The tailnet name. */
+    fqdn: string | null;
+    /** The VM's address on the host's network. */
+    ip: string | null;
+    /** How to log in. */
+    ssh: string | null;
+}
+
+/** One host's view: its rows and what could not be seen. */
+export interface HostView {
+    settings?: Settings;
+    rows: ProjectRow[];
+    outputs: Record<string, ProjectOutput>;
+    libvirt?: Libvirt;
+    warnings: string[];
+}
+
+export async function viewHost(ctx: Context, host: string): Promise<HostView> {
+    const warnings: string[] = [];
+    const stack = new StackFile(ctx.dir, host);
+    let settings: Settings | undefined;
+    try {
+        settings = stack.settings();
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        warnings.push(`${host}: the stack file has problems, so only the project names are shown (${e.problems.join("; ")})`);
+    }
+    let outputs: Record<string, ProjectOutput> = {};
+    try {
+        outputs = await ctx.pulumi.outputs(host);
+    } catch (e) {
+        if (!(e instanceof PulumiUnavailable)) throw e;
+        warnings.push(`${host}: no stack outputs (${e.message}); addresses come from libvirt`);
+    }
+    let states: Map<string, string> | undefined;
+    const libvirt = settings ? ctx.libvirt(settings.libvirtUri) : undefined;
+    if (libvirt) {
+        try {
+            states = await libvirt.states();
+        } catch (e) {
+            if (!(e instanceof LibvirtUnavailable)) throw e;
+            warnings.push(`${host}: ${e.message}; the VMs' live state is unknown`);
+        }
+    }
+    const rows: ProjectRow[] = [];
+    if (!settings) {
+        for (const name of stack.projectNames()) {
+            rows.push({ host, name, hostname: hostnameOf(name), desired: null, state: null, memory: null, cpus: null, disk: null, base: null, purge: null, fqdn: null, ip: null, ssh: null });
+        }
+        return { rows, outputs, warnings };
+    }
+    for (const p of settings.projects) {
+        const out = outputs[p.name];
+        const state = states ? (states.get(p.hostname) ?? "absent") : null;
+        let ip = out?.ip ?? null;
+        if (!ip && libvirt && state === "running") ip = (await libvirt.addresses(p.hostname))[0] ?? null;
+        const fqdn = tailnetFqdn(p, settings.tailscale.tailnet) ?? null;
+        rows.push({
+            host, name: p.name, hostname: p.hostname, desired: p.running ? "running" : "stopped", state,
+            memory: p.memory, cpus: p.cpus, disk: p.disk.text, base: p.base ?? null, purge: p.purge, fqdn, ip,
+            ssh: fqdn || ip ? sshCommand((fqdn ?? ip)!) : null,
+        });
+    }
+    return { settings, rows, outputs, libvirt, warnings };
+}
+
+/** One project of a host as viewHost sees it (the host's stack file must be valid). */
+export async function viewProject(ctx: Context, host: string, name: string): Promise<{ view: HostView & { settings: Settings }; row: ProjectRow }> {
+    const view = await viewHost(ctx, host);
+    if (!view.settings) throw new UsageError(`${host}: ${view.warnings[0]}`);
+    const row = view.rows.find((r) => r.name === name);
+    if (!row) throw new UsageError(new StackFile(ctx.dir, host).noSuchProject(name));
+    return { view: { ...view, settings: view.settings }, row };
+}
+
+/** Renders rows as a left-aligned table with a header. */
+export function table(headers: string[], rows: string[][]): string[] {
+    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+    return [line(headers), ...rows.map(line)];
+}
+
+export function stateText(row: ProjectRow): string {
+    const purge = row.purge ? ", purge pending: removing it deletes its disk" : "";
+    if (row.state === null) return `?${row.desired ? ` (wants ${row.desired}${purge})` : ""}`;
+    const wanted = row.desired === "stopped" ? "shut off" : row.desired;
+    return row.desired && row.state !== wanted ? `${row.state} (wants ${row.desired}${purge})` : `${row.state}${purge ? ` (${purge.slice(2)})` : ""}`;
+}
