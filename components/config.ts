@@ -93,7 +93,7 @@ function parseKeys(r: Reader, v: unknown): string[] {
     const out: string[] = [];
     keys.forEach((k, i) => {
         const problem = typeof k === "string" ? publicKeyProblem(k) : "must be a string";
-        const shown = typeof k === "string" && k.length > 40 ? `${k.slice(0, 40)}…` : k;
+        const shown = typeof k === "string" && k.length > 40 ? `${k.slice(0, 40)}...` : k;
         if (problem) r.problem(`sshPublicKeys[${i}]`, `${problem}: ${show(shown)}`);
         else out.push((k as string).trim());
     });

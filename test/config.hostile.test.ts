@@ -48,7 +48,7 @@ const at = (k: string) => `project-vms:${k}`;
 const bad = (what: string, k: string, value: unknown, raw: Record<string, unknown>): Case => ({ what, raw, key: at(k), shows: q(value) });
 /** A case of one sshPublicKeys entry: its message shows the line, cut at 40 characters. */
 const keyCase = (what: string, line: unknown): Case =>
-    ({ what, raw: { sshPublicKeys: [line] }, key: at("sshPublicKeys[0]"), shows: q(typeof line === "string" && line.length > 40 ? `${line.slice(0, 40)}…` : line) });
+    ({ what, raw: { sshPublicKeys: [line] }, key: at("sshPublicKeys[0]"), shows: q(typeof line === "string" && line.length > 40 ? `${line.slice(0, 40)}...` : line) });
 const secret = (what: string, k: string, value: string): Case =>
     ({ what, provider: { [k]: value }, key: `tailscale:${k}`, shows: "malformed", secret: value });
 
