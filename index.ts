@@ -1,14 +1,16 @@
 // project-vms: one isolated development VM per software project on a libvirt/KVM host.
 // One stack per host. Reading order: config → host resources → one ProjectVm per project → outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseConfig, rawConfig, Settings } from "./components/config";
+import { ConfigError, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "./components/config";
 import { Host } from "./components/host";
 import { ProjectVm } from "./components/projectVm";
 
-// 1. Config: every problem reported at once, naming its key, before anything is registered.
+// 1. Config: every problem reported at once, naming its key, before anything is registered —
+// also of the Tailscale provider's config that host commands are given (secrets never shown).
 function loadSettings(): Settings {
+    const all = pulumi.runtime.allConfig();
     try {
-        return parseConfig(rawConfig(pulumi.runtime.allConfig()));
+        return parseConfig(rawConfig(all), tailscaleProviderConfig(all));
     } catch (e) {
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
         throw e;
@@ -16,14 +18,15 @@ function loadSettings(): Settings {
 }
 const settings = loadSettings();
 
-// ... and the Tailscale provider's own config, to delete machines from the tailnet when VMs go.
+// ... and the Tailscale provider's own config (validated above), to delete machines from the
+// tailnet when VMs go; the secrets as secrets.
 const tailscaleConfig = new pulumi.Config("tailscale");
 const tailscaleApi = {
     apiKey: tailscaleConfig.getSecret("apiKey"),
-    oauthClientId: tailscaleConfig.get("oauthClientId"),
+    oauthClientId: settings.tailscaleApi.oauthClientId,
     oauthClientSecret: tailscaleConfig.getSecret("oauthClientSecret"),
-    tailnet: tailscaleConfig.get("tailnet") ?? "-",
-    baseUrl: tailscaleConfig.get("baseUrl") ?? "https://api.tailscale.com",
+    tailnet: settings.tailscaleApi.tailnet,
+    baseUrl: settings.tailscaleApi.baseUrl,
 };
 
 // 2. The host: libvirt connection, base image, network.

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import { ConfigError, NAMESPACE, parseConfig, rawConfig, Settings } from "../components/config";
+import { ConfigError, NAMESPACE, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../components/config";
 
 /** A mistake of the user's: printed without a stack trace, exit code 2, nothing changed. */
 export class UsageError extends Error {
@@ -129,7 +129,8 @@ export class StackFile {
 
     /** The validated settings, or a ConfigError naming every problem. */
     settings(): Settings {
-        return parseConfig(rawConfig(this.programConfig()));
+        const all = this.programConfig();
+        return parseConfig(rawConfig(all), tailscaleProviderConfig(all));
     }
 
     /** The names of the project entries as written (also when the config has problems). */

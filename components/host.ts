@@ -5,16 +5,17 @@ import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { BaseImage, NetworkSettings } from "./config";
 import { poolCommand } from "./hostCommands";
+import { BASE_POOL_DIR, NAMESPACE } from "./validate";
 
-/** Name of the pool (and folder under storageDir) holding the base images. */
-export const BASE_POOL_DIR = "base";
+/** Name of the pool (and folder under storageDir) holding the base images (declared with the names projects may not take). */
+export { BASE_POOL_DIR };
 
 /** How a domain's NIC attaches: the libvirt network or host bridge, as DomainNetworkInterface fields. */
 export type NicAttachment = { networkId: pulumi.Output<string> } | { networkName: string } | { bridge: string };
 
 /** The libvirt pool name of a folder under storageDir: `project-vms-base` for the base images. */
 export function basePoolName(): string {
-    return `project-vms-${BASE_POOL_DIR}`;
+    return `${NAMESPACE}-${BASE_POOL_DIR}`;
 }
 
 /** Inputs of a Host. */

@@ -6,6 +6,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { xmlSafe } from "./validate";
 
 /** The folder holding the host scripts. */
 export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
@@ -40,6 +41,10 @@ export interface PoolCommandArgs {
  * only when purged. libvirt.Pool would fail to create an existing pool and to delete a non-empty one.
  */
 export function poolCommand(name: string, args: PoolCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    // virsh pool-define-as writes both into the pool's XML without escaping them.
+    for (const [what, value] of [["pool name", args.pool], ["pool folder", args.dir]]) {
+        if (!xmlSafe(value)) throw new Error(`${what} ${JSON.stringify(value)} is not safe in libvirt XML (letters, digits, . _ - / only)`);
+    }
     return new command.local.Command(name, {
         interpreter: BASH,
         create: hostScript("pool.sh", "pool_ensure"),

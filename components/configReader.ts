@@ -1,0 +1,141 @@
+// Reading typed values out of raw config while collecting problems instead of throwing: one
+// problem per bad value, naming its key and showing the value, with a hint for what YAML did to
+// it (an unquoted 2026.11 is a number, an unquoted 2026-11-01 a date, `no` a string here).
+import { NAMESPACE, Size, formatSize, looksLikeSize, parseSize, show } from "./validate";
+
+/** A raw config object, as JSON-parsed from Pulumi's config. */
+export type Raw = Record<string, unknown>;
+
+/** What Pulumi hands on for an unquoted YAML date such as 2026-11-01. */
+const YAML_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?Z$/;
+
+/** YAML 1.1's booleans, which are plain strings in Pulumi's YAML: what the user meant. */
+const YAML11_BOOLEANS: Record<string, boolean> = { yes: true, y: true, on: true, no: false, n: false, off: false };
+
+/** Reads typed values from raw config, collecting problems instead of throwing. */
+export class Reader {
+    /** Every problem found so far, `<namespace>:<key> <text>`. */
+    readonly problems: string[] = [];
+
+    /** Adds a problem of `key` under `project-vms:`. */
+    problem(key: string, text: string): void {
+        this.problems.push(`${NAMESPACE}:${key} ${text}`);
+    }
+
+    /** Adds a problem of a key of another namespace, e.g. `tailscale:oauthClientId`. */
+    problemAt(fullKey: string, text: string): void {
+        this.problems.push(`${fullKey} ${text}`);
+    }
+
+    /** Reports keys of `obj` that are not in `known`, suggesting the closest known key. */
+    unknownKeys(obj: Raw, known: readonly string[], at: string): void {
+        for (const k of Object.keys(obj)) {
+            if (known.includes(k)) continue;
+            const near = known.find((c) => c.toLowerCase() === k.toLowerCase() || editDistance(c, k) <= 2);
+            this.problem(at ? `${at}.${k}` : k, `is not a known key${near ? ` (did you mean '${near}'?)` : ""}; known: ${known.join(", ")}`);
+        }
+    }
+
+    /**
+     * A non-empty string (trimmed), `fallback` when unset, undefined after reporting a problem.
+     * `example` shows what a string of this key looks like, for a value YAML read as a number.
+     */
+    string(v: unknown, key: string, fallback?: string, example?: string): string | undefined {
+        if (v === undefined || v === null) return fallback;
+        if (typeof v === "number") {
+            this.problem(key, `must be a string${example ? ` like ${show(example)}` : ""}, got the number ${show(v)}; quote it in the stack file: "${v}"`);
+            return undefined;
+        }
+        if (typeof v !== "string" || v.trim() === "") {
+            this.problem(key, `must be a non-empty string, got ${show(v)}`);
+            return undefined;
+        }
+        const date = YAML_DATE.exec(v);
+        if (date) {
+            this.problem(key, `is ${date[1]} written without quotes, which YAML reads as a date; quote it: "${date[1]}"`);
+            return undefined;
+        }
+        return v.trim();
+    }
+
+    /** true or false (also as the strings "true"/"false"), `fallback` when unset, undefined after a problem. */
+    boolean(v: unknown, key: string, fallback: boolean | undefined): boolean | undefined {
+        if (v === undefined || v === null) return fallback;
+        if (typeof v === "boolean") return v;
+        if (v === "true" || v === "false") return v === "true";
+        const meant = typeof v === "string" ? YAML11_BOOLEANS[v.toLowerCase()] : undefined;
+        const hint = meant === undefined ? "" : ` (YAML 1.1's yes/no/on/off are plain strings here: write ${meant})`;
+        this.problem(key, `must be true or false, got ${show(v)}${hint}`);
+        return undefined;
+    }
+
+    /** A whole number within `range`, `fallback` when unset, undefined after a problem. */
+    integer(v: unknown, key: string, fallback: number | undefined, range: { min: number; max: number }, unit: string): number | undefined {
+        if (v === undefined || v === null) return fallback;
+        const n = typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n)) {
+            this.problem(key, `must be a whole number${unit}, got ${show(v)}`);
+            return undefined;
+        }
+        if (n < range.min || n > range.max) {
+            this.problem(key, `is ${show(n)}${unit}; it must be between ${range.min} and ${range.max}`);
+            return undefined;
+        }
+        return n;
+    }
+
+    /** A size within `range` (bytes), the size of `fallback` when unset, undefined after a problem. */
+    size(v: unknown, key: string, fallback: string, range: { min: number; max: number }): Size | undefined {
+        const text = v === undefined || v === null ? fallback : v;
+        const size = typeof text === "string" ? parseSize(text) : undefined;
+        if (!size) {
+            if (typeof text === "string" && looksLikeSize(text)) {
+                this.problem(key, `${show(text)} is too large; at most ${formatSize(range.max)}`);
+            } else {
+                const hint = typeof text === "number" ? " (a number needs a unit)" : "";
+                this.problem(key, `must be a size with a unit K, M, G or T (binary: 100G = 100 GiB), got ${show(v)}${hint}`);
+            }
+            return undefined;
+        }
+        if (size.bytes > range.max) {
+            this.problem(key, `${show(size.text)} is too large; at most ${formatSize(range.max)}`);
+            return undefined;
+        }
+        if (size.bytes < range.min) {
+            this.problem(key, `is ${show(size.text)}; it must be between ${formatSize(range.min)} and ${formatSize(range.max)}`);
+            return undefined;
+        }
+        return size;
+    }
+
+    /** An object (a YAML mapping), undefined when unset or after a problem. */
+    object(v: unknown, key: string): Raw | undefined {
+        if (v === undefined || v === null) return undefined;
+        if (typeof v !== "object" || Array.isArray(v)) {
+            this.problem(key, `must be an object (a YAML mapping), got ${show(v)}`);
+            return undefined;
+        }
+        return v as Raw;
+    }
+
+    /** A list, undefined when unset or after a problem. */
+    array(v: unknown, key: string): unknown[] | undefined {
+        if (v === undefined || v === null) return undefined;
+        if (!Array.isArray(v)) {
+            this.problem(key, `must be a list, got ${show(v)}`);
+            return undefined;
+        }
+        return v;
+    }
+}
+
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+    }
+    return d[a.length][b.length];
+}
