@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { virshOnPath } from "../cli/libvirt";
@@ -18,7 +17,8 @@ test("list and status read libvirt's live state and the kept project disk's size
     if (!libvirtReachable(URI, (r) => t.skip(r))) return;
     const name = `pvmscli${randomBytes(3).toString("hex")}`;
     const hostname = `project-${name}`;
-    const storage = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-cli-libvirt-"));
+    // Not under /tmp: the config refuses a storageDir there (disks in a tmpfs would be lost).
+    const storage = fs.mkdtempSync("/var/lib/pvms-cli-libvirt-");
     const virsh = (...args: string[]) => {
         const r = spawnSync("virsh", ["-c", URI, ...args], { encoding: "utf8" });
         assert.equal(r.status, 0, `virsh ${args.join(" ")}: ${r.stderr}`);
