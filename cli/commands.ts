@@ -8,7 +8,8 @@ import { GUEST_USER } from "../components/cloudInit";
 import { PROJECT_FILES, projectPaths, sshCommand, tailnetFqdn } from "../components/names";
 import { GuestResult, Libvirt, LibvirtUnavailable, VolumeSize } from "./libvirt";
 import { ProjectOutput, PulumiRunner, PulumiUnavailable } from "./pulumi";
-import { EntryFields, StackFile, UsageError } from "./stacks";
+import { lockFile, StackLock } from "./lock";
+import { EntryFields, StackFile, stackFilePath, UsageError } from "./stacks";
 
 /** The terminal. */
 export interface Io {
@@ -32,6 +33,8 @@ export interface Context {
     interactive(cmd: string, args: string[]): Promise<number>;
     /** The terminal. */
     io: Io;
+    /** How long a change waits for another change of the same stack file (default 10 minutes). */
+    lockWaitMs?: number;
 }
 
 /** An operation that failed after the stack file was changed: exit code 1, and what to do next. */
@@ -88,6 +91,18 @@ async function confirm(io: Io, question: string, yes: boolean | undefined): Prom
     return /^y(es)?$/i.test(answer.trim());
 }
 
+/**
+ * Holds the host's stack file for one change, from reading it to the end of `pulumi up`: a second
+ * change of the same file waits (saying for whom) instead of overwriting the first one's entry.
+ */
+function lockStack(ctx: Context, host: string, what: string): Promise<StackLock> {
+    return lockFile(stackFilePath(ctx.dir, host), {
+        command: `project-vm ${what}`,
+        waitMs: ctx.lockWaitMs ?? 10 * 60_000,
+        onWait: (m) => ctx.io.err(`project-vm: ${m} (up to ${Math.round((ctx.lockWaitMs ?? 10 * 60_000) / 1000)}s)`),
+    });
+}
+
 /** Writes the edited stack file, applies it, and on failure says what the file now holds and what to do. */
 async function applyChange(ctx: Context, stack: StackFile, change: { what: string; undo: string }): Promise<void> {
     stack.save(change.what);
@@ -129,6 +144,7 @@ export interface CreateOptions {
 export async function create(ctx: Context, host: string, name: string, opts: CreateOptions): Promise<void> {
     const nameProblem = projectNameProblem(name);
     if (nameProblem) throw new UsageError(`project name '${name}' ${nameProblem}`);
+    using _lock = await lockStack(ctx, host, `create ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const features: EntryFields["features"] = {};
     if (opts.nix === false) features.nix = false;
@@ -179,6 +195,7 @@ async function takeUpKeptDisk(ctx: Context, stack: StackFile, settings: Settings
 
 /** Sets a project running or stopped and applies it. */
 export async function setRunning(ctx: Context, host: string, name: string, running: boolean): Promise<void> {
+    using _lock = await lockStack(ctx, host, `${running ? "start" : "stop"} ${name}`);
     const stack = new StackFile(ctx.dir, host);
     projectOf(stack, settingsOf(stack), name);
     // Running is the default: a started project's entry goes back to saying nothing about it.
@@ -201,6 +218,7 @@ export async function resize(ctx: Context, host: string, name: string, opts: Res
     if (opts.memory === undefined && opts.cpus === undefined && opts.disk === undefined) {
         throw new UsageError("resize needs at least one of --memory, --cpus, --disk");
     }
+    using _lock = await lockStack(ctx, host, `resize ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const project = projectOf(stack, settingsOf(stack), name);
     const memory = opts.memory === undefined ? undefined : parseMemory(opts.memory);
@@ -236,6 +254,7 @@ export interface DestroyOptions {
  * the entry `purge: true` and applies that, then removes it.
  */
 export async function destroy(ctx: Context, host: string, name: string, opts: DestroyOptions): Promise<void> {
+    using _lock = await lockStack(ctx, host, `destroy ${opts.purge ? "--purge " : ""}${name}`);
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
     const project = projectOf(stack, settings, name);
@@ -268,6 +287,7 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
 
 /** Applies the host's stack file as it is (after a hand edit, or to retry a failed apply). */
 export async function apply(ctx: Context, host: string): Promise<void> {
+    using _lock = await lockStack(ctx, host, "apply");
     const stack = new StackFile(ctx.dir, host);
     settingsOf(stack);
     const code = await ctx.pulumi.up(host);

@@ -86,6 +86,11 @@ export function flatConfigValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** The stack file of a host. */
+export function stackFilePath(dir: string, host: string): string {
+    return path.join(dir, `Pulumi.${host}.yaml`);
+}
+
 /** The fields of a project entry the CLI writes. */
 export interface EntryFields {
     memory?: number;
@@ -104,7 +109,7 @@ export class StackFile {
     private original: string;
 
     constructor(readonly dir: string, readonly host: string) {
-        this.path = path.join(dir, `Pulumi.${host}.yaml`);
+        this.path = stackFilePath(dir, host);
         this.original = fs.readFileSync(this.path, "utf8");
         this.doc = parseDocument(this.original);
         if (this.doc.errors.length > 0) {
