@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import { ConfigError, NAMESPACE, parseConfig, rawConfig, Settings } from "../components/config";
+import { quoteAmbiguous, readingProblems } from "./yaml11";
 
 /** A mistake of the user's: printed without a stack trace, exit code 2, nothing changed. */
 export class UsageError extends Error {
@@ -140,8 +141,14 @@ export class StackFile {
         return out;
     }
 
-    /** The validated settings, or a ConfigError naming every problem. */
+    /**
+     * The validated settings, or a ConfigError naming every problem. A value that Pulumi (yaml.v3,
+     * with its YAML 1.1 forms) would read otherwise than the CLI (YAML 1.2) is a problem too: what
+     * the CLI shows and checks is then what Pulumi applies.
+     */
     settings(): Settings {
+        const ambiguous = readingProblems(this.doc);
+        if (ambiguous.length > 0) throw new ConfigError(ambiguous);
         return parseConfig(rawConfig(this.programConfig()));
     }
 
@@ -196,7 +203,9 @@ export class StackFile {
         if (this.hasProject(name)) throw new UsageError(`project '${name}' already exists on host ${this.host}`);
         const entry: Record<string, unknown> = { name };
         for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = v;
-        this.projects(true)!.add(this.doc.createNode(entry));
+        const node = this.doc.createNode(entry);
+        quoteAmbiguous(node); // a name such as 0b101 or 2026-01-01 is read as a string by every reader
+        this.projects(true)!.add(node);
     }
 
     /** Sets fields of a project entry; null removes a field, undefined leaves it as it is. */
@@ -204,7 +213,11 @@ export class StackFile {
         const entry = this.entry(name);
         for (const [k, v] of Object.entries(fields)) {
             if (v === null) entry.delete(k);
-            else if (v !== undefined) entry.set(k, v);
+            else if (v !== undefined) {
+                const node = this.doc.createNode(v);
+                quoteAmbiguous(node);
+                entry.set(k, node);
+            }
         }
     }
 
