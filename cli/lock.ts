@@ -151,6 +151,10 @@ export async function lockFile(file: string, opts: { command: string; waitMs: nu
         if (taken) break;
         const seen = readHolder(lock);
         if (!seen) continue; // released meanwhile
+        if (seen.holder && seen.holder.pid === process.pid && seen.holder.hostname === me.hostname && seen.holder.started === me.started) {
+            // Waiting for ourselves would never end.
+            throw new Error(`${path.basename(file)} is already locked by this very command (${seen.holder.command}); this is a bug in project-vm`);
+        }
         if (seen.holder && holderIsGone(seen.holder)) {
             breakStale(lock, seen.text);
             continue;

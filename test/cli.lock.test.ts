@@ -9,16 +9,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { lockPathOf, processStart } from "../cli/lock";
+import { lockFile, lockPathOf, processStart } from "../cli/lock";
 import { World } from "./support/cli";
 import { REPO } from "./support/schemas";
 
 const BIN = path.join(REPO, "dist", "cli", "main.js");
 
-// A pulumi that takes a moment, as a real `pulumi up` does, and logs the stack file it applied.
+// A pulumi that takes a moment, as a real `pulumi up` does, and fails unless the lock is held meanwhile.
 const FAKE_PULUMI = `#!/bin/bash
 case "$1" in
-    up) sleep 0.2; echo "Updating ($3)"; exit 0 ;;
+    up) [ -e "$LOCK" ] || { echo "pulumi up ran without the lock" >&2; exit 9; }; sleep 0.2; echo "Updating ($3)"; exit 0 ;;
     stack) echo "error: no outputs" >&2; exit 255 ;;
 esac
 exit 1
@@ -34,7 +34,8 @@ function setup(t: { after(fn: () => void): void }) {
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "virsh"), "#!/bin/bash\necho 'error: failed to connect to the hypervisor' >&2\nexit 1\n", { mode: 0o755 });
-    const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, ...extra });
+    const lock = lockPathOf(path.join(w.dir, "Pulumi.storage.yaml"));
+    const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, LOCK: lock, ...extra });
     const runAsync = (args: string[], extra: Record<string, string> = {}) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, [BIN, ...args], { cwd: w.dir, env: env(extra), stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
@@ -42,7 +43,6 @@ function setup(t: { after(fn: () => void): void }) {
         child.on("close", (code) => resolve({ code, stderr }));
     });
     const names = () => (parse(w.stackText("storage")).config["project-vms:projects"] as { name: string }[]).map((p) => p.name);
-    const lock = lockPathOf(path.join(w.dir, "Pulumi.storage.yaml"));
     return { w, runAsync, names, lock };
 }
 
@@ -105,4 +105,17 @@ test("a holder on another machine is not guessed dead: the command waits and say
     const r = await runAsync(["stop", "-H", "storage", "webapp"], { PROJECT_VM_LOCK_WAIT: "0" });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /being changed by pid 1 on elsewhere\.example \(project-vm stop x, since then\).*If no project-vm is running on elsewhere\.example, remove .*\.Pulumi\.storage\.yaml\.lock/);
+});
+
+test("a command that would take its own lock again fails at once instead of waiting for itself", async (t) => {
+    const { w, lock } = setup(t);
+    const file = path.join(w.dir, "Pulumi.storage.yaml");
+    const held = await lockFile(file, { command: "project-vm outer", waitMs: 60_000, onWait: () => assert.fail("no waiting") });
+    try {
+        await assert.rejects(lockFile(file, { command: "project-vm inner", waitMs: 60_000, onWait: () => assert.fail("no waiting") }),
+            /already locked by this very command \(project-vm outer\)/);
+    } finally {
+        held.release();
+    }
+    assert.ok(!fs.existsSync(lock));
 });
