@@ -138,10 +138,17 @@ export async function lockFile(file: string, opts: { command: string; waitMs: nu
     const deadline = Date.now() + opts.waitMs;
     let told = false;
     for (;;) {
-        fs.writeFileSync(tmp, text);
         let taken = false;
         try {
-            fs.linkSync(tmp, lock);
+            fs.writeFileSync(tmp, text);
+            try {
+                fs.linkSync(tmp, lock);
+            } catch (e) {
+                // A file system without hard links: create it exclusively instead (for a moment
+                // it is empty, which a waiting command takes for a live holder).
+                if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
+                fs.writeFileSync(lock, text, { flag: "wx" });
+            }
             taken = true;
         } catch (e) {
             if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
