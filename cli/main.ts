@@ -32,6 +32,14 @@ export interface Deps {
 /** The folder the CLI was installed from (holds Pulumi.yaml when run from a checkout). */
 const INSTALLED_AT = path.resolve(__dirname, __dirname.endsWith(path.join("dist", "cli")) ? "../.." : "..");
 
+/** PROJECT_VM_LOCK_WAIT: seconds a change waits for another change of the same stack file. */
+function lockWaitMs(env: NodeJS.ProcessEnv): number | undefined {
+    const given = env.PROJECT_VM_LOCK_WAIT;
+    if (given === undefined || given === "") return undefined;
+    if (!/^\d+$/.test(given.trim())) throw new UsageError(`PROJECT_VM_LOCK_WAIT must be a whole number of seconds, got '${given}'`);
+    return Number(given) * 1000;
+}
+
 /** The command-line program; commands that end with an exit code of their own report it to `setCode`. */
 export function buildProgram(deps: Deps, setCode: (code: number) => void): Command {
     const program = new Command("project-vm")
@@ -53,6 +61,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
             libvirt: (uri) => new Libvirt(uri, deps.virsh),
             interactive: deps.interactive,
             io: deps.io,
+            lockWaitMs: lockWaitMs(deps.env),
         };
         const hosts = listHosts(dir);
         return { ctx, hosts, host: () => pickHost(hosts, { host: g.host, env: deps.env }) };

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import { ConfigError, NAMESPACE, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../components/config";
+import { quoteAmbiguous, readingProblems } from "./yaml11";
 
 /** A mistake of the user's: printed without a stack trace, exit code 2, nothing changed. */
 export class UsageError extends Error {
@@ -86,6 +87,11 @@ export function flatConfigValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** The stack file of a host. */
+export function stackFilePath(dir: string, host: string): string {
+    return path.join(dir, `Pulumi.${host}.yaml`);
+}
+
 /** The fields of a project entry the CLI writes. */
 export interface EntryFields {
     memory?: number;
@@ -102,11 +108,19 @@ export class StackFile {
     readonly path: string;
     private doc: Document;
     private original: string;
+    /** The file's line ending (the one most of its lines have), kept for every line written. */
+    private eol: "\n" | "\r\n";
+    /** Whether the file starts with a byte order mark (kept). */
+    private bom: boolean;
 
     constructor(readonly dir: string, readonly host: string) {
-        this.path = path.join(dir, `Pulumi.${host}.yaml`);
+        this.path = stackFilePath(dir, host);
         this.original = fs.readFileSync(this.path, "utf8");
-        this.doc = parseDocument(this.original);
+        this.bom = this.original.startsWith("\uFEFF");
+        const body = this.bom ? this.original.slice(1) : this.original;
+        const crlf = body.split("\r\n").length - 1;
+        this.eol = crlf > 0 && crlf >= body.split("\n").length - 1 - crlf ? "\r\n" : "\n";
+        this.doc = parseDocument(body);
         if (this.doc.errors.length > 0) {
             throw new UsageError(`${this.path} is not valid YAML: ${this.doc.errors[0].message}`);
         }
@@ -127,8 +141,14 @@ export class StackFile {
         return out;
     }
 
-    /** The validated settings, or a ConfigError naming every problem. */
+    /**
+     * The validated settings, or a ConfigError naming every problem. A value that Pulumi (yaml.v3,
+     * with its YAML 1.1 forms) would read otherwise than the CLI (YAML 1.2) is a problem too: what
+     * the CLI shows and checks is then what Pulumi applies.
+     */
     settings(): Settings {
+        const ambiguous = readingProblems(this.doc);
+        if (ambiguous.length > 0) throw new ConfigError(ambiguous);
         const all = this.programConfig();
         return parseConfig(rawConfig(all), tailscaleProviderConfig(all));
     }
@@ -184,7 +204,9 @@ export class StackFile {
         if (this.hasProject(name)) throw new UsageError(`project '${name}' already exists on host ${this.host}`);
         const entry: Record<string, unknown> = { name };
         for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = v;
-        this.projects(true)!.add(this.doc.createNode(entry));
+        const node = this.doc.createNode(entry);
+        quoteAmbiguous(node); // a name such as 0b101 or 2026-01-01 is read as a string by every reader
+        this.projects(true)!.add(node);
     }
 
     /** Sets fields of a project entry; null removes a field, undefined leaves it as it is. */
@@ -192,7 +214,11 @@ export class StackFile {
         const entry = this.entry(name);
         for (const [k, v] of Object.entries(fields)) {
             if (v === null) entry.delete(k);
-            else if (v !== undefined) entry.set(k, v);
+            else if (v !== undefined) {
+                const node = this.doc.createNode(v);
+                quoteAmbiguous(node);
+                entry.set(k, node);
+            }
         }
     }
 
@@ -205,9 +231,10 @@ export class StackFile {
         if (index === 0) seq.commentBefore = undefined;
     }
 
-    /** The file as it would be written now. */
+    /** The file as it would be written now (with its own line endings and byte order mark). */
     text(): string {
-        return this.doc.toString({ lineWidth: 0 });
+        const text = this.doc.toString({ lineWidth: 0 });
+        return (this.bom ? "\uFEFF" : "") + (this.eol === "\r\n" ? text.replace(/\r?\n/g, "\r\n") : text);
     }
 
     /**
@@ -232,21 +259,66 @@ export class StackFile {
     }
 }
 
-/** Writes a file by renaming a complete temporary copy over it, keeping its mode. */
-export function writeAtomically(file: string, text: string): void {
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-    const mode = fs.statSync(file).mode & 0o777;
-    const fd = fs.openSync(tmp, "w", mode);
+/** The file system calls writeAtomically makes (tests hand in one that fails midway). */
+export type AtomicFs = Pick<typeof fs, "realpathSync" | "statSync" | "accessSync" | "openSync" | "writeSync" | "fsyncSync" | "fchmodSync" |
+    "fchownSync" | "closeSync" | "renameSync" | "rmSync">;
+
+/**
+ * Writes a file by renaming a complete temporary copy over it: readers see the old file or the
+ * new one, never a part. Through a symlink the target is written (the temporary copy beside it);
+ * mode (group-write too) and, where allowed, owner are kept; a read-only file is refused
+ * (a UsageError, nothing written); on any failure the temporary copy is removed.
+ */
+export function writeAtomically(file: string, text: string, fsx: AtomicFs = fs): void {
+    const target = fsx.realpathSync(file);
+    const st = fsx.statSync(target);
+    let writable = (st.mode & 0o222) !== 0;
     try {
-        fs.writeFileSync(fd, text);
-        fs.fsyncSync(fd);
-    } finally {
-        fs.closeSync(fd);
+        fsx.accessSync(target, fs.constants.W_OK);
+    } catch {
+        writable = false;
+    }
+    if (!writable) {
+        throw new UsageError(`${file}${target !== file ? ` (${target})` : ""} is read-only (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); ` +
+            `nothing written. Make it writable (chmod u+w) to change it with project-vm.`);
+    }
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+    let fd: number | undefined;
+    try {
+        fsx.rmSync(tmp, { force: true });
+        fd = fsx.openSync(tmp, "wx", 0o600);
+        try {
+            fsx.fchownSync(fd, st.uid, st.gid);
+        } catch {
+            // not ours to give away: the copy stays ours
+        }
+        fsx.fchmodSync(fd, st.mode & 0o7777); // exactly, whatever the umask
+        const bytes = Buffer.from(text, "utf8");
+        for (let done = 0; done < bytes.length;) done += fsx.writeSync(fd, bytes, done, bytes.length - done);
+        fsx.fsyncSync(fd);
+        fsx.closeSync(fd);
+        fd = undefined;
+        fsx.renameSync(tmp, target);
+    } catch (e) {
+        if (fd !== undefined) {
+            try {
+                fsx.closeSync(fd);
+            } catch {
+                // already failing
+            }
+        }
+        fsx.rmSync(tmp, { force: true });
+        throw e;
     }
     try {
-        fs.renameSync(tmp, file);
-    } catch (e) {
-        fs.rmSync(tmp, { force: true });
-        throw e;
+        // The rename itself survives a crash once the folder is on disk.
+        const dirFd = fs.openSync(path.dirname(target), "r");
+        try {
+            fs.fsyncSync(dirFd);
+        } finally {
+            fs.closeSync(dirFd);
+        }
+    } catch {
+        // not supported here: the rename is still atomic
     }
 }

@@ -124,15 +124,111 @@ test("a stack file changed by someone else meanwhile is not overwritten", (t) =>
     assert.equal(w.stackText("storage"), theirs);
 });
 
-test("writes are atomic and keep the file's mode", (t) => {
+test("save replaces the file by a rename: a hard link and an open fd to the old file still see it whole", (t) => {
     const w = new World();
     t.after(() => w.cleanup());
     const file = path.join(w.dir, "Pulumi.storage.yaml");
-    fs.chmodSync(file, 0o640);
-    writeAtomically(file, "config: {}\n");
-    assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n");
-    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    const before = w.stackText("storage");
+    const old = path.join(w.dir, "old-link");
+    fs.linkSync(file, old);
+    const fd = fs.openSync(file, "r");
+    t.after(() => fs.closeSync(fd));
+    const inode = fs.statSync(file).ino;
+    const stack = new StackFile(w.dir, "storage");
+    stack.addProject("mine", {});
+    stack.save("create mine");
+    assert.notEqual(fs.statSync(file).ino, inode, "a new file took the name (written in place, the inode would stay)");
+    assert.equal(fs.readFileSync(old, "utf8"), before, "the old file is untouched, whole");
+    assert.equal(fs.readFileSync(fd, "utf8"), before, "a reader that had it open reads the old file whole");
+    assert.equal(w.stackText("storage"), stack.text());
+});
+
+/** A file system that fails at `failAt` (after writing half of what it was given, for writeSync). */
+function failingFs(failAt: "openSync" | "writeSync" | "fsyncSync" | "renameSync"): typeof fs {
+    const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    return {
+        ...fs,
+        [failAt]: (...args: any[]) => {
+            if (failAt === "writeSync") {
+                const [fd, buf, off, len] = args as [number, Buffer, number, number];
+                fs.writeSync(fd, buf, off, Math.floor(len / 2));
+            }
+            throw enospc();
+        },
+    } as typeof fs;
+}
+
+test("a write that fails midway (disk full, failing fsync or rename) leaves the old file whole and no temporary file", async (t) => {
+    for (const failAt of ["openSync", "writeSync", "fsyncSync", "renameSync"] as const) {
+        await t.test(failAt, (t) => {
+            const w = new World();
+            t.after(() => w.cleanup());
+            const file = path.join(w.dir, "Pulumi.storage.yaml");
+            const before = w.stackText("storage");
+            assert.throws(() => writeAtomically(file, `${before}# more\n`.repeat(50), failingFs(failAt)), /ENOSPC/);
+            assert.equal(w.stackText("storage"), before);
+            assert.deepEqual(w.files(), ["Pulumi.raider.yaml", "Pulumi.storage.yaml", "Pulumi.yaml"], "no temporary file is left");
+        });
+    }
+});
+
+test("the file's mode is kept exactly, group-write too, whatever the umask", async (t) => {
+    for (const mode of [0o664, 0o640, 0o600, 0o666]) {
+        const w = new World();
+        t.after(() => w.cleanup());
+        fs.chmodSync(path.join(w.dir, "Pulumi.storage.yaml"), mode);
+        const umask = process.umask(0o022);
+        try {
+            assert.equal(await w.run("create", "-H", "storage", "newproj"), 0, w.errText());
+        } finally {
+            process.umask(umask);
+        }
+        assert.equal((fs.statSync(path.join(w.dir, "Pulumi.storage.yaml")).mode & 0o777).toString(8), mode.toString(8));
+    }
+});
+
+test("a read-only stack file is refused: exit 2, a clear message, nothing written or applied", async (t) => {
+    const w = new World();
+    t.after(() => w.cleanup());
+    const file = path.join(w.dir, "Pulumi.storage.yaml");
+    const before = w.stackText("storage");
+    fs.chmodSync(file, 0o444);
+    assert.equal(await w.run("create", "-H", "storage", "newproj"), 2);
+    assert.match(w.errText(), /Pulumi\.storage\.yaml is read-only \(mode 0444\); nothing written\. Make it writable \(chmod u\+w\)/);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o444);
+    assert.equal(w.applies.length, 0);
     assert.deepEqual(w.files(), ["Pulumi.raider.yaml", "Pulumi.storage.yaml", "Pulumi.yaml"]);
+});
+
+test("a symlinked stack file: its target is written (the temporary copy beside it), the link stays a link", async (t) => {
+    const w = new World();
+    t.after(() => w.cleanup());
+    const link = path.join(w.dir, "Pulumi.storage.yaml");
+    const realDir = path.join(w.dir, "elsewhere");
+    fs.mkdirSync(realDir);
+    const target = path.join(realDir, "storage-stack.yaml");
+    fs.renameSync(link, target);
+    fs.symlinkSync(path.relative(w.dir, target), link);
+    assert.equal(await w.run("create", "-H", "storage", "newproj"), 0, w.errText());
+    assert.ok(fs.lstatSync(link).isSymbolicLink(), "still a link");
+    assert.ok(parse(fs.readFileSync(target, "utf8")).config["project-vms:projects"].some((p: any) => p.name === "newproj"), "the target has the entry");
+    assert.deepEqual(fs.readdirSync(realDir), ["storage-stack.yaml"], "no temporary file is left beside the target");
+    assert.deepEqual(w.files(), ["Pulumi.raider.yaml", "Pulumi.storage.yaml", "Pulumi.yaml", "elsewhere"]);
+});
+
+test("CRLF line endings stay CRLF on every line (new ones too), and a byte order mark stays", async (t) => {
+    const w = new World();
+    t.after(() => w.cleanup());
+    const before = `\uFEFF${w.stackText("storage").replace(/\n/g, "\r\n")}`;
+    w.writeStack("storage", before);
+    assert.equal(await w.run("create", "-H", "storage", "newproj", "8G"), 0, w.errText());
+    assert.equal(await w.run("stop", "-H", "storage", "newproj"), 0, w.errText());
+    const after = w.stackText("storage");
+    assert.ok(after.startsWith("\uFEFF"), "the byte order mark is kept");
+    assert.doesNotMatch(after, /[^\r]\n/, "no line ends in a bare LF");
+    assert.ok(after.startsWith(before), "every line as it was");
+    assert.deepEqual(parse(after).config["project-vms:projects"].at(-1), { name: "newproj", memory: 8192, running: false });
 });
 
 test("the host: --host, else PROJECT_VM_HOST, else the only stack; otherwise an error that lists them", () => {

@@ -2,8 +2,9 @@
 // change is written and applied, and the parsing of sizes given on the command line.
 import { ConfigError, parseSize, Project, Settings } from "../../components/config";
 import { Libvirt } from "../libvirt";
+import { lockFile, StackLock } from "../lock";
 import { PulumiRunner, PulumiUnavailable } from "../pulumi";
-import { StackFile, UsageError } from "../stacks";
+import { StackFile, stackFilePath, UsageError } from "../stacks";
 
 /** The terminal. */
 export interface Io {
@@ -27,6 +28,8 @@ export interface Context {
     interactive(cmd: string, args: string[]): Promise<number>;
     /** The terminal. */
     io: Io;
+    /** How long a change waits for another change of the same stack file (default 10 minutes). */
+    lockWaitMs?: number;
 }
 
 /** An operation that failed after the stack file was changed: exit code 1, and what to do next. */
@@ -81,6 +84,18 @@ export async function confirm(io: Io, question: string, yes: boolean | undefined
     const answer = await io.ask(`${question} [y/N] `);
     if (answer === undefined) throw new UsageError(`${question} — there is no terminal to ask on; give --yes to confirm`);
     return /^y(es)?$/i.test(answer.trim());
+}
+
+/**
+ * Holds the host's stack file for one change, from reading it to the end of `pulumi up`: a second
+ * change of the same file waits (saying for whom) instead of overwriting the first one's entry.
+ */
+export function lockStack(ctx: Context, host: string, what: string): Promise<StackLock> {
+    return lockFile(stackFilePath(ctx.dir, host), {
+        command: `project-vm ${what}`,
+        waitMs: ctx.lockWaitMs ?? 10 * 60_000,
+        onWait: (m) => ctx.io.err(`project-vm: ${m} (up to ${Math.round((ctx.lockWaitMs ?? 10 * 60_000) / 1000)}s)`),
+    });
 }
 
 /** Writes the edited stack file, applies it, and on failure says what the file now holds and what to do. */

@@ -3,7 +3,7 @@ import { formatSize, hostnameOf, Project, projectNameProblem, Settings } from ".
 import { GUEST_USER } from "../../components/cloudInit";
 import { PROJECT_FILES, projectPaths, sshCommand } from "../../components/names";
 import { EntryFields, StackFile, UsageError } from "../stacks";
-import { applyChange, Context, parseCpus, parseDisk, parseMemory, settingsOf } from "./context";
+import { applyChange, Context, lockStack, parseCpus, parseDisk, parseMemory, settingsOf } from "./context";
 import { viewProject } from "./view";
 
 /** Options of `create`. */
@@ -26,6 +26,7 @@ export interface CreateOptions {
 export async function create(ctx: Context, host: string, name: string, opts: CreateOptions): Promise<void> {
     const nameProblem = projectNameProblem(name);
     if (nameProblem) throw new UsageError(`project name '${name}' ${nameProblem}`);
+    using _lock = await lockStack(ctx, host, `create ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const features: EntryFields["features"] = {};
     if (opts.nix === false) features.nix = false;

@@ -5,7 +5,7 @@ import { GUEST_USER } from "../../components/cloudInit";
 import { projectPaths } from "../../components/names";
 import { PulumiUnavailable } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
-import { applyChange, confirm, Context, projectOf, settingsOf } from "./context";
+import { applyChange, confirm, Context, lockStack, projectOf, settingsOf } from "./context";
 
 /** Options of `destroy`. */
 export interface DestroyOptions {
@@ -21,6 +21,7 @@ export interface DestroyOptions {
  * the entry `purge: true` and applies that, then removes it.
  */
 export async function destroy(ctx: Context, host: string, name: string, opts: DestroyOptions): Promise<void> {
+    using _lock = await lockStack(ctx, host, `destroy ${opts.purge ? "--purge " : ""}${name}`);
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
     const project = projectOf(stack, settings, name);

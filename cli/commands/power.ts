@@ -1,9 +1,10 @@
 // `start` and `stop`: the entry's running key, applied.
 import { StackFile } from "../stacks";
-import { applyChange, Context, projectOf, settingsOf } from "./context";
+import { applyChange, Context, lockStack, projectOf, settingsOf } from "./context";
 
 /** Sets a project running or stopped and applies it. */
 export async function setRunning(ctx: Context, host: string, name: string, running: boolean): Promise<void> {
+    using _lock = await lockStack(ctx, host, `${running ? "start" : "stop"} ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const project = projectOf(stack, settingsOf(stack), name);
     // Running is the default: a started project's entry goes back to saying nothing about it.

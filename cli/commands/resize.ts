@@ -1,7 +1,7 @@
 // `resize`: memory and vCPUs (a restart, asked first) and the project disk (grow only).
 import { parseSize } from "../../components/config";
 import { StackFile, UsageError } from "../stacks";
-import { applyChange, confirm, Context, parseCpus, parseDisk, parseMemory, projectOf, settingsOf } from "./context";
+import { applyChange, confirm, Context, lockStack, parseCpus, parseDisk, parseMemory, projectOf, settingsOf } from "./context";
 
 /** Options of `resize`. */
 export interface ResizeOptions {
@@ -16,6 +16,7 @@ export async function resize(ctx: Context, host: string, name: string, opts: Res
     if (opts.memory === undefined && opts.cpus === undefined && opts.disk === undefined) {
         throw new UsageError("resize needs at least one of --memory, --cpus, --disk");
     }
+    using _lock = await lockStack(ctx, host, `resize ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const project = projectOf(stack, settingsOf(stack), name);
     const memory = opts.memory === undefined ? undefined : parseMemory(opts.memory);
