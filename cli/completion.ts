@@ -12,7 +12,8 @@ export function completionScript(program: Command, shell: "bash" | "zsh"): strin
     const commands = program.commands.filter((c) => c.name() !== "help");
     const names = commands.flatMap((c) => [c.name(), ...c.aliases()]);
     const cases = commands.map((c) => {
-        const takesName = c.registeredArguments[0]?.name() === "name";
+        // Existing project names complete every command's <name> but create's, which wants a new one.
+        const takesName = c.registeredArguments[0]?.name() === "name" && c.name() !== "create";
         const words = optionsOf(c).join(" ");
         return `        ${[c.name(), ...c.aliases()].join("|")}) opts="${words}"; projects=${takesName ? 1 : 0} ;;`;
     });

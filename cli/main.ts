@@ -32,6 +32,10 @@ export interface Deps {
 /** The folder the CLI was installed from (holds Pulumi.yaml when run from a checkout). */
 const INSTALLED_AT = path.resolve(__dirname, __dirname.endsWith(path.join("dist", "cli")) ? "../.." : "..");
 
+/** project-vm's version: the package's. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require(path.join(INSTALLED_AT, "package.json")).version;
+
 /** PROJECT_VM_LOCK_WAIT: seconds a change waits for another change of the same stack file. */
 function lockWaitMs(env: NodeJS.ProcessEnv): number | undefined {
     const given = env.PROJECT_VM_LOCK_WAIT;
@@ -47,6 +51,8 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
             "Changes edit Pulumi.<host>.yaml (comments kept) and run 'pulumi up'; reads combine the stack file, its outputs and libvirt.")
         .option("-H, --host <host>", "the host stack (default: $PROJECT_VM_HOST, else the only Pulumi.<host>.yaml)")
         .option("-C, --dir <dir>", "the project-vms Pulumi project folder (default: $PROJECT_VMS_DIR, else found from here)")
+        .version(VERSION, "-V, --version", "the version of project-vm")
+        .configureHelp({ showGlobalOptions: true })
         .showHelpAfterError("(project-vm --help lists the commands)")
         .configureOutput({ writeOut: (s) => deps.io.out(s.replace(/\n$/, "")), writeErr: (s) => deps.io.err(s.replace(/\n$/, "")) })
         .exitOverride();
