@@ -67,6 +67,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
             libvirt: (uri) => new Libvirt(uri, deps.virsh),
             interactive: deps.interactive,
             io: deps.io,
+            command: commands.commandLine(dir, INSTALLED_AT),
             lockWaitMs: lockWaitMs(deps.env),
         };
         const hosts = listHosts(dir);
@@ -123,6 +124,12 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
         .action(async (_o, cmd: Command) => {
             const w = where(cmd);
             await commands.apply(w.ctx, w.host());
+        });
+
+    program.command("undo").description("put the host's stack file back as it was before project-vm's latest change of it, and apply it")
+        .action(async (_o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.undo(w.ctx, w.host());
         });
 
     program.command("ssh").description("log in as dev (over the tailnet, else to the VM's IP); offers to start a stopped VM")

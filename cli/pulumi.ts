@@ -32,6 +32,21 @@ export interface PulumiRunner {
      * last applied with `purge: true` (the disk's retainOnDelete is off), whatever the file says.
      */
     armedPurges(host: string): Promise<Set<string>>;
+    /** `pulumi version`, e.g. `v3.274.1`; throws PulumiUnavailable when there is no Pulumi CLI. */
+    version(): Promise<string>;
+}
+
+/** The oldest Pulumi CLI that applies this program: the engine learnt `replaceWith` in v3.207.0. */
+export const MIN_PULUMI = "v3.207.0";
+
+/** Whether `version` (`v3.274.1`, `3.274.1-dev.0`) is at least `min`; false when unreadable. */
+export function versionAtLeast(version: string, min: string): boolean {
+    const parse = (v: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(v.trim())?.slice(1).map(Number);
+    const a = parse(version);
+    const b = parse(min)!;
+    if (!a) return false;
+    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+    return true;
 }
 
 /** The type token of the libvirt volume. */
@@ -81,6 +96,12 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
             } catch {
                 throw new PulumiUnavailable(`pulumi stack output for stack ${host} is not JSON`);
             }
+        },
+        async version() {
+            const r = await run(exe, ["version"]);
+            if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/ (or build it: bash engine/build.sh)`);
+            if (r.code !== 0) throw new PulumiUnavailable(`pulumi version failed: ${lastLine(r.stderr)}`);
+            return r.stdout.trim();
         },
         async armedPurges(host) {
             const r = await run(exe, ["stack", "export", "--stack", host, "--cwd", dir]);

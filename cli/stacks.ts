@@ -116,14 +116,30 @@ export class StackFile {
     constructor(readonly dir: string, readonly host: string) {
         this.path = stackFilePath(dir, host);
         this.original = fs.readFileSync(this.path, "utf8");
-        this.bom = this.original.startsWith("\uFEFF");
-        const body = this.bom ? this.original.slice(1) : this.original;
+        [this.doc, this.bom, this.eol] = this.parse(this.original);
+    }
+
+    private parse(text: string): [Document, boolean, "\n" | "\r\n"] {
+        const bom = text.startsWith("\uFEFF");
+        const body = bom ? text.slice(1) : text;
         const crlf = body.split("\r\n").length - 1;
-        this.eol = crlf > 0 && crlf >= body.split("\n").length - 1 - crlf ? "\r\n" : "\n";
-        this.doc = parseDocument(body);
-        if (this.doc.errors.length > 0) {
-            throw new UsageError(`${this.path} is not valid YAML: ${this.doc.errors[0].message}`);
+        const eol = crlf > 0 && crlf >= body.split("\n").length - 1 - crlf ? "\r\n" : "\n";
+        const doc = parseDocument(body);
+        if (doc.errors.length > 0) {
+            throw new UsageError(`${this.path} is not valid YAML: ${doc.errors[0].message}`);
         }
+        return [doc, bom, eol];
+    }
+
+    /**
+     * Writes `text` as the whole file, byte for byte (the file as it was before a change), after
+     * the same checks as `save`: valid for the program, and the file not changed meanwhile.
+     */
+    restore(text: string, what: string): void {
+        [this.doc, this.bom, this.eol] = this.parse(text);
+        this.check(what);
+        writeAtomically(this.path, text);
+        this.original = text;
     }
 
     /** The stack's `config:` map as plain values. */
@@ -242,6 +258,13 @@ export class StackFile {
      * file beside it, renamed over it). Throws a UsageError listing the problems, writing nothing.
      */
     save(what: string): void {
+        this.check(what);
+        const text = this.text();
+        writeAtomically(this.path, text);
+        this.original = text;
+    }
+
+    private check(what: string): void {
         try {
             this.settings();
         } catch (e) {
@@ -253,9 +276,6 @@ export class StackFile {
         if (fs.readFileSync(this.path, "utf8") !== this.original) {
             throw new UsageError(`${this.path} changed while ${what} was being prepared; nothing written, run it again`);
         }
-        const text = this.text();
-        writeAtomically(this.path, text);
-        this.original = text;
     }
 }
 

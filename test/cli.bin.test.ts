@@ -14,6 +14,7 @@ const BIN = path.join(REPO, "dist", "cli", "main.js");
 const FAKE_PULUMI = `#!/bin/bash
 printf '%s\\n' "$*" >> "$FAKE_LOG"
 case "$1" in
+    version) echo "\${FAKE_VERSION:-v3.274.1}"; exit 0 ;;
     up) echo "Updating ($3)"; exit "\${FAKE_UP_EXIT:-0}" ;;
     stack)
         if [ -n "\${FAKE_OUTPUTS:-}" ]; then echo "$FAKE_OUTPUTS"; exit 0; fi
@@ -51,6 +52,7 @@ test("create runs pulumi up on the host's stack without a prompt, then prints th
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "Updating (storage)\nssh dev@project-newproj.bat-boa.ts.net\n", "pulumi's progress, then the login");
     assert.deepEqual(calls(), [
+        "version",
         `up --stack storage --yes --cwd ${w.dir}`,
         `stack output projects --json --stack storage --cwd ${w.dir}`,
     ]);
@@ -72,17 +74,28 @@ test("a failed pulumi up exits 1 with what to do, and no stack trace", (t) => {
     assert.doesNotMatch(r.stderr, /^\s+at /m);
 });
 
-test("without the Pulumi CLI: list still lists, a change is written and reported unapplied", (t) => {
-    const { run } = setup(t, false);
+test("without the Pulumi CLI: list still lists, a change is refused before anything is written", (t) => {
+    const { w, run } = setup(t, false);
+    const before = w.stackText("storage");
     const list = run(["list", "-H", "storage"]);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, /^storage\s+myapp\s+\?/m);
     assert.match(list.stderr, /no stack outputs \(the Pulumi CLI \(pulumi\) is not installed or not on PATH\)/);
     assert.match(list.stderr, /live state is unknown/);
     const stop = run(["stop", "-H", "storage", "webapp"]);
-    assert.equal(stop.status, 1);
-    assert.match(stop.stderr, /could not be applied: the Pulumi CLI \(pulumi\) is not installed/);
+    assert.equal(stop.status, 2);
+    assert.match(stop.stderr, /the Pulumi CLI \(pulumi\) is not installed or not on PATH.*; nothing changed/);
     assert.doesNotMatch(stop.stderr, /^\s+at /m);
+    assert.equal(w.stackText("storage"), before);
+});
+
+test("a Pulumi CLI older than the program needs is refused before anything is written", (t) => {
+    const { w, run } = setup(t);
+    const before = w.stackText("storage");
+    const r = run(["stop", "-H", "storage", "webapp"], { FAKE_VERSION: "v3.100.0" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /the Pulumi CLI is v3\.100\.0; this program needs v3\.207\.0 or newer/);
+    assert.equal(w.stackText("storage"), before);
 });
 
 test("usage errors exit 2; help and completion exit 0", (t) => {

@@ -18,6 +18,7 @@ const BIN = path.join(REPO, "dist", "cli", "main.js");
 // A pulumi that takes a moment, as a real `pulumi up` does, and fails unless the lock is held meanwhile.
 const FAKE_PULUMI = `#!/bin/bash
 case "$1" in
+    version) echo v3.274.1; exit 0 ;;
     up) [ -e "$LOCK" ] || { echo "pulumi up ran without the lock" >&2; exit 9; }; sleep 0.2; echo "Updating ($3)"; exit 0 ;;
     stack) echo "error: no outputs" >&2; exit 255 ;;
 esac

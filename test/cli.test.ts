@@ -55,17 +55,76 @@ test("a failed apply is reported with what the stack file now holds and the ways
     w.upCodes = [255];
     assert.equal(await w.run("create", "-H", "storage", "newproj", "8G"), 1);
     assert.match(w.errText(), /create newproj: pulumi up --stack storage failed \(exit 255\); .*Pulumi\.storage\.yaml keeps the change/);
-    assert.match(w.errText(), /run 'project-vm apply -H storage', or undo the change with 'project-vm destroy -H storage newproj'/);
     assert.ok(entry(parse(w.stackText("storage")).config["project-vms:projects"], "newproj"), "the entry stays, as reported");
     assert.deepEqual(w.out, [], "no login is printed for a VM that is not there");
+    const [retry, undo] = w.printedCommands();
+    assert.equal(retry, `project-vm -C ${w.dir} -H storage apply`);
+    assert.equal(undo, `project-vm -C ${w.dir} -H storage undo`);
+    assert.equal(await w.paste(retry), 0, w.errText());
+    assert.equal(w.applies.length, 2, "the retry applied the file as it is");
 });
 
-test("without the Pulumi CLI a change is written, not applied, and says so", async (t) => {
+test("undo after a failed change puts the stack file back byte for byte and applies it", async (t) => {
     const w = world(t);
+    const before = w.stackText("storage");
+    w.upCodes = [1];
+    assert.equal(await w.run("destroy", "-H", "storage", "myapp", "--yes"), 1);
+    assert.doesNotMatch(w.stackText("storage"), /name: myapp/);
+    const undo = w.printedCommands().find((c) => c.endsWith(" undo"))!;
+    assert.equal(await w.paste(undo), 0, w.errText());
+    assert.equal(w.stackText("storage"), before, "memory, cpus, disk and the entry's comment are back");
+    assert.equal(w.applies.length, 2);
+    assert.match(w.errText(), /'destroy myapp' is undone/);
+    assert.equal(await w.run("undo", "-H", "storage"), 2, "one step only");
+    assert.match(w.errText(), /there is no project-vm change of Pulumi\.storage\.yaml to undo/);
+});
+
+test("undo refuses when the file was changed after project-vm's change", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
+    const edited = `${w.stackText("storage")}# a later hand edit\n`;
+    w.writeStack("storage", edited);
+    assert.equal(await w.run("undo", "-H", "storage"), 2);
+    assert.match(w.errText(), /Pulumi\.storage\.yaml has changed since 'stop webapp' .*undoing it would lose that/);
+    assert.equal(w.stackText("storage"), edited);
+});
+
+test("without the Pulumi CLI (or with one too old) a change is refused before anything is written", async (t) => {
+    const w = world(t);
+    const before = w.stackText("storage");
     w.pulumiMissing = true;
-    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 1);
-    assert.match(w.errText(), /stop webapp: .*Pulumi\.storage\.yaml was changed, but it could not be applied: the Pulumi CLI \(pulumi\) is not installed.*'project-vm start -H storage webapp'/);
-    assert.equal(entry(parse(w.stackText("storage")).config["project-vms:projects"], "webapp")?.running, false);
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 2);
+    assert.match(w.errText(), /the Pulumi CLI \(pulumi\) is not installed or not on PATH; nothing changed/);
+    w.pulumiMissing = false;
+    w.pulumiVersion = "v3.206.9";
+    assert.equal(await w.run("create", "-H", "storage", "demo"), 2);
+    assert.match(w.errText(), /the Pulumi CLI is v3\.206\.9; this program needs v3\.207\.0 or newer/);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(w.applies.length, 0);
+});
+
+test("stop on a stopped project, start on a running one, resize to the same size: said, and no pulumi up", async (t) => {
+    const w = world(t);
+    w.domains["project-myapp"] = { state: "running" };
+    assert.equal(await w.run("start", "-H", "storage", "myapp"), 0, w.errText());
+    assert.match(w.errText(), /myapp is already running; nothing to do/);
+    assert.equal(await w.run("resize", "-H", "storage", "myapp", "--memory", "16G", "--cpus", "8", "--disk", "100G"), 0, w.errText());
+    assert.match(w.errText(), /myapp already has 16384 MiB, 8 vCPUs and a 100G project disk; nothing to do/);
+    assert.equal(w.applies.length, 0);
+    // The entry says running, the VM is off (crashed, or stopped by hand): start sets it right.
+    w.domains["project-myapp"] = { state: "shut off" };
+    assert.equal(await w.run("start", "-H", "storage", "myapp"), 0, w.errText());
+    assert.match(w.errText(), /myapp's entry already says running, but its VM is shut off: applying the stack/);
+    assert.equal(w.applies.length, 1);
+});
+
+test("resize checks the new values before it says or asks anything", async (t) => {
+    const w = world(t);
+    const before = w.stackText("storage");
+    assert.equal(await w.run("resize", "-H", "storage", "myapp", "--memory", "0"), 2);
+    assert.doesNotMatch(w.errText(), /is shut down/);
+    assert.match(w.errText(), /projects\[0\]\.memory/);
+    assert.equal(w.stackText("storage"), before);
 });
 
 test("stop and start apply running false and back", async (t) => {
@@ -95,7 +154,7 @@ test("destroy removes the entry in one apply and keeps the project disk", async 
     const w = world(t);
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
     assert.deepEqual(w.applies.map((a) => a.projects.map((p) => p.name)), [["myapp"]]);
-    assert.match(w.errText(), /its project disk stays at \/var\/lib\/project-vms\/webapp\/project\.qcow2 on storage, and 'project-vm create webapp' takes it up again/);
+    assert.match(w.errText(), /its project disk stays at \/var\/lib\/project-vms\/webapp\/project\.qcow2 on storage, and 'project-vm -C \S+ -H storage create webapp' takes it up again/);
 });
 
 test("destroy --purge marks the entry purge and stopped, applies, then removes it and applies again", async (t) => {
@@ -167,7 +226,7 @@ test("ssh offers to start a stopped VM; without a terminal it says how", async (
     w.domains["project-datalab"] = { state: "shut off" };
     w.answers = [undefined];
     assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 2);
-    assert.match(w.errText(), /project-datalab is shut off; start it with 'project-vm start datalab' or 'project-vm ssh --start datalab'/);
+    assert.match(w.errText(), /project-datalab is shut off; start it with 'project-vm -C \S+ -H raider start datalab' or 'project-vm -C \S+ -H raider ssh --start datalab'/);
     w.answers = ["n"];
     assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 1);
     assert.equal(w.applies.length, 0);

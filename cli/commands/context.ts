@@ -1,9 +1,12 @@
 // What every command shares: the outside world (Context: Pulumi, libvirt, the terminal), how a
 // change is written and applied, and the parsing of sizes given on the command line.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { ConfigError, parseSize, Project, Settings } from "../../components/config";
 import { Libvirt } from "../libvirt";
 import { lockFile, StackLock } from "../lock";
-import { PulumiRunner, PulumiUnavailable } from "../pulumi";
+import { MIN_PULUMI, PulumiRunner, PulumiUnavailable, versionAtLeast } from "../pulumi";
+import { recordUndo } from "../undo";
 import { StackFile, stackFilePath, UsageError } from "../stacks";
 
 /** The terminal. */
@@ -30,6 +33,17 @@ export interface Context {
     io: Io;
     /** How long a change waits for another change of the same stack file (default 10 minutes). */
     lockWaitMs?: number;
+    /**
+     * A project-vm command line to print, that works pasted in any folder: `project-vm [-C <dir>]
+     * -H <host> <args>` (the folder is named unless it is the checkout the CLI was installed from).
+     */
+    command(host: string, ...args: string[]): string;
+}
+
+/** `command` of a Context: names the folder unless it is where the CLI was installed from. */
+export function commandLine(dir: string, installedAt: string): Context["command"] {
+    const quote = (a: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+    return (host, ...args) => ["project-vm", ...(dir === installedAt ? [] : ["-C", dir]), "-H", host, ...args].map(quote).join(" ");
 }
 
 /** An operation that failed after the stack file was changed: exit code 1, and what to do next. */
@@ -98,9 +112,21 @@ export function lockStack(ctx: Context, host: string, what: string): Promise<Sta
     });
 }
 
-/** Writes the edited stack file, applies it, and on failure says what the file now holds and what to do. */
-export async function applyChange(ctx: Context, stack: StackFile, change: { what: string; undo: string }): Promise<void> {
+/**
+ * Writes the edited stack file (after checking that Pulumi is there to apply it, and keeping the
+ * text it replaces for `project-vm undo`), applies it, and on failure says what the file now holds
+ * and the two ways on — both commands that work as printed.
+ */
+export async function applyChange(ctx: Context, stack: StackFile, change: { what: string }): Promise<void> {
+    await requirePulumi(ctx);
+    const before = fs.readFileSync(stack.path, "utf8");
     stack.save(change.what);
+    const undo = ctx.command(stack.host, "undo");
+    try {
+        recordUndo(ctx.dir, stack.host, { what: change.what, before, after: fs.readFileSync(stack.path, "utf8"), at: new Date().toISOString() });
+    } catch (e) {
+        ctx.io.err(`project-vm: warning: could not keep the previous ${path.basename(stack.path)} for undo (${(e as Error).message})`);
+    }
     ctx.io.err(`project-vm: ${change.what}: ${stack.path} updated; applying it (pulumi up --stack ${stack.host})`);
     let code: number;
     try {
@@ -108,10 +134,24 @@ export async function applyChange(ctx: Context, stack: StackFile, change: { what
     } catch (e) {
         if (!(e instanceof PulumiUnavailable)) throw e;
         throw new ApplyFailed(`${change.what}: ${stack.path} was changed, but it could not be applied: ${e.message}. ` +
-            `Apply it later with 'project-vm apply -H ${stack.host}', or undo the change with '${change.undo}'.`);
+            `Apply it later with '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`);
     }
     if (code !== 0) {
         throw new ApplyFailed(`${change.what}: pulumi up --stack ${stack.host} failed (exit ${code}); ${stack.path} keeps the change. ` +
-            `Fix the cause shown above and run 'project-vm apply -H ${stack.host}', or undo the change with '${change.undo}'.`);
+            `Fix the cause shown above and run '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`);
+    }
+}
+
+/** A Pulumi CLI new enough for the program, or a UsageError before anything is written. */
+export async function requirePulumi(ctx: Context): Promise<void> {
+    let version: string;
+    try {
+        version = await ctx.pulumi.version();
+    } catch (e) {
+        if (e instanceof PulumiUnavailable) throw new UsageError(`${e.message}; nothing changed`);
+        throw e;
+    }
+    if (!versionAtLeast(version, MIN_PULUMI)) {
+        throw new UsageError(`the Pulumi CLI is ${version}; this program needs ${MIN_PULUMI} or newer (its replaceWith option); nothing changed`);
     }
 }

@@ -42,7 +42,7 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
         features: Object.keys(features).length ? features : undefined,
     });
     await takeUpKeptDisk(ctx, stack, before, name, opts.disk !== undefined);
-    await applyChange(ctx, stack, { what: `create ${name}`, undo: `project-vm destroy -H ${host} ${name}` });
+    await applyChange(ctx, stack, { what: `create ${name}` });
     const { row } = await viewProject(ctx, host, name);
     ctx.io.err(`project-vm: ${row.hostname} is ready; its work lives on /home/${GUEST_USER}/project. Log in with:`);
     ctx.io.out(row.ssh ?? sshCommand(row.hostname));

@@ -36,7 +36,6 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
         stack.setFields(name, { purge: true, running: false });
         await applyChange(ctx, stack, {
             what: `destroy --purge ${name} (step 1 of 2: mark it purge and stop it)`,
-            undo: `project-vm start -H ${host} ${name}`,
         });
     } else {
         ctx.io.err(`project-vm: this deletes the VM ${project.hostname} on ${host} (its system disk: what is installed outside /home/${GUEST_USER}/project). ` +
@@ -47,10 +46,9 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
     stack.removeProject(name);
     await applyChange(ctx, stack, {
         what: `destroy ${opts.purge ? "--purge " : ""}${name}`,
-        undo: opts.purge ? `project-vm apply -H ${host}` : `project-vm create -H ${host} ${name}`,
     });
     if (opts.purge) ctx.io.err(`project-vm: ${name} and its project disk are gone`);
-    else ctx.io.err(`project-vm: ${project.hostname} is gone; its project disk stays at ${paths.projectDisk} on ${host}, and 'project-vm create ${name}' takes it up again`);
+    else ctx.io.err(`project-vm: ${project.hostname} is gone; its project disk stays at ${paths.projectDisk} on ${host}, and '${ctx.command(host, "create", name)}' takes it up again`);
 }
 
 /**
@@ -76,6 +74,5 @@ async function disarmPurge(ctx: Context, stack: StackFile, project: Project): Pr
     stack.setFields(project.name, { purge: null });
     await applyChange(ctx, stack, {
         what: `destroy ${project.name} (step 1 of 2: keep its project disk)`,
-        undo: `project-vm apply -H ${stack.host}`,
     });
 }

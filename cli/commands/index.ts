@@ -17,3 +17,4 @@ export * from "./sshConfig";
 export * from "./ssh";
 export * from "./logs";
 export * from "./doctor";
+export * from "./undo";

@@ -31,7 +31,7 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
     }
     for (const w of warnings) ctx.io.err(`project-vm: warning: ${w}`);
     if (rows.length === 0) {
-        ctx.io.err(`project-vm: no projects on ${hosts.join(", ")}; add one with 'project-vm create <name>'`);
+        ctx.io.err(`project-vm: no projects on ${hosts.join(", ")}; add one with '${hosts.length === 1 ? ctx.command(hosts[0], "create", "<name>") : "project-vm -H <host> create <name>"}'`);
         return;
     }
     const show = (v: unknown) => (v === null || v === undefined ? "-" : String(v));

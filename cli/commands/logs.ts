@@ -15,7 +15,7 @@ export async function logs(ctx: Context, host: string, name: string, opts: { con
     const lines = opts.lines ?? "100";
     if (!/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, got '${lines}'`);
     const state = (await libvirt.states()).get(project.hostname) ?? "absent";
-    if (state !== "running") throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (project-vm start ${name})`);
+    if (state !== "running") throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (${ctx.command(host, "start", name)})`);
     const r = await libvirt.guestExec(project.hostname, "tail", ["-n", lines, "/var/log/cloud-init-output.log"]);
     if (r.code !== 0) throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${r.stderr.trim()}`);
     for (const l of r.stdout.replace(/\n$/, "").split("\n")) ctx.io.out(l);

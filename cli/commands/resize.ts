@@ -25,15 +25,21 @@ export async function resize(ctx: Context, host: string, name: string, opts: Res
     if (disk !== undefined && parseSize(disk)!.bytes < project.disk.bytes) {
         throw new UsageError(`the project disk of ${name} is ${project.disk.text} and cannot shrink to ${disk} (shrinking would cut off work); nothing changed`);
     }
+    const grows = disk !== undefined && parseSize(disk)!.bytes > project.disk.bytes;
     const restarts = (memory !== undefined && memory !== project.memory) || (cpus !== undefined && cpus !== project.cpus);
+    if (!restarts && !grows) {
+        ctx.io.err(`project-vm: ${name} already has ${project.memory} MiB, ${project.cpus} vCPUs and a ${project.disk.text} project disk; nothing to do`);
+        return;
+    }
+    // Checked before anything is said or asked: a value the program refuses stops here.
+    stack.setFields(name, { memory, cpus, disk });
+    settingsOf(stack);
     if (restarts && project.running) {
         ctx.io.err(`project-vm: new memory or vCPUs need a new VM: ${project.hostname} is shut down (ACPI, forced after the stack's shutdownTimeout) and comes back on the same disks.`);
         if (!(await confirm(ctx.io, `Restart ${project.hostname} now?`, opts.yes))) throw new UsageError("resize cancelled; nothing changed");
     }
-    stack.setFields(name, { memory, cpus, disk });
-    const was = `--memory ${project.memory} --cpus ${project.cpus}`;
-    await applyChange(ctx, stack, { what: `resize ${name}`, undo: `project-vm resize -H ${host} ${name} ${was}` });
+    await applyChange(ctx, stack, { what: `resize ${name}` });
     const now = projectOf(stack, settingsOf(stack), name);
     ctx.io.err(`project-vm: ${name} has ${now.memory} MiB, ${now.cpus} vCPUs and a ${now.disk.text} project disk` +
-        (disk !== undefined && parseSize(disk)!.bytes > project.disk.bytes ? " (its filesystem grows at the VM's next boot)" : ""));
+        (grows ? " (its filesystem grows at the VM's next boot)" : ""));
 }

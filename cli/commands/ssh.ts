@@ -12,7 +12,7 @@ export async function ssh(ctx: Context, host: string, name: string, args: string
         const why = row.desired === "stopped" ? "is stopped (running: false)" : `is ${row.state}`;
         if (!opts.start) {
             const answer = await ctx.io.ask(`${row.hostname} ${why}. Start it? [Y/n] `);
-            if (answer === undefined) throw new UsageError(`${row.hostname} ${why}; start it with 'project-vm start ${name}' or 'project-vm ssh --start ${name}'`);
+            if (answer === undefined) throw new UsageError(`${row.hostname} ${why}; start it with '${ctx.command(host, "start", name)}' or '${ctx.command(host, "ssh", "--start", name)}'`);
             if (!/^(y(es)?)?$/i.test(answer.trim())) return 1;
         }
         await setRunning(ctx, host, name, true);

@@ -64,7 +64,7 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
         ["login", row.ssh ?? "unknown (no tailnet name and no address yet)"],
         ["ip", row.ip ?? "-"],
         ["size", `${row.memory} MiB memory, ${row.cpus} vCPUs`],
-        ["purge", row.purge ? "PENDING: removing this project deletes its project disk ('project-vm start' clears it)" : "no: the project disk is kept when the project goes"],
+        ["purge", row.purge ? `PENDING: removing this project deletes its project disk ('${ctx.command(host, "start", name)}' clears it)` : "no: the project disk is kept when the project goes"],
         ["project", `${size(disks.project)}${disks.project.path} → /home/${GUEST_USER}/project (entry says ${row.disk})`],
         ["system", `${size(disks.system)}${disks.system.path}${row.base ? ` (base ${row.base})` : ""}`],
         ["cloud-init", cloudInit ? `${cloudInit.status}${cloudInit.errors.length ? `: ${cloudInit.errors.join("; ")}` : ""}` : "unknown"],

@@ -1,6 +1,7 @@
 // A stand-in world for the CLI: a copy of the project's Pulumi files in a temporary folder, a
 // Pulumi that records each apply together with the stack file it saw, a virsh that answers from
 // a table of domains, and a terminal with scripted answers.
+import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -59,6 +60,8 @@ export class World {
     retained: Record<string, Record<string, boolean>> = {};
     /** Project disks the engine deleted, as `host/name`. */
     readonly deletedDisks: string[] = [];
+    /** What `pulumi version` says. */
+    pulumiVersion = "v3.274.1";
     /** Whether `pulumi stack export` fails. */
     stateUnreadable = false;
     /** Exit code of the interactive programs. */
@@ -79,9 +82,9 @@ export class World {
         fs.writeFileSync(path.join(this.dir, `Pulumi.${host}.yaml`), text);
     }
 
-    /** The files in the project folder (to see that no temporary file is left). */
+    /** The files in the project folder (to see that no temporary file is left), but project-vm's undo folder. */
     files(): string[] {
-        return fs.readdirSync(this.dir).sort();
+        return fs.readdirSync(this.dir).filter((f) => f !== ".project-vm").sort();
     }
 
     private virsh = async (args: string[]): Promise<RunResult> => {
@@ -154,6 +157,10 @@ export class World {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
                     return this.outputs[host] ?? {};
                 },
+                version: async () => {
+                    if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
+                    return this.pulumiVersion;
+                },
                 armedPurges: async (host) => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
                     if (this.stateUnreadable) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
@@ -174,6 +181,21 @@ export class World {
     /** Runs `project-vm <args>`; resolves to the exit code. */
     run(...args: string[]): Promise<number> {
         return main(args, this.deps());
+    }
+
+    /**
+     * Runs a command line the CLI printed (`project-vm …`), as a user pasting it would: from
+     * another folder (the filesystem root), so that it works only if it names its project folder.
+     */
+    paste(line: string): Promise<number> {
+        const words = [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]));
+        assert.equal(words.shift(), "project-vm", `a project-vm command: ${line}`);
+        return main(words, { ...this.deps(), cwd: "/" });
+    }
+
+    /** The project-vm command lines quoted in what the CLI wrote to stderr ('project-vm …'). */
+    printedCommands(): string[] {
+        return [...this.errText().matchAll(/'(project-vm [^']*)'/g)].map((m) => m[1]);
     }
 
     /** Everything written to stderr, as one text. */

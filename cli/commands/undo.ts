@@ -1,0 +1,29 @@
+// `undo`: the stack file as it was before project-vm's latest change of it, exactly, applied.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { StackFile, UsageError } from "../stacks";
+import { forgetUndo, readUndo } from "../undo";
+import { ApplyFailed, Context, lockStack, requirePulumi } from "./context";
+
+/** Restores the host's stack file from before the latest project-vm change and applies it. */
+export async function undo(ctx: Context, host: string): Promise<void> {
+    using _lock = await lockStack(ctx, host, "undo");
+    const record = readUndo(ctx.dir, host);
+    const stack = new StackFile(ctx.dir, host);
+    const file = path.basename(stack.path);
+    if (!record) throw new UsageError(`there is no project-vm change of ${file} to undo`);
+    if (fs.readFileSync(stack.path, "utf8") !== record.after) {
+        throw new UsageError(`${file} has changed since '${record.what}' (${record.at}); undoing it would lose that. Nothing changed`);
+    }
+    await requirePulumi(ctx);
+    stack.restore(record.before, `undo ${record.what}`);
+    forgetUndo(ctx.dir, host);
+    ctx.io.err(`project-vm: undo ${record.what}: ${stack.path} is as it was before; applying it (pulumi up --stack ${host})`);
+    const code = await ctx.pulumi.up(host);
+    if (code !== 0) {
+        throw new ApplyFailed(`undo ${record.what}: pulumi up --stack ${host} failed (exit ${code}); ${stack.path} is as it was before the change. ` +
+            `Fix the cause shown above and run '${ctx.command(host, "apply")}'.`);
+    }
+    ctx.io.err(`project-vm: '${record.what}' is undone`);
+}
+
