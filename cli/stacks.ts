@@ -126,7 +126,7 @@ export class StackFile {
         const eol = crlf > 0 && crlf >= body.split("\n").length - 1 - crlf ? "\r\n" : "\n";
         const doc = parseDocument(body);
         if (doc.errors.length > 0) {
-            throw new UsageError(`${this.path} is not valid YAML: ${doc.errors[0].message}`);
+            throw new UsageError(`${this.path} is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
         }
         return [doc, bom, eol];
     }

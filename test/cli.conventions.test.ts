@@ -50,3 +50,40 @@ test("completion offers existing names for ssh but not for create, which wants a
     const forCreate = complete("project-vm", "create", "");
     assert.deepEqual(forCreate.filter((n) => !n.startsWith("-")), [], `no existing name for create: ${forCreate}`);
 });
+
+test("one broken stack file does not blind doctor or list --all to the others", async (t) => {
+    const w = world(t);
+    w.writeStack("raider", "config:\n  project-vms:projects: [\n");
+    assert.equal(await w.run("doctor", "--json"), 1);
+    const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
+    assert.ok(checks.some((c) => c.name === "pulumi"), "the tools are still checked");
+    assert.match(checks.find((c) => c.name === "raider: stack file")!.detail, /not valid YAML/);
+    assert.equal(checks.find((c) => c.name === "storage: stack file")!.ok, true);
+    w.out.length = 0;
+    assert.equal(await w.run("list", "--all"), 0, w.errText());
+    assert.ok(w.out.some((l) => /^storage\s+myapp/.test(l)), "storage's projects are listed");
+    assert.match(w.errText(), /raider: .*not valid YAML.*its projects cannot be listed/);
+    w.out.length = 0;
+    assert.equal(await w.run("list", "--all", "-q"), 0, w.errText());
+    assert.deepEqual(w.out, ["myapp", "webapp"]);
+});
+
+test("doctor says what is still a placeholder, an old Pulumi, and mkisofs's real version", async (t) => {
+    const w = world(t);
+    const deps = w.deps();
+    deps.runTool = async (cmd) => {
+        if (cmd === "pulumi") return { code: 0, stdout: "v3.100.0\n", stderr: "" };
+        if (cmd === "mkisofs") {
+            return { code: 0, stdout: "", stderr: "mkisofs 2.01 is not what you see here. This line is only a fake for too clever\nGUIs and other frontend applications. In fact, this program is:\ngenisoimage 1.1.11 (Linux)\n" };
+        }
+        return { code: 0, stdout: `${cmd} 1.0\n`, stderr: "" };
+    };
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["doctor", "--json"], deps), 1);
+    const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
+    const check = (name: string) => checks.find((c) => c.name === name)!;
+    assert.deepEqual([check("pulumi").ok, check("pulumi").detail], [false, "v3.100.0: v3.207.0 or newer is needed (or build it: bash engine/build.sh)"]);
+    assert.equal(check("mkisofs").detail, "genisoimage 1.1.11 (Linux)");
+    assert.equal(check("storage: SSH keys").ok, false);
+    assert.match(check("storage: SSH keys").detail, /the sample key of the shipped stack file \(admin@workstation\) is still listed: put your own public key/);
+});

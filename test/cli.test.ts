@@ -372,7 +372,12 @@ test("ssh-config: a Host project-* block the real ssh resolves to the tailnet na
 
 test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exit 1 when one fails", async (t) => {
     const w = world(t);
-    for (const h of ["storage", "raider"]) w.writeStack(h, `${w.stackText(h)}  tailscale:apiKey:\n    secure: v1:abc\n`);
+    // A key of one's own instead of the shipped sample: an ed25519 public key blob.
+    const blob = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s)]);
+    const key = `ssh-ed25519 ${Buffer.concat([blob("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString("base64")} me@laptop`;
+    for (const h of ["storage", "raider"]) {
+        w.writeStack(h, `${w.stackText(h).replace(/ssh-ed25519 \S+ admin@workstation/, key)}  tailscale:apiKey:\n    secure: v1:abc\n`);
+    }
     assert.equal(await w.run("doctor"), 0, w.out.join("\n"));
     for (const name of ["node", "pulumi", "virsh", "mkisofs", "ssh", "jq", "curl", "storage: stack file", "storage: libvirt", "raider: Tailscale API credentials"]) {
         assert.ok(w.out.some((l) => l.startsWith(`ok    ${name}:`)), `${name} checked:\n${w.out.join("\n")}`);
@@ -383,7 +388,7 @@ test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exi
     assert.equal(await x.run("doctor", "--json"), 1);
     const json = JSON.parse(x.out.join("\n"));
     const failed = json.checks.filter((c: any) => !c.ok).map((c: any) => c.name);
-    assert.deepEqual(failed, ["pulumi", "storage: libvirt", "storage: Tailscale API credentials", "raider: libvirt", "raider: Tailscale API credentials"].sort((a, b) =>
+    assert.deepEqual(failed, ["pulumi", "storage: SSH keys", "storage: libvirt", "storage: Tailscale API credentials", "raider: SSH keys", "raider: libvirt", "raider: Tailscale API credentials"].sort((a, b) =>
         json.checks.findIndex((c: any) => c.name === a) - json.checks.findIndex((c: any) => c.name === b)));
     assert.equal(json.ok, false);
     assert.match(json.checks.find((c: any) => c.name === "storage: Tailscale API credentials").detail, /pulumi config set --stack storage --secret tailscale:apiKey/);

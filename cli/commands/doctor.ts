@@ -1,7 +1,8 @@
 // `doctor`: the tools, each host's stack file, its libvirt and its Tailscale credentials.
 import { ConfigError, Settings } from "../../components/config";
 import { LibvirtUnavailable } from "../libvirt";
-import { StackFile } from "../stacks";
+import { MIN_PULUMI, versionAtLeast } from "../pulumi";
+import { StackFile, UsageError } from "../stacks";
 import { Context } from "./context";
 
 /** One check of `doctor`. */
@@ -24,6 +25,19 @@ export const TOOLS: { cmd: string; args: string[]; for: string }[] = [
     { cmd: "curl", args: ["--version"], for: "removing a VM's machine from the tailnet" },
 ];
 
+/** The SSH key the shipped stack files carry as a sample: a stack still listing it is not set up. */
+export const SAMPLE_SSH_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen";
+
+/**
+ * The line of a `--version` output that says the version: the first one, but for genisoimage's
+ * `mkisofs`, whose first lines are a decoy banner ("mkisofs 2.01 is not what you see here…").
+ */
+export function versionLine(output: string): string {
+    const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+    const decoy = /is not what you see here|only a fake for too clever|^GUIs and other frontend|^In fact, this program is/;
+    return lines.find((l) => !decoy.test(l)) ?? lines[0] ?? "";
+}
+
 /** Checks the tools, each host's stack file and that each host's libvirt answers. */
 export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>, opts: { json?: boolean }): Promise<boolean> {
     const checks: Check[] = [];
@@ -31,20 +45,33 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
     checks.push({ name: "node", ok: major >= 20, detail: `v${process.versions.node}${major >= 20 ? "" : ": 20 or newer is needed"}` });
     for (const tool of TOOLS) {
         const r = await runTool(tool.cmd, tool.args);
-        const version = `${r.stdout}\n${r.stderr}`.trim().split("\n")[0];
-        checks.push({ name: tool.cmd, ok: r.code !== 127, detail: r.code === 127 ? `not found: needed for ${tool.for}` : version });
+        const version = versionLine(`${r.stdout}\n${r.stderr}`);
+        if (r.code === 127) checks.push({ name: tool.cmd, ok: false, detail: `not found: needed for ${tool.for}` });
+        else if (tool.cmd === "pulumi" && !versionAtLeast(version, MIN_PULUMI)) {
+            checks.push({ name: tool.cmd, ok: false, detail: `${version}: ${MIN_PULUMI} or newer is needed (or build it: bash engine/build.sh)` });
+        } else checks.push({ name: tool.cmd, ok: true, detail: version });
     }
     for (const host of hosts) {
-        const stack = new StackFile(ctx.dir, host);
-        let settings: Settings | undefined;
+        let stack: StackFile;
+        let settings: Settings;
         try {
+            stack = new StackFile(ctx.dir, host);
             settings = stack.settings();
             checks.push({ name: `${host}: stack file`, ok: true, detail: `${settings.projects.length} project(s), libvirt ${settings.libvirtUri}` });
         } catch (e) {
-            if (!(e instanceof ConfigError)) throw e;
-            checks.push({ name: `${host}: stack file`, ok: false, detail: e.problems.join("; ") });
+            // One broken stack file is one failed check; the other hosts are still checked.
+            if (e instanceof ConfigError) checks.push({ name: `${host}: stack file`, ok: false, detail: e.problems.join("; ") });
+            else if (e instanceof UsageError) checks.push({ name: `${host}: stack file`, ok: false, detail: e.message });
+            else throw e;
             continue;
         }
+        const samples = settings.sshPublicKeys.filter((k) => k.includes(SAMPLE_SSH_KEY));
+        checks.push({
+            name: `${host}: SSH keys`, ok: samples.length === 0,
+            detail: samples.length === 0
+                ? `${settings.sshPublicKeys.length} key(s) may log in as dev`
+                : `the sample key of the shipped stack file (${samples[0].split(" ").slice(-1)[0]}) is still listed: put your own public key(s) in project-vms:sshPublicKeys of Pulumi.${host}.yaml`,
+        });
         try {
             const states = await ctx.libvirt(settings.libvirtUri).states();
             checks.push({ name: `${host}: libvirt`, ok: true, detail: `${settings.libvirtUri} answers (${states.size} domain(s))` });

@@ -1,6 +1,6 @@
 // `list`: the projects of one host or all, as a table, JSON or bare names.
 import { projectNameProblem } from "../../components/config";
-import { StackFile } from "../stacks";
+import { StackFile, UsageError } from "../stacks";
 import { Context } from "./context";
 import { stateText, table, viewHost } from "./view";
 
@@ -18,7 +18,15 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
         // For scripts and shell completion: only names the program would accept, never text a
         // shell could take for code.
         for (const host of hosts) {
-            for (const name of new StackFile(ctx.dir, host).projectNames()) if (!projectNameProblem(name)) ctx.io.out(name);
+            let names: string[];
+            try {
+                names = new StackFile(ctx.dir, host).projectNames();
+            } catch (e) {
+                if (!(e instanceof UsageError)) throw e;
+                ctx.io.err(`project-vm: warning: ${host}: ${e.message}`);
+                continue;
+            }
+            for (const name of names) if (!projectNameProblem(name)) ctx.io.out(name);
         }
         return;
     }

@@ -51,7 +51,14 @@ export interface HostView {
 
 export async function viewHost(ctx: Context, host: string): Promise<HostView> {
     const warnings: string[] = [];
-    const stack = new StackFile(ctx.dir, host);
+    let stack: StackFile;
+    try {
+        stack = new StackFile(ctx.dir, host);
+    } catch (e) {
+        // A file that is not even YAML hides this host's projects, not the other hosts'.
+        if (!(e instanceof UsageError)) throw e;
+        return { rows: [], outputs: {}, warnings: [`${host}: ${e.message}; its projects cannot be listed`] };
+    }
     let settings: Settings | undefined;
     try {
         settings = stack.settings();
@@ -60,22 +67,26 @@ export async function viewHost(ctx: Context, host: string): Promise<HostView> {
         warnings.push(`${host}: the stack file has problems, so only the project names are shown (${e.problems.join("; ")})`);
     }
     let outputs: Record<string, ProjectOutput> = {};
+    let noOutputs: string | undefined;
     try {
         outputs = await ctx.pulumi.outputs(host);
     } catch (e) {
         if (!(e instanceof PulumiUnavailable)) throw e;
-        warnings.push(`${host}: no stack outputs (${e.message}); addresses come from libvirt`);
+        noOutputs = e.message;
     }
     let states: Map<string, string> | undefined;
+    let noLibvirt: string | undefined;
     const libvirt = settings ? ctx.libvirt(settings.libvirtUri) : undefined;
     if (libvirt) {
         try {
             states = await libvirt.states();
         } catch (e) {
             if (!(e instanceof LibvirtUnavailable)) throw e;
-            warnings.push(`${host}: ${e.message}; the VMs' live state is unknown`);
+            noLibvirt = e.message;
         }
     }
+    if (noOutputs) warnings.push(`${host}: no stack outputs (${noOutputs})${states ? "; addresses come from libvirt" : ""}`);
+    if (noLibvirt) warnings.push(`${host}: ${noLibvirt}; the VMs' live state is unknown`);
     const rows: ProjectRow[] = [];
     if (!settings) {
         for (const name of stack.projectNames()) {

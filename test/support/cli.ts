@@ -174,7 +174,7 @@ export class World {
             },
             runTool: async (cmd) => (cmd === "pulumi" && this.pulumiMissing
                 ? { code: 127, stdout: "", stderr: "pulumi: not found" }
-                : { code: 0, stdout: `${cmd} 1.0\n`, stderr: "" }),
+                : { code: 0, stdout: cmd === "pulumi" ? `${this.pulumiVersion}\n` : `${cmd} 1.0\n`, stderr: "" }),
         };
     }
 
