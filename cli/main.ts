@@ -168,10 +168,12 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
         });
 
     program.command("ssh-config").description("an ssh_config block (Host project-*) for the projects, to Include from ~/.ssh/config")
-        .option("-a, --all", "every host")
+        .option("-a, --all", "every host (the default unless -H or $PROJECT_VM_HOST picks one)")
         .action(async (o, cmd: Command) => {
             const w = where(cmd);
-            await commands.sshConfig(w.ctx, allOrOne(w, o.all));
+            // One file for every project a user has: all hosts unless one is picked.
+            const picked = cmd.optsWithGlobals<Globals>().host ?? deps.env.PROJECT_VM_HOST;
+            await commands.sshConfig(w.ctx, allOrOne(w, o.all || !picked));
         });
 
     program.command("doctor").description("check the tools, every host's stack file and that its libvirt answers")
