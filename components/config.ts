@@ -12,7 +12,7 @@ import { parseBase, parseBaseImages, parseNetwork, parseTailscale, parseTailscal
 import { hostnameOf, libvirtUriProblem, NAMESPACE, projectNameProblem, publicKeyProblem, show, storageDirProblem } from "./validate";
 
 export * from "./configSchema";
-export { BASE_POOL_DIR, formatSize, hostnameOf, NAMESPACE, parseSize, projectNameProblem, publicKeyProblem, RESERVED_NAMES } from "./validate";
+export { BASE_POOL_DIR, formatSize, hostnameOf, memoryMiB, NAMESPACE, parseSize, projectNameProblem, publicKeyProblem, RESERVED_NAMES } from "./validate";
 export type { Size } from "./validate";
 
 /**
@@ -46,7 +46,7 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     const baseImages = parseBaseImages(r, raw.baseImage, raw.baseImages);
     const sshPublicKeys = parseKeys(r, raw.sshPublicKeys);
 
-    const defaultMemory = r.integer(raw.defaultMemory, "defaultMemory", DEFAULTS.defaultMemory, LIMITS.memoryMiB, " MiB");
+    const defaultMemory = r.memory(raw.defaultMemory, "defaultMemory", DEFAULTS.defaultMemory, LIMITS.memoryMiB);
     const defaultCpus = r.integer(raw.defaultCpus, "defaultCpus", DEFAULTS.defaultCpus, LIMITS.cpus, "");
     const defaultDisk = r.size(raw.defaultDisk, "defaultDisk", DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
     const systemDiskSize = r.size(raw.systemDiskSize, "systemDiskSize", DEFAULTS.systemDiskSize, LIMITS.systemDiskBytes);
@@ -109,7 +109,7 @@ function parseCapacity(r: Reader, v: unknown): Settings["hostCapacity"] {
         r.problem("hostCapacity", `needs both memory (MiB) and cpus, got ${show(capacity)}`);
         return undefined;
     }
-    const memory = r.integer(capacity.memory, "hostCapacity.memory", undefined, { min: LIMITS.memoryMiB.min, max: 64 * 1024 * 1024 }, " MiB");
+    const memory = r.memory(capacity.memory, "hostCapacity.memory", undefined, { min: LIMITS.memoryMiB.min, max: 64 * 1024 * 1024 });
     const cpus = r.integer(capacity.cpus, "hostCapacity.cpus", undefined, { min: 1, max: 4096 }, "");
     return memory === undefined || cpus === undefined ? undefined : { memory, cpus };
 }
@@ -173,7 +173,7 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
         macs.set(mac, name);
 
         const disk = p.disk === undefined ? d.disk : r.size(p.disk, `${at}.disk`, DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
-        const memory = r.integer(p.memory, `${at}.memory`, d.memory, LIMITS.memoryMiB, " MiB");
+        const memory = r.memory(p.memory, `${at}.memory`, d.memory, LIMITS.memoryMiB);
         const cpus = r.integer(p.cpus, `${at}.cpus`, d.cpus, LIMITS.cpus, "");
         if (memory === undefined || cpus === undefined) sizesKnown = false;
         projects.push({

@@ -1,7 +1,7 @@
 // Reading typed values out of raw config while collecting problems instead of throwing: one
 // problem per bad value, naming its key and showing the value, with a hint for what YAML did to
 // it (an unquoted 2026.11 is a number, an unquoted 2026-11-01 a date, `no` a string here).
-import { NAMESPACE, Size, formatSize, looksLikeSize, parseSize, show } from "./validate";
+import { NAMESPACE, Size, formatSize, looksLikeSize, memoryMiB, parseSize, show } from "./validate";
 
 /** A raw config object, as JSON-parsed from Pulumi's config. */
 export type Raw = Record<string, unknown>;
@@ -79,6 +79,21 @@ export class Reader {
         }
         if (n < range.min || n > range.max) {
             this.problem(key, `is ${show(n)}${unit}; it must be between ${range.min} and ${range.max}`);
+            return undefined;
+        }
+        return n;
+    }
+
+    /** Memory in MiB within `range` (see memoryMiB: `8192` or `8G`), `fallback` when unset, undefined after a problem. */
+    memory(v: unknown, key: string, fallback: number | undefined, range: { min: number; max: number }): number | undefined {
+        if (v === undefined || v === null) return fallback;
+        const n = memoryMiB(v);
+        if (n === undefined) {
+            this.problem(key, `must be MiB (e.g. 8192) or a size with a unit (e.g. 8G), got ${show(v)}`);
+            return undefined;
+        }
+        if (n < range.min || n > range.max) {
+            this.problem(key, `is ${show(v)}${typeof v === "string" && !/^\s*\d+\s*$/.test(v) ? ` (${n} MiB)` : " MiB"}; it must be between ${range.min} and ${range.max} MiB`);
             return undefined;
         }
         return n;

@@ -36,6 +36,18 @@ export function parseSize(text: string): Size | undefined {
     return Number.isSafeInteger(bytes) ? { text: text.trim(), bytes } : undefined;
 }
 
+/**
+ * Memory as the stack file and the CLI both take it: a whole number of MiB (`8192`, or `"8192"`),
+ * or a size with a unit that is a whole number of MiB (`8G`, `512M`). Undefined when it is neither.
+ */
+export function memoryMiB(v: unknown): number | undefined {
+    if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
+    if (typeof v !== "string") return undefined;
+    if (/^\s*\d+\s*$/.test(v)) return Number(v);
+    const size = parseSize(v);
+    return size && size.bytes % 1024 ** 2 === 0 ? size.bytes / 1024 ** 2 : undefined;
+}
+
 /** Whether `text` is written as a size (digits and a unit), whatever its magnitude. */
 export function looksLikeSize(text: string): boolean {
     return SIZE.test(text);

@@ -164,7 +164,7 @@ describe("bad config: every problem named by key and value", () => {
         ["missing name", config({ projects: [{ memory: 4096 }] }), /projects\[0\]\.name is required/],
         ["duplicate names", config({ projects: [{ name: "app" }, { name: "app" }] }), /projects\[1\]\.name "app" is already used by projects\[0\]/],
         ["memory too small", config({ projects: [{ name: "app", memory: 256 }] }), /projects\[0\]\.memory is 256 MiB; it must be between 1024 and/],
-        ["memory not a number", config({ projects: [{ name: "app", memory: "lots" }] }), /projects\[0\]\.memory must be a whole number MiB, got "lots"/],
+        ["memory not a number", config({ projects: [{ name: "app", memory: "lots" }] }), /projects\[0\]\.memory must be MiB \(e\.g\. 8192\) or a size with a unit \(e\.g\. 8G\), got "lots"/],
         ["cpus zero", config({ projects: [{ name: "app", cpus: 0 }] }), /projects\[0\]\.cpus is 0; it must be between 1 and 256/],
         ["cpus fractional", config({ projects: [{ name: "app", cpus: 1.5 }] }), /projects\[0\]\.cpus must be a whole number, got 1.5/],
         ["disk without unit", config({ projects: [{ name: "app", disk: 100 }] }), /projects\[0\]\.disk must be a size .* got 100 \(a number needs a unit\)/],
@@ -238,4 +238,15 @@ describe("bad config: every problem named by key and value", () => {
             assert.match((e as Error).message, /^The stack's configuration has 2 problems:\n {2}- project-vms:projects\[0\]\.name .*\n {2}- project-vms:projects\[1\]\.cpus /);
         }
     });
+});
+
+test("memory takes one grammar in the stack file and the CLI: MiB, or a size with a unit", async () => {
+    const { parseMemory } = await import("../cli/commands");
+    for (const [v, mib] of [[8192, 8192], ["8192", 8192], ["8G", 8192], ["1536M", 1536], ["1T", 1024 * 1024]] as const) {
+        const s = parseConfig(config({ defaultMemory: v, hostCapacity: { memory: v === "1T" ? "2T" : "64G", cpus: 64 }, projects: [{ name: "app", memory: v }] }));
+        assert.equal(s.projects[0].memory, mib, `memory: ${v}`);
+        assert.equal(parseMemory(String(v)), mib, `project-vm … ${v}`);
+    }
+    assert.throws(() => parseConfig(config({ projects: [{ name: "app", memory: "1536K" }] })), /projects\[0\]\.memory must be MiB .*got "1536K"/);
+    assert.throws(() => parseConfig(config({ projects: [{ name: "app", memory: "512M" }] })), /projects\[0\]\.memory is "512M" \(512 MiB\); it must be between 1024 and 1048576 MiB/);
 });

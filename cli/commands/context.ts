@@ -2,7 +2,7 @@
 // change is written and applied, and the parsing of sizes given on the command line.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, parseSize, Project, Settings } from "../../components/config";
+import { ConfigError, memoryMiB, parseSize, Project, Settings } from "../../components/config";
 import { Libvirt } from "../libvirt";
 import { lockFile, StackLock } from "../lock";
 import { MIN_PULUMI, PulumiRunner, PulumiUnavailable, versionAtLeast } from "../pulumi";
@@ -56,12 +56,10 @@ export class ApplyFailed extends Error {
 
 /** `8192` (MiB) or a size with a unit (`8G`) → MiB. */
 export function parseMemory(text: string): number {
-    if (/^\d+$/.test(text.trim())) return Number(text);
-    const size = parseSize(text);
-    if (!size || size.bytes % 1024 ** 2 !== 0) {
-        throw new UsageError(`memory must be MiB (e.g. 8192) or a size with a unit (e.g. 8G), got '${text}'`);
-    }
-    return size.bytes / 1024 ** 2;
+    // One grammar with the stack file's memory keys.
+    const mib = memoryMiB(text);
+    if (mib === undefined) throw new UsageError(`memory must be MiB (e.g. 8192) or a size with a unit (e.g. 8G), got '${text}'`);
+    return mib;
 }
 
 /** A whole number of vCPUs. */
