@@ -89,6 +89,11 @@ export class Libvirt {
         return [];
     }
 
+    /** Reboots a running domain the way a power button does (ACPI, or the guest agent). */
+    async reboot(domain: string): Promise<void> {
+        await this.call(["reboot", domain]);
+    }
+
     /** A volume's size, or undefined when it is not there. */
     async volume(pool: string, volume: string): Promise<VolumeSize | undefined> {
         try {

@@ -10,7 +10,7 @@ import { completionScript } from "./completion";
 import { Libvirt, RunVirsh, virshOnPath } from "./libvirt";
 import { pulumiCli, PulumiRunner } from "./pulumi";
 import { interactive, run } from "./run";
-import { findProjectDir, listHosts, pickHost, UsageError } from "./stacks";
+import { findProjectDir, listHosts, pickHost, rememberedHost, rememberHost, UsageError } from "./stacks";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -71,7 +71,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
             lockWaitMs: lockWaitMs(deps.env),
         };
         const hosts = listHosts(dir);
-        return { ctx, hosts, host: () => pickHost(hosts, { host: g.host, env: deps.env }) };
+        return { ctx, hosts, host: () => pickHost(hosts, { host: g.host, env: deps.env, remembered: rememberedHost(deps.env) }) };
     };
     const allOrOne = (w: ReturnType<typeof where>, all?: boolean) => (all ? w.hosts : [w.host()]);
 
@@ -99,6 +99,13 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
                 await commands.setRunning(w.ctx, w.host(), name, running);
             });
     }
+
+    program.command("restart").description("reboot a project's running VM (ACPI); the stack file is not changed")
+        .argument("<name>", "project name")
+        .action(async (name: string, _o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.restart(w.ctx, w.host(), name);
+        });
 
     program.command("resize").description("change memory or vCPUs (the VM restarts) or grow the project disk (in place)")
         .argument("<name>", "project name")
@@ -174,6 +181,35 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
             // One file for every project a user has: all hosts unless one is picked.
             const picked = cmd.optsWithGlobals<Globals>().host ?? deps.env.PROJECT_VM_HOST;
             await commands.sshConfig(w.ctx, allOrOne(w, o.all || !picked));
+        });
+
+    program.command("config").description("what a project's entry resolves to, the stack's defaults applied")
+        .argument("<name>", "project name")
+        .option("--json", "JSON")
+        .action(async (name: string, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.showConfig(w.ctx, w.host(), name, o);
+        });
+
+    program.command("use").description("remember the host to work on when -H and $PROJECT_VM_HOST say none (--forget: remember none)")
+        .argument("[host]", "a host stack of the project")
+        .option("--forget", "forget the remembered host")
+        .action(async (host: string | undefined, o, cmd: Command) => {
+            const w = where(cmd);
+            if (o.forget) {
+                const file = rememberHost(deps.env, undefined);
+                deps.io.err(`project-vm: no host remembered (${file})`);
+                return;
+            }
+            if (host === undefined) {
+                const remembered = rememberedHost(deps.env);
+                deps.io.out(remembered ?? "");
+                if (!remembered) deps.io.err("project-vm: no host remembered: 'project-vm use <host>' remembers one");
+                return;
+            }
+            const picked = pickHost(w.hosts, { host, env: {} });
+            const file = rememberHost(deps.env, picked);
+            deps.io.err(`project-vm: ${picked} is the host from now on, unless -H or $PROJECT_VM_HOST says otherwise (${file})`);
         });
 
     program.command("doctor").description("check the tools, every host's stack file and that its libvirt answers")

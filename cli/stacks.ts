@@ -58,18 +58,55 @@ export function listHosts(dir: string): string[] {
 }
 
 /** The host stack to work on: `--host`, else $PROJECT_VM_HOST, else the only one there is. */
-export function pickHost(hosts: string[], opts: { host?: string; env: NodeJS.ProcessEnv }): string {
-    const given = opts.host ?? opts.env.PROJECT_VM_HOST;
+export function pickHost(hosts: string[], opts: { host?: string; env: NodeJS.ProcessEnv; remembered?: string }): string {
+    const given = opts.host ?? opts.env.PROJECT_VM_HOST ?? opts.remembered;
     if (given !== undefined) {
         if (!hosts.includes(given)) {
-            throw new UsageError(`no host stack '${given}'${opts.host === undefined ? " (from PROJECT_VM_HOST)" : ""}: ` +
+            const from = opts.host !== undefined ? "" : opts.env.PROJECT_VM_HOST !== undefined ? " (from PROJECT_VM_HOST)" : " (remembered by 'project-vm use')";
+            throw new UsageError(`no host stack '${given}'${from}: ` +
                 (hosts.length ? `the hosts are ${hosts.join(", ")}` : "there is no Pulumi.<host>.yaml"));
         }
         return given;
     }
     if (hosts.length === 1) return hosts[0];
     if (hosts.length === 0) throw new UsageError("there is no host stack (Pulumi.<host>.yaml) in the project");
-    throw new UsageError(`there are ${hosts.length} hosts (${hosts.join(", ")}): pick one with --host <host> or PROJECT_VM_HOST`);
+    throw new UsageError(`there are ${hosts.length} hosts (${hosts.join(", ")}): pick one with --host <host>, PROJECT_VM_HOST, or once for all with 'project-vm use <host>'`);
+}
+
+/** The user's settings file of project-vm: `$XDG_CONFIG_HOME/project-vm/config.json` (~/.config/…). */
+export function userConfigPath(env: NodeJS.ProcessEnv): string | undefined {
+    const base = env.XDG_CONFIG_HOME || (env.HOME ? path.join(env.HOME, ".config") : undefined);
+    return base ? path.join(base, "project-vm", "config.json") : undefined;
+}
+
+/** The host remembered by `project-vm use`, if any. */
+export function rememberedHost(env: NodeJS.ProcessEnv): string | undefined {
+    const file = userConfigPath(env);
+    if (!file) return undefined;
+    try {
+        const host = JSON.parse(fs.readFileSync(file, "utf8"))?.host;
+        return typeof host === "string" && /^[A-Za-z0-9_-]+$/.test(host) ? host : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Remembers `host` as the default (undefined forgets it). */
+export function rememberHost(env: NodeJS.ProcessEnv, host: string | undefined): string {
+    const file = userConfigPath(env);
+    if (!file) throw new UsageError("cannot remember a host: neither XDG_CONFIG_HOME nor HOME is set");
+    let config: Record<string, unknown> = {};
+    try {
+        config = JSON.parse(fs.readFileSync(file, "utf8")) ?? {};
+    } catch {
+        // a new file
+    }
+    if (host === undefined) delete config.host;
+    else config.host = host;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+    fs.renameSync(`${file}.tmp`, file);
+    return file;
 }
 
 /** The declared defaults of Pulumi.yaml as the CLI hands them to a program: `project-vms:<key>` → string. */

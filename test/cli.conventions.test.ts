@@ -87,3 +87,47 @@ test("doctor says what is still a placeholder, an old Pulumi, and mkisofs's real
     assert.equal(check("storage: SSH keys").ok, false);
     assert.match(check("storage: SSH keys").detail, /the sample key of the shipped stack file \(admin@workstation\) is still listed: put your own public key/);
 });
+
+test("restart reboots a running VM through libvirt, without touching the stack file; a stopped one is refused", async (t) => {
+    const w = world(t);
+    const before = w.stackText("storage");
+    w.domains["project-myapp"] = { state: "running" };
+    assert.equal(await w.run("restart", "-H", "storage", "myapp"), 0, w.errText());
+    assert.ok(w.virshCalls.some((c) => c.includes("reboot") && c.includes("project-myapp")));
+    assert.match(w.errText(), /project-myapp is rebooting \(ACPI\)/);
+    w.domains["project-webapp"] = { state: "shut off" };
+    assert.equal(await w.run("restart", "-H", "storage", "webapp"), 2);
+    assert.match(w.errText(), /project-webapp is shut off, not running: start it with 'project-vm -C \S+ -H storage start webapp'/);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(w.applies.length, 0);
+});
+
+test("config shows what an entry resolves to, defaults applied", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("config", "-H", "storage", "webapp", "--json"), 0, w.errText());
+    const c = JSON.parse(w.out.join("\n"));
+    assert.deepEqual([c.memory, c.cpus, c.disk, c.running, c.purge, c.features, c.fqdn],
+        [4096, 2, "50G", true, false, { nix: true, tailscale: true, claudeCode: true }, "project-webapp.bat-boa.ts.net"]);
+    w.out.length = 0;
+    assert.equal(await w.run("config", "-H", "storage", "webapp"), 0, w.errText());
+    assert.ok(w.out.includes("memory:    4096 MiB"), w.out.join("\n"));
+});
+
+test("use remembers a default host, beside -H and PROJECT_VM_HOST, in the user's config", async (t) => {
+    const w = world(t);
+    w.env.XDG_CONFIG_HOME = path.join(w.dir, ".config-home");
+    assert.equal(await w.run("list", "-q"), 2, "two hosts and none picked");
+    assert.match(w.errText(), /or once for all with 'project-vm use <host>'/);
+    assert.equal(await w.run("use", "raider"), 0, w.errText());
+    assert.equal(await w.run("list", "-q"), 0, w.errText());
+    assert.deepEqual(w.out, ["datalab", "sandbox"]);
+    w.out.length = 0;
+    w.env.PROJECT_VM_HOST = "storage";
+    assert.equal(await w.run("list", "-q"), 0);
+    assert.deepEqual(w.out, ["myapp", "webapp"], "the environment wins over the remembered host");
+    delete w.env.PROJECT_VM_HOST;
+    assert.equal(await w.run("use", "nas"), 2);
+    assert.match(w.errText(), /no host stack 'nas'/);
+    assert.equal(await w.run("use", "--forget"), 0);
+    assert.equal(await w.run("list", "-q"), 2);
+});

@@ -235,7 +235,7 @@ test("the host: --host, else PROJECT_VM_HOST, else the only stack; otherwise an 
     assert.equal(pickHost(["raider", "storage"], { host: "raider", env: { PROJECT_VM_HOST: "storage" } }), "raider");
     assert.equal(pickHost(["raider", "storage"], { env: { PROJECT_VM_HOST: "storage" } }), "storage");
     assert.equal(pickHost(["storage"], { env: {} }), "storage");
-    assert.throws(() => pickHost(["raider", "storage"], { env: {} }), /there are 2 hosts \(raider, storage\): pick one with --host <host> or PROJECT_VM_HOST/);
+    assert.throws(() => pickHost(["raider", "storage"], { env: {} }), /there are 2 hosts \(raider, storage\): pick one with --host <host>, PROJECT_VM_HOST, or once for all with .project-vm use <host>./);
     assert.throws(() => pickHost(["raider", "storage"], { env: { PROJECT_VM_HOST: "nas" } }), /no host stack 'nas' \(from PROJECT_VM_HOST\): the hosts are raider, storage/);
     assert.throws(() => pickHost([], { env: {} }), UsageError);
 });

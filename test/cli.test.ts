@@ -401,7 +401,7 @@ test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 
     assert.deepEqual(w.out, ["datalab", "sandbox"]);
     const y = world(t);
     assert.equal(await y.run("list"), 2);
-    assert.match(y.errText(), /there are 2 hosts \(raider, storage\): pick one with --host <host> or PROJECT_VM_HOST/);
+    assert.match(y.errText(), /there are 2 hosts \(raider, storage\): pick one with --host <host>, PROJECT_VM_HOST, or once for all with .project-vm use <host>./);
     assert.equal(await y.run("launch"), 2);
     assert.match(y.errText(), /unknown command 'launch'/);
     assert.equal(await y.run("create"), 2);
@@ -409,7 +409,7 @@ test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 
     assert.equal(await y.run("-H", "nas", "list"), 2);
     assert.match(y.errText(), /no host stack 'nas': the hosts are raider, storage/);
     assert.equal(await y.run("--help"), 0);
-    for (const c of ["create", "start", "stop", "resize", "destroy", "apply", "ssh", "list", "status", "logs", "ssh-config", "doctor", "completion"]) {
+    for (const c of ["create", "start", "stop", "restart", "resize", "destroy", "apply", "undo", "ssh", "list", "status", "config", "logs", "ssh-config", "use", "doctor", "completion"]) {
         assert.match(y.out.join("\n"), new RegExp(`^  ${c}\\b`, "m"), `help lists ${c}`);
     }
 });

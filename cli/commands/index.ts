@@ -18,3 +18,5 @@ export * from "./ssh";
 export * from "./logs";
 export * from "./doctor";
 export * from "./undo";
+export * from "./restart";
+export * from "./config";

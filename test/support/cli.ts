@@ -97,6 +97,9 @@ export class World {
         switch (verb) {
             case "list":
                 return ok(Object.entries(this.domains).map(([n, d], i) => ` ${d.state === "running" ? i + 1 : "-"}    ${n}   ${d.state}`).join("\n") + "\n");
+            case "reboot":
+                if (!domain || domain.state !== "running") return fail(`error: Requested operation is not valid: domain is not running`);
+                return ok(`Domain '${rest[0]}' is being rebooted\n`);
             case "domifaddr":
                 if (!domain) return fail(`error: failed to get domain '${rest[0]}'`);
                 return ok(domain.ip && rest[2] === "lease" ? ` vnet0      52:54:00:aa:bb:cc    ipv4         ${domain.ip}/24\n` : "");

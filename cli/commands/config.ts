@@ -1,0 +1,37 @@
+// `config`: what a project's entry resolves to, the stack's defaults applied — what Pulumi will make.
+import { tailnetFqdn } from "../../components/names";
+import { StackFile } from "../stacks";
+import { Context, projectOf, settingsOf } from "./context";
+
+/** Shows a project's entry with the stack's defaults applied. */
+export async function showConfig(ctx: Context, host: string, name: string, opts: { json?: boolean }): Promise<void> {
+    const stack = new StackFile(ctx.dir, host);
+    const settings = settingsOf(stack);
+    const p = projectOf(stack, settings, name);
+    const resolved = {
+        host,
+        name: p.name,
+        hostname: p.hostname,
+        memory: p.memory,
+        cpus: p.cpus,
+        disk: p.disk.text,
+        running: p.running,
+        autostart: p.autostart,
+        purge: p.purge,
+        base: p.base ?? null,
+        features: p.features,
+        mac: p.mac,
+        fqdn: tailnetFqdn(p, settings.tailscale.tailnet) ?? null,
+    };
+    if (opts.json) {
+        ctx.io.out(JSON.stringify(resolved, null, 2));
+        return;
+    }
+    const features = Object.entries(p.features).map(([k, on]) => `${k} ${on ? "on" : "off"}`).join(", ");
+    for (const [k, v] of [
+        ["host", host], ["name", p.name], ["hostname", p.hostname], ["memory", `${p.memory} MiB`], ["cpus", String(p.cpus)],
+        ["disk", p.disk.text], ["running", String(p.running)], ["autostart", String(p.autostart)], ["purge", String(p.purge)],
+        ["base", p.base ?? `not pinned (the newest of ${settings.baseImages.map((b) => b.version).join(", ")} when it was created)`],
+        ["features", features], ["mac", p.mac], ["tailnet", resolved.fqdn ?? "off the tailnet"],
+    ]) ctx.io.out(`${`${k}:`.padEnd(11)}${v}`);
+}
