@@ -131,3 +131,12 @@ test("use remembers a default host, beside -H and PROJECT_VM_HOST, in the user's
     assert.equal(await w.run("use", "--forget"), 0);
     assert.equal(await w.run("list", "-q"), 2);
 });
+
+test("list and status say which checkout and stack file they read", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("list", "-H", "storage"), 0, w.errText());
+    assert.match(w.errText(), new RegExp(`project-vm: Pulumi\\.storage\\.yaml in ${w.dir}`));
+    w.err.length = 0;
+    assert.equal(await w.run("status", "-H", "raider", "datalab"), 0, w.errText());
+    assert.match(w.errText(), new RegExp(`project-vm: Pulumi\\.raider\\.yaml in ${w.dir}`));
+});

@@ -249,7 +249,7 @@ test("list shows every host's projects with wanted and live state and addresses"
         "storage  myapp    running                   16384M  8     100G  project-myapp.bat-boa.ts.net",
         "storage  webapp   shut off (wants running)  4096M   2     50G   project-webapp.bat-boa.ts.net",
     ]);
-    assert.deepEqual(w.err, []);
+    assert.deepEqual(w.err, [`project-vm: Pulumi.raider.yaml, Pulumi.storage.yaml in ${w.dir}`], "which files were read, and no warning");
 });
 
 test("list works without Pulumi and libvirt, from the stack files, and says what it could not see", async (t) => {

@@ -37,6 +37,7 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
         ctx.io.out(JSON.stringify({ projects: rows, warnings }, null, 2));
         return;
     }
+    ctx.io.err(`project-vm: ${hosts.map((h) => `Pulumi.${h}.yaml`).join(", ")} in ${ctx.dir}`);
     for (const w of warnings) ctx.io.err(`project-vm: warning: ${w}`);
     if (rows.length === 0) {
         ctx.io.err(`project-vm: no projects on ${hosts.join(", ")}; add one with '${hosts.length === 1 ? ctx.command(hosts[0], "create", "<name>") : "project-vm -H <host> create <name>"}'`);

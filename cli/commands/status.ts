@@ -55,6 +55,7 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
         ctx.io.out(JSON.stringify(status, null, 2));
         return;
     }
+    ctx.io.err(`project-vm: Pulumi.${host}.yaml in ${ctx.dir}`);
     for (const w of warnings) ctx.io.err(`project-vm: warning: ${w}`);
     const size = (d: { capacity?: number; allocation?: number }) =>
         d.capacity === undefined ? "" : `${formatSize(d.capacity)} (${(d.allocation! / 1024 ** 3).toFixed(1)}G used)  `;
