@@ -43,7 +43,7 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     const dirProblem = storageDir === undefined ? undefined : storageDirProblem(storageDir);
     if (dirProblem) r.problem("storageDir", `${show(storageDir)} ${dirProblem}`);
 
-    const baseImages = parseBaseImages(r, raw.baseImage, raw.baseImages);
+    const baseImages = parseBaseImages(r, raw.baseImage, raw.baseImages, raw.baseImageSha512);
     const sshPublicKeys = parseKeys(r, raw.sshPublicKeys);
 
     const defaultMemory = r.memory(raw.defaultMemory, "defaultMemory", DEFAULTS.defaultMemory, LIMITS.memoryMiB);

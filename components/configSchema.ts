@@ -52,6 +52,13 @@ export interface BaseImage {
     url: string;
     /** Its file in the base pool: `debian-testing-<version>.qcow2`. */
     volume: string;
+    /** The SHA-512 it must have (lowercase hex), when the config gives it. */
+    sha512?: string;
+    /**
+     * Where its SHA-512 is read when the config gives none: the `SHA512SUMS` beside a
+     * cloud.debian.org image. Undefined for a local path (the user's own file) or a given sha512.
+     */
+    sumsUrl?: string;
 }
 
 /** Where the VMs' NICs attach. */
@@ -146,14 +153,14 @@ export const LIMITS = {
 
 /** The keys a stack may set under `project-vms:`. */
 export const CONFIG_KEYS = [
-    "libvirtUri", "storageDir", "baseImage", "baseImages", "sshPublicKeys", "defaultMemory", "defaultCpus",
+    "libvirtUri", "storageDir", "baseImage", "baseImageSha512", "baseImages", "sshPublicKeys", "defaultMemory", "defaultCpus",
     "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout", "readyTimeout",
     "hostCapacity", "projects",
 ] as const;
 /** The keys of a project entry. */
 export const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "purge", "base", "features"] as const;
 /** The keys of a baseImages entry. */
-export const BASE_IMAGE_KEYS = ["version", "url"] as const;
+export const BASE_IMAGE_KEYS = ["version", "url", "sha512"] as const;
 /** The keys of hostCapacity. */
 export const CAPACITY_KEYS = ["memory", "cpus"] as const;
 /** The keys of a project's features. */

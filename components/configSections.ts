@@ -7,27 +7,41 @@ import {
     BASE_IMAGE_KEYS, BaseImage, DEFAULTS, NETWORK_KEYS, NetworkSettings, TAILSCALE_KEYS, TailscaleApiSettings, TailscaleSettings,
 } from "./configSchema";
 import {
-    apiBaseUrlProblem, apiTailnetProblem, cidrProblem, credentialProblem, imageLocationProblem, interfaceNameProblem, show,
-    tailnetProblem,
+    apiBaseUrlProblem, apiTailnetProblem, cidrProblem, credentialProblem, debianSumsUrl, imageLocationProblem, interfaceNameProblem,
+    sha512Problem, show, tailnetProblem,
 } from "./validate";
 
 const VERSION = /^[a-z0-9][a-z0-9.-]{0,31}$/;
 const TAG = /^tag:[a-z][a-z0-9-]*$/;
 
 /** The base image versions: `baseImages`, or the one `baseImage` (which names its version by a hash of its URL). */
-export function parseBaseImages(r: Reader, single: unknown, list: unknown): BaseImage[] {
-    const image = (version: string, url: string): BaseImage => ({ version, url, volume: `debian-testing-${version}.qcow2` });
-    const location = (v: unknown, key: string, fallback?: string): string | undefined => {
+export function parseBaseImages(r: Reader, single: unknown, list: unknown, singleSha512?: unknown): BaseImage[] {
+    const image = (version: string, url: string, sha512?: string): BaseImage => {
+        const sumsUrl = sha512 ? undefined : debianSumsUrl(url);
+        return {
+            version, url, volume: `debian-testing-${version}.qcow2`,
+            ...(sha512 ? { sha512: sha512.toLowerCase() } : {}), ...(sumsUrl ? { sumsUrl } : {}),
+        };
+    };
+    const checksum = (v: unknown, key: string): string | undefined => {
+        const sha512 = r.string(v, key);
+        const problem = sha512 === undefined ? undefined : sha512Problem(sha512);
+        if (problem) r.problem(key, `${problem}, got ${show(sha512)}`);
+        return problem ? undefined : sha512;
+    };
+    const location = (v: unknown, key: string, fallback: string | undefined, sha512: string | undefined): string | undefined => {
         const url = r.string(v, key, fallback);
-        const problem = url === undefined ? undefined : imageLocationProblem(url);
+        const problem = url === undefined ? undefined : imageLocationProblem(url, sha512);
         if (problem) r.problem(key, `${problem}, got ${show(url)}`);
         return problem ? undefined : url;
     };
     if (list === undefined || list === null) {
-        const url = location(single, "baseImage", DEFAULTS.baseImage);
-        return url === undefined ? [] : [image(`url-${createHash("sha256").update(url).digest("hex").slice(0, 8)}`, url)];
+        const sha512 = checksum(singleSha512, "baseImageSha512");
+        const url = location(single, "baseImage", DEFAULTS.baseImage, sha512);
+        return url === undefined ? [] : [image(`url-${createHash("sha256").update(url).digest("hex").slice(0, 8)}`, url, sha512)];
     }
     if (single !== undefined && single !== null) r.problem("baseImage", "is set together with baseImages; list every image in baseImages instead");
+    if (singleSha512 !== undefined && singleSha512 !== null) r.problem("baseImageSha512", "goes with baseImage; give each of baseImages its own sha512");
     const entries = r.array(list, "baseImages");
     if (entries?.length === 0) r.problem("baseImages", "must list at least one {version, url}");
     const images: BaseImage[] = [];
@@ -46,9 +60,10 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown): Base
             r.problem(`${at}.version`, `${show(version)} is listed twice`);
             version = undefined;
         }
-        const url = o.url === undefined || o.url === null ? undefined : location(o.url, `${at}.url`);
+        const sha512 = checksum(o.sha512, `${at}.sha512`);
+        const url = o.url === undefined || o.url === null ? undefined : location(o.url, `${at}.url`, undefined, sha512);
         if (o.url === undefined || o.url === null) r.problem(`${at}.url`, "is required");
-        if (version && url) images.push(image(version, url));
+        if (version && url) images.push(image(version, url, sha512));
     });
     return images;
 }

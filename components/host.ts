@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { BaseImage, NetworkSettings } from "./config";
+import { imageCacheDir, imageFetchCommand } from "./baseImage";
 import { poolCommand } from "./hostCommands";
 import { BASE_POOL_DIR, NAMESPACE } from "./validate";
 
@@ -28,6 +29,8 @@ export interface HostArgs {
     baseImages: BaseImage[];
     /** Where the VMs' NICs attach. */
     network: NetworkSettings;
+    /** Where verified base images are cached on the machine running Pulumi (default: imageCacheDir()). */
+    imageCacheDir?: string;
 }
 
 /** The libvirt host of a stack: explicit provider, base image pool and volume, network. */
@@ -60,12 +63,20 @@ export class Host extends pulumi.ComponentResource {
         // A version's volume never changes (its source is ignored after creation: re-uploading it
         // would corrupt every overlay) and stays on the host when the version leaves the config,
         // since unpinned VMs may still run on it.
-        this.baseImages = Object.fromEntries(args.baseImages.map((b) => [b.version, new libvirt.Volume(`${name}-base-image-${b.version}`, {
-            name: b.volume,
-            pool: basePoolName(),
-            source: b.url,
-            format: "qcow2",
-        }, { ...child, dependsOn: [this.basePool], retainOnDelete: true, ignoreChanges: ["source"] })]));
+        // It is made from the verified download (see baseImage.ts), never from the URL itself.
+        this.baseImages = Object.fromEntries(args.baseImages.map((b) => {
+            const fetched = imageFetchCommand(`${name}-base-fetch-${b.version}`, {
+                libvirtUri: args.libvirtUri,
+                image: b,
+                cacheDir: args.imageCacheDir ?? imageCacheDir(),
+            }, { parent: this });
+            return [b.version, new libvirt.Volume(`${name}-base-image-${b.version}`, {
+                name: b.volume,
+                pool: basePoolName(),
+                source: fetched.stdout,
+                format: "qcow2",
+            }, { ...child, dependsOn: [this.basePool, fetched], retainOnDelete: true, ignoreChanges: ["source"] })];
+        }));
         this.newestBase = args.baseImages[args.baseImages.length - 1].version;
 
         const n = args.network;

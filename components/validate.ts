@@ -231,20 +231,37 @@ const URL_CHARS = /^[A-Za-z0-9._~:/?#@!&+,=%-]+$/;
  * (also as `file://`) on the machine running Pulumi. Plain http is refused: nothing checks what
  * is downloaded, and every VM boots from it.
  */
-export function imageLocationProblem(url: string): string | undefined {
+export function imageLocationProblem(url: string, sha512?: string): string | undefined {
     const control = controlCharacter(url);
     if (control) return `contains a control character (${control})`;
-    if (/^http:\/\//i.test(url)) return "is a plain http:// URL, which anyone on the way can change; use an https:// URL or a local path";
-    if (/^https:\/\//i.test(url)) {
-        const m = /^https:\/\/([^/?#]+)(.*)$/i.exec(url);
+    if (/^http:\/\//i.test(url) && !sha512) return "is a plain http:// URL without a sha512, which anyone on the way can change; use an https:// URL, a local path, or give its sha512";
+    if (/^https?:\/\//i.test(url)) {
+        const m = /^https?:\/\/([^/?#]+)(.*)$/i.exec(url);
         const host = m?.[1].replace(/:\d{1,5}$/, "");
         if (!m || !URL_CHARS.test(url) || !host || !HOST.test(host)) return "must be an https:// URL of plain characters (letters, digits, . _ ~ : / ? # @ ! & + , = % -) or a local path";
+        if (!sha512 && !debianSumsUrl(url)) {
+            return "is not a cloud.debian.org image (whose SHA512SUMS the program reads), so it needs its sha512 in the config";
+        }
         return undefined;
     }
     const local = url.startsWith("file://") ? url.slice("file://".length) : url;
     if (!local.startsWith("/")) return "must be an https:// URL or an absolute path (or file:///path) of a qcow2 image";
     const problem = safePathProblem(local);
     return problem ? `is a local path that ${problem}` : undefined;
+}
+
+/**
+ * The `SHA512SUMS` beside an official Debian cloud image (`https://cloud.debian.org/images/cloud/…`),
+ * from which its SHA-512 is read when the config gives none; undefined for any other location.
+ */
+export function debianSumsUrl(url: string): string | undefined {
+    const m = /^(https:\/\/cloud\.debian\.org\/images\/cloud\/(?:[A-Za-z0-9._-]+\/)+)[A-Za-z0-9._-]+\.qcow2$/.exec(url);
+    return m ? `${m[1]}SHA512SUMS` : undefined;
+}
+
+/** A SHA-512 as the config gives it: 128 hex digits (either case); the problem, if not. */
+export function sha512Problem(v: string): string | undefined {
+    return /^[0-9a-fA-F]{128}$/.test(v) ? undefined : "must be the image's SHA-512: 128 hexadecimal digits (sha512sum prints it)";
 }
 
 // ---- networks ----

@@ -102,9 +102,9 @@ test("with versioned base images, create pins the entry to the newest", async (t
     const text = w.stackText("storage").replace("  project-vms:storageDir:", [
         "  project-vms:baseImages:",
         "    - version: 2026-10",
-        "      url: https://example.org/2026-10.qcow2",
+        "      url: https://cloud.debian.org/images/cloud/forky/2026-10.qcow2",
         "    - version: 2026-11",
-        "      url: https://example.org/2026-11.qcow2",
+        "      url: https://cloud.debian.org/images/cloud/forky/2026-11.qcow2",
         "  project-vms:storageDir:",
     ].join("\n"));
     w.writeStack("storage", text);

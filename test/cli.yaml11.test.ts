@@ -89,7 +89,7 @@ test("create pins look-alike base versions quoted; resize writes plain numbers e
         w.writeStack("storage", w.stackText("storage").replace("  project-vms:storageDir:", [
             "  project-vms:baseImages:",
             `    - version: "${version}"`,
-            "      url: https://example.org/image.qcow2",
+            "      url: https://cloud.debian.org/images/cloud/forky/image.qcow2",
             "  project-vms:storageDir:",
         ].join("\n")));
         assert.equal(await w.run("create", "-H", "storage", "pinned", "1024", "1"), 0, w.errText());

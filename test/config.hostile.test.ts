@@ -127,11 +127,11 @@ const CASES: Case[] = [
     bad("purge: on", "projects[0].purge", "on", p("app", { purge: "on" })),
     bad("aptCheckValidUntil: off", "aptCheckValidUntil", "off", { aptCheckValidUntil: "off" }),
     bad("autostart: 1", "projects[0].autostart", 1, p("app", { autostart: 1 })),
-    { what: "version: 2026.11", raw: { baseImages: [{ version: 2026.11, url: "https://e.org/a.qcow2" }] }, key: at("baseImages[0].version"), shows: '"2026.11"' },
-    { what: "version: 2026-11-01 unquoted", raw: { baseImages: [{ version: "2026-11-01T00:00:00Z", url: "https://e.org/a.qcow2" }] }, key: at("baseImages[0].version"), shows: '"2026-11-01"' },
-    { what: "base: 2026-11-01 unquoted", raw: { baseImages: [{ version: "2026-11-01", url: "https://e.org/a.qcow2" }], ...p("app", { base: "2026-11-01T00:00:00Z" }) }, key: at("projects[0].base"), shows: '"2026-11-01"' },
-    bad("a version with traversal", "baseImages[0].version", "../../etc/passwd", { baseImages: [{ version: "../../etc/passwd", url: "https://e.org/a.qcow2" }] }),
-    bad("a version with a shell separator", "baseImages[0].version", "v1;reboot", { baseImages: [{ version: "v1;reboot", url: "https://e.org/a.qcow2" }] }),
+    { what: "version: 2026.11", raw: { baseImages: [{ version: 2026.11, url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }, key: at("baseImages[0].version"), shows: '"2026.11"' },
+    { what: "version: 2026-11-01 unquoted", raw: { baseImages: [{ version: "2026-11-01T00:00:00Z", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }, key: at("baseImages[0].version"), shows: '"2026-11-01"' },
+    { what: "base: 2026-11-01 unquoted", raw: { baseImages: [{ version: "2026-11-01", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }], ...p("app", { base: "2026-11-01T00:00:00Z" }) }, key: at("projects[0].base"), shows: '"2026-11-01"' },
+    bad("a version with traversal", "baseImages[0].version", "../../etc/passwd", { baseImages: [{ version: "../../etc/passwd", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }),
+    bad("a version with a shell separator", "baseImages[0].version", "v1;reboot", { baseImages: [{ version: "v1;reboot", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }),
 
     // base image locations
     ...["http://example.org/x.qcow2", "https://example.org/$(id).qcow2", "https://example.org/a b.qcow2", "ftp://example.org/x.qcow2",
@@ -225,10 +225,10 @@ describe("messages a user can act on", () => {
         assert.doesNotMatch(one(p("app", { disk: "99999999999T" })), /needs a unit/);
     });
     test("an unquoted version number asks for a quoted string", () => {
-        assert.match(one({ baseImages: [{ version: 2026.11, url: "https://e.org/a.qcow2" }] }), /must be a string like "2026-11".*quote it/);
+        assert.match(one({ baseImages: [{ version: 2026.11, url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }), /must be a string like "2026-11".*quote it/);
     });
     test("an unquoted date shows what the user wrote, not a timestamp", () => {
-        const m = one({ baseImages: [{ version: "2026-11-01T00:00:00Z", url: "https://e.org/a.qcow2" }] });
+        const m = one({ baseImages: [{ version: "2026-11-01T00:00:00Z", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] });
         assert.match(m, /2026-11-01.*quote it: "2026-11-01"/);
         assert.doesNotMatch(m, /T00:00:00Z/);
     });
@@ -236,7 +236,7 @@ describe("messages a user can act on", () => {
         assert.match(one({ tailscale: { enabled: "no" } }), /write false/);
     });
     test("plain http base images are refused with what to use instead", () => {
-        assert.match(one({ baseImage: "http://example.org/x.qcow2" }), /https:\/\/ .*or a local path/);
+        assert.match(one({ baseImage: "http://example.org/x.qcow2" }), /use an https:\/\/ URL, a local path, or give its sha512/);
     });
 });
 
@@ -249,8 +249,12 @@ describe("safe values that must keep working", () => {
     test("storage folders and image locations", () => {
         for (const d of ["/var/lib/project-vms", "/srv/pvms", "/data/vm_store.1"]) assert.equal(ok({ storageDir: d }).storageDir, d);
         for (const u of ["https://cloud.debian.org/images/cloud/forky/daily/latest/debian-14-genericcloud-amd64-daily.qcow2",
-            "https://mirror.example:8443/img/x.qcow2?sig=a%2Fb", "/srv/images/debian.qcow2", "file:///srv/images/debian.qcow2"]) {
+            "/srv/images/debian.qcow2", "file:///srv/images/debian.qcow2"]) {
             assert.equal(ok({ baseImage: u }).baseImages[0].url, u);
+        }
+        // Elsewhere than cloud.debian.org (and over plain http) an image needs its sha512.
+        for (const u of ["https://mirror.example:8443/img/x.qcow2?sig=a%2Fb", "http://10.0.0.5/images/x.qcow2"]) {
+            assert.equal(ok({ baseImage: u, baseImageSha512: "ab".repeat(64) }).baseImages[0].sha512, "ab".repeat(64));
         }
     });
     test("every key type, with a comment that has spaces and non-ASCII letters", () => {

@@ -101,11 +101,11 @@ describe("a valid config", () => {
     });
 
     test("base images: a new URL is a new version; versioned images, newest last; projects may pin one", () => {
-        const a = parseConfig(config({ baseImage: "https://example.org/a.qcow2" })).baseImages[0].version;
-        const b = parseConfig(config({ baseImage: "https://example.org/b.qcow2" })).baseImages[0].version;
+        const a = parseConfig(config({ baseImage: "https://cloud.debian.org/images/cloud/forky/a.qcow2" })).baseImages[0].version;
+        const b = parseConfig(config({ baseImage: "https://cloud.debian.org/images/cloud/forky/b.qcow2" })).baseImages[0].version;
         assert.notEqual(a, b, "changing baseImage adds a version instead of rewriting one");
         const s = parseConfig(config({
-            baseImages: [{ version: "2026-10", url: "https://example.org/10.qcow2" }, { version: "2026-11", url: "https://example.org/11.qcow2" }],
+            baseImages: [{ version: "2026-10", url: "https://cloud.debian.org/images/cloud/forky/10.qcow2" }, { version: "2026-11", url: "https://cloud.debian.org/images/cloud/forky/11.qcow2" }],
             projects: [{ name: "old", base: "2026-10" }, { name: "new" }],
         }));
         assert.deepEqual(s.baseImages.map((i) => [i.version, i.volume]), [["2026-10", "debian-testing-2026-10.qcow2"], ["2026-11", "debian-testing-2026-11.qcow2"]]);
@@ -204,9 +204,9 @@ describe("bad config: every problem named by key and value", () => {
         ["host cpus exceeded", config({ hostCapacity: { memory: 65536, cpus: 4 }, projects: [{ name: "a", cpus: 4 }, { name: "b", cpus: 2 }] }),
             /hostCapacity is 4 vCPUs, but the running projects need 6/],
         ["unknown base version", config({ projects: [{ name: "app", base: "2020-01" }] }), /projects\[0\]\.base "2020-01" is not a base image version; known: url-/],
-        ["both baseImage and baseImages", config({ baseImage: "https://example.org/a.qcow2", baseImages: [{ version: "v1", url: "https://example.org/b.qcow2" }] }), /baseImage is set together with baseImages/],
-        ["duplicate base version", config({ baseImages: [{ version: "v1", url: "https://e.org/a.qcow2" }, { version: "v1", url: "https://e.org/b.qcow2" }] }), /baseImages\[1\]\.version "v1" is listed twice/],
-        ["bad base version", config({ baseImages: [{ version: "Nov 2026", url: "https://e.org/a.qcow2" }] }), /baseImages\[0\]\.version must be lowercase letters/],
+        ["both baseImage and baseImages", config({ baseImage: "https://cloud.debian.org/images/cloud/forky/a.qcow2", baseImages: [{ version: "v1", url: "https://cloud.debian.org/images/cloud/forky/b.qcow2" }] }), /baseImage is set together with baseImages/],
+        ["duplicate base version", config({ baseImages: [{ version: "v1", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }, { version: "v1", url: "https://cloud.debian.org/images/cloud/forky/b.qcow2" }] }), /baseImages\[1\]\.version "v1" is listed twice/],
+        ["bad base version", config({ baseImages: [{ version: "Nov 2026", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }), /baseImages\[0\]\.version must be lowercase letters/],
         ["empty baseImages", config({ baseImages: [] }), /baseImages must list at least one/],
         ["running not a boolean", config({ projects: [{ name: "app", running: "maybe" }] }), /projects\[0\]\.running must be true or false, got "maybe"/],
     ];

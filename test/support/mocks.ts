@@ -76,6 +76,8 @@ export async function installMocks(stack: string, config: Record<string, string>
                 }
                 case "command:local:Command":
                     if (i.environment?.POOL && i.environment?.POOL_DIR) poolPaths.set(i.environment.POOL, i.environment.POOL_DIR);
+                    // fetch-image.sh prints the verified file it made in the cache.
+                    if (i.environment?.IMAGE_URL) return { id: `command-${++n}`, state: { ...i, stdout: `${i.environment.IMAGE_CACHE}/verified-${n}.qcow2`, stderr: "" } };
                     return { id: `command-${++n}`, state: { ...i, stdout: "", stderr: "" } };
                 case "tailscale:index/tailnetKey:TailnetKey":
                     return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}` } };

@@ -57,7 +57,17 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     for (const b of s.baseImages) {
         const vol = bases.get(b.version)!;
         assert.equal(vol.parent, host.urn);
-        assert.equal(vol.inputs.source, b.url);
+        // Made from the download fetch-image.sh verified, never from the URL itself.
+        const fetch = run.named(`host-base-fetch-${b.version}`);
+        assertHostScript(fetch, "fetch-image.sh", "image_fetch");
+        assert.deepEqual(fetch.inputs.environment, {
+            LIBVIRT_URI: s.libvirtUri, IMAGE_URL: b.url, IMAGE_SHA512: b.sha512 ?? "", IMAGE_SUMS_URL: b.sumsUrl ?? "",
+            IMAGE_CACHE: fetch.inputs.environment.IMAGE_CACHE,
+        });
+        assert.ok(b.sha512 || b.sumsUrl || !/^https?:/.test(b.url), `${b.url}: a downloaded image is verified against a sha512`);
+        assert.match(fetch.inputs.environment.IMAGE_CACHE, /\/project-vms\/images$/);
+        assert.match(vol.inputs.source, new RegExp(`^${fetch.inputs.environment.IMAGE_CACHE}/verified-\\d+\\.qcow2$`), "the fetch's output");
+        assert.ok(vol.dependencies.includes(fetch.urn), "the volume waits for the verified download");
         assert.equal(vol.id, `${s.storageDir}/base/${b.volume}`);
         assert.equal(vol.retainOnDelete, true, "a base stays on the host while overlays may use it");
         assert.deepEqual(vol.ignoreChanges, ["source"], "a version's image is never re-uploaded under its overlays");
