@@ -4,6 +4,8 @@
 # library followed by one script and the call of one of its functions, with their settings in
 # the environment. Messages go to stderr, which Pulumi shows.
 set -Eeuo pipefail
+# A failing command inside $(…) fails the substitution too (bash leaves -e off there by default).
+shopt -s inherit_errexit
 
 : "${LIBVIRT_URI:?LIBVIRT_URI is not set}"
 
@@ -37,4 +39,19 @@ human_size() {
         factor=$((factor / 1024))
     done
     echo "${bytes}B"
+}
+
+# One option line of a curl config (read with `curl -K -`, so that values never show on a command
+# line): `name = "value"`, quoted as curl's config syntax requires (\ and " escaped inside double
+# quotes). A value holding a newline, CR or any other control character is refused: curl's config
+# has no escape for it that is safe, and a line break would start a new option (another url).
+curl_config_line() {
+    local name=$1 value=$2
+    [[ "$name" =~ ^[a-z][a-z-]*$ ]] || die "curl_config_line: bad option name '$name'"
+    if [[ "$value" =~ [[:cntrl:]] ]]; then
+        die "the value for curl's $name holds a newline or another control character: refusing to use it"
+    fi
+    value=${value//\\/\\\\}
+    value=${value//\"/\\\"}
+    printf '%s = "%s"\n' "$name" "$value"
 }

