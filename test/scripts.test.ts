@@ -223,7 +223,7 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
     const steal = `a"\nurl = "${thief.url}/steal`;
     try {
         // A newline (or any control character) has no safe spelling in curl's config: refused.
-        for (const env of [
+        for (const env of <Record<string, string>[]>[
             { TS_OAUTH_CLIENT_ID: steal, TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" },
             { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: steal },
             { TS_OAUTH_CLIENT_ID: "cid\r", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" },
