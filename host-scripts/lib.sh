@@ -28,6 +28,29 @@ domain_state() {
     v domstate "$1" 2>/dev/null | head -n 1 || true
 }
 
+# Runs a command in the guest of $DOMAIN through the QEMU guest agent (needs jq): prints its output, returns its exit code (124 when time runs out
+# before it ends, 125 when the agent cannot start it). Polls until $deadline (seconds since start).
+guest_exec() {
+    local request pid status exited args
+    local arg
+    args=$(for arg in "${@:2}"; do printf '%s' "$arg" | jq -Rs .; done | jq -cs .)
+    request=$(jq -cn --arg path "$1" --argjson arg "$args" '{execute: "guest-exec", arguments: {path: $path, arg: $arg, "capture-output": true}}')
+    pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') || true
+    if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
+        log "the guest agent could not run $1"
+        return 125
+    fi
+    while :; do
+        status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+        exited=$(jq -r '.return.exited' <<<"$status")
+        [ "$exited" = true ] && break
+        [ "$SECONDS" -lt "${deadline:?guest_exec needs a deadline}" ] || return 124
+        sleep 5
+    done
+    jq -r '(.return["out-data"] // "" | @base64d), (.return["err-data"] // "" | @base64d)' <<<"$status"
+    return "$(jq -r '.return.exitcode // 1' <<<"$status")"
+}
+
 # 107374182400 -> 100G: the largest binary unit that divides the size, as the config writes it.
 human_size() {
     local bytes=$1 unit=T factor=1099511627776

@@ -24,6 +24,6 @@ test("storage: resources, wiring and outputs", async (t) => {
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
 
     const machine = run.named("project-myapp-tailnet-machine").inputs.environment;
-    assert.deepEqual({ key: machine.TS_API_KEY, tailnet: machine.TS_TAILNET, url: machine.TS_BASE_URL },
-        { key: "tskey-api-test", tailnet: "bat-boa.ts.net", url: "https://api.tailscale.com" }, "the Tailscale provider's own config");
+    assert.deepEqual({ key: machine.TS_API_KEY, url: machine.TS_BASE_URL },
+        { key: "tskey-api-test", url: "https://api.tailscale.com" }, "the Tailscale provider's own config");
 });

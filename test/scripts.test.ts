@@ -182,38 +182,132 @@ async function fakeTailscale(opts: { devices?: FakeDevice[]; token?: string } = 
     return { url: `http://127.0.0.1:${port}`, calls, bodies, devices, close: () => server.close() };
 }
 
-function runTailnet(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+/** A stand-in for virsh whose guest answers `tailscale status --json` with FAKE_TS_STATUS. */
+function fakeTailscaleGuest(dir: string): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
+args="$*"
+case "$args" in
+  *domstate*) echo running ;;
+  *'"guest-exec",'*) [[ "$args" == *"tailscale status --json"* ]] || exit 2; echo '{"return":{"pid":9}}' ;;
+  *'"pid":9'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_TS_STATUS" | base64 -w0)" ;;
+  *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+    return bin;
+}
+
+function runTailnet(env: Record<string, string>, fn = "tailnet_node_delete"): Promise<{ code: number; stdout: string; stderr: string }> {
+    const bin = fakeTailscaleGuest(fs.mkdtempSync(path.join(os.tmpdir(), "pvms-tailnet-")));
     return new Promise((resolve) => {
-        execFile("bash", ["-c", hostScript("tailnet.sh", "tailnet_node_delete")], {
-            env: { PATH: process.env.PATH, LIBVIRT_URI: "qemu:///system", NODE_HOSTNAME: "project-myapp", ...env },
-        }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }));
+        execFile("bash", ["-c", hostScript("tailnet.sh", fn)], {
+            env: {
+                PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", NODE_HOSTNAME: "project-myapp",
+                TS_TAGS: "tag:project-vm", ...env,
+            },
+        }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
     });
 }
 
-test("tailnet.sh deletes exactly the VM's machine, with the API key or an OAuth client, the token never on a command line", async (t) => {
+/**
+ * One tailnet shared by two hosts that both have a project myapp: storage's VM joined first and
+ * holds the name project-myapp, raider's joined as project-myapp-1. Same OS hostname, same tags.
+ */
+function sharedTailnet(): FakeDevice[] {
+    return [
+        { id: "101", nodeId: "nStorageMyapp1CNTRL", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net", tags: ["tag:project-vm"], nodeKey: "nodekey:storage" },
+        { id: "102", nodeId: "nRaiderMyapp1CNTRL", hostname: "project-myapp", name: "project-myapp-1.bat-boa.ts.net", tags: ["tag:project-vm"], nodeKey: "nodekey:raider" },
+        { id: "103", nodeId: "nLaptop1CNTRL", hostname: "laptop", name: "laptop.bat-boa.ts.net", tags: [], nodeKey: "nodekey:laptop" },
+    ];
+}
+
+/** What tailnet_node_record left in Pulumi's state for raider's myapp. */
+const RAIDER_RECORD = JSON.stringify({ nodeId: "nRaiderMyapp1CNTRL", hostname: "project-myapp" });
+
+test("tailnet.sh: two hosts' VMs of the same name on one tailnet: removing raider's deletes raider's machine only, with the API key or an OAuth client", async (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
-    const api = await fakeTailscale();
+    for (const creds of <Record<string, string>[]>[{ TS_API_KEY: "tskey-api-secret" }, { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" }]) {
+        const api = await fakeTailscale({ devices: sharedTailnet() });
+        try {
+            const r = await runTailnet({ TS_BASE_URL: api.url, PULUMI_COMMAND_STDOUT: RAIDER_RECORD, ...creds });
+            assert.equal(r.code, 0, r.stderr);
+            const bearer = "TS_API_KEY" in creds ? "Bearer tskey-api-secret" : "Bearer oauth-token";
+            assert.deepEqual(api.calls.filter((c) => !c.startsWith("POST /api/v2/oauth/token")), [
+                `GET /api/v2/device/nRaiderMyapp1CNTRL?fields=all ${bearer}`,
+                `DELETE /api/v2/device/nRaiderMyapp1CNTRL ${bearer}`,
+            ]);
+            assert.deepEqual(api.devices.map((d) => d.nodeId), ["nStorageMyapp1CNTRL", "nLaptop1CNTRL"], "storage's project-myapp is still there");
+            assert.match(r.stderr, /deleted tailnet machine project-myapp \(nRaiderMyapp1CNTRL, project-myapp-1\.bat-boa\.ts\.net\)/);
+        } finally {
+            api.close();
+        }
+    }
+});
+
+test("tailnet.sh deletes nothing it cannot prove is this VM's: no record, a gone node, another hostname or missing tags", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: sharedTailnet() });
+    const creds = { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" };
     try {
-        const withKey = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" });
-        assert.equal(withKey.code, 0, withKey.stderr);
-        assert.deepEqual(api.calls, ["GET /api/v2/tailnet/-/devices Bearer tskey-api-secret", "DELETE /api/v2/device/n1 Bearer tskey-api-secret"],
-            "the machine named project-myapp only: not project-myapp-1 or -2 (same OS hostname), not another machine");
-        assert.match(withKey.stderr, /deleted tailnet machine project-myapp \(n1\)/);
+        for (const stdout of ["", "not json", "{}"]) {
+            const r = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: stdout });
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stderr, /no tailnet node was recorded for project-myapp: deleting none/);
+        }
+        assert.equal(api.calls.length, 0, "no record: not even a look by name");
 
-        api.calls.length = 0;
-        api.devices.unshift({ id: "n1", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net" });
-        const withOauth = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" });
-        assert.equal(withOauth.code, 0, withOauth.stderr);
-        assert.deepEqual(api.calls, ["POST /api/v2/oauth/token ", "GET /api/v2/tailnet/-/devices Bearer oauth-token", "DELETE /api/v2/device/n1 Bearer oauth-token"]);
+        const gone = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "nGone1CNTRL" }) });
+        assert.equal(gone.code, 0, gone.stderr);
+        assert.match(gone.stderr, /already gone/);
 
-        const none = await runTailnet({ TS_BASE_URL: api.url });
-        assert.notEqual(none.code, 0);
-        assert.match(none.stderr, /no Tailscale API credentials/);
+        const laptop = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "nLaptop1CNTRL" }) });
+        assert.equal(laptop.code, 0, laptop.stderr);
+        assert.match(laptop.stderr, /WARNING: not deleting tailnet node nLaptop1CNTRL.*its hostname is laptop; it lacks the tags tag:project-vm/);
+
+        const untagged = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_TAGS: "tag:project-vm,tag:raider" });
+        assert.match(untagged.stderr, /WARNING: not deleting .*it lacks the tags tag:raider/);
+
+        const hostile = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "../tailnet/-/devices" }) });
+        assert.notEqual(hostile.code, 0);
+        assert.match(hostile.stderr, /is not a Tailscale node ID/);
+
+        assert.ok(!api.calls.some((c) => c.startsWith("DELETE")), api.calls.join("\n"));
+        assert.equal(api.devices.length, 3);
     } finally {
         api.close();
     }
     const script = hostScript("tailnet.sh", "tailnet_node_delete");
     assert.ok(!/-H "Authorization/.test(script), "no bearer token in curl's arguments");
+});
+
+test("tailnet.sh records the node the guest says it is, once the API confirms it is this VM's machine", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: sharedTailnet() });
+    const status = (id: string, key: string) => JSON.stringify({ BackendState: "Running", Self: { ID: id, PublicKey: key, HostName: "project-myapp" } });
+    const creds = { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" };
+    try {
+        const r = await runTailnet({ ...creds, FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") }, "tailnet_node_record");
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), JSON.parse(RAIDER_RECORD), "what the delete reads back");
+        assert.match(r.stderr, /project-myapp is tailnet node nRaiderMyapp1CNTRL \(project-myapp-1\.bat-boa\.ts\.net\)/);
+
+        // A guest naming another node (a node key that is not that node's, or another machine) is refused.
+        for (const [id, key, why] of [
+            ["nStorageMyapp1CNTRL", "nodekey:raider", /its node key is not the one the VM holds/],
+            ["nLaptop1CNTRL", "nodekey:laptop", /its hostname is laptop/],
+            ["nNoSuch1CNTRL", "nodekey:x", /which the Tailscale API does not know/],
+            ["", "", /has not joined the tailnet/],
+        ] as const) {
+            const bad = await runTailnet({ ...creds, FAKE_TS_STATUS: status(id, key) }, "tailnet_node_record");
+            assert.notEqual(bad.code, 0, `${id} refused`);
+            assert.match(bad.stderr, why);
+            assert.equal(bad.stdout, "");
+        }
+        assert.ok(!api.calls.some((c) => c.startsWith("DELETE")));
+    } finally {
+        api.close();
+    }
 });
 
 test("tailnet.sh quotes every value it hands curl: hostile credentials reach no other URL, and are refused or sent exactly", async (t) => {
@@ -230,7 +324,7 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
             { TS_API_KEY: steal },
             { TS_API_KEY: "tskey-api-x\tY" },
         ]) {
-            const r = await runTailnet({ TS_BASE_URL: api.url, ...env });
+            const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, ...env });
             assert.deepEqual(thief.calls, [], `nothing reached another URL: ${JSON.stringify(env)}`);
             assert.notEqual(r.code, 0, `refused: ${JSON.stringify(env)}`);
             assert.match(r.stderr, /newline or another control character|is not an API key/);
@@ -241,7 +335,7 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
         // Quotes, backslashes and spaces are sent exactly, URL-encoded as form fields.
         const id = 'c"i d\\ & x=1 \\"';
         const secret = 'tskey-client-"\\ secret&client_id=evil';
-        const r = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: id, TS_OAUTH_CLIENT_SECRET: secret });
+        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: id, TS_OAUTH_CLIENT_SECRET: secret });
         assert.equal(r.code, 0, r.stderr);
         assert.equal(api.calls[0], "POST /api/v2/oauth/token ");
         const form = new URLSearchParams(api.bodies[0]);
@@ -250,7 +344,7 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
 
         // An API key with a quote or backslash is not a key: refused before it reaches a header.
         api.calls.length = 0;
-        const quoted = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: 'tskey-api-"x\\' });
+        const quoted = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_API_KEY: 'tskey-api-"x\\' });
         assert.notEqual(quoted.code, 0);
         assert.deepEqual(api.calls, []);
     } finally {
@@ -264,7 +358,7 @@ test("tailnet.sh refuses a token from the API that is not one, before it reaches
     const thief = await fakeTailscale({ devices: [] });
     const api = await fakeTailscale({ token: `tok"\nurl = "${thief.url}/steal` });
     try {
-        const r = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" });
+        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" });
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /returned something that is not a token/);
         assert.deepEqual(api.calls, ["POST /api/v2/oauth/token "], "no call with it");

@@ -175,12 +175,18 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.equal(key.parent, vm.urn);
             assert.deepEqual(key.replaceWith, [system.urn], "a fresh system disk is a new machine: it needs a new key");
             const [machine] = machines;
-            assertHostScript(machine, "tailnet.sh", undefined, "tailnet_node_delete");
+            assert.equal(machine.parent, vm.urn);
+            assertHostScript(machine, "tailnet.sh", "tailnet_node_record", "tailnet_node_delete");
             assert.deepEqual(machine.secretInputs, ["environment"], "API credentials stay secret");
-            assert.equal(machine.inputs.environment.NODE_HOSTNAME, p.hostname);
-            assert.deepEqual(machine.replaceWith, [system.urn]);
-            assert.equal(machine.deleteBeforeReplace, true, "the old machine goes before the new one joins");
-            assert.ok(domain.dependencies.includes(machine.urn), "the new VM boots after the old machine is gone");
+            const env = machine.inputs.environment;
+            assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
+                "the node is recorded from this VM's guest and checked against its hostname and tags");
+            assert.deepEqual(machine.replaceWith, [system.urn], "a fresh system disk is a new node");
+            assert.deepEqual(machine.inputs.triggers, [domain.id], "a new domain is a new node");
+            assert.equal(machine.deleteBeforeReplace, true, "the old node goes before the new one is recorded");
+            assert.ok(machine.dependencies.includes(ready.urn), "recorded once the VM has joined (cloud-init finished)");
+            assert.ok(power.dependencies.includes(machine.urn), "recorded before a stopped project is shut down");
+            assert.ok(!domain.dependencies.includes(machine.urn));
             assert.deepEqual(
                 { reusable: key.inputs.reusable, preauthorized: key.inputs.preauthorized, recreateIfInvalid: key.inputs.recreateIfInvalid, tags: key.inputs.tags },
                 { reusable: false, preauthorized: true, recreateIfInvalid: "never", tags: s.tailscale.tags },
