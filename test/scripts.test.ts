@@ -368,3 +368,221 @@ test("tailnet.sh refuses a token from the API that is not one, before it reaches
         thief.close();
     }
 });
+
+/**
+ * A stand-in for virsh with state, for power.sh, grow-disk.sh and pool.sh: one domain (its state
+ * in $FAKE_DIR/domstate, none when the file is missing), volumes as files holding their size, pools
+ * as folders under $FAKE_DIR/pools. Every call is appended to $FAKE_DIR/calls. A guest that honours
+ * ACPI shuts down after $FAKE_ACPI_POLLS more domstate calls following a shutdown; "never" ignores
+ * it. `sleep` is a no-op, so a timeout costs no time.
+ */
+function statefulVirsh(dir: string): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(path.join(dir, "pools"), { recursive: true });
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
+set -u
+[ "$1 $2" = "-q -c" ] || { echo "fake virsh: expected -q -c URI" >&2; exit 2; }
+shift 3
+echo "$*" >>"$FAKE_DIR/calls"
+d=$FAKE_DIR
+pool_dir() { echo "$d/pools/$1"; }
+case "$1" in
+  domstate)
+    [ -e "$d/domstate" ] || { echo "error: failed to get domain '$2'" >&2; exit 1; }
+    if [ -e "$d/acpi-countdown" ]; then
+      n=$(cat "$d/acpi-countdown")
+      if [ "$n" -le 0 ]; then echo "shut off" >"$d/domstate"; rm "$d/acpi-countdown"; else echo $((n - 1)) >"$d/acpi-countdown"; fi
+    fi
+    cat "$d/domstate" ;;
+  shutdown)
+    [ "$(cat "$d/domstate")" = running ] || exit 1
+    if [ "\${FAKE_ACPI_POLLS:-never}" != never ] && [ ! -e "$d/acpi-countdown" ]; then echo "$FAKE_ACPI_POLLS" >"$d/acpi-countdown"; fi ;;
+  destroy) echo "shut off" >"$d/domstate"; rm -f "$d/acpi-countdown" ;;
+  start) echo running >"$d/domstate" ;;
+  vol-info)
+    f=$(pool_dir "$3")/$4
+    [ -e "$f" ] || { echo "error: no volume $4" >&2; exit 1; }
+    printf 'Name:           %s\\nType:           file\\nCapacity:       %s bytes\\nAllocation:     0 bytes\\n' "$4" "$(cat "$f")" ;;
+  blockresize) [ "$(cat "$d/domstate")" = running ] || exit 1; echo "\${5%B}" >"$(pool_dir "$FAKE_POOL")/$FAKE_VOLUME" ;;
+  vol-resize) echo "\${5%B}" >"$(pool_dir "$3")/$4" ;;
+  pool-info)
+    p=$(pool_dir "$2"); [ -d "$p" ] || { echo "error: failed to get pool '$2'" >&2; exit 1; }
+    printf 'Name:           %s\\nState:          %s\\n' "$2" "$(cat "$p.state")" ;;
+  pool-define-as) p=$(pool_dir "$2"); mkdir "$p"; echo "$5" >"$p.target"; echo inactive >"$p.state" ;;
+  pool-dumpxml) printf '<pool type="dir">\\n  <target>\\n    <path>%s</path>\\n  </target>\\n</pool>\\n' "$(cat "$(pool_dir "$2").target")" ;;
+  pool-build|pool-autostart|pool-refresh) [ -d "$(pool_dir "$2")" ] ;;
+  pool-start) echo running >"$(pool_dir "$2").state" ;;
+  vol-list) for f in "$(pool_dir "$2")"/*; do [ -e "$f" ] && echo " $(basename "$f")   $f"; done; true ;;
+  pool-destroy) echo inactive >"$(pool_dir "$2").state" ;;
+  pool-delete) rmdir "$(pool_dir "$2")" ;;
+  pool-undefine) rm "$(pool_dir "$2").state" "$(pool_dir "$2").target" ;;
+  *) echo "fake virsh: unexpected $*" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+    return bin;
+}
+
+/** A fake host: a temp folder with the stateful virsh, and how to run a host script function on it. */
+function fakeHost(setup: { domstate?: string; acpiPolls?: number | "never" } = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-host-"));
+    const bin = statefulVirsh(dir);
+    if (setup.domstate) fs.writeFileSync(path.join(dir, "domstate"), `${setup.domstate}\n`);
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+    return {
+        dir,
+        run(script: string, fn: string, env: Record<string, string>) {
+            fs.rmSync(path.join(dir, "calls"), { force: true });
+            return spawnSync("bash", ["-c", hostScript(script, fn)], {
+                encoding: "utf8",
+                env: { PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", FAKE_DIR: dir, FAKE_ACPI_POLLS: String(setup.acpiPolls ?? "never"), ...env },
+                timeout: 30_000,
+            });
+        },
+        /** The virsh calls of the last run, first word of each (domstate polls left out unless asked). */
+        calls(withPolls = false): string[] {
+            return read("calls").split("\n").filter((l) => l && (withPolls || !l.startsWith("domstate")));
+        },
+        domstate: () => read("domstate").trim(),
+        /** Writes a volume of `bytes` into pool `pool`. */
+        volume(pool: string, name: string, bytes: number) {
+            fs.mkdirSync(path.join(dir, "pools", pool), { recursive: true });
+            fs.writeFileSync(path.join(dir, "pools", pool, name), `${bytes}\n`);
+        },
+        size: (pool: string, name: string) => Number(read(path.join("pools", pool, name)).trim()),
+        poolExists: (pool: string) => fs.existsSync(path.join(dir, "pools", pool)) || fs.existsSync(path.join(dir, "pools", `${pool}.state`)),
+    };
+}
+
+test("power.sh stops a VM by ACPI shutdown and waits; it does not force it off while the guest shuts down", () => {
+    const host = fakeHost({ domstate: "running", acpiPolls: 3 });
+    const r = host.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: "stopped", SHUTDOWN_TIMEOUT: "180" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(host.calls(), ["shutdown project-myapp --mode acpi"], "ACPI only: no destroy");
+    assert.equal(host.domstate(), "shut off");
+    assert.match(r.stderr, /shutting down project-myapp \(ACPI; forced off after 180s\)/);
+    assert.match(r.stderr, /project-myapp shut down after \d+s/);
+    assert.equal(r.stdout.trim(), "stopped");
+});
+
+test("power.sh forces a VM off only after the ACPI timeout, pressing the button again every 20 s", () => {
+    const host = fakeHost({ domstate: "running", acpiPolls: "never" });
+    const r = host.run("power.sh", "power_stop", { DOMAIN: "project-myapp", SHUTDOWN_TIMEOUT: "60" });
+    assert.equal(r.status, 0, r.stderr);
+    const calls = host.calls(true);
+    assert.deepEqual(calls.filter((c) => !c.startsWith("domstate")), [
+        "shutdown project-myapp --mode acpi", "shutdown project-myapp --mode acpi", "shutdown project-myapp --mode acpi", "destroy project-myapp",
+    ], "ACPI at 0, 20 and 40 s; destroy last");
+    assert.equal(calls.filter((c) => c.startsWith("domstate")).length, 1 + 30, "polled every 2 s for the whole 60 s before forcing it off");
+    assert.match(r.stderr, /did not shut down within 60s: forcing it off/);
+    assert.equal(host.domstate(), "shut off");
+});
+
+test("power.sh leaves a VM already in the desired state alone, and starts a stopped one", () => {
+    for (const [domstate, desired] of [["shut off", "stopped"], ["running", "running"]]) {
+        const host = fakeHost({ domstate, acpiPolls: 0 });
+        const r = host.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: desired });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(host.calls(), [], `${domstate} → ${desired}: nothing done`);
+        assert.equal(host.domstate(), domstate);
+    }
+    const gone = fakeHost();
+    const r = gone.run("power.sh", "power_stop", { DOMAIN: "project-myapp" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(gone.calls(), [], "no domain: nothing to stop");
+
+    const off = fakeHost({ domstate: "shut off" });
+    const start = off.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: "running" });
+    assert.equal(start.status, 0, start.stderr);
+    assert.deepEqual(off.calls(), ["start project-myapp"]);
+    assert.equal(off.domstate(), "running");
+});
+
+const G = 1024 ** 3;
+const growEnv = (size: number) => ({
+    POOL: "project-myapp", VOLUME: "project.qcow2", SIZE: String(size), DOMAIN: "project-myapp", TARGET: "vdb",
+    CONFIG_KEY: "disk of project myapp (project-vms:projects)", FAKE_POOL: "project-myapp", FAKE_VOLUME: "project.qcow2",
+});
+
+test("grow-disk.sh refuses to shrink a project disk, naming the project, and changes nothing", () => {
+    for (const domstate of ["running", "shut off"]) {
+        const host = fakeHost({ domstate });
+        host.volume("project-myapp", "project.qcow2", 100 * G);
+        const r = host.run("grow-disk.sh", "disk_grow", growEnv(50 * G));
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /refusing to shrink the project disk project\.qcow2 of project-myapp from 100G to 50G/);
+        assert.match(r.stderr, /Set disk of project myapp \(project-vms:projects\) to 100G or more/);
+        assert.deepEqual(host.calls().filter((c) => !c.startsWith("vol-info")), [], `${domstate}: no resize`);
+        assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
+        assert.equal(r.stdout, "");
+    }
+});
+
+test("grow-disk.sh grows with blockresize while the VM runs and vol-resize while it is off; an equal size is left alone", () => {
+    const live = fakeHost({ domstate: "running" });
+    live.volume("project-myapp", "project.qcow2", 100 * G);
+    const r = live.run("grow-disk.sh", "disk_grow", growEnv(200 * G));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(live.calls().filter((c) => !c.startsWith("vol-info")), [`blockresize project-myapp vdb --size ${200 * G}B`]);
+    assert.equal(live.size("project-myapp", "project.qcow2"), 200 * G);
+    assert.match(r.stderr, /grew the project disk of project-myapp from 100G to 200G \(live\)/);
+    assert.equal(r.stdout.trim(), String(200 * G));
+
+    const off = fakeHost({ domstate: "shut off" });
+    off.volume("project-myapp", "project.qcow2", 100 * G);
+    const o = off.run("grow-disk.sh", "disk_grow", growEnv(150 * G));
+    assert.equal(o.status, 0, o.stderr);
+    assert.deepEqual(off.calls().filter((c) => !c.startsWith("vol-info")), [`vol-resize --pool project-myapp project.qcow2 ${150 * G}B`]);
+    assert.equal(off.size("project-myapp", "project.qcow2"), 150 * G);
+
+    const same = off.run("grow-disk.sh", "disk_grow", growEnv(150 * G));
+    assert.equal(same.status, 0, same.stderr);
+    assert.deepEqual(off.calls().filter((c) => !c.startsWith("vol-info")), []);
+});
+
+const poolEnv = (purge: boolean) => ({ POOL: "project-myapp", POOL_DIR: "/var/lib/project-vms/myapp", PURGE: String(purge) });
+
+test("pool.sh makes a pool idempotently, and refuses one found at another folder", () => {
+    const host = fakeHost();
+    const first = host.run("pool.sh", "pool_ensure", poolEnv(false));
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(host.calls().map((c) => c.split(" ")[0]).filter((c) => c !== "pool-info" && c !== "pool-dumpxml"),
+        ["pool-define-as", "pool-build", "pool-start", "pool-autostart", "pool-refresh"]);
+    assert.equal(first.stdout.trim(), "project-myapp");
+    const again = host.run("pool.sh", "pool_ensure", poolEnv(false));
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(!host.calls().some((c) => /^pool-(define|build|start)/.test(c)), "an existing running pool is taken up as it is");
+
+    const elsewhere = host.run("pool.sh", "pool_ensure", { ...poolEnv(false), POOL_DIR: "/srv/other" });
+    assert.notEqual(elsewhere.status, 0);
+    assert.match(elsewhere.stderr, /pool project-myapp already exists at \/var\/lib\/project-vms\/myapp, not at \/srv\/other/);
+});
+
+test("pool.sh keeps a pool that was not purged, with its volumes; deletes a purged empty one, once", () => {
+    const host = fakeHost();
+    assert.equal(host.run("pool.sh", "pool_ensure", poolEnv(false)).status, 0);
+    host.volume("project-myapp", "project.qcow2", 100 * G);
+
+    const kept = host.run("pool.sh", "pool_remove", poolEnv(false));
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.deepEqual(host.calls(), [], "not purged: virsh is not even asked");
+    assert.ok(host.poolExists("project-myapp"));
+    assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
+    assert.match(kept.stderr, /keeping pool project-myapp/);
+
+    const full = host.run("pool.sh", "pool_remove", poolEnv(true));
+    assert.notEqual(full.status, 0, "purged, but a volume is still in it");
+    assert.match(full.stderr, /pool project-myapp still holds: project\.qcow2/);
+    assert.ok(!host.calls().some((c) => /^pool-(destroy|delete|undefine)/.test(c)));
+    assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
+
+    fs.rmSync(path.join(host.dir, "pools", "project-myapp", "project.qcow2"));
+    const purged = host.run("pool.sh", "pool_remove", poolEnv(true));
+    assert.equal(purged.status, 0, purged.stderr);
+    assert.deepEqual(host.calls().map((c) => c.split(" ")[0]).filter((c) => /^pool-(destroy|delete|undefine)$/.test(c)), ["pool-destroy", "pool-delete", "pool-undefine"]);
+    assert.ok(!host.poolExists("project-myapp"));
+    const twice = host.run("pool.sh", "pool_remove", poolEnv(true));
+    assert.equal(twice.status, 0, twice.stderr);
+    assert.deepEqual(host.calls(), ["pool-info project-myapp"], "already gone: nothing to do");
+});
