@@ -8,7 +8,7 @@ import { Project } from "./config";
 import { GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
 import { growCommand, poolCommand, powerCommand, readyCommand, TailscaleApi, tailnetNodeCommand } from "./hostCommands";
 import { NicAttachment } from "./host";
-import { PROJECT_FILES, projectPaths, sshCommand, tailnetFqdn } from "./names";
+import { PROJECT_FILES, projectMac, projectPaths, sshCommand, tailnetFqdn } from "./names";
 
 /** A single-use auth key is used at first boot; a day is ample and bounds a leaked key's life. */
 export const AUTH_KEY_EXPIRY_SECONDS = 24 * 60 * 60;
@@ -39,6 +39,8 @@ export function guestConfig(project: Project, settings: GuestSettings, authKey?:
 export interface ProjectVmArgs extends GuestSettings {
     /** The validated project entry. */
     project: Project;
+    /** The stack (one per host): with the project name, it makes the NIC's MAC address. */
+    stack: string;
     /** libvirt connection URI of the host (for the virsh commands). */
     libvirtUri: string;
     /** Seconds of ACPI shutdown before the VM is forced off. */
@@ -80,7 +82,8 @@ export class ProjectVm extends pulumi.ComponentResource {
 
     constructor(name: string, args: ProjectVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("project-vms:index:ProjectVm", name, {}, opts);
-        const p = args.project;
+        // The MAC is per host and project: the same project on two hosts must not share one.
+        const p: Project = { ...args.project, mac: projectMac(args.stack, args.project.name) };
         const paths = projectPaths(args.storageDir, p.name);
         const child = { parent: this, provider: args.provider };
 

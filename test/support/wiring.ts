@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings } from "../../components/config";
 import { HOST_SCRIPTS_DIR } from "../../components/hostCommands";
+import { projectMac } from "../../components/names";
 import { Registered } from "./mocks";
 import { ProgramRun } from "./program";
 import { stackConfig } from "./stack";
@@ -125,7 +126,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.match(meta["instance-id"], new RegExp(`^${p.hostname}-[0-9a-f]{12}$`));
         const userData = parse(ci.inputs.userData, { version: "1.1" });
         assert.deepEqual(userData.users[0].ssh_authorized_keys, s.sshPublicKeys);
-        assert.equal(parse(ci.inputs.networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress, p.mac);
+        const mac = projectMac(run.stack, p.name);
+        assert.equal(parse(ci.inputs.networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress, mac);
 
         // Domain.
         assert.equal(domain.inputs.name, p.hostname);
@@ -160,7 +162,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.ok(ready.dependencies.includes(domain.urn));
         assert.deepEqual(domain.inputs.consoles, [{ type: "pty", targetPort: "0", targetType: "serial" }]);
         const [nic] = domain.inputs.networkInterfaces;
-        assert.equal(nic.mac, p.mac, "MAC derived from the name");
+        assert.equal(nic.mac, mac, "MAC derived from the stack (host) and the name");
         assert.equal(nic.hostname, p.hostname);
         if (s.network.kind === "nat") assert.equal(nic.networkId, run.named("host-network").id);
         if (s.network.kind === "network") assert.equal(nic.networkName, s.network.name);
