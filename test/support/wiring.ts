@@ -40,6 +40,20 @@ function assertHostScript(r: Registered, script: string, create: string | undefi
     assert.equal(r.inputs.environment.LIBVIRT_URI !== undefined, true);
 }
 
+/**
+ * Asserts that `secret` appears in no input of any resource but the inputs `allowed`
+ * (`<resource>.<input>`), that each of those is registered as secret, and that no stack output
+ * holds it: a secret is secret everywhere it goes, not only where a test looked.
+ */
+export function assertSecretOnlyIn(run: ProgramRun, secret: string, allowed: string[]): void {
+    const holders = run.resources.flatMap((r) => Object.entries(r.inputs)
+        .filter(([, v]) => JSON.stringify(v ?? null).includes(secret))
+        .map(([k]) => ({ at: `${r.name}.${k}`, secret: r.secretInputs.includes(k) })));
+    assert.deepEqual(holders.map((h) => h.at).sort(), [...allowed].sort(), `${secret.slice(0, 12)}… is in exactly these inputs`);
+    for (const h of holders) assert.ok(h.secret, `${h.at} holds a secret and must be registered as secret`);
+    assert.ok(!JSON.stringify(run.projects).includes(secret), "no stack output holds it");
+}
+
 /** Checks every wiring rule of a program run against the stack's settings. */
 export function assertWiring(run: ProgramRun, s: Settings): void {
     const [provider] = run.ofType(T.provider);
@@ -195,6 +209,10 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             );
             assert.ok(key.inputs.expiry > 0 && key.inputs.expiry <= 24 * 3600, "expires within a day");
             assert.ok(ci.inputs.userData.includes(`tskey-auth-mock-${p.hostname}-tailnet-key`), "the key reaches user-data");
+            // User-data secrecy for a VM on the tailnet (with whatever features it has): the auth key
+            // is in its user-data, which is secret, and nowhere else (meta-data, network-config,
+            // the instance-id the ready and power commands see, any command, any output).
+            assertSecretOnlyIn(run, `tskey-auth-mock-${p.hostname}-tailnet-key`, [`${ci.name}.userData`]);
             assert.equal(out.fqdn, `${p.hostname}.${s.tailscale.tailnet}`);
             assert.equal(out.ssh, `ssh dev@${p.hostname}.${s.tailscale.tailnet}`);
         } else {
