@@ -41,8 +41,9 @@ guest_exec() {
         return 125
     fi
     while :; do
-        status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
-        exited=$(jq -r '.return.exited' <<<"$status")
+        # A failed poll (the agent busy for a moment) is polled again, until the deadline.
+        status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || status='{}'
+        exited=$(jq -r '.return.exited' <<<"$status" 2>/dev/null) || exited=""
         [ "$exited" = true ] && break
         [ "$SECONDS" -lt "${deadline:?guest_exec needs a deadline}" ] || return 124
         sleep 5

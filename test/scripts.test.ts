@@ -82,7 +82,8 @@ case "$args" in
   *guest-ping*) [ -e "$FAKE_DIR/agent-up" ] || { touch "$FAKE_DIR/agent-up"; exit 1; }; echo '{"return":{}}' ;;
   *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; elif [[ "$args" == *instance-id* ]]; then echo '{"return":{"pid":3}}'; else echo '{"return":{"pid":1}}'; fi ;;
   *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_INSTANCE" | base64 -w0)" ;;
-  *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
+  *'"pid":1'*) if [ -n "\${FAKE_FLAKY:-}" ] && [ ! -e "$FAKE_DIR/flaked" ]; then touch "$FAKE_DIR/flaked"; echo "error: guest agent is busy" >&2; exit 1; fi
+    printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
   *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
   *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
 esac
@@ -90,15 +91,17 @@ esac
     return bin;
 }
 
-function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }) {
+function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, extra: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-ready-"));
     const bin = fakeVirsh(dir);
+    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     return spawnSync("bash", ["-c", hostScript("ready.sh", "ready_wait")], {
         encoding: "utf8",
         env: {
             PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
             FAKE_DIR: dir, FAKE_CODE: String(code), FAKE_STATUS: status, FAKE_LOG: log,
             ...(instance ? { INSTANCE_ID: instance.attached, FAKE_INSTANCE: instance.running } : {}),
+            ...extra,
         },
         timeout: 60_000,
     });
@@ -128,6 +131,13 @@ test("ready.sh on a VM running fine with an older config: the new one applies at
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /runs config project-myapp-aaaaaaaaaaaa; the new one \(project-myapp-bbbbbbbbbbbb\) applies at its next boot/);
     assert.doesNotMatch(r.stderr, /rebooting/);
+});
+
+test("ready.sh polls again when one poll of the guest agent fails", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(0, "status: done\n", "", undefined, { FAKE_FLAKY: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "ready");
 });
 
 test("ready.sh lets warnings through", (t) => {
@@ -517,6 +527,13 @@ test("grow-disk.sh refuses to shrink a project disk, naming the project, and cha
         assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
         assert.equal(r.stdout, "");
     }
+});
+
+test("grow-disk.sh says so when the project disk is missing", () => {
+    const host = fakeHost({ domstate: "running" });
+    const r = host.run("grow-disk.sh", "disk_grow", growEnv(50 * G));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /no volume project\.qcow2 in pool project-myapp/);
 });
 
 test("grow-disk.sh grows with blockresize while the VM runs and vol-resize while it is off; an equal size is left alone", () => {
