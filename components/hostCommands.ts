@@ -1,7 +1,9 @@
 // What the libvirt provider cannot do, done with virsh through @pulumi/command on the machine
 // running Pulumi: pools that survive a kept project disk, power state, graceful shutdown, growing
-// a disk in place, waiting for cloud-init, and deleting a gone VM's tailnet machine. The shell lives in host-scripts/ (shellcheck-clean); this module only
-// says which function of which script runs when, with what settings.
+// a disk in place, waiting for cloud-init, and recording a VM's tailnet machine by its node ID to
+// delete that machine (and no other) when the VM goes. The shell lives in host-scripts/
+// (shellcheck-clean); this module only says which function of which script runs when, with what
+// settings.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";

@@ -6,14 +6,23 @@
 # prints the node ID, which Pulumi keeps as the command's stdout; tailnet_node_delete deletes that
 # node (and only it, if it is still this VM's machine) when the VM goes or gets a fresh system disk.
 # Tailscale API v2. Settings: NODE_HOSTNAME (project-<name>); TS_TAGS (the tags of the VM's auth
-# key, comma-separated); TS_API_KEY, or TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET; TS_TAILNET
-# is not needed (device IDs are global); TS_BASE_URL (default https://api.tailscale.com).
+# key, comma-separated); TS_API_KEY, or TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET;
+# TS_BASE_URL (default https://api.tailscale.com). Node IDs are global: no tailnet name is needed.
 # tailnet_node_record also DOMAIN; tailnet_node_delete reads PULUMI_COMMAND_STDOUT.
 
 # A Bearer token as the API hands it out: printable, no quotes, spaces or line breaks.
 TOKEN_PATTERN='^[A-Za-z0-9._~+/=-]+$'
 # A Tailscale node ID (stable ID, e.g. nAbC123CNTRL): letters and digits only.
 NODE_ID_PATTERN='^[A-Za-z0-9]+$'
+
+# TS_BASE_URL defaulted and checked: https to a host name (plain http only to this machine, for
+# a local stand-in), no path: the credentials go to it.
+tailnet_base_url() {
+    TS_BASE_URL=${TS_BASE_URL:-https://api.tailscale.com}
+    TS_BASE_URL=${TS_BASE_URL%/}
+    [[ "$TS_BASE_URL" =~ ^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]+)?$ ]] ||
+        die "tailscale:baseUrl must be https://<host>[:port] (without a path), not '$TS_BASE_URL'"
+}
 
 tailnet_token() {
     local config token
@@ -73,7 +82,7 @@ tailnet_device_mismatch() {
 
 tailnet_node_record() {
     : "${DOMAIN:?}" "${NODE_HOSTNAME:?}"
-    TS_BASE_URL=${TS_BASE_URL:-https://api.tailscale.com}
+    tailnet_base_url
     local status node_id node_key token device problem
     # shellcheck disable=SC2034 # guest_exec's deadline
     deadline=$((SECONDS + ${RECORD_TIMEOUT:-120}))
@@ -92,7 +101,7 @@ tailnet_node_record() {
 
 tailnet_node_delete() {
     : "${NODE_HOSTNAME:?}"
-    TS_BASE_URL=${TS_BASE_URL:-https://api.tailscale.com}
+    tailnet_base_url
     local node_id token device problem
     node_id=$(jq -r '.nodeId // empty' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || node_id=""
     if [ -z "$node_id" ]; then

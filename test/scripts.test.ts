@@ -363,6 +363,15 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
     }
 });
 
+test("tailnet.sh sends credentials only to an https API (plain http only to this machine), at no path", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    for (const url of ["http://api.example.com", "https://api.tailscale.com/../evil", "https://evil.example@api.tailscale.com", "ftp://x", "https://api.tailscale.com\n"]) {
+        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: url, TS_API_KEY: "tskey-api-secret" });
+        assert.notEqual(r.code, 0, url);
+        assert.match(r.stderr, /tailscale:baseUrl must be https:\/\/<host>\[:port\]/, url);
+    }
+});
+
 test("tailnet.sh refuses a token from the API that is not one, before it reaches a header", async (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
     const thief = await fakeTailscale({ devices: [] });
