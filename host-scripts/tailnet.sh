@@ -83,7 +83,7 @@ tailnet_device_mismatch() {
 tailnet_node_record() {
     : "${DOMAIN:?}" "${NODE_HOSTNAME:?}"
     tailnet_base_url
-    local status node_id node_key token device problem
+    local status node_id node_key token device problem name
     # shellcheck disable=SC2034 # guest_exec's deadline
     deadline=$((SECONDS + ${RECORD_TIMEOUT:-120}))
     status=$(guest_exec sh -c 'tailscale status --json --peers=false 2>/dev/null') || die "$DOMAIN: could not read 'tailscale status' in the guest"
@@ -95,7 +95,11 @@ tailnet_node_record() {
     [ -n "$device" ] || die "$DOMAIN says it is tailnet node $node_id, which the Tailscale API does not know"
     problem=$(tailnet_device_mismatch "$device" "$node_id" "$node_key")
     [ -z "$problem" ] || die "$DOMAIN says it is tailnet node $node_id, but that node is not this VM's machine: $problem"
-    log "$DOMAIN is tailnet node $node_id ($(jq -r '.name' <<<"$device"))"
+    name=$(jq -r '.name' <<<"$device")
+    log "$DOMAIN is tailnet node $node_id ($name)"
+    if [[ "$name" != "$NODE_HOSTNAME".* ]]; then
+        log "note: another machine already holds the name $NODE_HOSTNAME on the tailnet (another host's project of the same name, or a machine left behind), so this VM is ${name%%.*}. That machine is not deleted on this VM's behalf: remove it in the admin console if it is a leftover"
+    fi
     jq -cn --arg id "$node_id" --arg host "$NODE_HOSTNAME" '{nodeId: $id, hostname: $host}'
 }
 

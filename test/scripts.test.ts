@@ -301,6 +301,7 @@ test("tailnet.sh records the node the guest says it is, once the API confirms it
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(JSON.parse(r.stdout), JSON.parse(RAIDER_RECORD), "what the delete reads back");
         assert.match(r.stderr, /project-myapp is tailnet node nRaiderMyapp1CNTRL \(project-myapp-1\.bat-boa\.ts\.net\)/);
+        assert.match(r.stderr, /another machine already holds the name project-myapp on the tailnet .* this VM is project-myapp-1\. That machine is not deleted on this VM's behalf/);
 
         // A guest naming another node (a node key that is not that node's, or another machine) is refused.
         for (const [id, key, why] of [
