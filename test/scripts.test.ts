@@ -613,3 +613,32 @@ test("pool.sh keeps a pool that was not purged, with its volumes; deletes a purg
     assert.equal(twice.status, 0, twice.stderr);
     assert.deepEqual(host.calls(), ["pool-info project-myapp"], "already gone: nothing to do");
 });
+
+test("curl_config_line: what curl reads back from its config is exactly the value, for quotes, backslashes and the like", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: [] });
+    const lib = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8");
+    const values = ['"', "\\", '\\"', 'a\\"b', "x\\", '"; url = "http://127.0.0.1:1/steal', "\\n\\t\\r", "#not a comment", "= = =", "näive ☃", "'single'"];
+    try {
+        for (const value of values) {
+            // Asynchronously: the stand-in API answers from this process.
+            const r = await new Promise<{ code: number; stderr: string }>((resolve) => execFile("bash",
+                ["-c", `${lib}\n{ curl_config_line url "$URL/probe"; curl_config_line header "Authorization: $VALUE"; } | curl -sS -K - -o /dev/null`],
+                { env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", URL: api.url, VALUE: value }, timeout: 20_000 },
+                (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr })));
+            assert.equal(r.code, 0, r.stderr);
+            // Node reads header bytes as latin1: compare bytes.
+            assert.equal(api.calls.pop(), `GET /probe ${Buffer.from(value).toString("latin1")}`, JSON.stringify(value));
+        }
+        for (const value of ["a\nb", "a\rb", "a\tb", "a\u0000b".replace("\u0000", "\u0001"), "a\u007fb"]) {
+            const r = spawnSync("bash", ["-c", `${lib}\ncurl_config_line header "$VALUE"`], {
+                encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", VALUE: value },
+            });
+            assert.notEqual(r.status, 0, JSON.stringify(value));
+            assert.equal(r.stdout, "");
+            assert.match(r.stderr, /holds a newline or another control character/);
+        }
+    } finally {
+        api.close();
+    }
+});
