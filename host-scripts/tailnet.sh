@@ -86,6 +86,8 @@ tailnet_node_record() {
     local status node_id node_key token device problem name
     # shellcheck disable=SC2034 # guest_exec's deadline
     deadline=$((SECONDS + ${RECORD_TIMEOUT:-120}))
+    [ "$(domain_state "$DOMAIN")" = running ] ||
+        die "$DOMAIN is not running: its tailnet node can only be read from the guest. Set it running: true, pulumi up, then stop it again"
     status=$(guest_exec sh -c 'tailscale status --json --peers=false 2>/dev/null') || die "$DOMAIN: could not read 'tailscale status' in the guest"
     node_id=$(jq -r '.Self.ID // empty' <<<"$status" 2>/dev/null) || node_id=""
     node_key=$(jq -r '.Self.PublicKey // empty' <<<"$status" 2>/dev/null) || node_key=""

@@ -199,7 +199,7 @@ function fakeTailscaleGuest(dir: string): string {
     fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
 args="$*"
 case "$args" in
-  *domstate*) echo running ;;
+  *domstate*) echo "\${FAKE_DOMSTATE:-running}" ;;
   *'"guest-exec",'*) [[ "$args" == *"tailscale status --json"* ]] || exit 2; echo '{"return":{"pid":9}}' ;;
   *'"pid":9'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_TS_STATUS" | base64 -w0)" ;;
   *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
@@ -315,6 +315,9 @@ test("tailnet.sh records the node the guest says it is, once the API confirms it
             assert.match(bad.stderr, why);
             assert.equal(bad.stdout, "");
         }
+        const stopped = await runTailnet({ ...creds, FAKE_DOMSTATE: "shut off", FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") }, "tailnet_node_record");
+        assert.notEqual(stopped.code, 0);
+        assert.match(stopped.stderr, /project-myapp is not running: its tailnet node can only be read from the guest/);
         assert.ok(!api.calls.some((c) => c.startsWith("DELETE")));
     } finally {
         api.close();
