@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "./components/config";
 import { Host } from "./components/host";
+import { macCollisions } from "./components/names";
 import { ProjectVm } from "./components/projectVm";
 
 // 1. Config: every problem reported at once, naming its key, before anything is registered —
@@ -17,6 +18,9 @@ function loadSettings(): Settings {
     }
 }
 const settings = loadSettings();
+const stack = pulumi.getStack();
+const macProblems = macCollisions(stack, settings.projects.map((p) => p.name));
+if (macProblems.length > 0) throw new pulumi.RunError(macProblems.join("\n"));
 
 // ... and the Tailscale provider's own config (validated above), to delete machines from the
 // tailnet when VMs go; the secrets as secrets.
@@ -40,6 +44,7 @@ const host = new Host("host", {
 // 3. One VM per project entry.
 const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
     project,
+    stack,
     libvirtUri: settings.libvirtUri,
     shutdownTimeout: settings.shutdownTimeout,
     readyTimeout: settings.readyTimeout,

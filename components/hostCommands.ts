@@ -1,7 +1,9 @@
 // What the libvirt provider cannot do, done with virsh through @pulumi/command on the machine
 // running Pulumi: pools that survive a kept project disk, power state, graceful shutdown, growing
-// a disk in place, waiting for cloud-init, and deleting a gone VM's tailnet machine. The shell lives in host-scripts/ (shellcheck-clean); this module only
-// says which function of which script runs when, with what settings.
+// a disk in place, waiting for cloud-init, and recording a VM's tailnet machine by its node ID to
+// delete that machine (and no other) when the VM goes. The shell lives in host-scripts/
+// (shellcheck-clean); this module only says which function of which script runs when, with what
+// settings.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
@@ -170,23 +172,33 @@ export interface TailscaleApi {
 
 /** Inputs of a tailnet machine command. */
 export interface TailnetNodeCommandArgs {
-    /** libvirt connection URI (the shared library expects it). */
+    /** libvirt connection URI (to ask the guest agent for the node's identity). */
     libvirtUri: string;
+    /** The domain, whose guest is asked for its node ID. */
+    domain: string;
+    /** The domain's ID: a new domain is a new machine, recorded again (and the old one deleted first). */
+    domainId: pulumi.Input<string>;
     /** The machine's hostname, project-<name>. */
     hostname: string;
+    /** The tags of the VM's auth key: a machine without them is not this VM's. */
+    tags: string[];
     /** The Tailscale API. */
     api: TailscaleApi;
 }
 
 /**
- * Deletes the VM's tailnet machine when the VM goes, or when its system disk (and with it the
- * node's identity) is replaced — so that the next VM of that name is project-<name> again.
+ * The VM's machine on the tailnet, by identity: once the VM has joined, its node ID is read from
+ * the guest (and checked against the API) and kept as this command's stdout; deleting the command
+ * deletes that node, and only it — never a machine found by name, which on a tailnet shared by
+ * several hosts may be another host's VM of the same name. Replaced with the domain or the
+ * system disk (a new node), the old node deleted first.
  */
 export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     const env: Record<string, pulumi.Input<string>> = {
         LIBVIRT_URI: args.libvirtUri,
+        DOMAIN: args.domain,
         NODE_HOSTNAME: args.hostname,
-        TS_TAILNET: args.api.tailnet,
+        TS_TAGS: args.tags.join(","),
         TS_BASE_URL: args.api.baseUrl,
     };
     if (args.api.apiKey) env.TS_API_KEY = args.api.apiKey;
@@ -194,7 +206,9 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
     if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
     return new command.local.Command(name, {
         interpreter: BASH,
+        create: hostScript("tailnet.sh", "tailnet_node_record"),
         delete: hostScript("tailnet.sh", "tailnet_node_delete"),
         environment: pulumi.secret(env),
+        triggers: [args.domainId],
     }, { ...opts, deleteBeforeReplace: true });
 }

@@ -8,7 +8,7 @@ import { Project } from "./config";
 import { GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
 import { growCommand, poolCommand, powerCommand, readyCommand, TailscaleApi, tailnetNodeCommand } from "./hostCommands";
 import { NicAttachment } from "./host";
-import { PROJECT_FILES, projectPaths, sshCommand, tailnetFqdn } from "./names";
+import { PROJECT_FILES, projectMac, projectPaths, sshCommand, tailnetFqdn } from "./names";
 
 /** A single-use auth key is used at first boot; a day is ample and bounds a leaked key's life. */
 export const AUTH_KEY_EXPIRY_SECONDS = 24 * 60 * 60;
@@ -39,6 +39,8 @@ export function guestConfig(project: Project, settings: GuestSettings, authKey?:
 export interface ProjectVmArgs extends GuestSettings {
     /** The validated project entry. */
     project: Project;
+    /** The stack (one per host): with the project name, it makes the NIC's MAC address. */
+    stack: string;
     /** libvirt connection URI of the host (for the virsh commands). */
     libvirtUri: string;
     /** Seconds of ACPI shutdown before the VM is forced off. */
@@ -80,7 +82,8 @@ export class ProjectVm extends pulumi.ComponentResource {
 
     constructor(name: string, args: ProjectVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("project-vms:index:ProjectVm", name, {}, opts);
-        const p = args.project;
+        // The MAC is per host and project: the same project on two hosts must not share one.
+        const p: Project = { ...args.project, mac: projectMac(args.stack, args.project.name) };
         const paths = projectPaths(args.storageDir, p.name);
         const child = { parent: this, provider: args.provider };
 
@@ -115,15 +118,9 @@ export class ProjectVm extends pulumi.ComponentResource {
         }, { ...inPool, retainOnDelete: !p.purge, ignoreChanges: ["size"] });
 
         // On the tailnet: a single-use key for the first boot of each system disk (a fresh disk is
-        // a new machine: new key, and the old machine deleted first so the name stays free).
+        // a new machine, with a new key).
         let authKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
-        const tailnetMachine: pulumi.Resource[] = [];
         if (p.features.tailscale) {
-            tailnetMachine.push(tailnetNodeCommand(`${name}-tailnet-machine`, {
-                libvirtUri: args.libvirtUri,
-                hostname: p.hostname,
-                api: args.tailscaleApi,
-            }, { parent: this, replaceWith: [systemDisk] }));
             authKey = pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
                 reusable: false,
                 ephemeral: false,
@@ -146,8 +143,6 @@ export class ProjectVm extends pulumi.ComponentResource {
             networkConfig: pulumi.unsecret(files.networkConfig),
         }, inPool);
 
-        // The domain waits for the old tailnet machine to be deleted (a fresh system disk), and is
-        // itself deleted first when the project goes (the VM's node goes with the VM, not before).
         this.domain = new libvirt.Domain(name, {
             name: p.hostname,
             memory: p.memory,
@@ -173,7 +168,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             autostart: p.autostart && p.running,
             // The provider can only start a domain; power.sh below owns the power state.
             running: true,
-        }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"], dependsOn: tailnetMachine });
+        }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"] });
 
         // A new VM is done when cloud-init is: `pulumi up` waits for it, or fails saying why.
         const ready = readyCommand(`${name}-ready`, {
@@ -184,6 +179,21 @@ export class ProjectVm extends pulumi.ComponentResource {
             instanceId: pulumi.unsecret(files.instanceId),
         }, { parent: this, dependsOn: [this.domain] });
 
+        // The VM's tailnet machine, recorded by its node ID once it has joined, and deleted by that
+        // ID (never by name: another host's VM may have the same name) when the VM goes or gets a
+        // fresh system disk.
+        const tailnetMachine: pulumi.Resource[] = [];
+        if (p.features.tailscale) {
+            tailnetMachine.push(tailnetNodeCommand(`${name}-tailnet-machine`, {
+                libvirtUri: args.libvirtUri,
+                domain: p.hostname,
+                domainId: this.domain.id,
+                hostname: p.hostname,
+                tags: args.tailscale.tags,
+                api: args.tailscaleApi,
+            }, { parent: this, dependsOn: [this.domain, ready], replaceWith: [systemDisk] }));
+        }
+
         // Power state, and a graceful shutdown before the domain is replaced or deleted.
         const power = powerCommand(`${name}-power`, {
             libvirtUri: args.libvirtUri,
@@ -192,7 +202,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             running: p.running,
             shutdownTimeout: args.shutdownTimeout,
             domainUpdates: [cloudInit.id, String(p.autostart && p.running)],
-        }, { parent: this, dependsOn: [this.domain, ready] });
+        }, { parent: this, dependsOn: [this.domain, ready, ...tailnetMachine] });
 
         // Project disk grow: in place, live when the VM runs; the guest grows the filesystem at boot.
         growCommand(`${name}-grow-project-disk`, {

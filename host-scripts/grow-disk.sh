@@ -6,7 +6,7 @@
 disk_grow() {
     : "${POOL:?}" "${VOLUME:?}" "${SIZE:?}" "${DOMAIN:?}" "${TARGET:?}"
     local current
-    current=$(v vol-info --pool "$POOL" "$VOLUME" --bytes | awk '/^Capacity:/ {print $2}')
+    current=$(v vol-info --pool "$POOL" "$VOLUME" --bytes | awk '/^Capacity:/ {print $2}') || current=""
     [ -n "$current" ] || die "no volume $VOLUME in pool $POOL"
     if [ "$SIZE" -lt "$current" ]; then
         die "refusing to shrink the project disk $VOLUME of $DOMAIN from $(human_size "$current") to $(human_size "$SIZE"): that would destroy data. Set ${CONFIG_KEY:-its disk} to $(human_size "$current") or more."

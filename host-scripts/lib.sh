@@ -4,6 +4,8 @@
 # library followed by one script and the call of one of its functions, with their settings in
 # the environment. Messages go to stderr, which Pulumi shows.
 set -Eeuo pipefail
+# A failing command inside $(…) fails the substitution too (bash leaves -e off there by default).
+shopt -s inherit_errexit
 
 : "${LIBVIRT_URI:?LIBVIRT_URI is not set}"
 
@@ -26,6 +28,30 @@ domain_state() {
     v domstate "$1" 2>/dev/null | head -n 1 || true
 }
 
+# Runs a command in the guest of $DOMAIN through the QEMU guest agent (needs jq): prints its output, returns its exit code (124 when time runs out
+# before it ends, 125 when the agent cannot start it). Polls until $deadline (seconds since start).
+guest_exec() {
+    local request pid status exited args
+    local arg
+    args=$(for arg in "${@:2}"; do printf '%s' "$arg" | jq -Rs .; done | jq -cs .)
+    request=$(jq -cn --arg path "$1" --argjson arg "$args" '{execute: "guest-exec", arguments: {path: $path, arg: $arg, "capture-output": true}}')
+    pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') || true
+    if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
+        log "the guest agent could not run $1"
+        return 125
+    fi
+    while :; do
+        # A failed poll (the agent busy for a moment) is polled again, until the deadline.
+        status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || status='{}'
+        exited=$(jq -r '.return.exited' <<<"$status" 2>/dev/null) || exited=""
+        [ "$exited" = true ] && break
+        [ "$SECONDS" -lt "${deadline:?guest_exec needs a deadline}" ] || return 124
+        sleep 5
+    done
+    jq -r '(.return["out-data"] // "" | @base64d), (.return["err-data"] // "" | @base64d)' <<<"$status"
+    return "$(jq -r '.return.exitcode // 1' <<<"$status")"
+}
+
 # 107374182400 -> 100G: the largest binary unit that divides the size, as the config writes it.
 human_size() {
     local bytes=$1 unit=T factor=1099511627776
@@ -37,4 +63,19 @@ human_size() {
         factor=$((factor / 1024))
     done
     echo "${bytes}B"
+}
+
+# One option line of a curl config (read with `curl -K -`, so that values never show on a command
+# line): `name = "value"`, quoted as curl's config syntax requires (\ and " escaped inside double
+# quotes). A value holding a newline, CR or any other control character is refused: curl's config
+# has no escape for it that is safe, and a line break would start a new option (another url).
+curl_config_line() {
+    local name=$1 value=$2
+    [[ "$name" =~ ^[a-z][a-z-]*$ ]] || die "curl_config_line: bad option name '$name'"
+    if [[ "$value" =~ [[:cntrl:]] ]]; then
+        die "the value for curl's $name holds a newline or another control character: refusing to use it"
+    fi
+    value=${value//\\/\\\\}
+    value=${value//\"/\\\"}
+    printf '%s = "%s"\n' "$name" "$value"
 }

@@ -3,30 +3,7 @@
 # (libvirt's channel; no network path or SSH key needed), and fails with cloud-init's own account
 # of the failing step and the tail of /var/log/cloud-init-output.log.
 # A VM whose provisioning failed is rebooted to provision again once a new config is attached.
-# Needs jq where Pulumi runs.
-
-# Runs a command in the guest: prints its output, returns its exit code (124 when time runs out
-# before it ends, 125 when the agent cannot start it). Polls until $deadline (seconds since start).
-guest_exec() {
-    local request pid status exited args
-    local arg
-    args=$(for arg in "${@:2}"; do printf '%s' "$arg" | jq -Rs .; done | jq -cs .)
-    request=$(jq -cn --arg path "$1" --argjson arg "$args" '{execute: "guest-exec", arguments: {path: $path, arg: $arg, "capture-output": true}}')
-    pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') || true
-    if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
-        log "the guest agent could not run $1"
-        return 125
-    fi
-    while :; do
-        status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
-        exited=$(jq -r '.return.exited' <<<"$status")
-        [ "$exited" = true ] && break
-        [ "$SECONDS" -lt "$deadline" ] || return 124
-        sleep 5
-    done
-    jq -r '(.return["out-data"] // "" | @base64d), (.return["err-data"] // "" | @base64d)' <<<"$status"
-    return "$(jq -r '.return.exitcode // 1' <<<"$status")"
-}
+# Needs jq where Pulumi runs. guest_exec is in lib.sh.
 
 # Waits until the guest agent answers (until $deadline).
 wait_for_agent() {

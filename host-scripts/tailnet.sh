@@ -1,42 +1,130 @@
 # shellcheck shell=bash
-# Deletes a VM's machine from the tailnet when the VM goes (or gets a fresh system disk), so that
-# the next VM of that name is project-<name> again and not project-<name>-1. Tailscale API v2.
-# Settings: NODE_HOSTNAME; TS_API_KEY, or TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET;
-# TS_TAILNET (default "-": the credentials' tailnet); TS_BASE_URL (default https://api.tailscale.com).
+# A VM's machine on the tailnet, by identity and never by name: several hosts may share a tailnet,
+# each with a VM project-<name> (the second joins as project-<name>-1), so a name or hostname says
+# nothing about whose machine it is. Once the VM has joined, tailnet_node_record asks the guest
+# (through the QEMU guest agent) for its node ID and node key, checks them against the API and
+# prints the node ID, which Pulumi keeps as the command's stdout; tailnet_node_delete deletes that
+# node (and only it, if it is still this VM's machine) when the VM goes or gets a fresh system disk.
+# Tailscale API v2. Settings: NODE_HOSTNAME (project-<name>); TS_TAGS (the tags of the VM's auth
+# key, comma-separated); TS_API_KEY, or TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET;
+# TS_BASE_URL (default https://api.tailscale.com). Node IDs are global: no tailnet name is needed.
+# tailnet_node_record also DOMAIN; tailnet_node_delete reads PULUMI_COMMAND_STDOUT.
+
+# A Bearer token as the API hands it out: printable, no quotes, spaces or line breaks.
+TOKEN_PATTERN='^[A-Za-z0-9._~+/=-]+$'
+# A Tailscale node ID (stable ID, e.g. nAbC123CNTRL): letters and digits only.
+NODE_ID_PATTERN='^[A-Za-z0-9]+$'
+
+# TS_BASE_URL defaulted and checked: https to a host name (plain http only to this machine, for
+# a local stand-in), no path: the credentials go to it.
+tailnet_base_url() {
+    TS_BASE_URL=${TS_BASE_URL:-https://api.tailscale.com}
+    TS_BASE_URL=${TS_BASE_URL%/}
+    [[ "$TS_BASE_URL" =~ ^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]+)?$ ]] ||
+        die "tailscale:baseUrl must be https://<host>[:port] (without a path), not '$TS_BASE_URL'"
+}
 
 tailnet_token() {
+    local config token
     if [ -n "${TS_API_KEY:-}" ]; then
+        [[ "$TS_API_KEY" =~ $TOKEN_PATTERN ]] || die "tailscale:apiKey is not an API key (it holds characters no key has)"
         printf '%s' "$TS_API_KEY"
     elif [ -n "${TS_OAUTH_CLIENT_ID:-}" ] && [ -n "${TS_OAUTH_CLIENT_SECRET:-}" ]; then
-        curl -fsS --retry 3 "$TS_BASE_URL/api/v2/oauth/token" -K - \
-            <<<"data = \"client_id=$TS_OAUTH_CLIENT_ID&client_secret=$TS_OAUTH_CLIENT_SECRET\"" | jq -er '.access_token'
+        # Every value through curl's config on stdin, quoted; curl URL-encodes the form fields.
+        config=$(
+            curl_config_line url "$TS_BASE_URL/api/v2/oauth/token"
+            curl_config_line data-urlencode "client_id=$TS_OAUTH_CLIENT_ID"
+            curl_config_line data-urlencode "client_secret=$TS_OAUTH_CLIENT_SECRET"
+        )
+        token=$(curl -fsS --retry 3 -K - <<<"$config" | jq -er '.access_token')
+        [[ "$token" =~ $TOKEN_PATTERN ]] || die "the Tailscale OAuth token endpoint returned something that is not a token"
+        printf '%s' "$token"
     else
         die "no Tailscale API credentials (tailscale:apiKey, or tailscale:oauthClientId and tailscale:oauthClientSecret)"
     fi
 }
 
-# curl against the API, the bearer token passed on stdin (never on a command line).
+# curl against the API: tailnet_api <token> <method> <path> [extra config lines]. The URL and the
+# bearer token go through curl's config on stdin (never on a command line), quoted.
 tailnet_api() {
-    local token=$1
-    shift
-    curl -fsS --retry 3 -K - "$@" <<<"header = \"Authorization: Bearer $token\""
+    local token=$1 method=$2 path=$3 config
+    config=$(
+        curl_config_line url "$TS_BASE_URL$path"
+        curl_config_line request "$method"
+        curl_config_line header "Authorization: Bearer $token"
+    )
+    curl -sS --retry 3 -K - "${@:4}" <<<"$config"
+}
+
+# The API's record of node $2 (all fields), or nothing when there is no such node.
+tailnet_device() {
+    local token=$1 id=$2 out code
+    [[ "$id" =~ $NODE_ID_PATTERN ]] || die "'$id' is not a Tailscale node ID"
+    out=$(tailnet_api "$token" GET "/api/v2/device/$id?fields=all" --write-out '\n%{http_code}')
+    code=${out##*$'\n'}
+    case "$code" in
+        200) printf '%s\n' "${out%$'\n'*}" ;;
+        404) ;;
+        *) die "the Tailscale API answered $code when asked for node $id" ;;
+    esac
+}
+
+# Why the device $1 (the API's JSON) is not this VM's machine: node ID $2, hostname
+# $NODE_HOSTNAME, every tag of $TS_TAGS, and node key $3 when given. Empty when it is.
+tailnet_device_mismatch() {
+    jq -r --arg id "$2" --arg host "$NODE_HOSTNAME" --arg tags "${TS_TAGS:-}" --arg key "${3:-}" '[
+        (select(.nodeId != $id) | "its node ID is \(.nodeId)"),
+        (select(.hostname != $host) | "its hostname is \(.hostname)"),
+        (($tags | split(",") | map(select(. != ""))) - (.tags // []) | select(length > 0) | "it lacks the tags \(join(","))"),
+        (select($key != "" and .nodeKey != $key) | "its node key is not the one the VM holds")
+    ] | join("; ")' <<<"$1"
+}
+
+tailnet_node_record() {
+    : "${DOMAIN:?}" "${NODE_HOSTNAME:?}"
+    tailnet_base_url
+    local status node_id node_key token device problem name
+    # shellcheck disable=SC2034 # guest_exec's deadline
+    deadline=$((SECONDS + ${RECORD_TIMEOUT:-120}))
+    [ "$(domain_state "$DOMAIN")" = running ] ||
+        die "$DOMAIN is not running: its tailnet node can only be read from the guest. Set it running: true, pulumi up, then stop it again"
+    status=$(guest_exec sh -c 'tailscale status --json --peers=false 2>/dev/null') || die "$DOMAIN: could not read 'tailscale status' in the guest"
+    node_id=$(jq -r '.Self.ID // empty' <<<"$status" 2>/dev/null) || node_id=""
+    node_key=$(jq -r '.Self.PublicKey // empty' <<<"$status" 2>/dev/null) || node_key=""
+    [[ "$node_id" =~ $NODE_ID_PATTERN ]] || die "$DOMAIN has not joined the tailnet: 'tailscale status' in the guest names no node"
+    token=$(tailnet_token)
+    device=$(tailnet_device "$token" "$node_id")
+    [ -n "$device" ] || die "$DOMAIN says it is tailnet node $node_id, which the Tailscale API does not know"
+    problem=$(tailnet_device_mismatch "$device" "$node_id" "$node_key")
+    [ -z "$problem" ] || die "$DOMAIN says it is tailnet node $node_id, but that node is not this VM's machine: $problem"
+    name=$(jq -r '.name' <<<"$device")
+    log "$DOMAIN is tailnet node $node_id ($name)"
+    if [[ "$name" != "$NODE_HOSTNAME".* ]]; then
+        log "note: another machine already holds the name $NODE_HOSTNAME on the tailnet (another host's project of the same name, or a machine left behind), so this VM is ${name%%.*}. That machine is not deleted on this VM's behalf: remove it in the admin console if it is a leftover"
+    fi
+    jq -cn --arg id "$node_id" --arg host "$NODE_HOSTNAME" '{nodeId: $id, hostname: $host}'
 }
 
 tailnet_node_delete() {
     : "${NODE_HOSTNAME:?}"
-    TS_BASE_URL=${TS_BASE_URL:-https://api.tailscale.com}
-    local token devices ids id
-    token=$(tailnet_token)
-    devices=$(tailnet_api "$token" "$TS_BASE_URL/api/v2/tailnet/${TS_TAILNET:--}/devices")
-    # The machine holding the name project-<name>.<tailnet>; not one whose OS hostname merely
-    # matches (a VM of the same name elsewhere, or this VM's successor).
-    ids=$(jq -r --arg h "$NODE_HOSTNAME" '.devices[] | select(.name | startswith($h + ".")) | .id' <<<"$devices")
-    if [ -z "$ids" ]; then
-        log "no tailnet machine named $NODE_HOSTNAME"
+    tailnet_base_url
+    local node_id token device problem
+    node_id=$(jq -r '.nodeId // empty' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || node_id=""
+    if [ -z "$node_id" ]; then
+        log "no tailnet node was recorded for $NODE_HOSTNAME: deleting none (if it joined, remove it in the admin console)"
         return 0
     fi
-    for id in $ids; do
-        tailnet_api "$token" -X DELETE "$TS_BASE_URL/api/v2/device/$id" >/dev/null
-        log "deleted tailnet machine $NODE_HOSTNAME ($id)"
-    done
+    token=$(tailnet_token)
+    device=$(tailnet_device "$token" "$node_id")
+    if [ -z "$device" ]; then
+        log "tailnet node $node_id of $NODE_HOSTNAME is already gone"
+        return 0
+    fi
+    problem=$(tailnet_device_mismatch "$device" "$node_id")
+    if [ -n "$problem" ]; then
+        log "WARNING: not deleting tailnet node $node_id, recorded as $NODE_HOSTNAME's: $problem. Remove it in the admin console if it is still this VM's"
+        return 0
+    fi
+    tailnet_api "$token" DELETE "/api/v2/device/$node_id" --fail >/dev/null
+    log "deleted tailnet machine $NODE_HOSTNAME ($node_id, $(jq -r '.name' <<<"$device"))"
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runProgram } from "./support/program";
-import { assertWiring, settingsOf } from "./support/wiring";
+import { assertSecretOnlyIn, assertWiring, settingsOf } from "./support/wiring";
 
 test("storage: resources, wiring and outputs", async (t) => {
     const run = await runProgram("storage", (r) => t.skip(r), { "tailscale:apiKey": "tskey-api-test", "tailscale:tailnet": "bat-boa.ts.net" });
@@ -11,6 +11,10 @@ test("storage: resources, wiring and outputs", async (t) => {
     const s = settingsOf("storage");
     assert.deepEqual(s.projects.map((p) => p.name), ["myapp", "webapp"]);
     assertWiring(run, s);
+
+    const onTailnet = s.projects.find((p) => p.name === "myapp")!;
+    assert.deepEqual(onTailnet.features, { nix: true, tailscale: true, claudeCode: true }, "user-data secrecy is checked on a VM on the tailnet with every feature on");
+    assertSecretOnlyIn(run, "tskey-api-test", ["project-myapp-tailnet-machine.environment", "project-webapp-tailnet-machine.environment"]);
 
     const myapp = run.named("project-myapp").inputs;
     assert.deepEqual({ memory: myapp.memory, vcpu: myapp.vcpu }, { memory: 16384, vcpu: 8 }, "myapp's own sizes");
@@ -24,6 +28,6 @@ test("storage: resources, wiring and outputs", async (t) => {
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
 
     const machine = run.named("project-myapp-tailnet-machine").inputs.environment;
-    assert.deepEqual({ key: machine.TS_API_KEY, tailnet: machine.TS_TAILNET, url: machine.TS_BASE_URL },
-        { key: "tskey-api-test", tailnet: "bat-boa.ts.net", url: "https://api.tailscale.com" }, "the Tailscale provider's own config");
+    assert.deepEqual({ key: machine.TS_API_KEY, url: machine.TS_BASE_URL },
+        { key: "tskey-api-test", url: "https://api.tailscale.com" }, "the Tailscale provider's own config");
 });

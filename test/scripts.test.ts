@@ -82,7 +82,8 @@ case "$args" in
   *guest-ping*) [ -e "$FAKE_DIR/agent-up" ] || { touch "$FAKE_DIR/agent-up"; exit 1; }; echo '{"return":{}}' ;;
   *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; elif [[ "$args" == *instance-id* ]]; then echo '{"return":{"pid":3}}'; else echo '{"return":{"pid":1}}'; fi ;;
   *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_INSTANCE" | base64 -w0)" ;;
-  *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
+  *'"pid":1'*) if [ -n "\${FAKE_FLAKY:-}" ] && [ ! -e "$FAKE_DIR/flaked" ]; then touch "$FAKE_DIR/flaked"; echo "error: guest agent is busy" >&2; exit 1; fi
+    printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
   *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
   *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
 esac
@@ -90,15 +91,17 @@ esac
     return bin;
 }
 
-function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }) {
+function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, extra: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-ready-"));
     const bin = fakeVirsh(dir);
+    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     return spawnSync("bash", ["-c", hostScript("ready.sh", "ready_wait")], {
         encoding: "utf8",
         env: {
             PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
             FAKE_DIR: dir, FAKE_CODE: String(code), FAKE_STATUS: status, FAKE_LOG: log,
             ...(instance ? { INSTANCE_ID: instance.attached, FAKE_INSTANCE: instance.running } : {}),
+            ...extra,
         },
         timeout: 60_000,
     });
@@ -130,6 +133,13 @@ test("ready.sh on a VM running fine with an older config: the new one applies at
     assert.doesNotMatch(r.stderr, /rebooting/);
 });
 
+test("ready.sh polls again when one poll of the guest agent fails", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(0, "status: done\n", "", undefined, { FAKE_FLAKY: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "ready");
+});
+
 test("ready.sh lets warnings through", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
     const r = runReady(2, "status: done\nrecoverable_errors:\n  WARNING: deprecated key\n", "");
@@ -138,62 +148,500 @@ test("ready.sh lets warnings through", (t) => {
     assert.match(r.stderr, /deprecated key/);
 });
 
-/** A stand-in for the Tailscale API on 127.0.0.1: two machines, records what was asked. */
-async function fakeTailscale(): Promise<{ url: string; calls: string[]; close: () => void }> {
+/** A device as the Tailscale API lists it (the fields the scripts read). */
+interface FakeDevice { id: string; nodeId?: string; hostname: string; name: string; tags?: string[]; nodeKey?: string }
+
+/**
+ * A stand-in for the Tailscale API on 127.0.0.1: holds `devices`, records every request (method,
+ * path, authorization header) in `calls` and their bodies in `bodies`; DELETE removes a device.
+ */
+async function fakeTailscale(opts: { devices?: FakeDevice[]; token?: string } = {}): Promise<{ url: string; calls: string[]; bodies: string[]; devices: FakeDevice[]; close: () => void }> {
     const calls: string[] = [];
-    const devices = [
+    const bodies: string[] = [];
+    const devices: FakeDevice[] = opts.devices ?? [
         { id: "n1", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net" },
         { id: "n2", hostname: "project-myapp-1", name: "project-myapp-1.bat-boa.ts.net" },
         { id: "n3", hostname: "laptop", name: "laptop.bat-boa.ts.net" },
         { id: "n4", hostname: "project-myapp", name: "project-myapp-2.bat-boa.ts.net" },
     ];
     const server = http.createServer((req, res) => {
-        calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
-        if (req.method === "POST" && req.url === "/api/v2/oauth/token") {
-            res.end(JSON.stringify({ access_token: "oauth-token" }));
-        } else if (req.method === "GET" && req.url === "/api/v2/tailnet/-/devices") {
-            res.end(JSON.stringify({ devices }));
-        } else if (req.method === "DELETE" && req.url?.startsWith("/api/v2/device/")) {
-            res.end("{}");
-        } else {
-            res.statusCode = 404;
-            res.end();
-        }
+        let body = "";
+        req.on("data", (c) => { body += c; });
+        req.on("end", () => {
+            calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+            bodies.push(body);
+            const byId = (id: string) => devices.findIndex((d) => d.nodeId === id || d.id === id);
+            const device = /^\/api\/v2\/device\/([^/?]+)(\?fields=all)?$/.exec(req.url ?? "");
+            if (req.method === "POST" && req.url === "/api/v2/oauth/token") {
+                res.end(JSON.stringify({ access_token: opts.token ?? "oauth-token" }));
+            } else if (req.method === "GET" && req.url?.startsWith("/api/v2/tailnet/-/devices")) {
+                res.end(JSON.stringify({ devices }));
+            } else if (req.method === "GET" && device && byId(device[1]) >= 0) {
+                res.end(JSON.stringify(devices[byId(device[1])]));
+            } else if (req.method === "DELETE" && device && byId(device[1]) >= 0) {
+                devices.splice(byId(device[1]), 1);
+                res.end("{}");
+            } else {
+                res.statusCode = 404;
+                res.end(JSON.stringify({ message: "not found" }));
+            }
+        });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, calls, close: () => server.close() };
+    return { url: `http://127.0.0.1:${port}`, calls, bodies, devices, close: () => server.close() };
 }
 
-function runTailnet(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+/** A stand-in for virsh whose guest answers `tailscale status --json` with FAKE_TS_STATUS. */
+function fakeTailscaleGuest(dir: string): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
+args="$*"
+case "$args" in
+  *domstate*) echo "\${FAKE_DOMSTATE:-running}" ;;
+  *'"guest-exec",'*) [[ "$args" == *"tailscale status --json"* ]] || exit 2; echo '{"return":{"pid":9}}' ;;
+  *'"pid":9'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_TS_STATUS" | base64 -w0)" ;;
+  *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+    return bin;
+}
+
+function runTailnet(env: Record<string, string>, fn = "tailnet_node_delete"): Promise<{ code: number; stdout: string; stderr: string }> {
+    const bin = fakeTailscaleGuest(fs.mkdtempSync(path.join(os.tmpdir(), "pvms-tailnet-")));
     return new Promise((resolve) => {
-        execFile("bash", ["-c", hostScript("tailnet.sh", "tailnet_node_delete")], {
-            env: { PATH: process.env.PATH, LIBVIRT_URI: "qemu:///system", NODE_HOSTNAME: "project-myapp", ...env },
-        }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }));
+        execFile("bash", ["-c", hostScript("tailnet.sh", fn)], {
+            env: {
+                PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", NODE_HOSTNAME: "project-myapp",
+                TS_TAGS: "tag:project-vm", ...env,
+            },
+        }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
     });
 }
 
-test("tailnet.sh deletes exactly the VM's machine, with the API key or an OAuth client, the token never on a command line", async (t) => {
+/**
+ * One tailnet shared by two hosts that both have a project myapp: storage's VM joined first and
+ * holds the name project-myapp, raider's joined as project-myapp-1. Same OS hostname, same tags.
+ */
+function sharedTailnet(): FakeDevice[] {
+    return [
+        { id: "101", nodeId: "nStorageMyapp1CNTRL", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net", tags: ["tag:project-vm"], nodeKey: "nodekey:storage" },
+        { id: "102", nodeId: "nRaiderMyapp1CNTRL", hostname: "project-myapp", name: "project-myapp-1.bat-boa.ts.net", tags: ["tag:project-vm"], nodeKey: "nodekey:raider" },
+        { id: "103", nodeId: "nLaptop1CNTRL", hostname: "laptop", name: "laptop.bat-boa.ts.net", tags: [], nodeKey: "nodekey:laptop" },
+    ];
+}
+
+/** What tailnet_node_record left in Pulumi's state for raider's myapp. */
+const RAIDER_RECORD = JSON.stringify({ nodeId: "nRaiderMyapp1CNTRL", hostname: "project-myapp" });
+
+test("tailnet.sh: two hosts' VMs of the same name on one tailnet: removing raider's deletes raider's machine only, with the API key or an OAuth client", async (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
-    const api = await fakeTailscale();
+    for (const creds of <Record<string, string>[]>[{ TS_API_KEY: "tskey-api-secret" }, { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" }]) {
+        const api = await fakeTailscale({ devices: sharedTailnet() });
+        try {
+            const r = await runTailnet({ TS_BASE_URL: api.url, PULUMI_COMMAND_STDOUT: RAIDER_RECORD, ...creds });
+            assert.equal(r.code, 0, r.stderr);
+            const bearer = "TS_API_KEY" in creds ? "Bearer tskey-api-secret" : "Bearer oauth-token";
+            assert.deepEqual(api.calls.filter((c) => !c.startsWith("POST /api/v2/oauth/token")), [
+                `GET /api/v2/device/nRaiderMyapp1CNTRL?fields=all ${bearer}`,
+                `DELETE /api/v2/device/nRaiderMyapp1CNTRL ${bearer}`,
+            ]);
+            assert.deepEqual(api.devices.map((d) => d.nodeId), ["nStorageMyapp1CNTRL", "nLaptop1CNTRL"], "storage's project-myapp is still there");
+            assert.match(r.stderr, /deleted tailnet machine project-myapp \(nRaiderMyapp1CNTRL, project-myapp-1\.bat-boa\.ts\.net\)/);
+        } finally {
+            api.close();
+        }
+    }
+});
+
+test("tailnet.sh deletes nothing it cannot prove is this VM's: no record, a gone node, another hostname or missing tags", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: sharedTailnet() });
+    const creds = { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" };
     try {
-        const withKey = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" });
-        assert.equal(withKey.code, 0, withKey.stderr);
-        assert.deepEqual(api.calls, ["GET /api/v2/tailnet/-/devices Bearer tskey-api-secret", "DELETE /api/v2/device/n1 Bearer tskey-api-secret"],
-            "the machine named project-myapp only: not project-myapp-1 or -2 (same OS hostname), not another machine");
-        assert.match(withKey.stderr, /deleted tailnet machine project-myapp \(n1\)/);
+        for (const stdout of ["", "not json", "{}"]) {
+            const r = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: stdout });
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stderr, /no tailnet node was recorded for project-myapp: deleting none/);
+        }
+        assert.equal(api.calls.length, 0, "no record: not even a look by name");
 
-        api.calls.length = 0;
-        const withOauth = await runTailnet({ TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" });
-        assert.equal(withOauth.code, 0, withOauth.stderr);
-        assert.deepEqual(api.calls, ["POST /api/v2/oauth/token ", "GET /api/v2/tailnet/-/devices Bearer oauth-token", "DELETE /api/v2/device/n1 Bearer oauth-token"]);
+        const gone = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "nGone1CNTRL" }) });
+        assert.equal(gone.code, 0, gone.stderr);
+        assert.match(gone.stderr, /already gone/);
 
-        const none = await runTailnet({ TS_BASE_URL: api.url });
-        assert.notEqual(none.code, 0);
-        assert.match(none.stderr, /no Tailscale API credentials/);
+        const laptop = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "nLaptop1CNTRL" }) });
+        assert.equal(laptop.code, 0, laptop.stderr);
+        assert.match(laptop.stderr, /WARNING: not deleting tailnet node nLaptop1CNTRL.*its hostname is laptop; it lacks the tags tag:project-vm/);
+
+        const untagged = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_TAGS: "tag:project-vm,tag:raider" });
+        assert.match(untagged.stderr, /WARNING: not deleting .*it lacks the tags tag:raider/);
+
+        const hostile = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "../tailnet/-/devices" }) });
+        assert.notEqual(hostile.code, 0);
+        assert.match(hostile.stderr, /is not a Tailscale node ID/);
+
+        assert.ok(!api.calls.some((c) => c.startsWith("DELETE")), api.calls.join("\n"));
+        assert.equal(api.devices.length, 3);
     } finally {
         api.close();
     }
     const script = hostScript("tailnet.sh", "tailnet_node_delete");
     assert.ok(!/-H "Authorization/.test(script), "no bearer token in curl's arguments");
+});
+
+test("tailnet.sh records the node the guest says it is, once the API confirms it is this VM's machine", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: sharedTailnet() });
+    const status = (id: string, key: string) => JSON.stringify({ BackendState: "Running", Self: { ID: id, PublicKey: key, HostName: "project-myapp" } });
+    const creds = { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret" };
+    try {
+        const r = await runTailnet({ ...creds, FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") }, "tailnet_node_record");
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), JSON.parse(RAIDER_RECORD), "what the delete reads back");
+        assert.match(r.stderr, /project-myapp is tailnet node nRaiderMyapp1CNTRL \(project-myapp-1\.bat-boa\.ts\.net\)/);
+        assert.match(r.stderr, /another machine already holds the name project-myapp on the tailnet .* this VM is project-myapp-1\. That machine is not deleted on this VM's behalf/);
+
+        // A guest naming another node (a node key that is not that node's, or another machine) is refused.
+        for (const [id, key, why] of [
+            ["nStorageMyapp1CNTRL", "nodekey:raider", /its node key is not the one the VM holds/],
+            ["nLaptop1CNTRL", "nodekey:laptop", /its hostname is laptop/],
+            ["nNoSuch1CNTRL", "nodekey:x", /which the Tailscale API does not know/],
+            ["", "", /has not joined the tailnet/],
+        ] as const) {
+            const bad = await runTailnet({ ...creds, FAKE_TS_STATUS: status(id, key) }, "tailnet_node_record");
+            assert.notEqual(bad.code, 0, `${id} refused`);
+            assert.match(bad.stderr, why);
+            assert.equal(bad.stdout, "");
+        }
+        const stopped = await runTailnet({ ...creds, FAKE_DOMSTATE: "shut off", FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") }, "tailnet_node_record");
+        assert.notEqual(stopped.code, 0);
+        assert.match(stopped.stderr, /project-myapp is not running: its tailnet node can only be read from the guest/);
+        assert.ok(!api.calls.some((c) => c.startsWith("DELETE")));
+    } finally {
+        api.close();
+    }
+});
+
+test("tailnet.sh quotes every value it hands curl: hostile credentials reach no other URL, and are refused or sent exactly", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: [] });
+    const thief = await fakeTailscale({ devices: [] });
+    const steal = `a"\nurl = "${thief.url}/steal`;
+    try {
+        // A newline (or any control character) has no safe spelling in curl's config: refused.
+        for (const env of <Record<string, string>[]>[
+            { TS_OAUTH_CLIENT_ID: steal, TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" },
+            { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: steal },
+            { TS_OAUTH_CLIENT_ID: "cid\r", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" },
+            { TS_API_KEY: steal },
+            { TS_API_KEY: "tskey-api-x\tY" },
+        ]) {
+            const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, ...env });
+            assert.deepEqual(thief.calls, [], `nothing reached another URL: ${JSON.stringify(env)}`);
+            assert.notEqual(r.code, 0, `refused: ${JSON.stringify(env)}`);
+            assert.match(r.stderr, /newline or another control character|is not an API key/);
+        }
+        assert.deepEqual(thief.calls, [], "nothing reached another URL");
+        assert.deepEqual(api.calls, [], "nothing was sent with a broken value");
+
+        // Quotes, backslashes and spaces are sent exactly, URL-encoded as form fields.
+        const id = 'c"i d\\ & x=1 \\"';
+        const secret = 'tskey-client-"\\ secret&client_id=evil';
+        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: id, TS_OAUTH_CLIENT_SECRET: secret });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(api.calls[0], "POST /api/v2/oauth/token ");
+        const form = new URLSearchParams(api.bodies[0]);
+        assert.deepEqual([...form.entries()], [["client_id", id], ["client_secret", secret]]);
+        assert.deepEqual(thief.calls, []);
+
+        // An API key with a quote or backslash is not a key: refused before it reaches a header.
+        api.calls.length = 0;
+        const quoted = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_API_KEY: 'tskey-api-"x\\' });
+        assert.notEqual(quoted.code, 0);
+        assert.deepEqual(api.calls, []);
+    } finally {
+        api.close();
+        thief.close();
+    }
+});
+
+test("tailnet.sh sends credentials only to an https API (plain http only to this machine), at no path", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    for (const url of ["http://api.example.com", "https://api.tailscale.com/../evil", "https://evil.example@api.tailscale.com", "ftp://x", "https://api.tailscale.com\n"]) {
+        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: url, TS_API_KEY: "tskey-api-secret" });
+        assert.notEqual(r.code, 0, url);
+        assert.match(r.stderr, /tailscale:baseUrl must be https:\/\/<host>\[:port\]/, url);
+    }
+});
+
+test("tailnet.sh refuses a token from the API that is not one, before it reaches a header", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const thief = await fakeTailscale({ devices: [] });
+    const api = await fakeTailscale({ token: `tok"\nurl = "${thief.url}/steal` });
+    try {
+        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" });
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /returned something that is not a token/);
+        assert.deepEqual(api.calls, ["POST /api/v2/oauth/token "], "no call with it");
+        assert.deepEqual(thief.calls, []);
+    } finally {
+        api.close();
+        thief.close();
+    }
+});
+
+/**
+ * A stand-in for virsh with state, for power.sh, grow-disk.sh and pool.sh: one domain (its state
+ * in $FAKE_DIR/domstate, none when the file is missing), volumes as files holding their size, pools
+ * as folders under $FAKE_DIR/pools. Every call is appended to $FAKE_DIR/calls. A guest that honours
+ * ACPI shuts down after $FAKE_ACPI_POLLS more domstate calls following a shutdown; "never" ignores
+ * it. `sleep` is a no-op, so a timeout costs no time.
+ */
+function statefulVirsh(dir: string): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(path.join(dir, "pools"), { recursive: true });
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
+set -u
+[ "$1 $2" = "-q -c" ] || { echo "fake virsh: expected -q -c URI" >&2; exit 2; }
+shift 3
+echo "$*" >>"$FAKE_DIR/calls"
+d=$FAKE_DIR
+pool_dir() { echo "$d/pools/$1"; }
+case "$1" in
+  domstate)
+    [ -e "$d/domstate" ] || { echo "error: failed to get domain '$2'" >&2; exit 1; }
+    if [ -e "$d/acpi-countdown" ]; then
+      n=$(cat "$d/acpi-countdown")
+      if [ "$n" -le 0 ]; then echo "shut off" >"$d/domstate"; rm "$d/acpi-countdown"; else echo $((n - 1)) >"$d/acpi-countdown"; fi
+    fi
+    cat "$d/domstate" ;;
+  shutdown)
+    [ "$(cat "$d/domstate")" = running ] || exit 1
+    if [ "\${FAKE_ACPI_POLLS:-never}" != never ] && [ ! -e "$d/acpi-countdown" ]; then echo "$FAKE_ACPI_POLLS" >"$d/acpi-countdown"; fi ;;
+  destroy) echo "shut off" >"$d/domstate"; rm -f "$d/acpi-countdown" ;;
+  start) echo running >"$d/domstate" ;;
+  vol-info)
+    f=$(pool_dir "$3")/$4
+    [ -e "$f" ] || { echo "error: no volume $4" >&2; exit 1; }
+    printf 'Name:           %s\\nType:           file\\nCapacity:       %s bytes\\nAllocation:     0 bytes\\n' "$4" "$(cat "$f")" ;;
+  blockresize) [ "$(cat "$d/domstate")" = running ] || exit 1; echo "\${5%B}" >"$(pool_dir "$FAKE_POOL")/$FAKE_VOLUME" ;;
+  vol-resize) echo "\${5%B}" >"$(pool_dir "$3")/$4" ;;
+  pool-info)
+    p=$(pool_dir "$2"); [ -d "$p" ] || { echo "error: failed to get pool '$2'" >&2; exit 1; }
+    printf 'Name:           %s\\nState:          %s\\n' "$2" "$(cat "$p.state")" ;;
+  pool-define-as) p=$(pool_dir "$2"); mkdir "$p"; echo "$5" >"$p.target"; echo inactive >"$p.state" ;;
+  pool-dumpxml) printf '<pool type="dir">\\n  <target>\\n    <path>%s</path>\\n  </target>\\n</pool>\\n' "$(cat "$(pool_dir "$2").target")" ;;
+  pool-build|pool-autostart|pool-refresh) [ -d "$(pool_dir "$2")" ] ;;
+  pool-start) echo running >"$(pool_dir "$2").state" ;;
+  vol-list) for f in "$(pool_dir "$2")"/*; do [ -e "$f" ] && echo " $(basename "$f")   $f"; done; true ;;
+  pool-destroy) echo inactive >"$(pool_dir "$2").state" ;;
+  pool-delete) rmdir "$(pool_dir "$2")" ;;
+  pool-undefine) rm "$(pool_dir "$2").state" "$(pool_dir "$2").target" ;;
+  *) echo "fake virsh: unexpected $*" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+    return bin;
+}
+
+/** A fake host: a temp folder with the stateful virsh, and how to run a host script function on it. */
+function fakeHost(setup: { domstate?: string; acpiPolls?: number | "never" } = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-host-"));
+    const bin = statefulVirsh(dir);
+    if (setup.domstate) fs.writeFileSync(path.join(dir, "domstate"), `${setup.domstate}\n`);
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+    return {
+        dir,
+        run(script: string, fn: string, env: Record<string, string>) {
+            fs.rmSync(path.join(dir, "calls"), { force: true });
+            return spawnSync("bash", ["-c", hostScript(script, fn)], {
+                encoding: "utf8",
+                env: { PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", FAKE_DIR: dir, FAKE_ACPI_POLLS: String(setup.acpiPolls ?? "never"), ...env },
+                timeout: 30_000,
+            });
+        },
+        /** The virsh calls of the last run, first word of each (domstate polls left out unless asked). */
+        calls(withPolls = false): string[] {
+            return read("calls").split("\n").filter((l) => l && (withPolls || !l.startsWith("domstate")));
+        },
+        domstate: () => read("domstate").trim(),
+        /** Writes a volume of `bytes` into pool `pool`. */
+        volume(pool: string, name: string, bytes: number) {
+            fs.mkdirSync(path.join(dir, "pools", pool), { recursive: true });
+            fs.writeFileSync(path.join(dir, "pools", pool, name), `${bytes}\n`);
+        },
+        size: (pool: string, name: string) => Number(read(path.join("pools", pool, name)).trim()),
+        poolExists: (pool: string) => fs.existsSync(path.join(dir, "pools", pool)) || fs.existsSync(path.join(dir, "pools", `${pool}.state`)),
+    };
+}
+
+test("power.sh stops a VM by ACPI shutdown and waits; it does not force it off while the guest shuts down", () => {
+    const host = fakeHost({ domstate: "running", acpiPolls: 3 });
+    const r = host.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: "stopped", SHUTDOWN_TIMEOUT: "180" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(host.calls(), ["shutdown project-myapp --mode acpi"], "ACPI only: no destroy");
+    assert.equal(host.domstate(), "shut off");
+    assert.match(r.stderr, /shutting down project-myapp \(ACPI; forced off after 180s\)/);
+    assert.match(r.stderr, /project-myapp shut down after \d+s/);
+    assert.equal(r.stdout.trim(), "stopped");
+});
+
+test("power.sh forces a VM off only after the ACPI timeout, pressing the button again every 20 s", () => {
+    const host = fakeHost({ domstate: "running", acpiPolls: "never" });
+    const r = host.run("power.sh", "power_stop", { DOMAIN: "project-myapp", SHUTDOWN_TIMEOUT: "60" });
+    assert.equal(r.status, 0, r.stderr);
+    const calls = host.calls(true);
+    assert.deepEqual(calls.filter((c) => !c.startsWith("domstate")), [
+        "shutdown project-myapp --mode acpi", "shutdown project-myapp --mode acpi", "shutdown project-myapp --mode acpi", "destroy project-myapp",
+    ], "ACPI at 0, 20 and 40 s; destroy last");
+    assert.equal(calls.filter((c) => c.startsWith("domstate")).length, 1 + 30, "polled every 2 s for the whole 60 s before forcing it off");
+    assert.match(r.stderr, /did not shut down within 60s: forcing it off/);
+    assert.equal(host.domstate(), "shut off");
+});
+
+test("power.sh leaves a VM already in the desired state alone, and starts a stopped one", () => {
+    for (const [domstate, desired] of [["shut off", "stopped"], ["running", "running"]]) {
+        const host = fakeHost({ domstate, acpiPolls: 0 });
+        const r = host.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: desired });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(host.calls(), [], `${domstate} → ${desired}: nothing done`);
+        assert.equal(host.domstate(), domstate);
+    }
+    const gone = fakeHost();
+    const r = gone.run("power.sh", "power_stop", { DOMAIN: "project-myapp" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(gone.calls(), [], "no domain: nothing to stop");
+
+    const off = fakeHost({ domstate: "shut off" });
+    const start = off.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: "running" });
+    assert.equal(start.status, 0, start.stderr);
+    assert.deepEqual(off.calls(), ["start project-myapp"]);
+    assert.equal(off.domstate(), "running");
+});
+
+const G = 1024 ** 3;
+const growEnv = (size: number) => ({
+    POOL: "project-myapp", VOLUME: "project.qcow2", SIZE: String(size), DOMAIN: "project-myapp", TARGET: "vdb",
+    CONFIG_KEY: "disk of project myapp (project-vms:projects)", FAKE_POOL: "project-myapp", FAKE_VOLUME: "project.qcow2",
+});
+
+test("grow-disk.sh refuses to shrink a project disk, naming the project, and changes nothing", () => {
+    for (const domstate of ["running", "shut off"]) {
+        const host = fakeHost({ domstate });
+        host.volume("project-myapp", "project.qcow2", 100 * G);
+        const r = host.run("grow-disk.sh", "disk_grow", growEnv(50 * G));
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /refusing to shrink the project disk project\.qcow2 of project-myapp from 100G to 50G/);
+        assert.match(r.stderr, /Set disk of project myapp \(project-vms:projects\) to 100G or more/);
+        assert.deepEqual(host.calls().filter((c) => !c.startsWith("vol-info")), [], `${domstate}: no resize`);
+        assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
+        assert.equal(r.stdout, "");
+    }
+});
+
+test("grow-disk.sh says so when the project disk is missing", () => {
+    const host = fakeHost({ domstate: "running" });
+    const r = host.run("grow-disk.sh", "disk_grow", growEnv(50 * G));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /no volume project\.qcow2 in pool project-myapp/);
+});
+
+test("grow-disk.sh grows with blockresize while the VM runs and vol-resize while it is off; an equal size is left alone", () => {
+    const live = fakeHost({ domstate: "running" });
+    live.volume("project-myapp", "project.qcow2", 100 * G);
+    const r = live.run("grow-disk.sh", "disk_grow", growEnv(200 * G));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(live.calls().filter((c) => !c.startsWith("vol-info")), [`blockresize project-myapp vdb --size ${200 * G}B`]);
+    assert.equal(live.size("project-myapp", "project.qcow2"), 200 * G);
+    assert.match(r.stderr, /grew the project disk of project-myapp from 100G to 200G \(live\)/);
+    assert.equal(r.stdout.trim(), String(200 * G));
+
+    const off = fakeHost({ domstate: "shut off" });
+    off.volume("project-myapp", "project.qcow2", 100 * G);
+    const o = off.run("grow-disk.sh", "disk_grow", growEnv(150 * G));
+    assert.equal(o.status, 0, o.stderr);
+    assert.deepEqual(off.calls().filter((c) => !c.startsWith("vol-info")), [`vol-resize --pool project-myapp project.qcow2 ${150 * G}B`]);
+    assert.equal(off.size("project-myapp", "project.qcow2"), 150 * G);
+
+    const same = off.run("grow-disk.sh", "disk_grow", growEnv(150 * G));
+    assert.equal(same.status, 0, same.stderr);
+    assert.deepEqual(off.calls().filter((c) => !c.startsWith("vol-info")), []);
+});
+
+const poolEnv = (purge: boolean) => ({ POOL: "project-myapp", POOL_DIR: "/var/lib/project-vms/myapp", PURGE: String(purge) });
+
+test("pool.sh makes a pool idempotently, and refuses one found at another folder", () => {
+    const host = fakeHost();
+    const first = host.run("pool.sh", "pool_ensure", poolEnv(false));
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(host.calls().map((c) => c.split(" ")[0]).filter((c) => c !== "pool-info" && c !== "pool-dumpxml"),
+        ["pool-define-as", "pool-build", "pool-start", "pool-autostart", "pool-refresh"]);
+    assert.equal(first.stdout.trim(), "project-myapp");
+    const again = host.run("pool.sh", "pool_ensure", poolEnv(false));
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(!host.calls().some((c) => /^pool-(define|build|start)/.test(c)), "an existing running pool is taken up as it is");
+
+    const elsewhere = host.run("pool.sh", "pool_ensure", { ...poolEnv(false), POOL_DIR: "/srv/other" });
+    assert.notEqual(elsewhere.status, 0);
+    assert.match(elsewhere.stderr, /pool project-myapp already exists at \/var\/lib\/project-vms\/myapp, not at \/srv\/other/);
+});
+
+test("pool.sh keeps a pool that was not purged, with its volumes; deletes a purged empty one, once", () => {
+    const host = fakeHost();
+    assert.equal(host.run("pool.sh", "pool_ensure", poolEnv(false)).status, 0);
+    host.volume("project-myapp", "project.qcow2", 100 * G);
+
+    const kept = host.run("pool.sh", "pool_remove", poolEnv(false));
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.deepEqual(host.calls(), [], "not purged: virsh is not even asked");
+    assert.ok(host.poolExists("project-myapp"));
+    assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
+    assert.match(kept.stderr, /keeping pool project-myapp/);
+
+    const full = host.run("pool.sh", "pool_remove", poolEnv(true));
+    assert.notEqual(full.status, 0, "purged, but a volume is still in it");
+    assert.match(full.stderr, /pool project-myapp still holds: project\.qcow2/);
+    assert.ok(!host.calls().some((c) => /^pool-(destroy|delete|undefine)/.test(c)));
+    assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
+
+    fs.rmSync(path.join(host.dir, "pools", "project-myapp", "project.qcow2"));
+    const purged = host.run("pool.sh", "pool_remove", poolEnv(true));
+    assert.equal(purged.status, 0, purged.stderr);
+    assert.deepEqual(host.calls().map((c) => c.split(" ")[0]).filter((c) => /^pool-(destroy|delete|undefine)$/.test(c)), ["pool-destroy", "pool-delete", "pool-undefine"]);
+    assert.ok(!host.poolExists("project-myapp"));
+    const twice = host.run("pool.sh", "pool_remove", poolEnv(true));
+    assert.equal(twice.status, 0, twice.stderr);
+    assert.deepEqual(host.calls(), ["pool-info project-myapp"], "already gone: nothing to do");
+});
+
+test("curl_config_line: what curl reads back from its config is exactly the value, for quotes, backslashes and the like", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const api = await fakeTailscale({ devices: [] });
+    const lib = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8");
+    const values = ['"', "\\", '\\"', 'a\\"b', "x\\", '"; url = "http://127.0.0.1:1/steal', "\\n\\t\\r", "#not a comment", "= = =", "näive ☃", "'single'"];
+    try {
+        for (const value of values) {
+            // Asynchronously: the stand-in API answers from this process.
+            const r = await new Promise<{ code: number; stderr: string }>((resolve) => execFile("bash",
+                ["-c", `${lib}\n{ curl_config_line url "$URL/probe"; curl_config_line header "Authorization: $VALUE"; } | curl -sS -K - -o /dev/null`],
+                { env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", URL: api.url, VALUE: value }, timeout: 20_000 },
+                (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr })));
+            assert.equal(r.code, 0, r.stderr);
+            // Node reads header bytes as latin1: compare bytes.
+            assert.equal(api.calls.pop(), `GET /probe ${Buffer.from(value).toString("latin1")}`, JSON.stringify(value));
+        }
+        for (const value of ["a\nb", "a\rb", "a\tb", "a\u0000b".replace("\u0000", "\u0001"), "a\u007fb"]) {
+            const r = spawnSync("bash", ["-c", `${lib}\ncurl_config_line header "$VALUE"`], {
+                encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", VALUE: value },
+            });
+            assert.notEqual(r.status, 0, JSON.stringify(value));
+            assert.equal(r.stdout, "");
+            assert.match(r.stderr, /holds a newline or another control character/);
+        }
+    } finally {
+        api.close();
+    }
 });

@@ -5,6 +5,8 @@ import { stackConfig } from "./stack";
 
 /** The outcome of one program run. */
 export interface ProgramRun {
+    /** The stack the program ran for. */
+    stack: string;
     /** Every resource registration, in order. */
     resources: Registered[];
     /** The stack's `projects` output. */
@@ -28,6 +30,7 @@ export async function runProgram(stack: string, skip: (reason: string) => void, 
     const projects = await valueOf<Record<string, any>>(program.projects);
     await new Promise((r) => setTimeout(r, 50));
     return {
+        stack,
         resources,
         projects,
         ofType: (type) => resources.filter((r) => r.type === type),

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings } from "../../components/config";
 import { HOST_SCRIPTS_DIR } from "../../components/hostCommands";
+import { projectMac } from "../../components/names";
 import { Registered } from "./mocks";
 import { ProgramRun } from "./program";
 import { stackConfig } from "./stack";
@@ -37,6 +38,20 @@ function assertHostScript(r: Registered, script: string, create: string | undefi
     assert.equal(r.inputs.create, create && `${lib}\n${body}\n${create}\n`);
     assert.equal(r.inputs.delete, remove && `${lib}\n${body}\n${remove}\n`);
     assert.equal(r.inputs.environment.LIBVIRT_URI !== undefined, true);
+}
+
+/**
+ * Asserts that `secret` appears in no input of any resource but the inputs `allowed`
+ * (`<resource>.<input>`), that each of those is registered as secret, and that no stack output
+ * holds it: a secret is secret everywhere it goes, not only where a test looked.
+ */
+export function assertSecretOnlyIn(run: ProgramRun, secret: string, allowed: string[]): void {
+    const holders = run.resources.flatMap((r) => Object.entries(r.inputs)
+        .filter(([, v]) => JSON.stringify(v ?? null).includes(secret))
+        .map(([k]) => ({ at: `${r.name}.${k}`, secret: r.secretInputs.includes(k) })));
+    assert.deepEqual(holders.map((h) => h.at).sort(), [...allowed].sort(), `${secret.slice(0, 12)}… is in exactly these inputs`);
+    for (const h of holders) assert.ok(h.secret, `${h.at} holds a secret and must be registered as secret`);
+    assert.ok(!JSON.stringify(run.projects).includes(secret), "no stack output holds it");
 }
 
 /** Checks every wiring rule of a program run against the stack's settings. */
@@ -135,7 +150,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.match(meta["instance-id"], new RegExp(`^${p.hostname}-[0-9a-f]{12}$`));
         const userData = parse(ci.inputs.userData, { version: "1.1" });
         assert.deepEqual(userData.users[0].ssh_authorized_keys, s.sshPublicKeys);
-        assert.equal(parse(ci.inputs.networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress, p.mac);
+        const mac = projectMac(run.stack, p.name);
+        assert.equal(parse(ci.inputs.networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress, mac);
 
         // Domain.
         assert.equal(domain.inputs.name, p.hostname);
@@ -170,7 +186,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.ok(ready.dependencies.includes(domain.urn));
         assert.deepEqual(domain.inputs.consoles, [{ type: "pty", targetPort: "0", targetType: "serial" }]);
         const [nic] = domain.inputs.networkInterfaces;
-        assert.equal(nic.mac, p.mac, "MAC derived from the name");
+        assert.equal(nic.mac, mac, "MAC derived from the stack (host) and the name");
         assert.equal(nic.hostname, p.hostname);
         if (s.network.kind === "nat") assert.equal(nic.networkId, run.named("host-network").id);
         if (s.network.kind === "network") assert.equal(nic.networkName, s.network.name);
@@ -185,18 +201,28 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.equal(key.parent, vm.urn);
             assert.deepEqual(key.replaceWith, [system.urn], "a fresh system disk is a new machine: it needs a new key");
             const [machine] = machines;
-            assertHostScript(machine, "tailnet.sh", undefined, "tailnet_node_delete");
+            assert.equal(machine.parent, vm.urn);
+            assertHostScript(machine, "tailnet.sh", "tailnet_node_record", "tailnet_node_delete");
             assert.deepEqual(machine.secretInputs, ["environment"], "API credentials stay secret");
-            assert.equal(machine.inputs.environment.NODE_HOSTNAME, p.hostname);
-            assert.deepEqual(machine.replaceWith, [system.urn]);
-            assert.equal(machine.deleteBeforeReplace, true, "the old machine goes before the new one joins");
-            assert.ok(domain.dependencies.includes(machine.urn), "the new VM boots after the old machine is gone");
+            const env = machine.inputs.environment;
+            assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
+                "the node is recorded from this VM's guest and checked against its hostname and tags");
+            assert.deepEqual(machine.replaceWith, [system.urn], "a fresh system disk is a new node");
+            assert.deepEqual(machine.inputs.triggers, [domain.id], "a new domain is a new node");
+            assert.equal(machine.deleteBeforeReplace, true, "the old node goes before the new one is recorded");
+            assert.ok(machine.dependencies.includes(ready.urn), "recorded once the VM has joined (cloud-init finished)");
+            assert.ok(power.dependencies.includes(machine.urn), "recorded before a stopped project is shut down");
+            assert.ok(!domain.dependencies.includes(machine.urn));
             assert.deepEqual(
                 { reusable: key.inputs.reusable, preauthorized: key.inputs.preauthorized, recreateIfInvalid: key.inputs.recreateIfInvalid, tags: key.inputs.tags },
                 { reusable: false, preauthorized: true, recreateIfInvalid: "never", tags: s.tailscale.tags },
             );
             assert.ok(key.inputs.expiry > 0 && key.inputs.expiry <= 24 * 3600, "expires within a day");
             assert.ok(ci.inputs.userData.includes(`tskey-auth-mock-${p.hostname}-tailnet-key`), "the key reaches user-data");
+            // User-data secrecy for a VM on the tailnet (with whatever features it has): the auth key
+            // is in its user-data, which is secret, and nowhere else (meta-data, network-config,
+            // the instance-id the ready and power commands see, any command, any output).
+            assertSecretOnlyIn(run, `tskey-auth-mock-${p.hostname}-tailnet-key`, [`${ci.name}.userData`]);
             assert.equal(out.fqdn, `${p.hostname}.${s.tailscale.tailnet}`);
             assert.equal(out.ssh, `ssh dev@${p.hostname}.${s.tailscale.tailnet}`);
         } else {
