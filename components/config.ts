@@ -2,7 +2,6 @@
 // or into every problem at once, each naming its key and its bad value, before any resource is
 // registered. What a stack may say is declared in configSchema.ts; single values are checked by
 // validate.ts; object sections are read by configSections.ts.
-import { createHash } from "node:crypto";
 import { Raw, Reader } from "./configReader";
 import {
     CAPACITY_KEYS, CONFIG_KEYS, ConfigError, DEFAULTS, FEATURE_KEYS, Features, LIMITS, NetworkSettings, PROJECT_KEYS, Project,
@@ -14,16 +13,6 @@ import { hostnameOf, libvirtUriProblem, NAMESPACE, projectNameProblem, publicKey
 export * from "./configSchema";
 export { BASE_POOL_DIR, formatSize, hostnameOf, memoryMiB, NAMESPACE, parseSize, projectNameProblem, publicKeyProblem, RESERVED_NAMES } from "./validate";
 export type { Size } from "./validate";
-
-/**
- * The NIC's MAC address, derived from the project name: QEMU's locally administered prefix
- * `52:54:00` and three bytes of SHA-256, so the guest keeps its DHCP lease (and IP) across a
- * domain replacement.
- */
-export function macFor(name: string): string {
-    const h = createHash("sha256").update(`${NAMESPACE}/${name}`).digest();
-    return ["52", "54", "00", ...[0, 1, 2].map((i) => h[i].toString(16).padStart(2, "0"))].join(":");
-}
 
 /**
  * Validates a stack's raw config — the values under `project-vms:` keyed without the namespace,
@@ -132,7 +121,6 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
     const projects: Project[] = [];
     let sizesKnown = true;
     const seen = new Map<string, number>();
-    const macs = new Map<string, string>();
     const hostNames = d.network.kind === "bridge" ? [d.network.bridge] : [d.network.name];
     list.forEach((entry, i) => {
         const at = `projects[${i}]`;
@@ -166,11 +154,6 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
             r.problem(`${at}.features.tailscale`, "is true but tailscale.enabled is false for this stack");
         }
 
-        const mac = macFor(name);
-        if (!nameProblem && macs.has(mac) && macs.get(mac) !== name) {
-            r.problem(`${at}.name`, `${show(name)} derives the same MAC address (${mac}) as ${show(macs.get(mac))}; rename one of them`);
-        }
-        macs.set(mac, name);
 
         const disk = p.disk === undefined ? d.disk : r.size(p.disk, `${at}.disk`, DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
         const memory = r.memory(p.memory, `${at}.memory`, d.memory, LIMITS.memoryMiB);
@@ -187,7 +170,6 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
             purge: r.boolean(p.purge, `${at}.purge`, false) ?? false,
             base: parseBase(r, p.base, `${at}.base`, d.baseImages),
             features,
-            mac,
         });
     });
     return { projects, sizesKnown };

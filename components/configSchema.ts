@@ -41,7 +41,6 @@ export interface Project {
     /** Optional provisioning steps. */
     features: Features;
     /** The NIC's MAC address, derived from the name so it survives a domain replacement. */
-    mac: string;
 }
 
 /** One version of the Debian testing base image. */

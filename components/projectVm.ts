@@ -23,11 +23,14 @@ export interface GuestSettings {
     aptCheckValidUntil: boolean;
 }
 
-/** What the cloud-init renderer is given for a project (the auth key only when it joins the tailnet). */
-export function guestConfig(project: Project, settings: GuestSettings, authKey?: string): GuestConfig {
+/**
+ * What the cloud-init renderer is given for a project: its NIC's MAC (projectMac of the stack and
+ * name), and the auth key only when it joins the tailnet.
+ */
+export function guestConfig(project: Project, settings: GuestSettings, mac: string, authKey?: string): GuestConfig {
     return {
         hostname: project.hostname,
-        mac: project.mac,
+        mac,
         sshPublicKeys: settings.sshPublicKeys,
         features: project.features,
         tailscale: project.features.tailscale && authKey !== undefined ? { authKey, tags: settings.tailscale.tags } : undefined,
@@ -83,7 +86,8 @@ export class ProjectVm extends pulumi.ComponentResource {
     constructor(name: string, args: ProjectVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("project-vms:index:ProjectVm", name, {}, opts);
         // The MAC is per host and project: the same project on two hosts must not share one.
-        const p: Project = { ...args.project, mac: projectMac(args.stack, args.project.name) };
+        const p = args.project;
+        const mac = projectMac(args.stack, p.name);
         const paths = projectPaths(args.storageDir, p.name);
         const child = { parent: this, provider: args.provider };
 
@@ -132,7 +136,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             }, { parent: this, replaceWith: [systemDisk] }).key);
         }
 
-        const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, key)));
+        const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, mac, key)));
 
         const cloudInit = new libvirt.CloudInitDisk(`${name}-cloud-init`, {
             name: PROJECT_FILES.cloudInit,
@@ -154,7 +158,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             cloudinit: cloudInit.id,
             networkInterfaces: [{
                 ...args.nic,
-                mac: p.mac,
+                mac,
                 hostname: p.hostname,
                 waitForLease: true,
             }],

@@ -12,6 +12,7 @@ import { after, test } from "node:test";
 import { CLOUD_INIT_DIR, CloudInitFiles, projectDiskLayout, renderCloudInit } from "../components/cloudInit";
 import { parseConfig, Project, Settings } from "../components/config";
 import { guestConfig } from "../components/projectVm";
+import { projectMac } from "../components/names";
 import { requireTool } from "../test/support/tools";
 import { baseImage } from "./image";
 import { pickAccelerator, Vm, VmSpec } from "./vm";
@@ -102,8 +103,9 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
     const first = keyPair("first");
     let settings = stack([first.pub]);
     const project: Project = settings.projects[0];
+    const mac = projectMac("e2e", project.name);
     const disk = projectDiskLayout(cloudInitDir);
-    let files = renderCloudInit(guestConfig(project, settings), cloudInitDir);
+    let files = renderCloudInit(guestConfig(project, settings, mac), cloudInitDir);
 
     // Disks as ProjectVm lays them: an overlay of the base (vda), an empty project disk (vdb).
     const systemDisk = path.join(work, "disk.qcow2");
@@ -112,7 +114,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
     qemuImg("create", "-q", "-f", "qcow2", projectDisk, String(project.disk.bytes));
 
     const spec: VmSpec = {
-        dir: work, base, systemDisk, projectDisk, seedIso: seedIso(files, "seed-1"), mac: project.mac,
+        dir: work, base, systemDisk, projectDisk, seedIso: seedIso(files, "seed-1"), mac,
         memoryMiB: project.memory, cpus: project.cpus, accel, sshKey: first.key,
     };
     let vm = new Vm(spec);
@@ -172,7 +174,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         assert.ok(await vm.shutdown(5 * MINUTE), "the guest powers off on ACPI shutdown");
         const second = keyPair("second");
         settings = stack([first.pub, second.pub]);
-        const filesB = renderCloudInit(guestConfig(settings.projects[0], settings), cloudInitDir);
+        const filesB = renderCloudInit(guestConfig(settings.projects[0], settings, mac), cloudInitDir);
         assert.notEqual(filesB.instanceId, files.instanceId);
         files = filesB;
         fs.rmSync(systemDisk);
@@ -194,7 +196,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         qemuImg("resize", "-q", projectDisk, String(project.disk.bytes + 2 * 1024 ** 3));
         const third = keyPair("third");
         settings = stack([second.pub, third.pub]);
-        files = renderCloudInit(guestConfig(settings.projects[0], settings), cloudInitDir);
+        files = renderCloudInit(guestConfig(settings.projects[0], settings, mac), cloudInitDir);
         vm = new Vm({ ...spec, seedIso: seedIso(files, "seed-3"), sshKey: third.key });
         vms.push(vm);
         await boot(vm, "(c) changed user-data");

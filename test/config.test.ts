@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-    ConfigError, DEFAULTS, formatSize, macFor, parseConfig, parseSize, publicKeyProblem, rawConfig,
+    ConfigError, DEFAULTS, formatSize, parseConfig, parseSize, publicKeyProblem, rawConfig,
 } from "../components/config";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
@@ -132,14 +132,6 @@ describe("sizes", () => {
     });
     test("refuse what is not a size", () => {
         for (const bad of ["100", "G", "1.5G", "-1G", "10X", "ten G", ""]) assert.equal(parseSize(bad), undefined, bad);
-    });
-});
-
-describe("MAC addresses", () => {
-    test("are derived from the name: stable, QEMU-prefixed, distinct", () => {
-        assert.equal(macFor("myapp"), macFor("myapp"));
-        assert.match(macFor("myapp"), /^52:54:00(:[0-9a-f]{2}){3}$/);
-        assert.notEqual(macFor("myapp"), macFor("webapp"));
     });
 });
 

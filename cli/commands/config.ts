@@ -1,5 +1,5 @@
 // `config`: what a project's entry resolves to, the stack's defaults applied — what Pulumi will make.
-import { tailnetFqdn } from "../../components/names";
+import { projectMac, tailnetFqdn } from "../../components/names";
 import { StackFile } from "../stacks";
 import { Context, projectOf, settingsOf } from "./context";
 
@@ -20,7 +20,7 @@ export async function showConfig(ctx: Context, host: string, name: string, opts:
         purge: p.purge,
         base: p.base ?? null,
         features: p.features,
-        mac: p.mac,
+        mac: projectMac(host, p.name),
         fqdn: tailnetFqdn(p, settings.tailscale.tailnet) ?? null,
     };
     if (opts.json) {
@@ -32,6 +32,6 @@ export async function showConfig(ctx: Context, host: string, name: string, opts:
         ["host", host], ["name", p.name], ["hostname", p.hostname], ["memory", `${p.memory} MiB`], ["cpus", String(p.cpus)],
         ["disk", p.disk.text], ["running", String(p.running)], ["autostart", String(p.autostart)], ["purge", String(p.purge)],
         ["base", p.base ?? `not pinned (the newest of ${settings.baseImages.map((b) => b.version).join(", ")} when it was created)`],
-        ["features", features], ["mac", p.mac], ["tailnet", resolved.fqdn ?? "off the tailnet"],
+        ["features", features], ["mac", resolved.mac], ["tailnet", resolved.fqdn ?? "off the tailnet"],
     ]) ctx.io.out(`${`${k}:`.padEnd(11)}${v}`);
 }
