@@ -94,6 +94,11 @@ export class Libvirt {
         await this.call(["reboot", domain]);
     }
 
+    /** Deletes a volume of a pool. */
+    async deleteVolume(pool: string, volume: string): Promise<void> {
+        await this.call(["vol-delete", "--pool", pool, volume]);
+    }
+
     /** A volume's size, or undefined when it is not there. */
     async volume(pool: string, volume: string): Promise<VolumeSize | undefined> {
         try {

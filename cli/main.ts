@@ -25,6 +25,8 @@ export interface Deps {
     /** virsh. */
     virsh: RunVirsh;
     interactive(cmd: string, args: string[]): Promise<number>;
+    /** Reads a text over https (SHA512SUMS for `base add`); default: fetch. */
+    fetchText?: (url: string) => Promise<string>;
     /** Runs a tool for `doctor`. */
     runTool(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -137,6 +139,36 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
         .action(async (_o, cmd: Command) => {
             const w = where(cmd);
             await commands.undo(w.ctx, w.host());
+        });
+
+    const base = program.command("base").description("base image versions: list (with the projects on each), add, move a project, prune");
+    base.command("list", { isDefault: true }).description("the versions, the newest last, with the VMs on each and the projects pinned to each")
+        .option("--json", "JSON: {baseImages: [{version, url, newest, pinned, inUse}]}")
+        .action(async (o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.baseList(w.ctx, w.host(), o);
+        });
+    base.command("add").description("add a dated image as the newest version, pinned to its SHA-512 (read from the SHA512SUMS beside a cloud.debian.org image)")
+        .argument("<version>", "its name, e.g. 2026-12")
+        .argument("<url>", "a dated image, e.g. https://cloud.debian.org/images/cloud/forky/20261201/debian-14-genericcloud-amd64-20261201.qcow2")
+        .option("--sha512 <sum>", "its SHA-512 (needed elsewhere than cloud.debian.org)")
+        .action(async (version: string, url: string, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.baseAdd(w.ctx, w.host(), version, url, { sha512: o.sha512, fetchText: deps.fetchText });
+        });
+    base.command("move").description("move a project to a version: a fresh system disk on it; the project disk, MAC and tailnet name are kept")
+        .argument("<name>", "project name")
+        .argument("<version>", "a base image version of the host")
+        .option("-y, --yes", "do not ask")
+        .action(async (name: string, version: string, o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.baseMove(w.ctx, w.host(), name, version, o);
+        });
+    base.command("prune").description("remove versions that no project is pinned to and no VM runs on (never the newest), with their volumes")
+        .option("-y, --yes", "do not ask")
+        .action(async (o, cmd: Command) => {
+            const w = where(cmd);
+            await commands.basePrune(w.ctx, w.host(), o);
         });
 
     program.command("ssh").description("log in as dev (over the tailnet, else to the VM's IP); offers to start a stopped VM")

@@ -32,8 +32,27 @@ export interface PulumiRunner {
      * last applied with `purge: true` (the disk's retainOnDelete is off), whatever the file says.
      */
     armedPurges(host: string): Promise<Set<string>>;
+    /** Which base volume each project's system disk is an overlay of, by Pulumi's state (see systemDiskBases). */
+    systemDiskBases(host: string): Promise<Map<string, string>>;
     /** `pulumi version`, e.g. `v3.274.1`; throws PulumiUnavailable when there is no Pulumi CLI. */
     version(): Promise<string>;
+}
+
+/**
+ * From `pulumi stack export`: which base volume each project's system disk is an overlay of, by
+ * project name (the volume's file name, e.g. `debian-testing-2026-11.qcow2`).
+ */
+export function systemDiskBases(exported: unknown): Map<string, string> {
+    const resources = (exported as { deployment?: { resources?: unknown } })?.deployment?.resources;
+    const found = new Map<string, string>();
+    if (!Array.isArray(resources)) return found;
+    for (const r of resources as { urn?: unknown; type?: unknown; inputs?: { baseVolumeId?: unknown } }[]) {
+        if (r?.type !== "libvirt:index/volume:Volume" || typeof r.urn !== "string") continue;
+        const m = /^project-(.+)-system-disk$/.exec(r.urn.slice(r.urn.lastIndexOf("::") + 2));
+        const base = r.inputs?.baseVolumeId;
+        if (m && typeof base === "string") found.set(m[1], base.slice(base.lastIndexOf("/") + 1));
+    }
+    return found;
 }
 
 /** The oldest Pulumi CLI that applies this program: the engine learnt `replaceWith` in v3.207.0. */
@@ -73,6 +92,17 @@ export function armedPurgesOf(exported: unknown): Set<string> {
 
 /** The Pulumi CLI (`exe`, default `pulumi` on PATH) on the project in `dir`. */
 export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
+    /** `pulumi stack export` of the host's stack, parsed. */
+    const exportState = async (host: string): Promise<unknown> => {
+        const r = await run(exe, ["stack", "export", "--stack", host, "--cwd", dir]);
+        if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH`);
+        if (r.code !== 0) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: ${lastLine(r.stderr)}`);
+        try {
+            return JSON.parse(r.stdout);
+        } catch {
+            throw new PulumiUnavailable(`pulumi stack export for stack ${host} is not JSON`);
+        }
+    };
     return {
         up(host) {
             return new Promise((resolve, reject) => {
@@ -104,14 +134,10 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
             return r.stdout.trim();
         },
         async armedPurges(host) {
-            const r = await run(exe, ["stack", "export", "--stack", host, "--cwd", dir]);
-            if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH`);
-            if (r.code !== 0) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: ${lastLine(r.stderr)}`);
-            try {
-                return armedPurgesOf(JSON.parse(r.stdout));
-            } catch {
-                throw new PulumiUnavailable(`pulumi stack export for stack ${host} is not JSON`);
-            }
+            return armedPurgesOf(await exportState(host));
+        },
+        async systemDiskBases(host) {
+            return systemDiskBases(await exportState(host));
         },
     };
 }

@@ -275,6 +275,20 @@ export class StackFile {
         }
     }
 
+    /**
+     * Sets the base image list. A stack that names one image with the `baseImage` shorthand gets
+     * `baseImages`, its image first under the version name it already has (its volume's name).
+     */
+    setBaseImages(images: { version: string; url: string; sha512?: string }[]): void {
+        this.doc.deleteIn(["config", `${NAMESPACE}:baseImage`]);
+        this.doc.deleteIn(["config", `${NAMESPACE}:baseImageSha512`]);
+        const node = this.doc.createNode(images.map((b) => (b.sha512 ? { version: b.version, url: b.url, sha512: b.sha512 } : { version: b.version, url: b.url })));
+        quoteAmbiguous(node); // versions such as 2026-11-01 stay strings for every reader
+        const config = this.doc.get("config", true);
+        if (!isMap(config)) this.doc.set("config", this.doc.createNode({}));
+        this.doc.setIn(["config", `${NAMESPACE}:baseImages`], node);
+    }
+
     /** Removes a project entry (and the comments written above it). */
     removeProject(name: string): void {
         const seq = this.projects(false)!;

@@ -20,3 +20,4 @@ export * from "./doctor";
 export * from "./undo";
 export * from "./restart";
 export * from "./config";
+export * from "./base";

@@ -62,6 +62,8 @@ export class World {
     readonly deletedDisks: string[] = [];
     /** What `pulumi version` says. */
     pulumiVersion = "v3.274.1";
+    /** Pulumi's state of system disks: by host, project → base volume file. */
+    systemDisks: Record<string, Record<string, string>> = {};
     /** Whether `pulumi stack export` fails. */
     stateUnreadable = false;
     /** Exit code of the interactive programs. */
@@ -103,6 +105,12 @@ export class World {
             case "domifaddr":
                 if (!domain) return fail(`error: failed to get domain '${rest[0]}'`);
                 return ok(domain.ip && rest[2] === "lease" ? ` vnet0      52:54:00:aa:bb:cc    ipv4         ${domain.ip}/24\n` : "");
+            case "vol-delete": {
+                const key = `${rest[1]}/${rest[2]}`; // --pool <pool> <volume>
+                if (!this.volumes[key]) return fail(`error: failed to get vol '${rest[2]}'`);
+                delete this.volumes[key];
+                return ok(`Vol ${rest[2]} deleted\n`);
+            }
             case "vol-info": {
                 const v = this.volumes[`${rest[2]}/${rest[3]}`];
                 return v ? ok(`Name:           ${rest[3]}\nType:           file\nCapacity:       ${v[0]} bytes\nAllocation:     ${v[1]} bytes\n`) : fail("error: failed to get vol");
@@ -163,6 +171,10 @@ export class World {
                 version: async () => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
                     return this.pulumiVersion;
+                },
+                systemDiskBases: async (host) => {
+                    if (this.pulumiMissing || this.stateUnreadable) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
+                    return new Map(Object.entries(this.systemDisks[host] ?? {}));
                 },
                 armedPurges: async (host) => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");

@@ -1,0 +1,160 @@
+// `base`: the base image versions as a routine — which projects are on each, a new dated version
+// (pinned to its SHA-512), a project moved to another, and versions nothing uses pruned.
+import { BaseImage } from "../../components/config";
+import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../components/validate";
+import { LibvirtUnavailable } from "../libvirt";
+import { PulumiUnavailable } from "../pulumi";
+import { StackFile, UsageError } from "../stacks";
+import { applyChange, confirm, Context, lockStack, projectOf, settingsOf } from "./context";
+
+/** The libvirt pool of the base images (components/host.ts basePoolName, without loading Pulumi). */
+const BASE_POOL = `${NAMESPACE}-${BASE_POOL_DIR}`;
+
+/** One base image version as `base list` shows it. */
+export interface BaseRow {
+    version: string;
+    url: string;
+    /** Where new projects start. */
+    newest: boolean;
+    /** Projects whose entry pins this version. */
+    pinned: string[];
+    /** Projects whose system disk, by Pulumi's state, is an overlay of this version (null when unknown). */
+    inUse: string[] | null;
+}
+
+async function rows(ctx: Context, host: string, images: BaseImage[], pins: Map<string, string | undefined>): Promise<BaseRow[]> {
+    let bases: Map<string, string> | undefined;
+    try {
+        bases = await ctx.pulumi.systemDiskBases(host);
+    } catch (e) {
+        if (!(e instanceof PulumiUnavailable)) throw e;
+    }
+    return images.map((b, i) => ({
+        version: b.version,
+        url: b.url,
+        newest: i === images.length - 1,
+        pinned: [...pins].filter(([, v]) => v === b.version).map(([n]) => n),
+        inUse: bases ? [...bases].filter(([, vol]) => vol === b.volume).map(([n]) => n) : null,
+    }));
+}
+
+/** Lists the base image versions with the projects on each. */
+export async function baseList(ctx: Context, host: string, opts: { json?: boolean }): Promise<void> {
+    const stack = new StackFile(ctx.dir, host);
+    const settings = settingsOf(stack);
+    const list = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
+    if (opts.json) {
+        ctx.io.out(JSON.stringify({ baseImages: list }, null, 2));
+        return;
+    }
+    if (list.some((r) => r.inUse === null)) ctx.io.err("project-vm: warning: Pulumi's state could not be read: which VMs run on which version is unknown");
+    for (const r of list) {
+        const on = r.inUse === null ? "?" : r.inUse.join(", ") || "none";
+        ctx.io.out(`${r.version}${r.newest ? " (newest: new projects start here)" : ""}`);
+        ctx.io.out(`  url:    ${r.url}`);
+        ctx.io.out(`  VMs:    ${on}${r.pinned.length ? `; pinned by ${r.pinned.join(", ")}` : ""}`);
+    }
+}
+
+/** Whether a URL names an image that changes under it (a "latest" link). */
+export function movingImageProblem(url: string): string | undefined {
+    return /(^|\/)(latest|current)(\/|[-_.]|$)/i.test(url) || /daily\.qcow2$/.test(url)
+        ? "names an image that changes under the same URL (latest/daily); give a dated image, e.g. …/forky/20261101/debian-14-genericcloud-amd64-20261101.qcow2"
+        : undefined;
+}
+
+/** Reads an image's SHA-512 from the SHA512SUMS beside it (cloud.debian.org). */
+export async function sha512FromSums(url: string, fetchText: (url: string) => Promise<string>): Promise<string> {
+    const sums = debianSumsUrl(url);
+    if (!sums) throw new UsageError(`${url} is not a cloud.debian.org image: give its --sha512`);
+    const name = url.slice(url.lastIndexOf("/") + 1);
+    let text: string;
+    try {
+        text = await fetchText(sums);
+    } catch (e) {
+        throw new UsageError(`could not read ${sums} (${(e as Error).message}): give the image's --sha512`);
+    }
+    const line = text.split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f[1] === name || f[1] === `*${name}`);
+    if (!line || sha512Problem(line[0])) throw new UsageError(`${sums} lists no SHA-512 for ${name}: is the URL right?`);
+    return line[0].toLowerCase();
+}
+
+/** Options of `base add`. */
+export interface BaseAddOptions {
+    sha512?: string;
+    /** Reads a text over https (SHA512SUMS); tests give a stand-in. */
+    fetchText?: (url: string) => Promise<string>;
+}
+
+/** Adds a dated base image version, pinned to its SHA-512, and applies (the volume is made). */
+export async function baseAdd(ctx: Context, host: string, version: string, url: string, opts: BaseAddOptions): Promise<void> {
+    const moving = movingImageProblem(url);
+    if (moving) throw new UsageError(`${url} ${moving}`);
+    if (opts.sha512 !== undefined && sha512Problem(opts.sha512)) throw new UsageError(`--sha512 ${sha512Problem(opts.sha512)}`);
+    using _lock = await lockStack(ctx, host, `base add ${version}`);
+    const stack = new StackFile(ctx.dir, host);
+    const settings = settingsOf(stack);
+    if (settings.baseImages.some((b) => b.version === version)) throw new UsageError(`base image version ${version} is already listed on ${host}`);
+    const fetchText = opts.fetchText ?? (async (u: string) => {
+        const r = await fetch(u);
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        return r.text();
+    });
+    const sha512 = opts.sha512?.toLowerCase() ?? await sha512FromSums(url, fetchText);
+    stack.setBaseImages([...settings.baseImages.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })), { version, url, sha512 }]);
+    await applyChange(ctx, stack, { what: `base add ${version}` });
+    ctx.io.err(`project-vm: base image ${version} is on ${host} (SHA-512 ${sha512.slice(0, 16)}…); new projects start on it. ` +
+        `Move a project with '${ctx.command(host, "base", "move", "<name>", version)}'`);
+}
+
+/** Moves a project to another base version: its system disk is made afresh, its project disk kept. */
+export async function baseMove(ctx: Context, host: string, name: string, version: string, opts: { yes?: boolean }): Promise<void> {
+    using _lock = await lockStack(ctx, host, `base move ${name} ${version}`);
+    const stack = new StackFile(ctx.dir, host);
+    const settings = settingsOf(stack);
+    const project = projectOf(stack, settings, name);
+    if (!settings.baseImages.some((b) => b.version === version)) {
+        throw new UsageError(`no base image version ${version} on ${host} (it has ${settings.baseImages.map((b) => b.version).join(", ")})`);
+    }
+    if (project.base === version) {
+        ctx.io.err(`project-vm: ${name} is already pinned to ${version}; nothing to do`);
+        return;
+    }
+    stack.setFields(name, { base: version });
+    settingsOf(stack);
+    ctx.io.err(`project-vm: ${project.hostname} gets a fresh system disk on ${version}: it is shut down (ACPI), provisioned afresh, and keeps ` +
+        `its project disk (/home/dev/project), MAC and tailnet name; what was installed outside /home/dev/project goes.`);
+    if (!(await confirm(ctx.io, `Move ${project.hostname} to ${version}?`, opts.yes))) throw new UsageError("base move cancelled; nothing changed");
+    await applyChange(ctx, stack, { what: `base move ${name} ${version}` });
+    ctx.io.err(`project-vm: ${name} runs on ${version}`);
+}
+
+/** Removes versions no project is pinned to and no VM runs on (never the newest), and their volumes. */
+export async function basePrune(ctx: Context, host: string, opts: { yes?: boolean }): Promise<void> {
+    using _lock = await lockStack(ctx, host, "base prune");
+    const stack = new StackFile(ctx.dir, host);
+    const settings = settingsOf(stack);
+    const list = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
+    if (list.some((r) => r.inUse === null)) throw new UsageError("Pulumi's state could not be read, so which VMs run on which version is unknown; nothing pruned");
+    const unused = settings.baseImages.filter((b, i) => !list[i].newest && list[i].pinned.length === 0 && list[i].inUse!.length === 0);
+    if (unused.length === 0) {
+        ctx.io.err(`project-vm: every base image version of ${host} is in use (or the newest); nothing to prune`);
+        return;
+    }
+    ctx.io.err(`project-vm: no project uses ${unused.map((b) => b.version).join(", ")}: they leave the stack file, and their volumes the host.`);
+    if (!(await confirm(ctx.io, `Prune ${unused.map((b) => b.version).join(", ")}?`, opts.yes))) throw new UsageError("base prune cancelled; nothing changed");
+    const keep = settings.baseImages.filter((b) => !unused.includes(b));
+    stack.setBaseImages(keep.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })));
+    await applyChange(ctx, stack, { what: "base prune" });
+    // The volumes are kept by the program when a version leaves the config (retainOnDelete): delete them now.
+    const libvirt = ctx.libvirt(settings.libvirtUri);
+    for (const b of unused) {
+        try {
+            await libvirt.deleteVolume(BASE_POOL, b.volume);
+            ctx.io.err(`project-vm: deleted ${b.volume} from the host`);
+        } catch (e) {
+            if (!(e instanceof LibvirtUnavailable)) throw e;
+            ctx.io.err(`project-vm: warning: ${b.volume} could not be deleted (${e.message}); delete it with 'virsh -c ${settings.libvirtUri} vol-delete --pool ${BASE_POOL} ${b.volume}'`);
+        }
+    }
+}

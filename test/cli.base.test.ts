@@ -1,0 +1,121 @@
+// Base image updates as a routine: `project-vm base` against copies of the shipped stacks, a
+// stand-in Pulumi whose state says which VM runs on which version, and a stand-in SHA512SUMS.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { systemDiskBases } from "../cli/pulumi";
+import { movingImageProblem } from "../cli/commands";
+import { World } from "./support/cli";
+
+const SHA = "ab".repeat(64);
+const url = (d: string) => `https://cloud.debian.org/images/cloud/forky/${d}/debian-14-genericcloud-amd64-${d}.qcow2`;
+
+function world(t: { after(fn: () => void): void }): World {
+    const w = new World();
+    t.after(() => w.cleanup());
+    return w;
+}
+
+/** A World whose `fetch` of SHA512SUMS answers for the dated images of Debian's layout. */
+function withSums(w: World) {
+    const fetched: string[] = [];
+    const deps = w.deps();
+    deps.fetchText = async (u) => {
+        fetched.push(u);
+        const d = /forky\/(\d{8})\/SHA512SUMS$/.exec(u)?.[1];
+        if (!d) throw new Error("HTTP 404");
+        return `${"cd".repeat(64)}  debian-14-nocloud-amd64-${d}.qcow2\n${SHA}  debian-14-genericcloud-amd64-${d}.qcow2\n`;
+    };
+    return { deps, fetched };
+}
+
+test("base add turns the one baseImage into a list, adds the dated image pinned to its SHA512SUMS line, applies", async (t) => {
+    const w = world(t);
+    const { deps, fetched } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12-01", url("20261201")], deps), 0, w.errText());
+    assert.deepEqual(fetched, ["https://cloud.debian.org/images/cloud/forky/20261201/SHA512SUMS"]);
+    const config = parse(w.stackText("storage")).config;
+    assert.equal(config["project-vms:baseImage"], undefined);
+    const list = config["project-vms:baseImages"];
+    assert.equal(list.length, 2);
+    assert.match(list[0].version, /^url-[0-9a-f]{8}$/, "the image the VMs already have keeps its version (its volume's name)");
+    assert.deepEqual(list[1], { version: "2026-12-01", url: url("20261201"), sha512: SHA });
+    assert.equal(w.applies.length, 1);
+    assert.match(w.errText(), /base image 2026-12-01 is on storage .*new projects start on it/);
+    assert.match(w.stackText("storage"), /version: "2026-12-01"/, "a version that YAML 1.1 reads as a date is written quoted");
+});
+
+test("base add refuses a moving 'latest' image, a bad sum, a version listed twice, an unlisted image", async (t) => {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    const before = w.stackText("storage");
+    const run = (...args: string[]) => main(["-H", "storage", "base", "add", ...args], deps);
+    assert.equal(await run("x", "https://cloud.debian.org/images/cloud/forky/daily/latest/debian-14-genericcloud-amd64-daily.qcow2"), 2);
+    assert.match(w.errText(), /names an image that changes under the same URL/);
+    assert.equal(await run("x", url("20261201"), "--sha512", "abc"), 2);
+    assert.match(w.errText(), /--sha512 must be the image's SHA-512/);
+    assert.equal(await run("x", "https://mirror.example/debian-20261201.qcow2"), 2);
+    assert.match(w.errText(), /is not a cloud\.debian\.org image: give its --sha512/);
+    assert.equal(await run("x", url("2026120")), 2);
+    assert.match(w.errText(), /could not read .*SHA512SUMS/);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(await run("2026-12", url("20261201")), 0, w.errText());
+    assert.equal(await run("2026-12", url("20261215")), 2);
+    assert.match(w.errText(), /base image version 2026-12 is already listed on storage/);
+    assert.equal(movingImageProblem(url("20261201")), undefined);
+});
+
+test("base list shows each version with the VMs on it (Pulumi's state) and the projects pinned to it", async (t) => {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
+    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2`, webapp: "debian-testing-2026-12.qcow2" };
+    w.out.length = 0;
+    assert.equal(await w.run("-H", "storage", "base", "--json"), 0, w.errText());
+    assert.deepEqual(JSON.parse(w.out.join("\n")).baseImages.map((b: any) => [b.version, b.newest, b.inUse, b.pinned]),
+        [[first, false, ["myapp"], []], ["2026-12", true, ["webapp"], []]]);
+});
+
+test("base move pins the project, asks first, applies; prune removes only what nothing uses", async (t) => {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
+    assert.equal(await main(["-H", "storage", "base", "add", "2027-01", url("20270101")], deps), 0, w.errText());
+    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    w.answers = [undefined];
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2027-01"), 2, "no terminal, no --yes");
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2027-01", "--yes"), 0, w.errText());
+    assert.match(w.errText(), /keeps its project disk \(\/home\/dev\/project\), MAC and tailnet name/);
+    const entry = parse(w.stackText("storage")).config["project-vms:projects"].find((p: any) => p.name === "myapp");
+    assert.equal(entry.base, "2027-01");
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2031-01", "--yes"), 2);
+    assert.match(w.errText(), /no base image version 2031-01 on storage/);
+
+    // State: myapp now on 2027-01, webapp still on the first; 2026-12 is used by nothing.
+    w.systemDisks.storage = { myapp: "debian-testing-2027-01.qcow2", webapp: `debian-testing-${first}.qcow2` };
+    w.volumes["project-vms-base/debian-testing-2026-12.qcow2"] = [1, 1];
+    w.stateUnreadable = true;
+    assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 2, "state unknown: nothing pruned");
+    w.stateUnreadable = false;
+    const applies = w.applies.length;
+    assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0, w.errText());
+    assert.deepEqual(parse(w.stackText("storage")).config["project-vms:baseImages"].map((b: any) => b.version), [first, "2027-01"]);
+    assert.equal(w.applies.length, applies + 1);
+    assert.equal(w.volumes["project-vms-base/debian-testing-2026-12.qcow2"], undefined, "its volume deleted from the host");
+    assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0);
+    assert.match(w.errText(), /every base image version of storage is in use \(or the newest\); nothing to prune/);
+});
+
+test("systemDiskBases reads which base each system disk overlays from a stack export", () => {
+    const urn = (n: string) => `urn:pulumi:storage::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::${n}`;
+    const exported = { deployment: { resources: [
+        { urn: urn("project-myapp-system-disk"), type: "libvirt:index/volume:Volume", inputs: { baseVolumeId: "/var/lib/project-vms/base/debian-testing-2026-11.qcow2" } },
+        { urn: urn("project-myapp-project-disk"), type: "libvirt:index/volume:Volume", inputs: {} },
+    ] } };
+    assert.deepEqual([...systemDiskBases(exported)], [["myapp", "debian-testing-2026-11.qcow2"]]);
+});
