@@ -140,3 +140,12 @@ test("list and status say which checkout and stack file they read", async (t) =>
     assert.equal(await w.run("status", "-H", "raider", "datalab"), 0, w.errText());
     assert.match(w.errText(), new RegExp(`project-vm: Pulumi\\.raider\\.yaml in ${w.dir}`));
 });
+
+test("create refuses a name another host of the checkout already has (one tailnet name each)", async (t) => {
+    const w = world(t);
+    const before = w.stackText("raider");
+    assert.equal(await w.run("create", "-H", "raider", "myapp"), 2);
+    assert.match(w.errText(), /project 'myapp' already exists on host storage: its VM is project-myapp on the tailnet, and a second one would become project-myapp-1; pick another name/);
+    assert.equal(w.stackText("raider"), before);
+    assert.equal(w.applies.length, 0);
+});

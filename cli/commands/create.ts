@@ -2,9 +2,19 @@
 import { formatSize, hostnameOf, Project, projectNameProblem, Settings } from "../../components/config";
 import { GUEST_USER } from "../../components/cloudInit";
 import { PROJECT_FILES, projectPaths, sshCommand } from "../../components/names";
-import { EntryFields, StackFile, UsageError } from "../stacks";
+import { EntryFields, listHosts, StackFile, UsageError } from "../stacks";
 import { applyChange, Context, lockStack, parseCpus, parseDisk, parseMemory, settingsOf } from "./context";
 import { viewProject } from "./view";
+
+/** Whether a host's stack file has a project of this name (a file that cannot be read has none). */
+function hasProjectNamed(dir: string, host: string, name: string): boolean {
+    try {
+        return new StackFile(dir, host).hasProject(name);
+    } catch (e) {
+        if (e instanceof UsageError) return false;
+        throw e;
+    }
+}
 
 /** Options of `create`. */
 export interface CreateOptions {
@@ -26,6 +36,12 @@ export interface CreateOptions {
 export async function create(ctx: Context, host: string, name: string, opts: CreateOptions): Promise<void> {
     const nameProblem = projectNameProblem(name);
     if (nameProblem) throw new UsageError(`project name '${name}' ${nameProblem}`);
+    // project-<name> is the tailnet name: two hosts of this checkout must not both have it.
+    const elsewhere = listHosts(ctx.dir).filter((h) => h !== host && hasProjectNamed(ctx.dir, h, name));
+    if (elsewhere.length > 0) {
+        throw new UsageError(`project '${name}' already exists on host ${elsewhere.join(", ")}: its VM is ${hostnameOf(name)} on the tailnet, ` +
+            `and a second one would become ${hostnameOf(name)}-1; pick another name`);
+    }
     using _lock = await lockStack(ctx, host, `create ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const features: EntryFields["features"] = {};
