@@ -5,7 +5,7 @@
 // read by both, and each reading either agrees or the CLI refuses the file naming the key.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ConfigError, parseConfig, rawConfig, Settings } from "../../components/config";
+import { ConfigError, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../../components/config";
 import { StackFile, UsageError } from "../../cli/stacks";
 import { buildEngine, Engine } from "../support/engine";
 import { World } from "../support/cli";
@@ -19,9 +19,14 @@ before(() => {
 });
 after(() => engine?.cleanup());
 
-/** The program's settings from Pulumi's reading of the file. */
+/** The program's settings from Pulumi's reading of the file, as index.ts makes them. */
+function programSettings(all: Record<string, string>): Settings {
+    return parseConfig(rawConfig(all), tailscaleProviderConfig(all));
+}
+
+/** The program's settings from Pulumi's reading of the file (on a copy). */
 function pulumiSettings(dir: string, host: string): Settings {
-    return parseConfig(rawConfig(engine!.programConfig(dir, host)));
+    return programSettings(engine!.programConfig(dir, host));
 }
 
 /** The CLI's settings of the file, or the problem it reports. */
@@ -88,4 +93,31 @@ test("hand-written look-alikes: the CLI agrees with Pulumi's reading or refuses,
             assert.deepEqual(cli, pulumi, `${field}: the CLI reads it as Pulumi does`);
         }
     }
+});
+
+test("the CLI's edits keep what Pulumi wrote: its encryption salt and secrets still decrypt", async (t) => {
+    if (!engine) return t.skip(skipped);
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    // The first run as the README says: stack init (a passphrase salt in the file), then secrets.
+    engine.pulumi(w.dir, "stack", "init", "storage");
+    engine.pulumi(w.dir, "config", "set", "--secret", "--stack", "storage", "tailscale:apiKey", "tskey-api-k123");
+    engine.pulumi(w.dir, "config", "set", "--stack", "storage", "tailscale:tailnet", "bat-boa.ts.net");
+    const salt = /^encryptionsalt: .*$/m.exec(w.stackText("storage"))?.[0];
+    assert.ok(salt, "pulumi stack init wrote an encryption salt");
+    assert.match(w.stackText("storage"), /tailscale:apiKey:\n\s+secure: v1:/);
+
+    assert.equal(await w.run("create", "-H", "storage", "blog", "8G", "2", "20G"), 0, w.errText());
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
+    assert.equal(/^encryptionsalt: .*$/m.exec(w.stackText("storage"))?.[0], salt, "the salt is kept");
+    assert.equal(engine.pulumi(w.dir, "config", "get", "--stack", "storage", "tailscale:apiKey").trim(), "tskey-api-k123", "the secret still decrypts");
+    const pulumi = programSettings(engine.programConfigInPlace(w.dir, "storage"));
+    const cli = cliSettings(w.dir, "storage");
+    assert.ok(!(cli instanceof Error), String(cli));
+    assert.deepEqual(cli, pulumi, "what the CLI wrote is what Pulumi gives the program");
+    assert.deepEqual(pulumi.projects.map((p) => [p.name, p.memory, p.running]), [["myapp", 16384, true], ["webapp", 4096, false], ["blog", 8192, true]]);
+    w.out.length = 0;
+    assert.equal(await w.run("doctor", "--json"), 1);
+    const creds = JSON.parse(w.out.join("\n")).checks.find((c: { name: string }) => c.name === "storage: Tailscale API credentials");
+    assert.equal(creds.ok, true, "doctor sees the secret Pulumi set");
 });

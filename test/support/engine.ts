@@ -51,6 +51,12 @@ export class Engine {
         return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
     }
 
+    /** Pulumi's reading of the stack `host` of the project in `dir`, whose stack exists already. */
+    programConfigInPlace(dir: string, host: string): Record<string, string> {
+        const json = JSON.parse(this.pulumi(dir, "config", "--json", "--show-secrets", "--stack", host)) as Record<string, { value: string }>;
+        return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
+    }
+
     cleanup(): void {
         fs.rmSync(this.home, { recursive: true, force: true });
     }
