@@ -16,11 +16,13 @@ export interface BackupSettings {
     keepDaily: number;
     /** ISO weeks whose newest backup is kept. */
     keepWeekly: number;
+    /** The newest backups kept whatever their day (a backup taken before a restore, and the one after). */
+    keepLast: number;
     /** A full backup after this many backups in a chain (the full and its incrementals). */
     fullEvery: number;
 }
 
-export const BACKUP_DEFAULTS = { keepDaily: 7, keepWeekly: 4, fullEvery: 7 } as const;
+export const BACKUP_DEFAULTS = { keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 } as const;
 
 /**
  * The default folder: under storageDir, named so that no project folder can be it (`_` is not in
@@ -36,11 +38,11 @@ export function parseBackupSettings(raw: unknown, storageDir: string): { setting
     const key = (k: string) => `${BACKUPS_KEY}.${k}`;
     if (raw === undefined || raw === null) raw = {};
     if (typeof raw !== "object" || Array.isArray(raw)) {
-        return { problems: [`${BACKUPS_KEY} must be an object {dir, keepDaily, keepWeekly, fullEvery}, got ${JSON.stringify(raw)}`] };
+        return { problems: [`${BACKUPS_KEY} must be an object {dir, keepDaily, keepWeekly, keepLast, fullEvery}, got ${JSON.stringify(raw)}`] };
     }
     const r = raw as Record<string, unknown>;
     for (const k of Object.keys(r)) {
-        if (!["dir", "keepDaily", "keepWeekly", "fullEvery"].includes(k)) problems.push(`${key(k)} is not a setting (dir, keepDaily, keepWeekly, fullEvery)`);
+        if (!["dir", "keepDaily", "keepWeekly", "keepLast", "fullEvery"].includes(k)) problems.push(`${key(k)} is not a setting (dir, keepDaily, keepWeekly, keepLast, fullEvery)`);
     }
     let dir = defaultBackupDir(storageDir);
     if (r.dir !== undefined) {
@@ -51,7 +53,7 @@ export function parseBackupSettings(raw: unknown, storageDir: string): { setting
             problems.push(`${key("dir")} ${d} is or is inside a project's folder under storageDir; use another disk, or ${defaultBackupDir(storageDir)}`);
         } else dir = d;
     }
-    const count = (k: "keepDaily" | "keepWeekly" | "fullEvery", min: number): number => {
+    const count = (k: "keepDaily" | "keepWeekly" | "keepLast" | "fullEvery", min: number): number => {
         const v = r[k];
         if (v === undefined) return BACKUP_DEFAULTS[k];
         if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > 1000) {
@@ -60,7 +62,7 @@ export function parseBackupSettings(raw: unknown, storageDir: string): { setting
         }
         return v;
     };
-    const settings = { dir, keepDaily: count("keepDaily", 1), keepWeekly: count("keepWeekly", 0), fullEvery: count("fullEvery", 1) };
+    const settings = { dir, keepDaily: count("keepDaily", 1), keepWeekly: count("keepWeekly", 0), keepLast: count("keepLast", 1), fullEvery: count("fullEvery", 1) };
     return problems.length ? { problems } : { settings, problems };
 }
 
@@ -139,12 +141,12 @@ export function isoWeek(time: Date): string {
 }
 
 /**
- * Retention: the newest backup of each of the newest `keepDaily` days (UTC) that have one, and of
- * each of the newest `keepWeekly` ISO weeks, are kept, each with everything it rests on (the
- * earlier backups of its chain). The newest backup is always kept. Everything else goes: a
- * backup is deleted only when nothing kept depends on it.
+ * Retention: the newest `keepLast` backups, the newest backup of each of the newest `keepDaily`
+ * days (UTC) that have one, and of each of the newest `keepWeekly` ISO weeks, are kept, each with
+ * everything it rests on (the earlier backups of its chain). The newest backup is always kept.
+ * Everything else goes: a backup is deleted only when nothing kept depends on it.
  */
-export function retention(backups: Backup[], keep: { keepDaily: number; keepWeekly: number }): { keep: Backup[]; remove: Backup[] } {
+export function retention(backups: Backup[], keep: { keepDaily: number; keepWeekly: number; keepLast?: number }): { keep: Backup[]; remove: Backup[] } {
     const sorted = [...backups].sort((a, b) => b.stamp.localeCompare(a.stamp));
     const wanted = new Set<Backup>();
     const newestOf = (period: (b: Backup) => string, n: number) => {
@@ -157,6 +159,7 @@ export function retention(backups: Backup[], keep: { keepDaily: number; keepWeek
             wanted.add(b);
         }
     };
+    newestOf((b) => b.volume, Math.max(1, keep.keepLast ?? 1));
     newestOf((b) => b.stamp.slice(0, 8), Math.max(1, keep.keepDaily));
     newestOf((b) => isoWeek(b.time), keep.keepWeekly);
     const kept = new Set<Backup>();

@@ -112,7 +112,7 @@ test("retention runs after each backup: older chains go whole, the newest week s
         "myapp--20261101T020000Z--full.qcow2", "myapp--20261108T020000Z--full.qcow2", "myapp--20261115T020000Z--full.qcow2",
     ]);
     assert.equal(names.length, 1 + 7 + 6);
-    w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:backups:\n    keepDaily: 2\n    keepWeekly: 0\n"));
+    w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:backups:\n    keepDaily: 2\n    keepWeekly: 0\n    keepLast: 1\n"));
     const r = await at("2026-11-21T02:00:00Z", "backup", "myapp", "--json");
     assert.equal(r.code, 0, w.errText());
     // Kept: the chain of the 15th (the newest two days rest on it); deleted: the older chains, whole.

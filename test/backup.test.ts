@@ -9,13 +9,13 @@ const b = (stamp: string, kind: "full" | "inc", project = "myapp"): Backup => pa
 
 test("backups settings: defaults, a folder elsewhere, and every problem named with its key", () => {
     assert.deepEqual(parseBackupSettings(undefined, "/var/lib/project-vms").settings,
-        { dir: "/var/lib/project-vms/_backups", keepDaily: 7, keepWeekly: 4, fullEvery: 7 });
-    assert.deepEqual(parseBackupSettings({ dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, fullEvery: 1 }, "/var/lib/project-vms").settings,
-        { dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, fullEvery: 1 });
+        { dir: "/var/lib/project-vms/_backups", keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 });
+    assert.deepEqual(parseBackupSettings({ dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 }, "/var/lib/project-vms").settings,
+        { dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 });
     const bad = parseBackupSettings({ dir: "/mnt/../etc", keepDaily: 0, keepWeekly: 1.5, fullEvery: "7", every: 1 }, "/var/lib/project-vms");
     assert.equal(bad.settings, undefined);
     assert.deepEqual(bad.problems, [
-        "project-vms:backups.every is not a setting (dir, keepDaily, keepWeekly, fullEvery)",
+        "project-vms:backups.every is not a setting (dir, keepDaily, keepWeekly, keepLast, fullEvery)",
         "project-vms:backups.dir must be an absolute, normalised path of letters, digits and . _ - /, got \"/mnt/../etc\"",
         "project-vms:backups.keepDaily must be a whole number from 1 to 1000, got 0",
         "project-vms:backups.keepWeekly must be a whole number from 0 to 1000, got 1.5",
@@ -87,6 +87,10 @@ test("retention keeps the newest per day and per week, with everything they rest
     assert.deepEqual(retention(list, { keepDaily: 1, keepWeekly: 0 }).keep.map((x) => x.stamp).slice(-1), ["20261111T150000Z"]);
     // Nothing to delete when everything is one chain still growing.
     assert.deepEqual(retention(list.slice(0, 5), { keepDaily: 1, keepWeekly: 0 }).remove, []);
+    // keepLast: a backup taken before a restore stays when a new chain starts the same day.
+    const sameDay = [b("20261127T020000Z", "full"), b("20261127T030000Z", "inc"), b("20261127T050000Z", "full")];
+    assert.deepEqual(retention(sameDay, { keepDaily: 7, keepWeekly: 0, keepLast: 1 }).remove.map((x) => x.stamp), ["20261127T020000Z", "20261127T030000Z"]);
+    assert.deepEqual(retention(sameDay, { keepDaily: 7, keepWeekly: 0, keepLast: 2 }).remove, []);
     // keepDaily is at least 1: the newest backup is never deleted.
     assert.equal(retention(list, { keepDaily: 0, keepWeekly: 0 }).keep.at(-1)!.stamp, "20261111T150000Z");
 });
