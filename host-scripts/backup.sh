@@ -195,7 +195,7 @@ backup_take_running() {
     volxml=$(v vol-dumpxml --pool "$PROJECT_POOL" "$VOLUME")
     if ! grep -q '<compat>1\.1</compat>' <<<"$volxml"; then
         checkpoints=false
-        log "the project disk of $DOMAIN is qcow2 v2 (compat 0.10), which cannot hold the dirty bitmap incrementals need: full backups only. A restore writes it back as qcow2 v3 (project-vm restore)."
+        log "the project disk of $DOMAIN is qcow2 v2 (compat 0.10), which cannot hold the dirty bitmap incrementals need: full backups only. A restore writes it back as qcow2 v3; to get there losing nothing: project-vm stop $PROJECT; project-vm backup $PROJECT; project-vm restore $PROJECT latest; project-vm start $PROJECT."
         kind=full
     fi
     if [ "$kind" = inc ]; then
@@ -242,7 +242,8 @@ backup_take_running() {
     v "${begin[@]}" >/dev/null || started=false
     backup_thaw
     if [ "$started" != true ] || ! backup_wait_job; then
-        v domjobabort "$DOMAIN" >/dev/null 2>&1 || true
+        # (Only this backup's own job: a job that did not start may be another one's.)
+        [ "$started" != true ] || v domjobabort "$DOMAIN" >/dev/null 2>&1 || true
         backup_checkpoint_forget "$cp" all
         [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp"
         v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true

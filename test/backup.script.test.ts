@@ -108,7 +108,7 @@ test("a qcow2 v2 project disk (as libvirt makes one without <compat>): full back
     const r = run("backup_take", { KIND: "inc", PARENT: "myapp--20261126T020000Z--full.qcow2", PARENT_EPOCH: "1" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "myapp--20261127T020000Z--full.qcow2 full");
-    assert.match(r.stderr, /qcow2 v2 .*full backups only\. A restore writes it back as qcow2 v3/);
+    assert.match(r.stderr, /qcow2 v2 .*full backups only\. A restore writes it back as qcow2 v3; to get there losing nothing: project-vm stop myapp; project-vm backup myapp; project-vm restore myapp latest; project-vm start myapp\./);
     assert.ok(host.calls().some((c) => /^backup-begin project-myapp \S+ --reuse-external$/.test(c)), "no checkpoint XML");
 });
 
