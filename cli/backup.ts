@@ -265,10 +265,15 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
             const plan = planBackup(backups, h.backups.fullEvery, opts.full);
             const now = (ctx.now ?? (() => new Date()))();
             const started = Date.now();
-            const env: Record<string, string> = { ...baseEnv(h, project), STAMP: stampOf(now), EPOCH: String(Math.floor(now.getTime() / 1000)), KIND: plan.kind };
+            const epoch = (t: Date) => String(Math.floor(t.getTime() / 1000));
+            const env: Record<string, string> = {
+                ...baseEnv(h, project), STAMP: stampOf(now), EPOCH: epoch(now), KIND: plan.kind,
+                // Bitmaps the newest backups may have left in the disk (dropped after the backup).
+                OLD: backups.slice(-5).map((b) => `${b.stamp}:${epoch(b.time)}`).join(" "),
+            };
             if (plan.parent) {
                 env.PARENT = plan.parent.volume;
-                env.PARENT_EPOCH = String(Math.floor(plan.parent.time.getTime() / 1000));
+                env.PARENT_EPOCH = epoch(plan.parent.time);
             }
             ctx.io.err(`project-vm: backing up ${project} (${plan.kind === "inc" ? `incremental over ${plan.parent!.volume}` : "full"}) to ${h.backups.dir}`);
             const out = (await script(ctx, "backup_take", env)).trim().split("\n").pop() ?? "";

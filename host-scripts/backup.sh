@@ -14,7 +14,8 @@
 #
 # Settings: PROJECT, DOMAIN, PROJECT_POOL, VOLUME (project.qcow2), TARGET (vdb), BACKUP_POOL,
 # BACKUP_DIR, STAMP (20261127T111500Z) and EPOCH (its seconds); for backup_take KIND (full|inc),
-# PARENT and PARENT_EPOCH (the previous backup, for inc); for restore_run BACKUP, STOP (true to
+# PARENT and PARENT_EPOCH (the previous backup, for inc), OLD (recent backups, <stamp>:<epoch>
+# space-separated, whose bitmaps may be left in the disk); for restore_run BACKUP, STOP (true to
 # shut a running VM down first), SHUTDOWN_TIMEOUT; for backup_delete VOLUMES (space-separated).
 
 # Names and paths that may appear in commands and XML: allow-listed, so nothing needs escaping.
@@ -144,6 +145,26 @@ backup_wait_job() {
     return 1
 }
 
+# Bitmaps of earlier backups still in the disk (a backup of the stopped VM came between, so the
+# next one could not build on them): each is still updated on every write, so it goes. OLD lists
+# the project's recent backups as <stamp>:<epoch>; a name without a bitmap is skipped.
+backup_drop_stale_bitmaps() {
+    local keep=$1 pair stamp epoch name tmp
+    tmp=$(mktemp)
+    for pair in ${OLD:-}; do
+        stamp=${pair%%:*} epoch=${pair##*:}
+        [[ "$stamp" =~ ^[0-9]{8}T[0-9]{6}Z$ && "$epoch" =~ ^[0-9]+$ ]] || continue
+        name=$(backup_checkpoint_name "$stamp")
+        [ "$name" != "$keep" ] || continue
+        backup_checkpoint_xml "$name" "$epoch" >"$tmp"
+        if v checkpoint-create "$DOMAIN" "$tmp" --redefine --redefine-validate >/dev/null 2>&1; then
+            v checkpoint-delete "$DOMAIN" "$name" >/dev/null
+            log "dropped the dirty bitmap of an earlier backup ($name) from the project disk"
+        fi
+    done
+    rm -f "$tmp"
+}
+
 # Takes one backup of the project disk; prints "<volume> <kind>".
 backup_take() {
     backup_check_settings
@@ -251,7 +272,10 @@ backup_take_running() {
     fi
     # One bitmap at rest: the newest backup's. No checkpoint metadata is left in libvirt.
     [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp" all
-    [ "$checkpoints" != true ] || backup_checkpoint_forget "$cp"
+    if [ "$checkpoints" = true ]; then
+        backup_checkpoint_forget "$cp"
+        backup_drop_stale_bitmaps "$cp"
+    fi
     v pool-refresh "$BACKUP_POOL" >/dev/null
     log "backed up the project disk of $DOMAIN as $name ($kind)"
     echo "$name $kind"

@@ -89,6 +89,15 @@ test("an incremental: the previous checkpoint redefined, the target an overlay o
     assert.ok(calls.includes("checkpoint-delete project-myapp project-vms-20261127T020000Z"), "the old checkpoint deleted with its bitmap");
 });
 
+test("bitmaps earlier backups left in the disk (a backup of the stopped VM came between) are dropped; the new one stays", () => {
+    host.bitmap("project-vms-20261125T020000Z");
+    const r = run("backup_take", { OLD: "20261125T020000Z:1795572000 20261126T020000Z:1795658400 bad:1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(host.bitmaps(), ["project-vms-20261127T020000Z"]);
+    assert.match(r.stderr, /dropped the dirty bitmap of an earlier backup \(project-vms-20261125T020000Z\)/);
+    assert.ok(!host.calls().some((c) => c.includes("project-vms-bad")), "only stamps");
+});
+
 test("an incremental whose bitmap is gone (disk restored or replaced) becomes a full backup, and says so", () => {
     const r = run("backup_take", { STAMP: "20261128T020000Z", KIND: "inc", PARENT: "myapp--20261127T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" });
     // The parent volume does not even exist here: full.
