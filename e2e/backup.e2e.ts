@@ -289,8 +289,26 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     const vols = virsh("vol-list", domain).split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
     assert.deepEqual(vols, ["project.qcow2"]);
 
-    // The project removed, disk and pool included: its backups stay and are listed.
-    virsh("destroy", domain);
+    // A backup of the stopped VM between two of the running one: the next cannot build on the
+    // bitmap the first left, so it is full and drops that bitmap; one bitmap stays in the disk.
+    const stampOf = (volume: string) => volume.split("--")[1];
+    assert.equal(power("stopped").status, 0);
+    const cold2 = await cli("backup", project, "--json");
+    assert.equal(JSON.parse(cold2.out).backups[0].kind, "full", cold2.err);
+    assert.equal(power("running").status, 0);
+    await agentUp();
+    const hot = await cli("backup", project, "--json");
+    assert.equal(hot.code, 0, hot.err);
+    const hotResult = JSON.parse(hot.out).backups[0];
+    assert.equal(hotResult.kind, "full");
+    assert.match(hot.err, new RegExp(`dropped the dirty bitmap of an earlier backup \\(project-vms-${stampOf(JSON.parse(next.out).backups[0].volume)}\\)`));
+    assert.equal(power("stopped").status, 0);
+    const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", projectDisk], { encoding: "utf8" }));
+    assert.deepEqual((info["format-specific"].data.bitmaps ?? []).map((b: any) => b.name), [`project-vms-${stampOf(hotResult.volume)}`],
+        "one bitmap at rest: the newest backup's");
+
+    // The project removed, disk and pool included: its backups stay and are listed. (A plain
+    // undefine: no checkpoint metadata is in the way.)
     virsh("undefine", domain);
     virsh("vol-delete", "--pool", domain, "project.qcow2");
     virsh("pool-destroy", domain);
@@ -298,6 +316,6 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     w.writeStack("storage", stackText(false));
     const survived = await cli("backups", project, "--json");
     assert.equal(survived.code, 0, survived.err);
-    assert.equal(JSON.parse(survived.out).backups.length, 5);
+    assert.equal(JSON.parse(survived.out).backups.length, 7);
     console.log(`e2e: backups of the removed project: ${JSON.parse(survived.out).backups.map((b: any) => `${b.volume} ${b.kind}`).join(", ")}`);
 });
