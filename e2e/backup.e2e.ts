@@ -307,6 +307,11 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     assert.deepEqual((info["format-specific"].data.bitmaps ?? []).map((b: any) => b.name), [`project-vms-${stampOf(hotResult.volume)}`],
         "one bitmap at rest: the newest backup's");
 
+    // The timer's backup --all skips a stopped VM that has backups (its disk has not changed).
+    const all = await cli("backup", "--all", "--json");
+    assert.equal(all.code, 0, all.err);
+    assert.deepEqual(JSON.parse(all.out).backups.map((b: any) => [b.project, b.ok, /is shut off/.test(b.skipped)]), [[project, true, true]]);
+
     // The project removed, disk and pool included: its backups stay and are listed. (A plain
     // undefine: no checkpoint metadata is in the way.)
     virsh("undefine", domain);
