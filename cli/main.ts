@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
+import * as backups from "./backup";
 import * as commands from "./commands";
 import { completionScript } from "./completion";
 import { Libvirt, RunVirsh, virshOnPath } from "./libvirt";
@@ -204,6 +205,41 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
         .action(async (name: string, o, cmd: Command) => {
             const w = where(cmd);
             setCode(await commands.logs(w.ctx, w.host(), name, o));
+        });
+
+    // Backups of the project disks (cli/backup.ts, host-scripts/backup.sh).
+    const backupCtx = (w: ReturnType<typeof where>) => {
+        const host = w.host();
+        return { ctx: { dir: w.ctx.dir, io: deps.io, env: deps.env } as backups.BackupContext, h: backups.readHost(w.ctx.dir, host, deps.env) };
+    };
+    program.command("backup").description("back up a project's disk (consistent: frozen through the guest agent), full or incremental, then apply retention")
+        .argument("[name]", "project name")
+        .option("-a, --all", "every project of the host whose VM runs (and stopped ones without a backup)")
+        .option("--full", "a full backup even when an incremental could be made")
+        .option("--json", "JSON: {host, backups: [{project, ok, volume, kind, size, seconds, deleted, error, skipped}]}")
+        .action(async (name: string | undefined, o, cmd: Command) => {
+            const { ctx, h } = backupCtx(where(cmd));
+            setCode((await backups.backup(ctx, h, name, o)) ? EXIT.ok : EXIT.failed);
+        });
+
+    program.command("backups").description("list a project's backups: time, kind, size (also after the project was removed)")
+        .argument("<name>", "project name")
+        .option("--json", "JSON: {host, project, dir, backups: [{volume, time, kind, size, capacity, base, chainSize}], total, keptAside}")
+        .action(async (name: string, o, cmd: Command) => {
+            const { ctx, h } = backupCtx(where(cmd));
+            await backups.backups(ctx, h, name, o);
+        });
+
+    program.command("restore").description("replace a project's disk by a backup; the replaced disk is kept aside until --confirm")
+        .argument("<name>", "project name")
+        .argument("[backup]", "the backup: its name from 'project-vm backups', its time stamp, or latest")
+        .option("--stop", "shut the VM down first when it runs (ACPI), and start it again afterwards")
+        .option("--confirm", "delete the disk(s) earlier restores kept aside")
+        .option("-y, --yes", "do not ask")
+        .option("--json", "JSON: {project, restored, keptAside, seconds}")
+        .action(async (name: string, which: string | undefined, o, cmd: Command) => {
+            const { ctx, h } = backupCtx(where(cmd));
+            await backups.restore(ctx, h, name, which, o);
         });
 
     program.command("ssh-config").description("an ssh_config block (Host project-*) for the projects, to Include from ~/.ssh/config")

@@ -13,6 +13,7 @@
 let
   cfg = config.services.project-vms;
   inherit (lib) literalExpression mkEnableOption mkIf mkOption optional types;
+  backupUser = if cfg.backups.user != null then cfg.backups.user else if cfg.adminUsers != [ ] then builtins.head cfg.adminUsers else null;
 in
 {
   options.services.project-vms = {
@@ -83,6 +84,46 @@ in
       default = 300;
       description = "Seconds the VMs get to shut down or be saved when the host shuts down.";
     };
+
+    backups = {
+      enable = mkEnableOption "a timer that backs up the project disk of every running project (project-vm backup --all; logs in the journal, a failure fails the unit)";
+
+      schedule = mkOption {
+        type = types.str;
+        default = "daily";
+        example = "*-*-* 02:30:00";
+        description = ''
+          When the backups run: a systemd calendar expression (OnCalendar). The timer is
+          persistent: a run missed while the host was off happens at its next boot.
+        '';
+      };
+
+      stacksDir = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/home/admin/project-vms";
+        description = ''
+          The project-vms checkout holding the stack files (Pulumi.<host>.yaml), as given to
+          project-vm --dir. Required when backups are enabled.
+        '';
+      };
+
+      host = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "storage";
+        description = "The stack of this host (project-vm --host); null when the checkout has only one.";
+      };
+
+      user = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        description = ''
+          The user the backups run as (it must reach libvirt and read the stack files); null: the
+          first of adminUsers.
+        '';
+      };
+    };
   };
 
   config = mkIf cfg.enable {
@@ -120,7 +161,36 @@ in
       pkgs.curl
     ];
 
+    # project-vm backup --all as a oneshot service on a timer: its output is in the journal
+    # (journalctl -u project-vms-backup), and a failed backup fails the unit (systemctl --failed).
+    systemd.services.project-vms-backup = mkIf cfg.backups.enable {
+      description = "project-vms: back up the project disks of the running VMs";
+      after = [ "libvirtd.service" "network-online.target" ];
+      wants = [ "network-online.target" ];
+      # backup.sh runs in bash with awk and virsh.
+      path = [ pkgs.bash pkgs.gawk pkgs.libvirt ];
+      serviceConfig = {
+        Type = "oneshot";
+        User = backupUser;
+        ExecStart = lib.concatStringsSep " " ([ "${cfg.package}/bin/project-vm" "--dir" (toString cfg.backups.stacksDir) ]
+          ++ lib.optionals (cfg.backups.host != null) [ "--host" cfg.backups.host ] ++ [ "backup" "--all" ]);
+      };
+    };
+    systemd.timers.project-vms-backup = mkIf cfg.backups.enable {
+      description = "project-vms: back up the project disks (${cfg.backups.schedule})";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = cfg.backups.schedule;
+        Persistent = true;
+        RandomizedDelaySec = "10m";
+      };
+    };
+
     assertions = [
+      {
+        assertion = !cfg.backups.enable || (cfg.backups.stacksDir != null && backupUser != null);
+        message = "services.project-vms.backups needs stacksDir (the checkout with the stack files) and a user (backups.user or an adminUsers entry)";
+      }
       {
         assertion = lib.hasPrefix "/" cfg.storageDir && !(lib.hasInfix " " cfg.storageDir);
         message = "services.project-vms.storageDir must be an absolute path without spaces, as the stacks' storageDir; got ${cfg.storageDir}";

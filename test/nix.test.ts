@@ -46,7 +46,8 @@ test("the module's options: typed, described, defaults that pass their types and
     if (!hasNix(t)) return;
     const { options, enabled } = evaluate("module");
     assert.deepEqual(Object.keys(options).sort(),
-        ["adminUsers", "enable", "networkBridge", "onHostShutdown", "package", "restoreRunningVms", "shutdownTimeout", "storageDir"]);
+        ["adminUsers", "backups.enable", "backups.host", "backups.schedule", "backups.stacksDir", "backups.user", "enable", "networkBridge", "onHostShutdown",
+            "package", "restoreRunningVms", "shutdownTimeout", "storageDir"]);
     for (const [name, o] of Object.entries<any>(options)) {
         assert.ok(o.description.length > 20, `${name} is described`);
         assert.equal(o.defaultTypeChecks, true, `${name}'s default is a ${o.type}`);
@@ -92,6 +93,42 @@ test("the module's settings change what it sets, and its types refuse bad values
     const spaced = evaluate("module", '{ enable = true; storageDir = "/srv/project vms"; }').config;
     assert.deepEqual(spaced.assertions.filter((a: any) => !a.assertion).map((a: any) => a.message),
         ["services.project-vms.storageDir must be an absolute path without spaces, as the stacks' storageDir; got /srv/project vms"]);
+});
+
+test("backups: off by default; enabled, a persistent timer runs project-vm backup --all as an admin, a failure fails the unit", (t) => {
+    if (!hasNix(t)) return;
+    const off = evaluate("module", '{ enable = true; adminUsers = [ "admin" ]; }').config;
+    assert.equal(off.systemd.services["project-vms-backup"].condition, false);
+    assert.equal(off.systemd.timers["project-vms-backup"].condition, false);
+    const { options } = evaluate("module");
+    assert.equal(options["backups.enable"].default, false);
+    assert.equal(options["backups.schedule"].default, "daily");
+
+    const on = evaluate("module", '{ enable = true; adminUsers = [ "admin" "ops" ]; backups = { enable = true; stacksDir = "/home/admin/project-vms"; host = "storage"; }; }');
+    assert.deepEqual(on.refused, []);
+    const service = on.config.systemd.services["project-vms-backup"];
+    assert.equal(service.condition, true);
+    assert.equal(service.content.serviceConfig.Type, "oneshot", "its exit status is the unit's: a failed backup shows in systemctl --failed");
+    assert.equal(service.content.serviceConfig.User, "admin", "the first admin: in the libvirtd group");
+    assert.match(service.content.serviceConfig.ExecStart, /^\/nix\/store\/\S+-project-vm-0\.1\.0\/bin\/project-vm --dir \/home\/admin\/project-vms --host storage backup --all$/);
+    assert.deepEqual(service.content.path.map((p: string) => p.replace(/^.*-/, "")), ["bash", "gawk", "libvirt"], "what backup.sh runs");
+    assert.ok(service.content.after.includes("libvirtd.service"));
+    const timer = on.config.systemd.timers["project-vms-backup"];
+    assert.equal(timer.condition, true);
+    assert.deepEqual(timer.content.wantedBy, ["timers.target"]);
+    assert.deepEqual([timer.content.timerConfig.OnCalendar, timer.content.timerConfig.Persistent], ["daily", true], "a run missed while the host was off runs at boot");
+    assert.ok(on.config.assertions.every((a: any) => a.assertion === true));
+
+    const other = evaluate("module", '{ enable = true; backups = { enable = true; stacksDir = "/srv/pvms"; schedule = "*-*-* 02:30:00"; user = "backup"; }; }').config;
+    assert.equal(other.systemd.services["project-vms-backup"].content.serviceConfig.User, "backup");
+    assert.match(other.systemd.services["project-vms-backup"].content.serviceConfig.ExecStart, / --dir \/srv\/pvms backup --all$/, "no --host: the only stack");
+    assert.equal(other.systemd.timers["project-vms-backup"].content.timerConfig.OnCalendar, "*-*-* 02:30:00");
+
+    const missing = evaluate("module", '{ enable = true; backups.enable = true; }').config;
+    assert.deepEqual(missing.assertions.filter((a: any) => !a.assertion).map((a: any) => a.message),
+        ["services.project-vms.backups needs stacksDir (the checkout with the stack files) and a user (backups.user or an adminUsers entry)"]);
+    const refused: string[] = evaluate("module.refused", '{ enable = true; backups = { enable = "yes"; schedule = 3; stacksDir = [ ]; }; }');
+    assert.deepEqual(refused.sort(), ["backups.enable", "backups.schedule", "backups.stacksDir"]);
 });
 
 test("the package: buildNpmPackage of this checkout, dependencies pinned by package-lock.json, tools on the CLI's PATH", (t) => {

@@ -9,16 +9,28 @@ let
   inherit (import ./stubs.nix) lib pkgs;
   inherit (builtins) attrNames mapAttrs;
 
+  isOption = o: (o._type or null) == "option";
+  # Option defaults, nested as the options are (services.project-vms.backups.enable).
+  defaults = opts: mapAttrs (_: o: if isOption o then o.default else defaults o) opts;
+  # The user's settings over the defaults, merged into nested groups of options.
+  merge = a: b: a // mapAttrs (n: v: if builtins.isAttrs v && builtins.isAttrs (a.${n} or null) && !(isOption v) && !(v ? outPath) then merge a.${n} v else v) b;
+  # Options flattened to dotted names: { "backups.enable" = <option>; … }.
+  flatten = prefix: opts: builtins.concatLists (map (n:
+    if isOption opts.${n} then [ { name = prefix + n; value = opts.${n}; } ] else flatten "${prefix}${n}." opts.${n}
+  ) (attrNames opts));
+  getPath = set: path: builtins.foldl' (s: k: if builtins.isAttrs s && s ? ${k} then s.${k} else null) set (lib.splitDots path);
+  hasPath = set: path: (builtins.foldl' (s: k: if s != null && builtins.isAttrs s && s ? ${k} then s.${k} else null) set (lib.splitDots path)) != null;
+
   # The module system's part that matters here: option defaults overlaid with the user's settings.
   module =
     let
       m = import ../../nix/module.nix {
         inherit lib pkgs;
-        config.services.project-vms = mapAttrs (_: o: o.default) m.options.services.project-vms // settings;
+        config.services.project-vms = merge (defaults m.options.services.project-vms) settings;
       };
     in
     m;
-  options = module.options.services.project-vms;
+  options = builtins.listToAttrs (flatten "" module.options.services.project-vms);
   names = map (p: p.name);
   describe = value: if value ? type && value.type == "derivation" then value.name else value;
 in
@@ -32,7 +44,7 @@ in
       defaultTypeChecks = o.type.check o.default;
     }) options;
     # Settings the option types refuse, by option.
-    refused = builtins.filter (n: !(options.${n}.type.check settings.${n})) (attrNames settings);
+    refused = builtins.filter (n: hasPath settings n && !(options.${n}.type.check (getPath settings n))) (attrNames options);
     enabled = module.config.condition;
     config =
       let

@@ -13,6 +13,9 @@ let
   lib = rec {
     genAttrs = names: f: listToAttrs (map (n: { name = n; value = f n; }) names);
     optional = cond: x: if cond then [ x ] else [ ];
+    optionals = cond: xs: if cond then xs else [ ];
+    concatStringsSep = builtins.concatStringsSep;
+    splitDots = s: builtins.filter builtins.isString (builtins.split "[.]" s);
     hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
     hasInfix = i: s: builtins.match ".*${i}.*" s != null;
     importJSON = path: builtins.fromJSON (builtins.readFile path);
@@ -62,7 +65,7 @@ let
     };
     mkShell = args: pkg "shell" // { inherit args; };
   } // lib.genAttrs [
-    "nodejs_20" "makeWrapper" "pulumi-bin" "libvirt" "cdrkit" "openssh" "jq" "curl" "qemu-utils" "qemu_kvm" "shellcheck" "nix"
+    "nodejs_20" "makeWrapper" "pulumi-bin" "libvirt" "cdrkit" "openssh" "jq" "curl" "qemu-utils" "qemu_kvm" "shellcheck" "nix" "bash" "gawk"
   ] pkg;
 in
 {

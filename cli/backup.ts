@@ -1,0 +1,393 @@
+// project-vm backup / backups / restore: the project disks' backups, kept in the libvirt dir pool
+// project-vms-backups at the stack's backups.dir. The work on the host is done by
+// host-scripts/backup.sh with virsh against the stack's libvirtUri (so it works over
+// qemu+ssh://); this module picks what to do (full or incremental, what retention deletes, which
+// backup to restore), runs it, and reports.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import {
+    Backup, BACKUP_POOL, BACKUPS_KEY, BackupSettings, chainOf, chains, parseBackupSettings, parseBackupVolume, planBackup, retention, stampOf,
+} from "../components/backup";
+import { ConfigError, formatSize, hostnameOf, parseConfig, projectNameProblem, rawConfig, Settings } from "../components/config";
+import { PROJECT_FILES } from "../components/names";
+import { Io } from "./commands";
+import { flatConfigValue, projectDefaults, UsageError } from "./stacks";
+
+/** The guest disk the project disk is attached as. */
+export const PROJECT_DISK_TARGET = "vdb";
+
+/** What a host script run gives back. */
+export interface ScriptResult {
+    code: number;
+    stdout: string;
+}
+
+/** Runs function `fn` of host-scripts/backup.sh with `env`; its stderr lines go to `onErr` as they come. */
+export type RunBackupScript = (fn: string, env: Record<string, string>, onErr: (line: string) => void) => Promise<ScriptResult>;
+
+/** What the backup commands need. */
+export interface BackupContext {
+    /** The Pulumi project folder (holding the stack files and host-scripts/). */
+    dir: string;
+    io: Io;
+    /** The environment the host scripts inherit (PATH: virsh). */
+    env: NodeJS.ProcessEnv;
+    /** The clock (tests fix it). */
+    now?: () => Date;
+    /** Replaces running bash (tests). */
+    runScript?: RunBackupScript;
+}
+
+/** The real runner: bash with lib.sh, backup.sh and the call, from the project folder's host-scripts/. */
+export function bashRunner(dir: string, baseEnv: NodeJS.ProcessEnv): RunBackupScript {
+    return (fn, env, onErr) => new Promise((resolve) => {
+        // The project folder's scripts (the checkout that runs pulumi up), else the CLI's own.
+        const scripts = [path.join(dir, "host-scripts"), path.resolve(__dirname, "..", "host-scripts"), path.resolve(__dirname, "..", "..", "host-scripts")]
+            .find((d) => fs.existsSync(path.join(d, "backup.sh"))) ?? path.join(dir, "host-scripts");
+        let program: string;
+        try {
+            program = ["lib.sh", "backup.sh"].map((f) => fs.readFileSync(path.join(scripts, f), "utf8")).join("\n") + `\n${fn}\n`;
+        } catch (e) {
+            onErr(`project-vm: cannot read the host scripts in ${scripts}: ${(e as Error).message}`);
+            resolve({ code: 127, stdout: "" });
+            return;
+        }
+        const child = spawn("bash", ["-c", program], { env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let pending = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => {
+            pending += d;
+            let nl;
+            while ((nl = pending.indexOf("\n")) >= 0) {
+                onErr(pending.slice(0, nl));
+                pending = pending.slice(nl + 1);
+            }
+        });
+        child.on("error", (e) => resolve({ code: 127, stdout: `${e}` }));
+        child.on("close", (code) => {
+            if (pending) onErr(pending);
+            resolve({ code: code ?? 1, stdout });
+        });
+    });
+}
+
+/** A host's settings and its backups settings, read from its stack file. */
+export interface HostBackups {
+    host: string;
+    settings: Settings;
+    backups: BackupSettings;
+    /** The backups pool: project-vms-backups ($PROJECT_VMS_BACKUP_POOL names another, for tests). */
+    pool: string;
+}
+
+/**
+ * Reads a stack file's settings and `project-vms:backups`. The program's own validation is used
+ * for the rest (the backups key is validated here until components/config.ts knows it).
+ */
+export function readHost(dir: string, host: string, env: NodeJS.ProcessEnv = {}): HostBackups {
+    const file = path.join(dir, `Pulumi.${host}.yaml`);
+    let config: Record<string, unknown>;
+    try {
+        config = parse(fs.readFileSync(file, "utf8"))?.config ?? {};
+    } catch (e) {
+        throw new UsageError(`${file} cannot be read: ${(e as Error).message}`);
+    }
+    const flat = projectDefaults(dir);
+    for (const [k, v] of Object.entries(config)) {
+        if (k !== BACKUPS_KEY && v !== undefined && v !== null) flat[k] = flatConfigValue(v);
+    }
+    let settings: Settings;
+    try {
+        settings = parseConfig(rawConfig(flat));
+    } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(`${file}: ${e.message}`);
+        throw e;
+    }
+    const b = parseBackupSettings(config[BACKUPS_KEY], settings.storageDir);
+    if (!b.settings) throw new UsageError(`${file}: ${b.problems.join("; ")}`);
+    const pool = env.PROJECT_VMS_BACKUP_POOL ?? BACKUP_POOL;
+    if (!/^[A-Za-z0-9_.-]+$/.test(pool)) throw new UsageError(`PROJECT_VMS_BACKUP_POOL '${pool}' is not a pool name`);
+    return { host, settings, backups: b.settings, pool };
+}
+
+/** One backup as `backups --json` lists it. */
+export interface BackupRow {
+    volume: string;
+    /** ISO time of the point in time. */
+    time: string;
+    kind: "full" | "inc";
+    /** Bytes the backup file takes. */
+    size: number;
+    /** The disk's size. */
+    capacity: number;
+    /** The full backup its chain starts with. */
+    base: string;
+    /** Bytes the backup needs to be restored: itself and what it rests on. */
+    chainSize: number;
+}
+
+function baseEnv(h: HostBackups, project: string): Record<string, string> {
+    return {
+        LIBVIRT_URI: h.settings.libvirtUri,
+        PROJECT: project,
+        DOMAIN: hostnameOf(project),
+        PROJECT_POOL: hostnameOf(project),
+        VOLUME: PROJECT_FILES.projectDisk,
+        TARGET: PROJECT_DISK_TARGET,
+        BACKUP_POOL: h.pool,
+        BACKUP_DIR: h.backups.dir,
+    };
+}
+
+function runner(ctx: BackupContext): RunBackupScript {
+    return ctx.runScript ?? bashRunner(ctx.dir, ctx.env);
+}
+
+async function script(ctx: BackupContext, fn: string, env: Record<string, string>): Promise<string> {
+    const r = await runner(ctx)(fn, env, (l) => ctx.io.err(l));
+    if (r.code !== 0) throw new BackupFailed(`${fn.replace("_", " ")} failed (exit ${r.code}); see above`);
+    return r.stdout;
+}
+
+/** A backup or restore that failed on the host: exit 1. */
+export class BackupFailed extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "BackupFailed";
+    }
+}
+
+/** The project's backups on the host, oldest first, with their sizes. */
+export async function listBackups(ctx: BackupContext, h: HostBackups, project: string): Promise<{ backups: Backup[]; rows: BackupRow[] }> {
+    const out = await script(ctx, "backup_list", baseEnv(h, project));
+    const sizes = new Map<string, [number, number]>();
+    const backups: Backup[] = [];
+    for (const line of out.split("\n")) {
+        const [volume, alloc, cap] = line.trim().split(/\s+/);
+        const b = volume ? parseBackupVolume(volume) : undefined;
+        if (!b || b.project !== project) continue;
+        backups.push(b);
+        sizes.set(volume, [Number(alloc), Number(cap)]);
+    }
+    const rows: BackupRow[] = [];
+    for (const chain of chains(backups)) {
+        let total = 0;
+        for (const b of chain) {
+            const [size, capacity] = sizes.get(b.volume)!;
+            total += size;
+            rows.push({ volume: b.volume, time: b.time.toISOString(), kind: b.kind, size, capacity, base: chain[0].volume, chainSize: total });
+        }
+    }
+    return { backups, rows };
+}
+
+function checkName(name: string): void {
+    const problem = projectNameProblem(name);
+    if (problem) throw new UsageError(`project name '${name}' ${problem}`);
+}
+
+function needProject(h: HostBackups, name: string): void {
+    if (!h.settings.projects.some((p) => p.name === name)) {
+        const names = h.settings.projects.map((p) => p.name);
+        throw new UsageError(`there is no project '${name}' on host ${h.host}` + (names.length ? ` (its projects: ${names.join(", ")})` : ""));
+    }
+}
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)}G`;
+
+/** Options of `backup`. */
+export interface BackupOptions {
+    all?: boolean;
+    full?: boolean;
+    json?: boolean;
+}
+
+/** One backup taken (`backup --json`). */
+export interface BackupResult {
+    project: string;
+    ok: boolean;
+    volume?: string;
+    kind?: "full" | "inc";
+    size?: number;
+    seconds?: number;
+    /** Backups retention deleted. */
+    deleted?: string[];
+    /** Why it was skipped or failed. */
+    error?: string;
+    skipped?: string;
+}
+
+/** Domain states through the host script's virsh (list --all). */
+async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<string, string> | undefined> {
+    const r = await runner(ctx)("backup_states", { LIBVIRT_URI: h.settings.libvirtUri, PROJECT: "x", BACKUP_POOL: h.pool }, (l) => ctx.io.err(l));
+    if (r.code !== 0) return undefined;
+    const states = new Map<string, string>();
+    for (const line of r.stdout.split("\n")) {
+        const m = /^(\S+)\t(.+)$/.exec(line.trim());
+        if (m) states.set(m[1], m[2]);
+    }
+    return states;
+}
+
+/**
+ * Backs up a project (or, with --all, every project whose VM runs, and stopped ones that have no
+ * backup yet), then applies retention. Resolves to whether every backup succeeded.
+ */
+export async function backup(ctx: BackupContext, h: HostBackups, name: string | undefined, opts: BackupOptions): Promise<boolean> {
+    if (!opts.all && !name) throw new UsageError("backup needs a project name, or --all");
+    if (opts.all && name) throw new UsageError("give a project name or --all, not both");
+    let names: string[];
+    let states: Map<string, string> | undefined;
+    if (opts.all) {
+        names = h.settings.projects.map((p) => p.name);
+        states = await domainStates(ctx, h);
+        if (!states) throw new BackupFailed(`libvirt at ${h.settings.libvirtUri} cannot be reached; no backups were made`);
+    } else {
+        checkName(name!);
+        needProject(h, name!);
+        names = [name!];
+    }
+    const results: BackupResult[] = [];
+    for (const project of names) {
+        const result: BackupResult = { project, ok: false };
+        results.push(result);
+        try {
+            const { backups } = await listBackups(ctx, h, project);
+            if (states && states.get(hostnameOf(project)) !== "running" && backups.length > 0) {
+                result.ok = true;
+                result.skipped = `${hostnameOf(project)} is ${states.get(hostnameOf(project)) ?? "not defined"}: its disk has not changed since it stopped (it has backups)`;
+                ctx.io.err(`project-vm: ${project}: skipped, ${result.skipped}`);
+                continue;
+            }
+            const plan = planBackup(backups, h.backups.fullEvery, opts.full);
+            const now = (ctx.now ?? (() => new Date()))();
+            const started = Date.now();
+            const epoch = (t: Date) => String(Math.floor(t.getTime() / 1000));
+            const env: Record<string, string> = {
+                ...baseEnv(h, project), STAMP: stampOf(now), EPOCH: epoch(now), KIND: plan.kind,
+                // Bitmaps the newest backups may have left in the disk (dropped after the backup).
+                OLD: backups.slice(-5).map((b) => `${b.stamp}:${epoch(b.time)}`).join(" "),
+            };
+            if (plan.parent) {
+                env.PARENT = plan.parent.volume;
+                env.PARENT_EPOCH = epoch(plan.parent.time);
+            }
+            ctx.io.err(`project-vm: backing up ${project} (${plan.kind === "inc" ? `incremental over ${plan.parent!.volume}` : "full"}) to ${h.backups.dir}`);
+            const out = (await script(ctx, "backup_take", env)).trim().split("\n").pop() ?? "";
+            const [volume, kind] = out.split(" ");
+            result.seconds = Math.round((Date.now() - started) / 100) / 10;
+            const after = await listBackups(ctx, h, project);
+            const row = after.rows.find((r) => r.volume === volume);
+            Object.assign(result, { ok: true, volume, kind, size: row?.size });
+            const plan2 = retention(after.backups, h.backups);
+            if (plan2.remove.length) {
+                await script(ctx, "backup_delete", { ...baseEnv(h, project), VOLUMES: plan2.remove.map((b) => b.volume).join(" ") });
+                result.deleted = plan2.remove.map((b) => b.volume);
+            }
+            const total = after.rows.filter((r) => !result.deleted?.includes(r.volume)).reduce((s, r) => s + r.size, 0);
+            ctx.io.err(`project-vm: ${project}: ${volume} (${kind}, ${gib(row?.size ?? 0)}) in ${result.seconds}s; ` +
+                `${plan2.keep.length} backup(s) kept, ${gib(total)} in all` + (result.deleted?.length ? `; retention deleted ${result.deleted.length}` : ""));
+        } catch (e) {
+            if (!(e instanceof BackupFailed || e instanceof UsageError)) throw e;
+            result.error = e.message;
+            ctx.io.err(`project-vm: ${project}: backup FAILED: ${e.message}`);
+        }
+    }
+    if (opts.json) ctx.io.out(JSON.stringify({ host: h.host, backups: results }, null, 2));
+    else for (const r of results) if (r.volume) ctx.io.out(`${r.project}\t${r.volume}`);
+    return results.every((r) => r.ok);
+}
+
+/** Lists a project's backups (also of a project no longer in the stack: backups outlive it). */
+export async function backups(ctx: BackupContext, h: HostBackups, name: string, opts: { json?: boolean }): Promise<void> {
+    checkName(name);
+    const { rows } = await listBackups(ctx, h, name);
+    const kept = await keptAside(ctx, h, name);
+    const total = rows.reduce((s, r) => s + r.size, 0);
+    if (opts.json) {
+        ctx.io.out(JSON.stringify({ host: h.host, project: name, dir: h.backups.dir, backups: rows, total, keptAside: kept }, null, 2));
+        return;
+    }
+    if (!h.settings.projects.some((p) => p.name === name)) ctx.io.err(`project-vm: note: ${name} is not a project of ${h.host} (any more); its backups are kept`);
+    if (rows.length === 0) ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with 'project-vm backup ${name}'`);
+    for (const r of [...rows].reverse()) {
+        ctx.io.out(`${r.time.replace(/\.000Z$/, "Z")}  ${r.kind.padEnd(4)}  ${gib(r.size).padStart(8)}  ${r.volume}`);
+    }
+    if (rows.length) ctx.io.err(`project-vm: ${rows.length} backup(s) of ${name}, ${gib(total)} in ${h.backups.dir} (disk ${formatSize(rows[rows.length - 1].capacity)})`);
+    for (const k of kept) ctx.io.err(`project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): 'project-vm restore --confirm ${name}' deletes it`);
+}
+
+async function keptAside(ctx: BackupContext, h: HostBackups, name: string): Promise<{ volume: string; size: number }[]> {
+    if (!h.settings.projects.some((p) => p.name === name)) return [];
+    const out = await script(ctx, "restore_kept", baseEnv(h, name));
+    return out.split("\n").filter((l) => l.trim()).map((l) => {
+        const [volume, size] = l.trim().split(/\s+/);
+        return { volume, size: Number(size) };
+    });
+}
+
+/** Options of `restore`. */
+export interface RestoreOptions {
+    stop?: boolean;
+    yes?: boolean;
+    confirm?: boolean;
+    json?: boolean;
+}
+
+/**
+ * Restores a backup (a volume name, its stamp, or `latest`) to a project's disk; or, with
+ * --confirm, deletes the disks earlier restores kept aside.
+ */
+export async function restore(ctx: BackupContext, h: HostBackups, name: string, which: string | undefined, opts: RestoreOptions): Promise<void> {
+    checkName(name);
+    needProject(h, name);
+    if (opts.confirm) {
+        if (which) throw new UsageError("restore --confirm takes only the project name");
+        const kept = await keptAside(ctx, h, name);
+        if (kept.length === 0) {
+            ctx.io.err(`project-vm: no disk kept aside by a restore of ${name}`);
+            return;
+        }
+        ctx.io.err(`project-vm: this deletes ${kept.map((k) => k.volume).join(", ")}: ${name}'s project disk as it was before a restore.`);
+        if (!opts.yes) {
+            const answer = await ctx.io.ask("Delete it? [y/N] ");
+            if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
+            if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("nothing deleted");
+        }
+        await script(ctx, "restore_confirm", baseEnv(h, name));
+        return;
+    }
+    if (!which) throw new UsageError(`restore needs the backup: a name 'project-vm backups ${name}' lists, its time stamp, or latest`);
+    const { backups } = await listBackups(ctx, h, name);
+    const chosen = which === "latest" ? backups[backups.length - 1]
+        : backups.find((b) => b.volume === which || b.stamp === which || b.volume === `${which}.qcow2`);
+    if (!chosen) {
+        const other = parseBackupVolume(which.endsWith(".qcow2") ? which : `${which}.qcow2`);
+        if (other && other.project !== name) throw new UsageError(`${which} is a backup of ${other.project}, not of ${name}: a restore never takes another project's backup`);
+        throw new UsageError(`${name} has no backup '${which}'` + (backups.length ? `; 'project-vm backups ${name}' lists them` : ` (it has none in ${h.backups.dir})`));
+    }
+    const chain = chainOf(backups, chosen.volume)!;
+    if (chain[0].kind !== "full") throw new UsageError(`${chosen.volume} rests on no full backup, so it cannot be restored`);
+    ctx.io.err(`project-vm: this replaces the project disk of ${name} with ${chosen.volume} (${chosen.time.toISOString()}${chain.length > 1 ? `, a chain of ${chain.length}` : ""}). ` +
+        "The disk as it is now is kept aside until 'project-vm restore --confirm'.");
+    if (!opts.yes) {
+        const answer = await ctx.io.ask(`Restore ${name} to ${chosen.stamp}? [y/N] `);
+        if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
+        if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("restore cancelled; nothing changed");
+    }
+    const now = (ctx.now ?? (() => new Date()))();
+    const started = Date.now();
+    const out = await script(ctx, "restore_run", {
+        ...baseEnv(h, name), BACKUP: chosen.volume, STAMP: stampOf(now), STOP: String(!!opts.stop),
+        SHUTDOWN_TIMEOUT: String(h.settings.shutdownTimeout),
+    });
+    const aside = out.trim().split("\n").pop() ?? "";
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, seconds }, null, 2));
+    else ctx.io.out(aside);
+    ctx.io.err(`project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s. Check it, then 'project-vm restore --confirm ${name}' deletes the replaced disk (${aside}).`);
+}
+

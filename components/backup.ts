@@ -1,0 +1,183 @@
+// Backups of project disks, the pure part: the stack's `backups` settings, the names of backup
+// volumes, which backup a new one builds on, and which backups retention keeps. The work on the
+// host is host-scripts/backup.sh; the commands are cli/backup.ts.
+
+/** The libvirt dir pool holding every backup (one per host; the program never deletes it). */
+export const BACKUP_POOL = "project-vms-backups";
+
+/** The stack key of the settings. */
+export const BACKUPS_KEY = "project-vms:backups";
+
+/** `project-vms:backups`, defaults applied. */
+export interface BackupSettings {
+    /** The folder holding the backups: the pool's directory on the host. */
+    dir: string;
+    /** Days whose newest backup is kept. */
+    keepDaily: number;
+    /** ISO weeks whose newest backup is kept. */
+    keepWeekly: number;
+    /** The newest backups kept whatever their day (a backup taken before a restore, and the one after). */
+    keepLast: number;
+    /** A full backup after this many backups in a chain (the full and its incrementals). */
+    fullEvery: number;
+}
+
+export const BACKUP_DEFAULTS = { keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 } as const;
+
+/**
+ * The default folder: under storageDir, named so that no project folder can be it (`_` is not in
+ * a DNS label). Meant to be set to another disk or a mounted NAS.
+ */
+export function defaultBackupDir(storageDir: string): string {
+    return `${storageDir}/_backups`;
+}
+
+/** Validates `project-vms:backups` (undefined: all defaults); lists every problem with its key. */
+export function parseBackupSettings(raw: unknown, storageDir: string): { settings?: BackupSettings; problems: string[] } {
+    const problems: string[] = [];
+    const key = (k: string) => `${BACKUPS_KEY}.${k}`;
+    if (raw === undefined || raw === null) raw = {};
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+        return { problems: [`${BACKUPS_KEY} must be an object {dir, keepDaily, keepWeekly, keepLast, fullEvery}, got ${JSON.stringify(raw)}`] };
+    }
+    const r = raw as Record<string, unknown>;
+    for (const k of Object.keys(r)) {
+        if (!["dir", "keepDaily", "keepWeekly", "keepLast", "fullEvery"].includes(k)) problems.push(`${key(k)} is not a setting (dir, keepDaily, keepWeekly, keepLast, fullEvery)`);
+    }
+    let dir = defaultBackupDir(storageDir);
+    if (r.dir !== undefined) {
+        const d = r.dir;
+        if (typeof d !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(d) || d.split("/").some((p) => p === ".." || p === ".") || /\/\/|.\/$/.test(d)) {
+            problems.push(`${key("dir")} must be an absolute, normalised path of letters, digits and . _ - /, got ${JSON.stringify(d)}`);
+        } else if (d === storageDir || (d.startsWith(`${storageDir}/`) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(d.slice(storageDir.length + 1).split("/")[0]))) {
+            problems.push(`${key("dir")} ${d} is or is inside a project's folder under storageDir; use another disk, or ${defaultBackupDir(storageDir)}`);
+        } else dir = d;
+    }
+    const count = (k: "keepDaily" | "keepWeekly" | "keepLast" | "fullEvery", min: number): number => {
+        const v = r[k];
+        if (v === undefined) return BACKUP_DEFAULTS[k];
+        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > 1000) {
+            problems.push(`${key(k)} must be a whole number from ${min} to 1000, got ${JSON.stringify(v)}`);
+            return BACKUP_DEFAULTS[k];
+        }
+        return v;
+    };
+    const settings = { dir, keepDaily: count("keepDaily", 1), keepWeekly: count("keepWeekly", 0), keepLast: count("keepLast", 1), fullEvery: count("fullEvery", 1) };
+    return problems.length ? { problems } : { settings, problems };
+}
+
+export type BackupKind = "full" | "inc";
+
+/** One backup volume. */
+export interface Backup {
+    /** The volume's name in the backups pool. */
+    volume: string;
+    project: string;
+    /** `20261127T111500Z`. */
+    stamp: string;
+    /** The point in time. */
+    time: Date;
+    kind: BackupKind;
+}
+
+const VOLUME = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--(\d{8}T\d{6}Z)--(full|inc)\.qcow2$/;
+
+/** A UTC time as a stamp, `20261127T111500Z` (to the second). */
+export function stampOf(time: Date): string {
+    return time.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** A stamp back to a time; undefined when it is not one. */
+export function timeOfStamp(stamp: string): Date | undefined {
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+    if (!m) return undefined;
+    const t = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+    return Number.isNaN(t.getTime()) || stampOf(t) !== stamp ? undefined : t;
+}
+
+export function backupVolumeName(project: string, stamp: string, kind: BackupKind): string {
+    return `${project}--${stamp}--${kind}.qcow2`;
+}
+
+/** A backup volume's name parsed; undefined for anything else in the pool. */
+export function parseBackupVolume(volume: string): Backup | undefined {
+    const m = VOLUME.exec(volume);
+    if (!m) return undefined;
+    const time = timeOfStamp(m[2]);
+    return time ? { volume, project: m[1], stamp: m[2], time, kind: m[3] as BackupKind } : undefined;
+}
+
+/**
+ * A project's backups split into chains, oldest first: each chain is a full backup and the
+ * incrementals after it (each an overlay over the one before). Incrementals with no full before
+ * them (which the program never makes) form a chain of their own, which cannot be restored.
+ */
+export function chains(backups: Backup[]): Backup[][] {
+    const sorted = [...backups].sort((a, b) => a.stamp.localeCompare(b.stamp));
+    const out: Backup[][] = [];
+    for (const b of sorted) {
+        if (b.kind === "full" || out.length === 0) out.push([b]);
+        else out[out.length - 1].push(b);
+    }
+    return out;
+}
+
+/** What the next backup of a running VM is: a full one, or an incremental over the newest. */
+export function planBackup(backups: Backup[], fullEvery: number, forceFull = false): { kind: BackupKind; parent?: Backup } {
+    const all = chains(backups);
+    const last = all[all.length - 1];
+    if (forceFull || !last || last[0].kind !== "full" || last.length >= fullEvery) return { kind: "full" };
+    return { kind: "inc", parent: last[last.length - 1] };
+}
+
+/** The ISO 8601 week of a UTC time, as `2026-W48`. */
+export function isoWeek(time: Date): string {
+    const d = new Date(Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate()));
+    const day = d.getUTCDay() || 7;
+    d.setUTCDate(d.getUTCDate() + 4 - day);
+    const year = d.getUTCFullYear();
+    const week = Math.ceil(((d.getTime() - Date.UTC(year, 0, 1)) / 86_400_000 + 1) / 7);
+    return `${year}-W${String(week).padStart(2, "0")}`;
+}
+
+/**
+ * Retention: the newest `keepLast` backups, the newest backup of each of the newest `keepDaily`
+ * days (UTC) that have one, and of each of the newest `keepWeekly` ISO weeks, are kept, each with
+ * everything it rests on (the earlier backups of its chain). The newest backup is always kept.
+ * Everything else goes: a backup is deleted only when nothing kept depends on it.
+ */
+export function retention(backups: Backup[], keep: { keepDaily: number; keepWeekly: number; keepLast?: number }): { keep: Backup[]; remove: Backup[] } {
+    const sorted = [...backups].sort((a, b) => b.stamp.localeCompare(a.stamp));
+    const wanted = new Set<Backup>();
+    const newestOf = (period: (b: Backup) => string, n: number) => {
+        const seen = new Set<string>();
+        for (const b of sorted) {
+            const p = period(b);
+            if (seen.has(p)) continue;
+            if (seen.size >= n) break;
+            seen.add(p);
+            wanted.add(b);
+        }
+    };
+    newestOf((b) => b.volume, Math.max(1, keep.keepLast ?? 1));
+    newestOf((b) => b.stamp.slice(0, 8), Math.max(1, keep.keepDaily));
+    newestOf((b) => isoWeek(b.time), keep.keepWeekly);
+    const kept = new Set<Backup>();
+    for (const chain of chains(backups)) {
+        const last = chain.map((b) => wanted.has(b)).lastIndexOf(true);
+        for (let i = 0; i <= last; i++) kept.add(chain[i]);
+    }
+    return {
+        keep: sorted.filter((b) => kept.has(b)).reverse(),
+        remove: sorted.filter((b) => !kept.has(b)).reverse(),
+    };
+}
+
+/** The chain a backup rests on (oldest first, ending with it); undefined when it is not in `backups`. */
+export function chainOf(backups: Backup[], volume: string): Backup[] | undefined {
+    for (const chain of chains(backups)) {
+        const i = chain.findIndex((b) => b.volume === volume);
+        if (i >= 0) return chain.slice(0, i + 1);
+    }
+    return undefined;
+}

@@ -1,0 +1,426 @@
+# shellcheck shell=bash
+# Backups of a project disk, through libvirt only (works over qemu+ssh://). The backups folder is
+# the libvirt dir pool BACKUP_POOL; a project's backups are its volumes
+#   <project>--<UTC stamp>--full.qcow2   the whole disk
+#   <project>--<UTC stamp>--inc.qcow2    a qcow2 overlay over the project's previous backup that
+#                                        holds only the clusters written since it (so each is
+#                                        the whole disk at its time, read through its chain)
+# A running VM is backed up with QEMU's backup job (virsh backup-begin, push mode) while its
+# filesystems are frozen through the guest agent, and thawed as soon as the job has started (the
+# point in time is fixed then), on every path out. Incrementals use a checkpoint (a persistent
+# dirty bitmap in project.qcow2) whose libvirt metadata is deleted after each backup and
+# redefined before the next, so that no metadata ever stops the provider from replacing the
+# domain. A stopped VM is copied with vol-create-from. Nothing here deletes a project disk.
+#
+# Settings: PROJECT, DOMAIN, PROJECT_POOL, VOLUME (project.qcow2), TARGET (vdb), BACKUP_POOL,
+# BACKUP_DIR, STAMP (20261127T111500Z) and EPOCH (its seconds); for backup_take KIND (full|inc),
+# PARENT and PARENT_EPOCH (the previous backup, for inc), OLD (recent backups, <stamp>:<epoch>
+# space-separated, whose bitmaps may be left in the disk); for restore_run BACKUP, STOP (true to
+# shut a running VM down first), SHUTDOWN_TIMEOUT; for backup_delete VOLUMES (space-separated).
+
+# Names and paths that may appear in commands and XML: allow-listed, so nothing needs escaping.
+backup_check_settings() {
+    : "${PROJECT:?}" "${BACKUP_POOL:?}"
+    [[ "$PROJECT" =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] || die "bad project name '$PROJECT'"
+    [[ "$BACKUP_POOL" =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad pool name '$BACKUP_POOL'"
+    if [ -n "${BACKUP_DIR:-}" ]; then
+        [[ "$BACKUP_DIR" =~ ^/[A-Za-z0-9._/-]*$ && "$BACKUP_DIR" != *..* ]] || die "bad backups folder '$BACKUP_DIR'"
+    fi
+}
+
+# Whether a volume name is one of PROJECT's backups (and only then).
+backup_is_own() {
+    [[ "$1" =~ ^${PROJECT}--[0-9]{8}T[0-9]{6}Z--(full|inc)\.qcow2$ ]]
+}
+
+# The backups pool, made idempotently (as pool.sh makes pools); never deleted by the program.
+backup_pool_ensure() {
+    : "${BACKUP_DIR:?}"
+    if ! v pool-info "$BACKUP_POOL" >/dev/null 2>&1; then
+        v pool-define-as "$BACKUP_POOL" dir --target "$BACKUP_DIR" >/dev/null
+        v pool-build "$BACKUP_POOL" >/dev/null
+        log "defined the backups pool $BACKUP_POOL at $BACKUP_DIR"
+    fi
+    local target
+    target=$(v pool-dumpxml "$BACKUP_POOL" | sed -n 's:.*<path>\(.*\)</path>.*:\1:p' | head -n 1)
+    [ "$target" = "$BACKUP_DIR" ] || die "the backups pool $BACKUP_POOL is at $target, not at $BACKUP_DIR (the stack's backups.dir): move it or set backups.dir to $target"
+    local info
+    info=$(v pool-info "$BACKUP_POOL")
+    if ! grep -Eq '^State:[[:space:]]+running' <<<"$info"; then
+        v pool-start "$BACKUP_POOL" >/dev/null
+    fi
+    v pool-autostart "$BACKUP_POOL" >/dev/null
+    v pool-refresh "$BACKUP_POOL" >/dev/null
+}
+
+# Volume XML for a qcow2 v3 (persistent bitmaps, zero clusters) of `capacity` bytes, optionally
+# an overlay over `backing` (a path).
+backup_volume_xml() {
+    local name=$1 capacity=$2 backing=${3:-}
+    printf "<volume><name>%s</name><capacity unit='bytes'>%s</capacity><target><format type='qcow2'/><compat>1.1</compat></target>" "$name" "$capacity"
+    [ -z "$backing" ] || printf "<backingStore><path>%s</path><format type='qcow2'/></backingStore>" "$backing"
+    printf '</volume>\n'
+}
+
+backup_capacity() {
+    v vol-info --bytes --pool "$1" "$2" | awk '/^Capacity:/ {print $2}'
+}
+
+backup_allocation() {
+    v vol-info --bytes --pool "$1" "$2" | awk '/^Allocation:/ {print $2}'
+}
+
+backup_checkpoint_name() {
+    echo "project-vms-$1"
+}
+
+# Checkpoint XML for vdb only; with a creation time it is the XML that redefines one.
+backup_checkpoint_xml() {
+    : "${TARGET:?}"
+    local name=$1 epoch=${2:-} bitmap=""
+    [ -z "$epoch" ] || bitmap=" bitmap='$name'"
+    printf '<domaincheckpoint><name>%s</name>' "$name"
+    [ -z "$epoch" ] || printf '<creationTime>%s</creationTime>' "$epoch"
+    printf "<disks><disk name='%s' checkpoint='bitmap'%s/>" "$TARGET" "$bitmap"
+    # Every other disk of the domain: no bitmap.
+    local d
+    for d in $(v domblklist "$DOMAIN" | awk '{print $1}'); do
+        [ "$d" = "$TARGET" ] || printf "<disk name='%s' checkpoint='no'/>" "$d"
+    done
+    printf '</disks></domaincheckpoint>\n'
+}
+
+backup_xml() {
+    local file=$1 incremental=${2:-}
+    printf "<domainbackup mode='push'>"
+    [ -z "$incremental" ] || printf '<incremental>%s</incremental>' "$incremental"
+    printf "<disks><disk name='%s' backup='yes' type='file'><target file='%s'/><driver type='qcow2'/></disk>" "$TARGET" "$file"
+    local d
+    for d in $(v domblklist "$DOMAIN" | awk '{print $1}'); do
+        [ "$d" = "$TARGET" ] || printf "<disk name='%s' backup='no'/>" "$d"
+    done
+    printf '</disks></domainbackup>\n'
+}
+
+# Drops the libvirt metadata of a checkpoint (its bitmap stays in the disk), or the checkpoint
+# and its bitmap with `all`. Quiet when there is none.
+backup_checkpoint_forget() {
+    local name=$1 how=${2:-metadata}
+    v checkpoint-info "$DOMAIN" "$name" >/dev/null 2>&1 || return 0
+    if [ "$how" = all ]; then
+        v checkpoint-delete "$DOMAIN" "$name" >/dev/null
+    else
+        v checkpoint-delete "$DOMAIN" "$name" --metadata >/dev/null
+    fi
+}
+
+BACKUP_FROZEN=false
+
+backup_thaw() {
+    if [ "$BACKUP_FROZEN" = true ]; then
+        if v domfsthaw "$DOMAIN" >/dev/null; then
+            BACKUP_FROZEN=false
+            log "thawed the filesystems of $DOMAIN"
+        else
+            log "WARNING: could not thaw the filesystems of $DOMAIN: run 'virsh domfsthaw $DOMAIN'"
+        fi
+    fi
+}
+
+# Waits for the domain's backup job and says whether it completed.
+backup_wait_job() {
+    local info
+    while :; do
+        info=$(v domjobinfo "$DOMAIN" 2>/dev/null || true)
+        if ! grep -Eq '^Job type:[[:space:]]+(Bounded|Unbounded)' <<<"$info"; then
+            break
+        fi
+        sleep 1
+    done
+    info=$(v domjobinfo "$DOMAIN" --completed 2>&1 || true)
+    if grep -Eq '^Job type:[[:space:]]+Completed' <<<"$info" && grep -Eq '^Operation:[[:space:]]+Backup' <<<"$info"; then
+        return 0
+    fi
+    log "the backup job of $DOMAIN did not complete: $(tr '\n' ' ' <<<"$info")"
+    return 1
+}
+
+# Bitmaps of earlier backups still in the disk (a backup of the stopped VM came between, so the
+# next one could not build on them): each is still updated on every write, so it goes. OLD lists
+# the project's recent backups as <stamp>:<epoch>; a name without a bitmap is skipped.
+backup_drop_stale_bitmaps() {
+    local keep=$1 pair stamp epoch name tmp
+    tmp=$(mktemp)
+    for pair in ${OLD:-}; do
+        stamp=${pair%%:*} epoch=${pair##*:}
+        [[ "$stamp" =~ ^[0-9]{8}T[0-9]{6}Z$ && "$epoch" =~ ^[0-9]+$ ]] || continue
+        name=$(backup_checkpoint_name "$stamp")
+        [ "$name" != "$keep" ] || continue
+        backup_checkpoint_xml "$name" "$epoch" >"$tmp"
+        if v checkpoint-create "$DOMAIN" "$tmp" --redefine --redefine-validate >/dev/null 2>&1; then
+            v checkpoint-delete "$DOMAIN" "$name" >/dev/null
+            log "dropped the dirty bitmap of an earlier backup ($name) from the project disk"
+        fi
+    done
+    rm -f "$tmp"
+}
+
+# Takes one backup of the project disk; prints "<volume> <kind>".
+backup_take() {
+    backup_check_settings
+    : "${DOMAIN:?}" "${PROJECT_POOL:?}" "${VOLUME:?}" "${TARGET:?}" "${STAMP:?}" "${KIND:?}"
+    [[ "$STAMP" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "bad stamp '$STAMP'"
+    backup_pool_ensure
+    local capacity state
+    capacity=$(backup_capacity "$PROJECT_POOL" "$VOLUME") || die "no project disk $VOLUME in pool $PROJECT_POOL"
+    [ -n "$capacity" ] || die "no project disk $VOLUME in pool $PROJECT_POOL"
+    state=$(domain_state "$DOMAIN")
+    if [ "$state" = running ]; then
+        backup_take_running "$capacity"
+    elif [ -z "$state" ] || [ "$state" = "shut off" ]; then
+        backup_take_stopped "$capacity" "$state"
+    else
+        die "$DOMAIN is $state: back it up running or shut off, not $state"
+    fi
+}
+
+backup_take_stopped() {
+    local capacity=$1 state=$2 name="${PROJECT}--${STAMP}--full.qcow2" tmp
+    log "$DOMAIN is ${state:-not defined}: a full copy of its project disk (a backup of a stopped VM is always full)"
+    tmp=$(mktemp)
+    backup_volume_xml "$name" "$capacity" >"$tmp"
+    if ! v vol-create-from "$BACKUP_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null; then
+        rm -f "$tmp"
+        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
+        die "copying the project disk of $DOMAIN failed"
+    fi
+    rm -f "$tmp"
+    local after
+    after=$(domain_state "$DOMAIN")
+    if [ -n "$after" ] && [ "$after" != "shut off" ]; then
+        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
+        die "$DOMAIN was started while its disk was being copied: that copy may be torn and is deleted; back it up again"
+    fi
+    echo "$name full"
+}
+
+backup_take_running() {
+    local capacity=$1 kind=$KIND parent_path="" name cp parent_cp=""
+    if ! v qemu-agent-command "$DOMAIN" '{"execute":"guest-ping"}' --timeout 10 >/dev/null 2>&1; then
+        die "the guest agent of $DOMAIN does not answer, so its filesystems cannot be frozen for a consistent backup. Either shut it down first (project-vm stop $PROJECT; project-vm backup $PROJECT; project-vm start $PROJECT), or get its agent running (systemctl status qemu-guest-agent in the VM). No backup was made."
+    fi
+    # Incrementals need a persistent bitmap: a qcow2 v3 disk (libvirt 9 makes qcow2 v2, compat
+    # 0.10, for a volume whose XML does not ask for 1.1, as the provider's does not).
+    local checkpoints=true
+    local volxml
+    volxml=$(v vol-dumpxml --pool "$PROJECT_POOL" "$VOLUME")
+    if ! grep -q '<compat>1\.1</compat>' <<<"$volxml"; then
+        checkpoints=false
+        log "the project disk of $DOMAIN is qcow2 v2 (compat 0.10), which cannot hold the dirty bitmap incrementals need: full backups only. A restore writes it back as qcow2 v3; to get there losing nothing: project-vm stop $PROJECT; project-vm backup $PROJECT; project-vm restore $PROJECT latest; project-vm start $PROJECT."
+        kind=full
+    fi
+    if [ "$kind" = inc ]; then
+        : "${PARENT:?}" "${PARENT_EPOCH:?}"
+        backup_is_own "$PARENT" || die "'$PARENT' is not a backup of $PROJECT"
+        parent_cp=$(backup_checkpoint_name "$(sed -E 's/^.*--([0-9]{8}T[0-9]{6}Z)--.*$/\1/' <<<"$PARENT")")
+        parent_path=$(v vol-path --pool "$BACKUP_POOL" "$PARENT" 2>/dev/null) || parent_path=""
+        local tmpc
+        tmpc=$(mktemp)
+        backup_checkpoint_xml "$parent_cp" "$PARENT_EPOCH" >"$tmpc"
+        if [ -z "$parent_path" ]; then
+            log "the previous backup $PARENT is gone: a full backup instead"
+            kind=full
+        elif ! v checkpoint-create "$DOMAIN" "$tmpc" --redefine --redefine-validate >/dev/null 2>&1; then
+            log "the project disk of $DOMAIN no longer has the dirty bitmap of $PARENT (it was replaced, restored or copied since): a full backup instead"
+            kind=full
+        fi
+        rm -f "$tmpc"
+    fi
+    name="${PROJECT}--${STAMP}--${kind}.qcow2"
+    cp=$(backup_checkpoint_name "$STAMP")
+    local vxml bxml cxml path
+    vxml=$(mktemp) bxml=$(mktemp) cxml=$(mktemp)
+    # shellcheck disable=SC2064 # the files are known now
+    trap "backup_thaw; rm -f '$vxml' '$bxml' '$cxml'" EXIT
+    backup_volume_xml "$name" "$capacity" "$([ "$kind" = inc ] && echo "$parent_path")" >"$vxml"
+    v vol-create "$BACKUP_POOL" "$vxml" >/dev/null || die "could not create the backup volume $name in $BACKUP_POOL"
+    path=$(v vol-path --pool "$BACKUP_POOL" "$name")
+    backup_xml "$path" "$([ "$kind" = inc ] && echo "$parent_cp")" >"$bxml"
+    local begin=(backup-begin "$DOMAIN" "$bxml" --reuse-external)
+    if [ "$checkpoints" = true ]; then
+        backup_checkpoint_xml "$cp" >"$cxml"
+        begin=(backup-begin "$DOMAIN" "$bxml" "$cxml" --reuse-external)
+    fi
+
+    log "freezing the filesystems of $DOMAIN (guest agent)"
+    if ! v domfsfreeze "$DOMAIN" >/dev/null; then
+        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
+        [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp"
+        die "the guest agent of $DOMAIN could not freeze its filesystems; no backup was made"
+    fi
+    BACKUP_FROZEN=true
+    local started=true
+    v "${begin[@]}" >/dev/null || started=false
+    backup_thaw
+    if [ "$started" != true ] || ! backup_wait_job; then
+        # (Only this backup's own job: a job that did not start may be another one's.)
+        [ "$started" != true ] || v domjobabort "$DOMAIN" >/dev/null 2>&1 || true
+        backup_checkpoint_forget "$cp" all
+        [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp"
+        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
+        die "the backup of $DOMAIN failed; nothing was kept"
+    fi
+    # One bitmap at rest: the newest backup's. No checkpoint metadata is left in libvirt.
+    [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp" all
+    if [ "$checkpoints" = true ]; then
+        backup_checkpoint_forget "$cp"
+        backup_drop_stale_bitmaps "$cp"
+    fi
+    v pool-refresh "$BACKUP_POOL" >/dev/null
+    log "backed up the project disk of $DOMAIN as $name ($kind)"
+    echo "$name $kind"
+}
+
+# Every domain of the host: "<name>\t<state>" a line.
+backup_states() {
+    local name
+    for name in $(v list --all --name); do
+        printf '%s\t%s\n' "$name" "$(domain_state "$name")"
+    done
+}
+
+# The project's backups, oldest first: "<volume> <allocation bytes> <capacity bytes>" a line.
+# Nothing (and no pool made) when there is no backups pool.
+backup_list() {
+    backup_check_settings
+    v pool-info "$BACKUP_POOL" >/dev/null 2>&1 || return 0
+    v pool-refresh "$BACKUP_POOL" >/dev/null 2>&1 || true
+    local vol
+    for vol in $(v vol-list "$BACKUP_POOL" | awk 'NF {print $1}' | sort); do
+        backup_is_own "$vol" || continue
+        printf '%s %s %s\n' "$vol" "$(backup_allocation "$BACKUP_POOL" "$vol")" "$(backup_capacity "$BACKUP_POOL" "$vol")"
+    done
+}
+
+# Deletes the project's backups named in VOLUMES (retention); refuses any other volume.
+backup_delete() {
+    backup_check_settings
+    local vol
+    for vol in ${VOLUMES:-}; do
+        backup_is_own "$vol" || die "refusing to delete '$vol': not a backup of $PROJECT"
+    done
+    for vol in ${VOLUMES:-}; do
+        v vol-delete --pool "$BACKUP_POOL" "$vol" >/dev/null
+        log "deleted backup $vol"
+    done
+}
+
+# Every volume of a backup's chain must be a backup of PROJECT in the backups folder.
+backup_check_chain() {
+    local vol=$1 path backing
+    while :; do
+        backup_is_own "$vol" || die "'$vol' is not a backup of $PROJECT"
+        path=$(v vol-path --pool "$BACKUP_POOL" "$vol" 2>/dev/null) || die "there is no backup $vol in $BACKUP_POOL"
+        backing=$(v vol-dumpxml --pool "$BACKUP_POOL" "$vol" | tr -d '\n' | sed -n 's:.*<backingStore>[[:space:]]*<path>\([^<]*\)</path>.*:\1:p')
+        [ -n "$backing" ] || return 0
+        [ "$(dirname "$backing")" = "$(dirname "$path")" ] || die "the backup $vol rests on $backing, outside the backups folder"
+        vol=$(basename "$backing")
+    done
+}
+
+backup_shutdown() {
+    local timeout=${SHUTDOWN_TIMEOUT:-180} waited=0 state
+    log "shutting down $DOMAIN (ACPI; forced off after ${timeout}s)"
+    while [ "$waited" -lt "$timeout" ]; do
+        if [ $((waited % 20)) -eq 0 ]; then
+            v shutdown "$DOMAIN" --mode acpi >/dev/null 2>&1 || true
+        fi
+        sleep 2
+        waited=$((waited + 2))
+        state=$(domain_state "$DOMAIN")
+        if [ -z "$state" ] || [ "$state" = "shut off" ]; then
+            log "$DOMAIN shut down after ${waited}s"
+            return 0
+        fi
+    done
+    log "$DOMAIN did not shut down within ${timeout}s: forcing it off"
+    v destroy "$DOMAIN" >/dev/null
+}
+
+# Replaces the project disk by a backup (its chain flattened). The disk it replaces is first
+# copied aside as <VOLUME>.before-restore-<STAMP> in the project's pool and kept until
+# restore_confirm; the VM is started again when it was running. Prints the aside volume's name.
+restore_run() {
+    backup_check_settings
+    : "${DOMAIN:?}" "${PROJECT_POOL:?}" "${VOLUME:?}" "${STAMP:?}" "${BACKUP:?}"
+    [[ "$STAMP" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "bad stamp '$STAMP'"
+    v pool-info "$BACKUP_POOL" >/dev/null 2>&1 || die "there is no backups pool $BACKUP_POOL"
+    v pool-refresh "$BACKUP_POOL" >/dev/null
+    backup_check_chain "$BACKUP"
+    local current state was_running=false aside="${VOLUME}.before-restore-${STAMP}" backup_capacity_bytes tmp
+    current=$(backup_capacity "$PROJECT_POOL" "$VOLUME" 2>/dev/null) || current=""
+    [ -n "$current" ] || die "there is no project disk $VOLUME in pool $PROJECT_POOL to restore into"
+    backup_capacity_bytes=$(backup_capacity "$BACKUP_POOL" "$BACKUP")
+    state=$(domain_state "$DOMAIN")
+    if [ "$state" = running ] || [ "$state" = paused ]; then
+        [ "${STOP:-false}" = true ] || die "$DOMAIN is $state: a restore replaces its project disk, so it must be shut down first. Give --stop to shut it down (ACPI) and start it again afterwards, or 'project-vm stop $PROJECT' first."
+        was_running=true
+        backup_shutdown
+    elif [ -n "$state" ] && [ "$state" != "shut off" ]; then
+        die "$DOMAIN is $state; shut it off first"
+    fi
+    tmp=$(mktemp)
+    # 1. The disk as it is, copied aside: from here on there are two copies of it.
+    backup_volume_xml "$aside" "$current" >"$tmp"
+    log "copying the current project disk aside as $aside"
+    v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null || { rm -f "$tmp"; die "could not copy the project disk aside; nothing was changed"; }
+    [ "$(backup_capacity "$PROJECT_POOL" "$aside")" = "$current" ] || { rm -f "$tmp"; die "the copy aside ($aside) does not have the disk's size; nothing else was changed"; }
+    state=$(domain_state "$DOMAIN")
+    [ -z "$state" ] || [ "$state" = "shut off" ] || { rm -f "$tmp"; die "$DOMAIN was started meanwhile; the disk was not replaced (its copy $aside is kept)"; }
+    # 2. The disk replaced by the backup, flattened, at least as large as it was.
+    v vol-delete --pool "$PROJECT_POOL" "$VOLUME" >/dev/null
+    local size=$current
+    [ "$backup_capacity_bytes" -le "$current" ] || size=$backup_capacity_bytes
+    backup_volume_xml "$VOLUME" "$size" >"$tmp"
+    log "writing $BACKUP to the project disk"
+    if ! v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$BACKUP_POOL" "$BACKUP" >/dev/null; then
+        log "writing the backup failed: putting the disk as it was back from $aside"
+        v vol-delete --pool "$PROJECT_POOL" "$VOLUME" >/dev/null 2>&1 || true
+        backup_volume_xml "$VOLUME" "$current" >"$tmp"
+        v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$aside" >/dev/null || true
+        rm -f "$tmp"
+        die "restoring $BACKUP failed; the disk as it was is kept as $aside in pool $PROJECT_POOL"
+    fi
+    rm -f "$tmp"
+    if [ "$(backup_capacity "$PROJECT_POOL" "$VOLUME")" -lt "$size" ]; then
+        v vol-resize --pool "$PROJECT_POOL" "$VOLUME" "${size}B" >/dev/null
+    fi
+    log "restored $BACKUP to the project disk of $DOMAIN; the replaced disk is kept as $aside"
+    if [ "$was_running" = true ]; then
+        v start "$DOMAIN" >/dev/null
+        log "started $DOMAIN again"
+    fi
+    echo "$aside"
+}
+
+# The disks a restore kept aside: "<volume> <allocation bytes>" a line.
+restore_kept() {
+    backup_check_settings
+    : "${PROJECT_POOL:?}" "${VOLUME:?}"
+    v pool-refresh "$PROJECT_POOL" >/dev/null 2>&1 || true
+    local vol
+    for vol in $(v vol-list "$PROJECT_POOL" 2>/dev/null | awk 'NF {print $1}'); do
+        [[ "$vol" =~ ^${VOLUME//./\\.}\.before-restore-[0-9]{8}T[0-9]{6}Z$ ]] || continue
+        printf '%s %s\n' "$vol" "$(backup_allocation "$PROJECT_POOL" "$vol")"
+    done
+}
+
+# Deletes the disks a restore kept aside (the user has checked the restored disk).
+restore_confirm() {
+    local vol
+    for vol in $(restore_kept | awk '{print $1}'); do
+        v vol-delete --pool "$PROJECT_POOL" "$vol" >/dev/null
+        log "deleted $vol, the project disk as it was before a restore"
+        echo "$vol"
+    done
+}

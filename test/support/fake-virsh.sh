@@ -1,0 +1,65 @@
+#!/bin/bash
+# fake virsh: -q -c <uri> <verb> args...
+F=$FAKE_VIRSH
+[ "$1" = -q ] && shift
+[ "$1" = -c ] && shift 2
+echo "$*" >> "$F/calls"
+verb=$1; shift
+arg() { # the value after --name, or the nth positional
+  local want=$1; shift
+  local i=0 a prev=""
+  for a in "$@"; do
+    if [ "$prev" = "$want" ]; then echo "$a"; return; fi
+    prev=$a
+  done
+}
+positional() { # positional args without --options (and their values)
+  local skip=0 a
+  for a in "$@"; do
+    if [ $skip = 1 ]; then skip=0; continue; fi
+    case "$a" in --pool|--inputpool|--timeout|--xmlfile|--mode|--target) skip=1 ;; --*) ;; *) echo "$a" ;; esac
+  done
+}
+vol() { echo "$F/pools/$1/$2"; }
+case "$verb" in
+  domstate) cat "$F/state" ;;
+  list) [ -e "$F/state" ] && echo "$FAKE_DOMAIN" ;;
+  qemu-agent-command) [ -e "$F/agent" ] && [ "$(cat "$F/state")" = running ] && echo '{"return":{}}' || { echo "error: Guest agent is not responding" >&2; exit 1; } ;;
+  domfsfreeze) [ -e "$F/freeze-fails" ] && { echo "error: freeze failed" >&2; exit 1; }; touch "$F/frozen" ;;
+  domfsthaw) rm -f "$F/frozen" ;;
+  domblklist) printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n' ;;
+  pool-info) [ -d "$F/pools/$1" ] || { echo "error: no pool $1" >&2; exit 1; }; printf 'Name: %s\nState:          running\n' "$1" ;;
+  pool-define-as) mkdir -p "$F/pools/$1"; echo "$4" > "$F/pooldir-$1" ;;
+  pool-build|pool-start|pool-autostart|pool-refresh) [ -d "$F/pools/$1" ] ;;
+  pool-dumpxml) echo "<pool><target><path>$(cat "$F/pooldir-$1" 2>/dev/null)</path></target></pool>" ;;
+  vol-list) [ -d "$F/pools/$1" ] || exit 1; for v in $(ls "$F/pools/$1" | sort); do echo " $v  /p/$1/$v"; done ;;
+  vol-path) p=$(arg --pool "$@"); v=$(positional "$@"); [ -e "$(vol "$p" "$v")" ] || exit 1; echo "/pools/$p/$v" ;;
+  vol-info) p=$(arg --pool "$@"); v=$(positional "$@"); f=$(vol "$p" "$v"); [ -e "$f" ] || { echo "error: no vol" >&2; exit 1; }
+    read -r cap alloc _ < "$f"; printf 'Name: %s\nCapacity:       %s bytes\nAllocation:     %s bytes\n' "$v" "$cap" "$alloc" ;;
+  vol-dumpxml) p=$(arg --pool "$@"); v=$(positional "$@"); f=$(vol "$p" "$v"); [ -e "$f" ] || exit 1
+    read -r _ _ backing compat < "$f"
+    echo "<volume><name>$v</name><target><format type='qcow2'/>"; [ "$compat" = v2 ] || echo "<compat>1.1</compat>"; echo "</target>"
+    [ "$backing" = - ] || [ -z "$backing" ] || echo "<backingStore><path>$backing</path></backingStore>"; echo "</volume>" ;;
+  vol-create) p=$1; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x"); c=$(sed -n 's:.*<capacity[^>]*>\([0-9]*\)</capacity>.*:\1:p' <<<"$x")
+    b=$(sed -n 's:.*<backingStore><path>\([^<]*\)</path>.*:\1:p' <<<"$x"); echo "$c 0 ${b:--} v3" > "$(vol "$p" "$n")"; cp "$2" "$F/last-volume.xml" ;;
+  vol-create-from) p=$1; ip=$(arg --inputpool "$@"); iv=${@: -1}; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
+    [ -e "$(vol "$ip" "$iv")" ] || { echo "error: no vol $iv" >&2; exit 1; }
+    [ -e "$F/copy-fails" ] && [ "$ip" != "$p" ] && { echo "error: copy failed" >&2; exit 1; }
+    read -r cap alloc _ < "$(vol "$ip" "$iv")"; echo "$cap $alloc - v3" > "$(vol "$p" "$n")" ;;
+  vol-delete) p=$(arg --pool "$@"); v=$(positional "$@"); rm "$(vol "$p" "$v")" ;;
+  vol-resize) p=$(arg --pool "$@"); v=$(positional "$@" | head -n 1); f=$(vol "$p" "$v"); read -r cap alloc rest < "$f"; echo "${2%B} $alloc $rest" > "$f" ;;
+  checkpoint-create) x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
+    [ -e "$F/bitmaps/$n" ] || { echo "error: checkpoint inconsistent: missing or broken bitmap '$n'" >&2; exit 1; }; touch "$F/meta-$n" ;;
+  checkpoint-info) [ -e "$F/meta-$2" ] ;;
+  checkpoint-delete) [ -e "$F/meta-$2" ] || exit 1; rm -f "$F/meta-$2"; [ "$3" = --metadata ] || rm -f "$F/bitmaps/$2" ;;
+  backup-begin) [ -e "$F/begin-fails" ] && { echo "error: backup failed to start" >&2; exit 1; }
+    [ -e "$F/frozen" ] || echo "NOT FROZEN at backup-begin" >> "$F/calls"
+    if [ -n "$3" ] && [ "$3" != --reuse-external ]; then n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' "$3"); [ -e "$F/v2" ] && { echo "error: Cannot store dirty bitmaps in qcow2 v2 files" >&2; exit 1; }; mkdir -p "$F/bitmaps"; touch "$F/bitmaps/$n" "$F/meta-$n"; fi
+    cp "$2" "$F/last-backup.xml"; echo "Backup started" ;;
+  domjobinfo) if [ "$2" = --completed ]; then [ -e "$F/job-fails" ] && printf 'Job type:         Failed\nOperation:        Backup\n' || printf 'Job type:         Completed\nOperation:        Backup\n'; else echo "Job type:         None"; fi ;;
+  domjobabort) ;;
+  shutdown) echo "shut off" > "$F/state" ;;
+  destroy) echo "shut off" > "$F/state" ;;
+  start) echo running > "$F/state" ;;
+  *) echo "fake virsh: unexpected $verb $*" >&2; exit 2 ;;
+esac

@@ -1,0 +1,76 @@
+// A stand-in virsh for host-scripts/backup.sh: domains, pools and volumes as files under a state
+// folder, every call recorded. Knobs (files in the state folder): agent (the guest agent
+// answers), state (the domain's state), freeze-fails, begin-fails, job-fails, v2 (the project
+// disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** The stand-in (a bash script beside this file). */
+const SCRIPT = fs.readFileSync(path.join(__dirname, "fake-virsh.sh"), "utf8");
+
+/** A fake host: its state folder and a bin folder to put first on PATH. */
+export class FakeHost {
+    readonly dir: string;
+    readonly bin: string;
+
+    constructor(readonly domain: string) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-fakevirsh-"));
+        this.bin = path.join(this.dir, "bin");
+        fs.mkdirSync(this.bin);
+        fs.mkdirSync(path.join(this.dir, "pools"));
+        fs.mkdirSync(path.join(this.dir, "bitmaps"));
+        fs.writeFileSync(path.join(this.bin, "virsh"), SCRIPT, { mode: 0o755 });
+    }
+
+    /** The environment a script or the CLI runs with. */
+    env(): Record<string, string> {
+        return { PATH: `${this.bin}:${process.env.PATH}`, FAKE_VIRSH: this.dir, FAKE_DOMAIN: this.domain };
+    }
+
+    set(knob: string, on = true): void {
+        const f = path.join(this.dir, knob);
+        if (on) fs.writeFileSync(f, "");
+        else fs.rmSync(f, { force: true });
+    }
+
+    state(s: string): void {
+        fs.writeFileSync(path.join(this.dir, "state"), `${s}\n`);
+    }
+
+    pool(name: string, dir = `/fake/${name}`): void {
+        fs.mkdirSync(path.join(this.dir, "pools", name), { recursive: true });
+        fs.writeFileSync(path.join(this.dir, `pooldir-${name}`), dir);
+    }
+
+    volume(pool: string, name: string, capacity: number, allocation = 0, backing = "-", compat = "v3"): void {
+        fs.writeFileSync(path.join(this.dir, "pools", pool, name), `${capacity} ${allocation} ${backing} ${compat}\n`);
+    }
+
+    volumes(pool: string): string[] {
+        const d = path.join(this.dir, "pools", pool);
+        return fs.existsSync(d) ? fs.readdirSync(d).sort() : [];
+    }
+
+    bitmap(name: string): void {
+        fs.writeFileSync(path.join(this.dir, "bitmaps", name), "");
+    }
+
+    bitmaps(): string[] {
+        return fs.readdirSync(path.join(this.dir, "bitmaps")).sort();
+    }
+
+    /** The virsh calls made, as lines of arguments. */
+    calls(): string[] {
+        const f = path.join(this.dir, "calls");
+        return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n").filter(Boolean) : [];
+    }
+
+    read(file: string): string {
+        return fs.readFileSync(path.join(this.dir, file), "utf8");
+    }
+
+    cleanup(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
