@@ -8,6 +8,7 @@ import {
     Settings,
 } from "./configSchema";
 import { parseBase, parseBaseImages, parseNetwork, parseTailscale, parseTailscaleApi } from "./configSections";
+import { parseBackupSettings } from "./backup";
 import { hostnameOf, libvirtUriProblem, NAMESPACE, projectNameProblem, publicKeyProblem, show, storageDirProblem } from "./validate";
 
 export * from "./configSchema";
@@ -63,11 +64,15 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
         for (const problem of capacityProblems(projects, hostCapacity)) r.problem("hostCapacity", problem);
     }
 
+    // Backups: read by project-vm (the program itself makes none); checked here like every key.
+    const backups = parseBackupSettings(raw.backups, storageDir ?? DEFAULTS.storageDir);
+    r.problems.push(...backups.problems);
+
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         libvirtUri: libvirtUri!, storageDir: storageDir!, baseImages, sshPublicKeys, systemDiskSize: systemDiskSize!, network,
         tailscale: tailscale.settings, aptCheckValidUntil: aptCheckValidUntil!, shutdownTimeout: shutdownTimeout!,
-        readyTimeout: readyTimeout!, hostCapacity, tailscaleApi, projects,
+        readyTimeout: readyTimeout!, hostCapacity, backups: backups.settings!, tailscaleApi, projects,
     };
 }
 

@@ -1,5 +1,6 @@
 // What a host stack may say: the shapes of its validated settings, the defaults, the limits and
 // the keys. Declarations only; parseConfig (config.ts) fills them in.
+import type { BackupSettings } from "./backup";
 import { NAME_MAX_LENGTH, Size } from "./validate";
 
 /** Optional parts of a project's provisioning. Everything else (Docker, git, …) always installs. */
@@ -113,6 +114,8 @@ export interface Settings {
     readyTimeout: number;
     /** What the host can give the VMs that run, when the stack says. */
     hostCapacity?: { memory: number; cpus: number };
+    /** Where project-vm keeps backups of project disks, and how many (see components/backup.ts). */
+    backups: BackupSettings;
     /** The Tailscale API's address and the non-secret part of its credentials (validated; secrets stay with the provider's config). */
     tailscaleApi: TailscaleApiSettings;
     /** The projects, in config order. */
@@ -154,7 +157,7 @@ export const LIMITS = {
 export const CONFIG_KEYS = [
     "libvirtUri", "storageDir", "baseImage", "baseImageSha512", "baseImages", "sshPublicKeys", "defaultMemory", "defaultCpus",
     "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout", "readyTimeout",
-    "hostCapacity", "projects",
+    "hostCapacity", "backups", "projects",
 ] as const;
 /** The keys of a project entry. */
 export const PROJECT_KEYS = ["name", "memory", "cpus", "disk", "running", "autostart", "purge", "base", "features"] as const;

@@ -242,3 +242,11 @@ test("memory takes one grammar in the stack file and the CLI: MiB, or a size wit
     assert.throws(() => parseConfig(config({ projects: [{ name: "app", memory: "1536K" }] })), /projects\[0\]\.memory must be MiB .*got "1536K"/);
     assert.throws(() => parseConfig(config({ projects: [{ name: "app", memory: "512M" }] })), /projects\[0\]\.memory is "512M" \(512 MiB\); it must be between 1024 and 1048576 MiB/);
 });
+
+test("backups: a key of the stack like any other, defaults applied, bad values named", () => {
+    const s = parseConfig(config({}));
+    assert.deepEqual(s.backups, { dir: "/var/lib/project-vms/_backups", keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 });
+    assert.equal(parseConfig(config({ backups: { dir: "/mnt/nas/vm-backups", keepDaily: 14 } })).backups.dir, "/mnt/nas/vm-backups");
+    assert.throws(() => parseConfig(config({ backups: { dir: "relative/x" } })), /project-vms:backups\.dir/);
+    assert.throws(() => parseConfig(config({ backups: { keepDialy: 3 } })), /project-vms:backups\.keepDialy is not a setting/);
+});
