@@ -36,21 +36,7 @@ backup_is_own() {
 # The backups pool, made idempotently (as pool.sh makes pools); never deleted by the program.
 backup_pool_ensure() {
     : "${BACKUP_DIR:?}"
-    if ! v pool-info "$BACKUP_POOL" >/dev/null 2>&1; then
-        v pool-define-as "$BACKUP_POOL" dir --target "$BACKUP_DIR" >/dev/null
-        v pool-build "$BACKUP_POOL" >/dev/null
-        log "defined the backups pool $BACKUP_POOL at $BACKUP_DIR"
-    fi
-    local target
-    target=$(v pool-dumpxml "$BACKUP_POOL" | sed -n 's:.*<path>\(.*\)</path>.*:\1:p' | head -n 1)
-    [ "$target" = "$BACKUP_DIR" ] || die "the backups pool $BACKUP_POOL is at $target, not at $BACKUP_DIR (the stack's backups.dir): move it or set backups.dir to $target"
-    local info
-    info=$(v pool-info "$BACKUP_POOL")
-    if ! grep -Eq '^State:[[:space:]]+running' <<<"$info"; then
-        v pool-start "$BACKUP_POOL" >/dev/null
-    fi
-    v pool-autostart "$BACKUP_POOL" >/dev/null
-    v pool-refresh "$BACKUP_POOL" >/dev/null
+    dir_pool_ensure "$BACKUP_POOL" "$BACKUP_DIR" "the stack's backups.dir: move the backups there, or set backups.dir to where they are"
 }
 
 # Volume XML for a qcow2 v3 (persistent bitmaps, zero clusters) of `capacity` bytes, optionally
@@ -329,22 +315,7 @@ backup_check_chain() {
 }
 
 backup_shutdown() {
-    local timeout=${SHUTDOWN_TIMEOUT:-180} waited=0 state
-    log "shutting down $DOMAIN (ACPI; forced off after ${timeout}s)"
-    while [ "$waited" -lt "$timeout" ]; do
-        if [ $((waited % 20)) -eq 0 ]; then
-            v shutdown "$DOMAIN" --mode acpi >/dev/null 2>&1 || true
-        fi
-        sleep 2
-        waited=$((waited + 2))
-        state=$(domain_state "$DOMAIN")
-        if [ -z "$state" ] || [ "$state" = "shut off" ]; then
-            log "$DOMAIN shut down after ${waited}s"
-            return 0
-        fi
-    done
-    log "$DOMAIN did not shut down within ${timeout}s: forcing it off"
-    v destroy "$DOMAIN" >/dev/null
+    acpi_shutdown "$DOMAIN" "${SHUTDOWN_TIMEOUT:-180}"
 }
 
 # Replaces the project disk by a backup (its chain flattened). The disk it replaces is first

@@ -79,3 +79,44 @@ curl_config_line() {
     value=${value//\"/\\\"}
     printf '%s = "%s"\n' "$name" "$value"
 }
+
+# Shuts a running domain down through ACPI (asked again every 20 s), forced off after $2 seconds.
+acpi_shutdown() {
+    local dom=$1 timeout=$2 waited=0 state
+    log "shutting down $dom (ACPI; forced off after ${timeout}s)"
+    while [ "$waited" -lt "$timeout" ]; do
+        if [ $((waited % 20)) -eq 0 ]; then
+            v shutdown "$dom" --mode acpi >/dev/null 2>&1 || true
+        fi
+        sleep 2
+        waited=$((waited + 2))
+        state=$(domain_state "$dom")
+        if [ -z "$state" ] || [ "$state" = "shut off" ]; then
+            log "$dom shut down after ${waited}s"
+            return 0
+        fi
+    done
+    log "$dom did not shut down within ${timeout}s: forcing it off"
+    v destroy "$dom" >/dev/null
+}
+
+# A libvirt dir pool $1 at folder $2, made idempotently (taken up again when it exists), started
+# and autostarted; refused when a pool of that name is at another folder ($3: a hint to add then).
+dir_pool_ensure() {
+    local pool=$1 dir=$2 hint=$3
+    if ! v pool-info "$pool" >/dev/null 2>&1; then
+        v pool-define-as "$pool" dir --target "$dir" >/dev/null
+        v pool-build "$pool" >/dev/null
+        log "defined pool $pool at $dir"
+    fi
+    local target
+    target=$(v pool-dumpxml "$pool" | sed -n 's:.*<path>\(.*\)</path>.*:\1:p' | head -n 1)
+    [ "$target" = "$dir" ] || die "pool $pool already exists at $target, not at $dir${hint:+ ($hint)}"
+    local info
+    info=$(v pool-info "$pool")
+    if ! grep -Eq '^State:[[:space:]]+running' <<<"$info"; then
+        v pool-start "$pool" >/dev/null
+    fi
+    v pool-autostart "$pool" >/dev/null
+    v pool-refresh "$pool" >/dev/null
+}

@@ -5,21 +5,7 @@
 
 pool_ensure() {
     : "${POOL:?}" "${POOL_DIR:?}"
-    if ! v pool-info "$POOL" >/dev/null 2>&1; then
-        v pool-define-as "$POOL" dir --target "$POOL_DIR" >/dev/null
-        v pool-build "$POOL" >/dev/null
-        log "defined pool $POOL at $POOL_DIR"
-    fi
-    local target
-    target=$(v pool-dumpxml "$POOL" | sed -n 's:.*<path>\(.*\)</path>.*:\1:p' | head -n 1)
-    [ "$target" = "$POOL_DIR" ] || die "pool $POOL already exists at $target, not at $POOL_DIR"
-    local info
-    info=$(v pool-info "$POOL")
-    if ! grep -Eq '^State:[[:space:]]+running' <<<"$info"; then
-        v pool-start "$POOL" >/dev/null
-    fi
-    v pool-autostart "$POOL" >/dev/null
-    v pool-refresh "$POOL" >/dev/null
+    dir_pool_ensure "$POOL" "$POOL_DIR" ""
     echo "$POOL"
 }
 

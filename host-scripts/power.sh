@@ -7,27 +7,13 @@
 # booting may miss it) and the domain is forced off after SHUTDOWN_TIMEOUT.
 power_stop() {
     : "${DOMAIN:?}"
-    local timeout=${SHUTDOWN_TIMEOUT:-180} waited=0 state
+    local state
     state=$(domain_state "$DOMAIN")
     if [ -z "$state" ] || [ "$state" = "shut off" ]; then
         log "$DOMAIN is not running"
         return 0
     fi
-    log "shutting down $DOMAIN (ACPI; forced off after ${timeout}s)"
-    while [ "$waited" -lt "$timeout" ]; do
-        if [ $((waited % 20)) -eq 0 ]; then
-            v shutdown "$DOMAIN" --mode acpi >/dev/null 2>&1 || true
-        fi
-        sleep 2
-        waited=$((waited + 2))
-        state=$(domain_state "$DOMAIN")
-        if [ -z "$state" ] || [ "$state" = "shut off" ]; then
-            log "$DOMAIN shut down after ${waited}s"
-            return 0
-        fi
-    done
-    log "$DOMAIN did not shut down within ${timeout}s: forcing it off"
-    v destroy "$DOMAIN" >/dev/null
+    acpi_shutdown "$DOMAIN" "${SHUTDOWN_TIMEOUT:-180}"
 }
 
 power_start() {

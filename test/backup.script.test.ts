@@ -167,7 +167,7 @@ test("a backups pool elsewhere than backups.dir is not silently used", () => {
     host.pool(BPOOL, "/old/place");
     const r = run("backup_take");
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /the backups pool project-vms-backups is at \/old\/place, not at \/mnt\/nas\/backups/);
+    assert.match(r.stderr, /pool project-vms-backups already exists at \/old\/place, not at \/mnt\/nas\/backups \(the stack's backups\.dir: move the backups there, or set backups\.dir to where they are\)/);
 });
 
 test("restore: refused while running; with STOP the VM is shut down, the disk copied aside, replaced, and started again", () => {
