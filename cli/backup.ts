@@ -38,6 +38,13 @@ export interface BackupContext {
     now?: () => Date;
     /** Replaces running bash (tests). */
     runScript?: RunBackupScript;
+    /** A project-vm command line that works as printed (see commands' Context.command); default: with -C and -H. */
+    command?: (host: string, ...args: string[]) => string;
+}
+
+/** The command line to print for `args` on `host`. */
+function cmd(ctx: BackupContext, host: string, ...args: string[]): string {
+    return ctx.command ? ctx.command(host, ...args) : ["project-vm", "-C", ctx.dir, "-H", host, ...args].join(" ");
 }
 
 /** The real runner: bash with lib.sh, backup.sh and the call, from the project folder's host-scripts/. */
@@ -129,8 +136,10 @@ export interface BackupRow {
     chainSize: number;
 }
 
-function baseEnv(h: HostBackups, project: string): Record<string, string> {
+function baseEnv(ctx: BackupContext, h: HostBackups, project: string): Record<string, string> {
     return {
+        // The project-vm command line the script's hints name (with -C and -H: it works as printed).
+        PROJECT_VM_CMD: cmd(ctx, h.host),
         LIBVIRT_URI: h.settings.libvirtUri,
         PROJECT: project,
         DOMAIN: hostnameOf(project),
@@ -162,7 +171,7 @@ export class BackupFailed extends Error {
 
 /** The project's backups on the host, oldest first, with their sizes. */
 export async function listBackups(ctx: BackupContext, h: HostBackups, project: string): Promise<{ backups: Backup[]; rows: BackupRow[] }> {
-    const out = await script(ctx, "backup_list", baseEnv(h, project));
+    const out = await script(ctx, "backup_list", baseEnv(ctx, h, project));
     const sizes = new Map<string, [number, number]>();
     const backups: Backup[] = [];
     for (const line of out.split("\n")) {
@@ -267,7 +276,7 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
             const started = Date.now();
             const epoch = (t: Date) => String(Math.floor(t.getTime() / 1000));
             const env: Record<string, string> = {
-                ...baseEnv(h, project), STAMP: stampOf(now), EPOCH: epoch(now), KIND: plan.kind,
+                ...baseEnv(ctx, h, project), STAMP: stampOf(now), EPOCH: epoch(now), KIND: plan.kind,
                 // Bitmaps the newest backups may have left in the disk (dropped after the backup).
                 OLD: backups.slice(-5).map((b) => `${b.stamp}:${epoch(b.time)}`).join(" "),
             };
@@ -284,7 +293,7 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
             Object.assign(result, { ok: true, volume, kind, size: row?.size });
             const plan2 = retention(after.backups, h.backups);
             if (plan2.remove.length) {
-                await script(ctx, "backup_delete", { ...baseEnv(h, project), VOLUMES: plan2.remove.map((b) => b.volume).join(" ") });
+                await script(ctx, "backup_delete", { ...baseEnv(ctx, h, project), VOLUMES: plan2.remove.map((b) => b.volume).join(" ") });
                 result.deleted = plan2.remove.map((b) => b.volume);
             }
             const total = after.rows.filter((r) => !result.deleted?.includes(r.volume)).reduce((s, r) => s + r.size, 0);
@@ -312,17 +321,17 @@ export async function backups(ctx: BackupContext, h: HostBackups, name: string, 
         return;
     }
     if (!h.settings.projects.some((p) => p.name === name)) ctx.io.err(`project-vm: note: ${name} is not a project of ${h.host} (any more); its backups are kept`);
-    if (rows.length === 0) ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with 'project-vm backup ${name}'`);
+    if (rows.length === 0) ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with '${cmd(ctx, h.host, "backup", name)}'`);
     for (const r of [...rows].reverse()) {
         ctx.io.out(`${r.time.replace(/\.000Z$/, "Z")}  ${r.kind.padEnd(4)}  ${gib(r.size).padStart(8)}  ${r.volume}`);
     }
     if (rows.length) ctx.io.err(`project-vm: ${rows.length} backup(s) of ${name}, ${gib(total)} in ${h.backups.dir} (disk ${formatSize(rows[rows.length - 1].capacity)})`);
-    for (const k of kept) ctx.io.err(`project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): 'project-vm restore --confirm ${name}' deletes it`);
+    for (const k of kept) ctx.io.err(`project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes it`);
 }
 
 async function keptAside(ctx: BackupContext, h: HostBackups, name: string): Promise<{ volume: string; size: number }[]> {
     if (!h.settings.projects.some((p) => p.name === name)) return [];
-    const out = await script(ctx, "restore_kept", baseEnv(h, name));
+    const out = await script(ctx, "restore_kept", baseEnv(ctx, h, name));
     return out.split("\n").filter((l) => l.trim()).map((l) => {
         const [volume, size] = l.trim().split(/\s+/);
         return { volume, size: Number(size) };
@@ -357,37 +366,37 @@ export async function restore(ctx: BackupContext, h: HostBackups, name: string, 
             if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
             if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("nothing deleted");
         }
-        await script(ctx, "restore_confirm", baseEnv(h, name));
+        await script(ctx, "restore_confirm", baseEnv(ctx, h, name));
         return;
     }
-    if (!which) throw new UsageError(`restore needs the backup: a name 'project-vm backups ${name}' lists, its time stamp, or latest`);
+    if (!which) throw new UsageError(`restore needs the backup: a name '${cmd(ctx, h.host, "backups", name)}' lists, its time stamp, or latest`);
     const { backups } = await listBackups(ctx, h, name);
     const chosen = which === "latest" ? backups[backups.length - 1]
         : backups.find((b) => b.volume === which || b.stamp === which || b.volume === `${which}.qcow2`);
     if (!chosen) {
         const other = parseBackupVolume(which.endsWith(".qcow2") ? which : `${which}.qcow2`);
         if (other && other.project !== name) throw new UsageError(`${which} is a backup of ${other.project}, not of ${name}: a restore never takes another project's backup`);
-        throw new UsageError(`${name} has no backup '${which}'` + (backups.length ? `; 'project-vm backups ${name}' lists them` : ` (it has none in ${h.backups.dir})`));
+        throw new UsageError(`${name} has no backup '${which}'` + (backups.length ? `; '${cmd(ctx, h.host, "backups", name)}' lists them` : ` (it has none in ${h.backups.dir})`));
     }
     const chain = chainOf(backups, chosen.volume)!;
     if (chain[0].kind !== "full") throw new UsageError(`${chosen.volume} rests on no full backup, so it cannot be restored`);
     ctx.io.err(`project-vm: this replaces the project disk of ${name} with ${chosen.volume} (${chosen.time.toISOString()}${chain.length > 1 ? `, a chain of ${chain.length}` : ""}). ` +
-        "The disk as it is now is kept aside until 'project-vm restore --confirm'.");
+        `The disk as it is now is kept aside until '${cmd(ctx, h.host, "restore", "--confirm", name)}'.`);
     if (!opts.yes) {
-        const answer = await ctx.io.ask(`Restore ${name} to ${chosen.stamp}? [y/N] `);
+        const answer = await ctx.io.ask(`Restore ${name} on ${h.host} to ${chosen.stamp}? [y/N] `);
         if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
         if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("restore cancelled; nothing changed");
     }
     const now = (ctx.now ?? (() => new Date()))();
     const started = Date.now();
     const out = await script(ctx, "restore_run", {
-        ...baseEnv(h, name), BACKUP: chosen.volume, STAMP: stampOf(now), STOP: String(!!opts.stop),
+        ...baseEnv(ctx, h, name), BACKUP: chosen.volume, STAMP: stampOf(now), STOP: String(!!opts.stop),
         SHUTDOWN_TIMEOUT: String(h.settings.shutdownTimeout),
     });
     const aside = out.trim().split("\n").pop() ?? "";
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, seconds }, null, 2));
     else ctx.io.out(aside);
-    ctx.io.err(`project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s. Check it, then 'project-vm restore --confirm ${name}' deletes the replaced disk (${aside}).`);
+    ctx.io.err(`project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s. Check it, then '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`);
 }
 

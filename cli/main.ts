@@ -210,7 +210,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
     // Backups of the project disks (cli/backup.ts, host-scripts/backup.sh).
     const backupCtx = (w: ReturnType<typeof where>) => {
         const host = w.host();
-        return { ctx: { dir: w.ctx.dir, io: deps.io, env: deps.env } as backups.BackupContext, h: backups.readHost(w.ctx.dir, host, deps.env) };
+        return { ctx: { dir: w.ctx.dir, io: deps.io, env: deps.env, command: w.ctx.command } as backups.BackupContext, h: backups.readHost(w.ctx.dir, host, deps.env) };
     };
     program.command("backup").description("back up a project's disk (consistent: frozen through the guest agent), full or incremental, then apply retention")
         .argument("[name]", "project name")

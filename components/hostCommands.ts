@@ -207,6 +207,8 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
     return new command.local.Command(name, {
         interpreter: BASH,
         create: hostScript("tailnet.sh", "tailnet_node_record"),
+        // A changed script or credential is the same machine: keep the record (a stopped VM's too).
+        update: hostScript("tailnet.sh", "tailnet_node_keep"),
         delete: hostScript("tailnet.sh", "tailnet_node_delete"),
         environment: pulumi.secret(env),
         triggers: [args.domainId],

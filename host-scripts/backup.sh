@@ -193,7 +193,7 @@ backup_take_stopped() {
 backup_take_running() {
     local capacity=$1 kind=$KIND parent_path="" name cp parent_cp=""
     if ! v qemu-agent-command "$DOMAIN" '{"execute":"guest-ping"}' --timeout 10 >/dev/null 2>&1; then
-        die "the guest agent of $DOMAIN does not answer, so its filesystems cannot be frozen for a consistent backup. Either shut it down first (project-vm stop $PROJECT; project-vm backup $PROJECT; project-vm start $PROJECT), or get its agent running (systemctl status qemu-guest-agent in the VM). No backup was made."
+        die "the guest agent of $DOMAIN does not answer, so its filesystems cannot be frozen for a consistent backup. Either shut it down first (${PROJECT_VM_CMD:-project-vm} stop $PROJECT; ${PROJECT_VM_CMD:-project-vm} backup $PROJECT; ${PROJECT_VM_CMD:-project-vm} start $PROJECT), or get its agent running (systemctl status qemu-guest-agent in the VM). No backup was made."
     fi
     # Incrementals need a persistent bitmap: a qcow2 v3 disk (libvirt 9 makes qcow2 v2, compat
     # 0.10, for a volume whose XML does not ask for 1.1, as the provider's does not).
@@ -202,7 +202,7 @@ backup_take_running() {
     volxml=$(v vol-dumpxml --pool "$PROJECT_POOL" "$VOLUME")
     if ! grep -q '<compat>1\.1</compat>' <<<"$volxml"; then
         checkpoints=false
-        log "the project disk of $DOMAIN is qcow2 v2 (compat 0.10), which cannot hold the dirty bitmap incrementals need: full backups only. A restore writes it back as qcow2 v3; to get there losing nothing: project-vm stop $PROJECT; project-vm backup $PROJECT; project-vm restore $PROJECT latest; project-vm start $PROJECT."
+        log "the project disk of $DOMAIN is qcow2 v2 (compat 0.10), which cannot hold the dirty bitmap incrementals need: full backups only. A restore writes it back as qcow2 v3; to get there losing nothing: ${PROJECT_VM_CMD:-project-vm} stop $PROJECT; ${PROJECT_VM_CMD:-project-vm} backup $PROJECT; ${PROJECT_VM_CMD:-project-vm} restore $PROJECT latest; ${PROJECT_VM_CMD:-project-vm} start $PROJECT."
         kind=full
     fi
     if [ "$kind" = inc ]; then
@@ -334,7 +334,7 @@ restore_run() {
     backup_capacity_bytes=$(backup_capacity "$BACKUP_POOL" "$BACKUP")
     state=$(domain_state "$DOMAIN")
     if [ "$state" = running ] || [ "$state" = paused ]; then
-        [ "${STOP:-false}" = true ] || die "$DOMAIN is $state: a restore replaces its project disk, so it must be shut down first. Give --stop to shut it down (ACPI) and start it again afterwards, or 'project-vm stop $PROJECT' first."
+        [ "${STOP:-false}" = true ] || die "$DOMAIN is $state: a restore replaces its project disk, so it must be shut down first. Give --stop to shut it down (ACPI) and start it again afterwards, or '${PROJECT_VM_CMD:-project-vm} stop $PROJECT' first."
         was_running=true
         backup_shutdown
     elif [ -n "$state" ] && [ "$state" != "shut off" ]; then

@@ -128,3 +128,17 @@ tailnet_node_delete() {
     tailnet_api "$token" DELETE "/api/v2/device/$node_id" --fail >/dev/null
     log "deleted tailnet machine $NODE_HOSTNAME ($node_id, $(jq -r '.name' <<<"$device"))"
 }
+
+# An update (rotated credentials, new tags, a new version of these scripts) is the same machine:
+# the node recorded stays recorded, whatever the VM's power state. Only a VM never recorded is
+# read from the guest (as at create).
+tailnet_node_keep() {
+    : "${NODE_HOSTNAME:?}"
+    local node_id
+    node_id=$(jq -r '.nodeId // empty' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || node_id=""
+    if [[ "$node_id" =~ $NODE_ID_PATTERN ]]; then
+        jq -cn --arg id "$node_id" --arg host "$NODE_HOSTNAME" '{nodeId: $id, hostname: $host}'
+        return 0
+    fi
+    tailnet_node_record
+}

@@ -91,7 +91,8 @@ test("backup without an agent exits 1 with the way on; a usage mistake exits 2",
     assert.equal(r.code, 1);
     assert.equal(r.json.backups[0].ok, false);
     assert.match(r.json.backups[0].error, /backup take failed/);
-    assert.match(w.errText(), /project-vm stop myapp; project-vm backup myapp; project-vm start myapp/);
+    // Commands named by the script's hints carry -C and -H, so they work as printed.
+    assert.match(w.errText(), /project-vm -C \S+ -H storage stop myapp; project-vm -C \S+ -H storage backup myapp; project-vm -C \S+ -H storage start myapp/);
     assert.equal((await at("2026-11-27T02:00:00Z", "backup")).code, 2);
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "nosuch")).code, 2);
     assert.match(w.errText(), /there is no project 'nosuch' on host storage/);
@@ -157,7 +158,9 @@ test("restore: asks (or needs --yes), refuses another project's backup, keeps th
     assert.deepEqual(Object.keys(r.json), ["project", "restored", "keptAside", "seconds"]);
     assert.equal(r.json.restored, "myapp--20261127T020000Z--full.qcow2");
     assert.equal(r.json.keptAside, "project.qcow2.before-restore-20261127T030000Z");
-    assert.match(w.errText(), /project-vm restore --confirm myapp/);
+    const confirmLine = w.printedCommands().find((c) => / restore --confirm myapp$/.test(c));
+    assert.ok(confirmLine, w.errText());
+    assert.match(confirmLine, /^project-vm -C \S+ -H storage restore --confirm myapp$/);
     assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2", "project.qcow2.before-restore-20261127T030000Z"]);
 
     const listed = await at("2026-11-27T04:00:00Z", "backups", "myapp", "--json");

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings } from "../../components/config";
-import { HOST_SCRIPTS_DIR } from "../../components/hostCommands";
+import { HOST_SCRIPTS_DIR, hostScript } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
 import { Registered } from "./mocks";
 import { ProgramRun } from "./program";
@@ -203,6 +203,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             const [machine] = machines;
             assert.equal(machine.parent, vm.urn);
             assertHostScript(machine, "tailnet.sh", "tailnet_node_record", "tailnet_node_delete");
+            assert.equal(machine.inputs.update, hostScript("tailnet.sh", "tailnet_node_keep"), "an update keeps the recorded node");
             assert.deepEqual(machine.secretInputs, ["environment"], "API credentials stay secret");
             const env = machine.inputs.environment;
             assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
