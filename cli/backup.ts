@@ -6,14 +6,13 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
 import {
-    Backup, BACKUP_POOL, BACKUPS_KEY, BackupSettings, chainOf, chains, parseBackupSettings, parseBackupVolume, planBackup, retention, stampOf,
+    Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf,
 } from "../components/backup";
-import { ConfigError, formatSize, hostnameOf, parseConfig, projectNameProblem, rawConfig, Settings } from "../components/config";
+import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
 import { PROJECT_FILES } from "../components/names";
 import { Io } from "./commands";
-import { flatConfigValue, projectDefaults, UsageError } from "./stacks";
+import { StackFile, UsageError } from "./stacks";
 
 /** The guest disk the project disk is attached as. */
 export const PROJECT_DISK_TARGET = "vdb";
@@ -95,29 +94,18 @@ export interface HostBackups {
  * for the rest (the backups key is validated here until components/config.ts knows it).
  */
 export function readHost(dir: string, host: string, env: NodeJS.ProcessEnv = {}): HostBackups {
-    const file = path.join(dir, `Pulumi.${host}.yaml`);
-    let config: Record<string, unknown>;
-    try {
-        config = parse(fs.readFileSync(file, "utf8"))?.config ?? {};
-    } catch (e) {
-        throw new UsageError(`${file} cannot be read: ${(e as Error).message}`);
-    }
-    const flat = projectDefaults(dir);
-    for (const [k, v] of Object.entries(config)) {
-        if (k !== BACKUPS_KEY && v !== undefined && v !== null) flat[k] = flatConfigValue(v);
-    }
+    // The stack file as every command reads it (Pulumi's reading, every key checked, backups included).
+    const stack = new StackFile(dir, host);
     let settings: Settings;
     try {
-        settings = parseConfig(rawConfig(flat));
+        settings = stack.settings();
     } catch (e) {
-        if (e instanceof ConfigError) throw new UsageError(`${file}: ${e.message}`);
+        if (e instanceof ConfigError) throw new UsageError(`${stack.path}: ${e.message}`);
         throw e;
     }
-    const b = parseBackupSettings(config[BACKUPS_KEY], settings.storageDir);
-    if (!b.settings) throw new UsageError(`${file}: ${b.problems.join("; ")}`);
     const pool = env.PROJECT_VMS_BACKUP_POOL ?? BACKUP_POOL;
     if (!/^[A-Za-z0-9_.-]+$/.test(pool)) throw new UsageError(`PROJECT_VMS_BACKUP_POOL '${pool}' is not a pool name`);
-    return { host, settings, backups: b.settings, pool };
+    return { host, settings, backups: settings.backups, pool };
 }
 
 /** One backup as `backups --json` lists it. */

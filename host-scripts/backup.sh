@@ -70,10 +70,15 @@ backup_checkpoint_xml() {
     printf "<disks><disk name='%s' checkpoint='bitmap'%s/>" "$TARGET" "$bitmap"
     # Every other disk of the domain: no bitmap.
     local d
-    for d in $(v domblklist "$DOMAIN" | awk '{print $1}'); do
-        [ "$d" = "$TARGET" ] || printf "<disk name='%s' checkpoint='no'/>" "$d"
+    for d in $(backup_other_disks); do
+        printf "<disk name='%s' checkpoint='no'/>" "$d"
     done
     printf '</disks></domaincheckpoint>\n'
+}
+
+# The domain's disks but the project disk (the system disk, the cloud-init CD): never backed up.
+backup_other_disks() {
+    v domblklist "$DOMAIN" | awk -v t="$TARGET" '$1 != t {print $1}'
 }
 
 backup_xml() {
@@ -82,8 +87,8 @@ backup_xml() {
     [ -z "$incremental" ] || printf '<incremental>%s</incremental>' "$incremental"
     printf "<disks><disk name='%s' backup='yes' type='file'><target file='%s'/><driver type='qcow2'/></disk>" "$TARGET" "$file"
     local d
-    for d in $(v domblklist "$DOMAIN" | awk '{print $1}'); do
-        [ "$d" = "$TARGET" ] || printf "<disk name='%s' backup='no'/>" "$d"
+    for d in $(backup_other_disks); do
+        printf "<disk name='%s' backup='no'/>" "$d"
     done
     printf '</disks></domainbackup>\n'
 }
