@@ -18,6 +18,7 @@ import { main } from "../cli/main";
 import { World } from "../test/support/cli";
 import { libvirtReachable, requireTool } from "../test/support/tools";
 import { baseImage } from "./image";
+import { guestDomainXml, seedIso, waitForGuest } from "./libvirtGuest";
 
 const URI = process.env.PROJECT_VMS_E2E_LIBVIRT_URI ?? "qemu:///system";
 const MINUTE = 60_000;
@@ -75,9 +76,7 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     assert.equal(compat(), "0.10", "libvirt makes qcow2 v2 when the volume XML does not ask for v3");
 
     // The guest: the agent from Debian, the project disk formatted and mounted at first boot.
-    const seed = `${guestDir}/seed`;
-    fs.mkdirSync(seed);
-    fs.writeFileSync(`${seed}/user-data`, `#cloud-config\n${JSON.stringify({
+    const userData = {
         apt: { conf: 'Acquire::Check-Valid-Until "false";\n' },
         packages: ["qemu-guest-agent"],
         runcmd: [
@@ -86,24 +85,12 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
             ["mount", "/dev/vdb", "/mnt/project"],
             ["touch", "/run/bk-ready"],
         ],
-    })}\n`);
-    fs.writeFileSync(`${seed}/meta-data`, `instance-id: ${domain}\nlocal-hostname: ${domain}\n`);
-    execFileSync("genisoimage", ["-quiet", "-output", `${guestDir}/seed.iso`, "-volid", "cidata", "-joliet", "-rock", `${seed}/user-data`, `${seed}/meta-data`]);
-    fs.writeFileSync(`${guestDir}/domain.xml`, `<domain type='qemu'>
-  <name>${domain}</name><memory unit='MiB'>1536</memory><vcpu>2</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${guestDir}/kernel</kernel><initrd>${guestDir}/initrd</initrd>
-    <cmdline>root=LABEL=root ro console=ttyS0</cmdline></os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${guestDir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='${domain}' volume='project.qcow2'/><target dev='vdb' bus='virtio'/></disk>
-    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${guestDir}/seed.iso'/><target dev='hdd' bus='ide'/><readonly/></disk>
-    <interface type='user'><model type='virtio'/></interface>
-    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <serial type='file'><source path='${guestDir}/serial.log'/><target port='0'/></serial>
-  </devices>
-</domain>`);
+    };
+    const serial = `${guestDir}/serial.log`;
+    fs.writeFileSync(`${guestDir}/domain.xml`, guestDomainXml({
+        name: domain, dir: guestDir, iso: seedIso(guestDir, "seed", userData, domain, domain), serial,
+        extraDisks: [`<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='${domain}' volume='project.qcow2'/><target dev='vdb' bus='virtio'/></disk>`],
+    }));
     virsh("define", `${guestDir}/domain.xml`);
     const libvirt = new Libvirt(URI, virshOnPath);
     const sh = async (script: string, timeoutMs = 10 * MINUTE) => {
@@ -111,14 +98,7 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
         if (r.code !== 0) throw new Error(`in the guest: ${script}: exit ${r.code}: ${r.stdout}${r.stderr}`);
         return r.stdout.trim();
     };
-    const waitFor = async (what: string, ok: () => Promise<boolean>, timeoutMs: number) => {
-        const deadline = Date.now() + timeoutMs;
-        while (Date.now() < deadline) {
-            if (await ok().catch(() => false)) return;
-            await sleep(5000);
-        }
-        throw new Error(`${what} within ${timeoutMs / 1000}s; console:\n${fs.readFileSync(`${guestDir}/serial.log`, "utf8").split("\n").slice(-40).join("\n")}`);
-    };
+    const waitFor = (what: string, ok: () => Promise<boolean>, timeoutMs: number) => waitForGuest(what, serial, ok, timeoutMs);
     const agentUp = () => waitFor("no guest agent", async () => (await libvirt.guestExec(domain, "/bin/true", [], 20_000)).code === 0, 20 * MINUTE);
 
     let clock = Date.now();

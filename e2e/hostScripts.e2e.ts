@@ -13,6 +13,7 @@ import { virshOnPath } from "../cli/libvirt";
 import { main } from "../cli/main";
 import { World } from "../test/support/cli";
 import { baseImage } from "./image";
+import { guestDomainXml, seedIso } from "./libvirtGuest";
 
 const URI = process.env.PROJECT_VMS_E2E_LIBVIRT_URI ?? "qemu:///system";
 const id = randomBytes(3).toString("hex");
@@ -97,35 +98,6 @@ describe("pool.sh and grow-disk.sh on a real libvirtd", () => {
     });
 });
 
-/** A NoCloud ISO (label cidata) holding `userData` and an instance-id. */
-function seedIso(dir: string, name: string, userData: object, instanceId: string): string {
-    const d = path.join(dir, `${name}.d`);
-    fs.mkdirSync(d, { recursive: true });
-    fs.writeFileSync(path.join(d, "user-data"), `#cloud-config\n${JSON.stringify(userData)}\n`);
-    fs.writeFileSync(path.join(d, "meta-data"), `instance-id: ${instanceId}\nlocal-hostname: ${name}\n`);
-    const iso = path.join(dir, `${name}.iso`);
-    execFileSync("genisoimage", ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock", path.join(d, "user-data"), path.join(d, "meta-data")]);
-    return iso;
-}
-
-/** A domain like the provider's: ACPI, pc machine, cloud-init CD on IDE, guest agent channel. */
-function domainXml(name: string, dir: string, iso: string, serial: string): string {
-    return `<domain type='qemu'>
-  <name>${name}</name><memory unit='MiB'>1536</memory><vcpu>2</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${dir}/kernel</kernel><initrd>${dir}/initrd</initrd>
-    <cmdline>root=LABEL=root ro console=ttyS0</cmdline></os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${dir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
-    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${iso}'/><target dev='hdd' bus='ide'/><readonly/></disk>
-    <interface type='user'><mac address='52:54:00:0e:2e:01'/><model type='virtio'/></interface>
-    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <serial type='file'><source path='${serial}'/><target port='0'/></serial>
-  </devices>
-</domain>`;
-}
-
 describe("ready.sh and power.sh on a real guest", () => {
     // Named as the program names a project's VM, so that project-vm reads it as one.
     const project = `pvmse2e${id}`;
@@ -152,7 +124,7 @@ describe("ready.sh and power.sh on a real guest", () => {
         const apt = { conf: 'Acquire::Check-Valid-Until "false";\n' };
         // A provisioning step that fails, after the guest agent is installed (as ours are).
         const failing = seedIso(dir, "failing", { apt, packages: ["qemu-guest-agent"], runcmd: [["sh", "-c", "echo 'project-vms[demo]: FAILED (exit 3) at line 1: false'; exit 3"]] }, "i-failing");
-        fs.writeFileSync(path.join(dir, "domain.xml"), domainXml(domain, dir, failing, serial));
+        fs.writeFileSync(path.join(dir, "domain.xml"), guestDomainXml({ name: domain, dir, iso: failing, serial, mac: "52:54:00:0e:2e:01" }));
         virsh("define", path.join(dir, "domain.xml"));
         const power = { DOMAIN: domain, SHUTDOWN_TIMEOUT: "300" };
         const ready = { DOMAIN: domain, READY_TIMEOUT: "1200" };
