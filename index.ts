@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "./components/config";
 import { Host } from "./components/host";
 import { macCollisions } from "./components/names";
+import { layersOf } from "./components/prepare";
 import { ProjectVm } from "./components/projectVm";
 
 // 1. Config: every problem reported at once, naming its key, before anything is registered —
@@ -33,12 +34,15 @@ const tailscaleApi = {
     baseUrl: settings.tailscaleApi.baseUrl,
 };
 
-// 2. The host: libvirt connection, base image, network.
+// 2. The host: libvirt connection, base images, network, and the prepared layers new VMs start on.
+const newest = settings.baseImages[settings.baseImages.length - 1].version;
 const host = new Host("host", {
     libvirtUri: settings.libvirtUri,
     storageDir: settings.storageDir,
     baseImages: settings.baseImages,
     network: settings.network,
+    layers: layersOf(settings.projects, newest, settings.aptCheckValidUntil, settings.prepare),
+    buildTimeout: settings.readyTimeout,
 });
 
 // 3. One VM per project entry.
@@ -51,7 +55,7 @@ const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
     tailscaleApi,
     storageDir: settings.storageDir,
     provider: host.provider,
-    baseImageId: host.baseImages[project.base ?? host.newestBase].id,
+    systemDiskBase: host.systemDiskBase(project.base ?? newest, project.features),
     systemDiskBytes: settings.systemDiskSize.bytes,
     nic: host.nic,
     sshPublicKeys: settings.sshPublicKeys,

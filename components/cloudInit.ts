@@ -44,6 +44,8 @@ export interface GuestConfig {
     };
     /** Whether guest apt checks Release files' Valid-Until. */
     aptCheckValidUntil: boolean;
+    /** Whether the system disk is an overlay of a prepared layer (packages and install steps done) rather than the bare image: then no apt at first boot. */
+    prepared: boolean;
 }
 
 /** The three NoCloud files of one VM, and the instance-id they carry. */
@@ -98,28 +100,75 @@ export function projectDiskLayout(dir = CLOUD_INIT_DIR): ProjectDiskLayout {
     return { device: String(fsSetup.device), label: String(fsSetup.label), mountPoint: mount[1] };
 }
 
-/** One provisioning step: a script from cloud-init/scripts/ and its arguments. */
-interface Step {
+/** One provisioning step: a script from cloud-init/scripts/, its arguments and the packages it needs. */
+export interface Step {
+    /** File name under cloud-init/scripts/. */
     script: string;
+    /** Its arguments. */
     args: string[];
+    /** Debian packages it needs installed first. */
     packages: string[];
 }
 
-function steps(g: GuestConfig, disk: ProjectDiskLayout): Step[] {
-    const list: Step[] = [
+/**
+ * The shared part of the provisioning of a feature set: software only, nothing of a stack, a
+ * project or a machine. It runs once in a prepared layer's builder, or at first boot on the cold path.
+ */
+export function installSteps(features: Features): Step[] {
+    const list: Step[] = [];
+    if (features.nix) list.push({ script: "nix-install.sh", args: [], packages: ["xz-utils"] });
+    if (features.tailscale) list.push({ script: "tailscale-install.sh", args: [], packages: [] });
+    if (features.claudeCode) list.push({ script: "claude-code.sh", args: [], packages: ["nodejs", "npm"] });
+    return list;
+}
+
+/** What is this VM's own and comes first: its project disk, its user in the docker group, the guest agent. */
+function diskSteps(disk: ProjectDiskLayout): Step[] {
+    return [
         { script: "project-disk.sh", args: [disk.mountPoint, disk.label, GUEST_USER], packages: [] },
         { script: "services.sh", args: [GUEST_USER], packages: [] },
     ];
-    if (g.features.nix) list.push({ script: "nix.sh", args: [GUEST_USER], packages: ["xz-utils"] });
+}
+
+/** What is this VM's own once the software is there: Nix for its user, joining the tailnet. */
+function joinSteps(g: GuestConfig): Step[] {
+    const list: Step[] = [];
+    if (g.features.nix) list.push({ script: "nix.sh", args: [GUEST_USER], packages: [] });
     if (g.features.tailscale) {
-        list.push({
-            script: "tailscale.sh",
-            args: [g.hostname, g.tailscale!.tags.join(","), GUEST_AUTH_KEY_FILE],
-            packages: [],
-        });
+        list.push({ script: "tailscale.sh", args: [g.hostname, g.tailscale!.tags.join(","), GUEST_AUTH_KEY_FILE], packages: [] });
     }
-    if (g.features.claudeCode) list.push({ script: "claude-code.sh", args: [], packages: ["nodejs", "npm"] });
     return list;
+}
+
+/** The packages every VM gets (user-data.yaml's list) and those of `steps`, in order, once each. */
+export function packagesFor(steps: Step[], dir = CLOUD_INIT_DIR): string[] {
+    const base = readYaml<CloudConfig>(dir, "user-data.yaml");
+    return [...new Set([...base.packages, ...steps.flatMap((s) => s.packages)])];
+}
+
+/** write_files entries installing `steps`' scripts (and lib.sh) under GUEST_SCRIPT_DIR. */
+export function scriptFiles(steps: Step[], dir = CLOUD_INIT_DIR): Array<Record<string, string>> {
+    return ["lib.sh", ...steps.map((s) => s.script)].map((script) => ({
+        path: `${GUEST_SCRIPT_DIR}/${script}`,
+        owner: "root:root",
+        permissions: script === "lib.sh" ? "0644" : "0755",
+        content: fs.readFileSync(path.join(dir, "scripts", script), "utf8"),
+    }));
+}
+
+/** The runcmd lines that run `steps` in order. */
+export function runcmdOf(steps: Step[]): string[][] {
+    return steps.map((s) => [`${GUEST_SCRIPT_DIR}/${s.script}`, ...s.args]);
+}
+
+/** apt's setting for mirrors whose Release files are past Valid-Until, when asked for. */
+export function aptConfig(checkValidUntil: boolean): Record<string, string> | undefined {
+    return checkValidUntil ? undefined : { conf: 'Acquire::Check-Valid-Until "false";\n' };
+}
+
+/** YAML 1.1 text of `value` (the dialect cloud-init's PyYAML reads), with `header` as its first comment. */
+export function cloudYaml(value: unknown, header?: string): string {
+    return toYaml(value, header);
 }
 
 /** Renders the NoCloud files of one VM. */
@@ -127,17 +176,21 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
     if (g.features.tailscale && !g.tailscale) throw new Error("renderCloudInit: features.tailscale needs tailscale settings");
     const config = readYaml<CloudConfig>(dir, "user-data.yaml");
     const disk = projectDiskLayout(dir);
-    const plan = steps(g, disk);
+    // The install steps run on both paths and are idempotent: on a prepared layer they find their
+    // software installed and return at once (a feature turned on later, after the system disk was
+    // made, still gets installed). Only the cold path needs apt here.
+    // The project disk first: it is what the developer needs, whatever else fails.
+    const plan = [...diskSteps(disk), ...installSteps(g.features), ...joinSteps(g)];
 
     config.users = config.users.map((u) => (u.name === GUEST_USER ? { ...u, ssh_authorized_keys: [...g.sshPublicKeys] } : u));
-    config.packages = [...new Set([...config.packages, ...plan.flatMap((s) => s.packages)])];
+    if (g.prepared) {
+        config.package_update = false;
+        config.packages = [];
+    } else {
+        config.packages = packagesFor(plan, dir);
+    }
 
-    const files = ["lib.sh", ...plan.map((s) => s.script)].map((script) => ({
-        path: `${GUEST_SCRIPT_DIR}/${script}`,
-        owner: "root:root",
-        permissions: script === "lib.sh" ? "0644" : "0755",
-        content: fs.readFileSync(path.join(dir, "scripts", script), "utf8"),
-    }));
+    const files = scriptFiles(plan, dir);
     // At every boot, grow the project filesystem to its disk (the host grows disks in place).
     files.push(
         { path: GUEST_PROJECT_DISK_ENV, owner: "root:root", permissions: "0644", content: `LABEL=${disk.label}\nMOUNT_POINT=${disk.mountPoint}\n` },
@@ -152,11 +205,10 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
         files.push({ path: GUEST_AUTH_KEY_FILE, owner: "root:root", permissions: "0600", content: g.tailscale!.authKey });
     }
     config.write_files = files;
-    config.runcmd = plan.map((s) => [`${GUEST_SCRIPT_DIR}/${s.script}`, ...s.args]);
+    config.runcmd = runcmdOf(plan);
 
-    if (!g.aptCheckValidUntil) {
-        config.apt = { conf: 'Acquire::Check-Valid-Until "false";\n' };
-    }
+    const apt = aptConfig(g.aptCheckValidUntil);
+    if (apt) config.apt = apt;
 
     const network = readYaml<{ ethernets: { primary: { match: { macaddress: string } } } }>(dir, "network-config.yaml");
     network.ethernets.primary.match.macaddress = g.mac;

@@ -41,6 +41,7 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     const defaultDisk = r.size(raw.defaultDisk, "defaultDisk", DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
     const systemDiskSize = r.size(raw.systemDiskSize, "systemDiskSize", DEFAULTS.systemDiskSize, LIMITS.systemDiskBytes);
     const aptCheckValidUntil = r.boolean(raw.aptCheckValidUntil, "aptCheckValidUntil", true);
+    const prepare = r.boolean(raw.prepare, "prepare", true);
     const shutdownTimeout = r.integer(raw.shutdownTimeout, "shutdownTimeout", DEFAULTS.shutdownTimeout, LIMITS.shutdownSeconds, " seconds");
     const readyTimeout = r.integer(raw.readyTimeout, "readyTimeout", DEFAULTS.readyTimeout, LIMITS.readySeconds, " seconds");
     const hostCapacity = parseCapacity(r, raw.hostCapacity);
@@ -71,7 +72,7 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         libvirtUri: libvirtUri!, storageDir: storageDir!, baseImages, sshPublicKeys, systemDiskSize: systemDiskSize!, network,
-        tailscale: tailscale.settings, aptCheckValidUntil: aptCheckValidUntil!, shutdownTimeout: shutdownTimeout!,
+        tailscale: tailscale.settings, aptCheckValidUntil: aptCheckValidUntil!, prepare: prepare!, shutdownTimeout: shutdownTimeout!,
         readyTimeout: readyTimeout!, hostCapacity, backups: backups.settings!, tailscaleApi, projects,
     };
 }

@@ -108,6 +108,12 @@ export interface Settings {
     tailscale: TailscaleSettings;
     /** Whether apt in the guests checks Release files' Valid-Until (false only for a frozen mirror snapshot). */
     aptCheckValidUntil: boolean;
+    /**
+     * Whether new system disks start from a prepared layer (the base image with the shared part of
+     * the provisioning done once per version and recipe: components/prepare.ts), or provision
+     * everything at first boot (false: the cold path).
+     */
+    prepare: boolean;
     /** Seconds a VM gets to shut down on ACPI before it is forced off. */
     shutdownTimeout: number;
     /** Seconds `pulumi up` waits for cloud-init to finish in a new VM. */
@@ -156,7 +162,7 @@ export const LIMITS = {
 /** The keys a stack may set under `project-vms:`. */
 export const CONFIG_KEYS = [
     "libvirtUri", "storageDir", "baseImage", "baseImageSha512", "baseImages", "sshPublicKeys", "defaultMemory", "defaultCpus",
-    "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "shutdownTimeout", "readyTimeout",
+    "defaultDisk", "systemDiskSize", "network", "tailscale", "aptCheckValidUntil", "prepare", "shutdownTimeout", "readyTimeout",
     "hostCapacity", "backups", "projects",
 ] as const;
 /** The keys of a project entry. */

@@ -3,9 +3,10 @@
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
-import { BaseImage, NetworkSettings } from "./config";
+import { BaseImage, Features, NetworkSettings } from "./config";
 import { imageCacheDir, imageFetchCommand } from "./baseImage";
 import { poolCommand } from "./hostCommands";
+import { LayerUse, layerName, preparedBaseCommand, recipeKey } from "./prepare";
 import { BASE_POOL_DIR, NAMESPACE } from "./validate";
 
 /** Name of the pool (and folder under storageDir) holding the base images (declared with the names projects may not take). */
@@ -31,6 +32,15 @@ export interface HostArgs {
     network: NetworkSettings;
     /** Where verified base images are cached on the machine running Pulumi (default: imageCacheDir()). */
     imageCacheDir?: string;
+    /** The prepared layers to have on the host (components/prepare.ts layersOf; empty: the cold path). */
+    layers: LayerUse[];
+    /** Seconds a layer's builder may take to provision. */
+    buildTimeout: number;
+}
+
+/** The builder's network, as prepare-base.sh takes it. */
+export function builderNetwork(n: NetworkSettings): string {
+    return n.kind === "bridge" ? `bridge:${n.bridge}` : `network:${n.name}`;
 }
 
 /** The libvirt host of a stack: explicit provider, base image pool and volume, network. */
@@ -41,12 +51,12 @@ export class Host extends pulumi.ComponentResource {
     public readonly basePool: command.local.Command;
     /** One volume per base image version, by version: what system disks are overlays of. */
     public readonly baseImages: Record<string, libvirt.Volume>;
-    /** The newest version: where new (unpinned) projects start. */
-    public readonly newestBase: string;
     /** The NAT network the program owns, when the config asks for one. */
     public readonly network?: libvirt.Network;
     /** How a VM's NIC attaches. */
     public readonly nic: NicAttachment;
+    /** The prepared layers, by `<version>/<recipe key>`: commands whose stdout is the layer's volume path. */
+    public readonly layers: Record<string, command.local.Command>;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("project-vms:index:Host", name, {}, opts);
@@ -77,7 +87,6 @@ export class Host extends pulumi.ComponentResource {
                 format: "qcow2",
             }, { ...child, dependsOn: [this.basePool, fetched], retainOnDelete: true, ignoreChanges: ["source"] })];
         }));
-        this.newestBase = args.baseImages[args.baseImages.length - 1].version;
 
         const n = args.network;
         if (n.kind === "nat") {
@@ -98,6 +107,25 @@ export class Host extends pulumi.ComponentResource {
             this.nic = { bridge: n.bridge };
         }
 
+        // Prepared layers: built once per base version and recipe, on the stack's network.
+        this.layers = Object.fromEntries(args.layers.map((use) => [`${use.version}/${recipeKey(use.recipe.features)}`, preparedBaseCommand(`${name}-prepared-${layerName(use)}`, {
+            libvirtUri: args.libvirtUri,
+            pool: basePoolName(),
+            baseVolume: args.baseImages.find((b) => b.version === use.version)!.volume,
+            recipe: use.recipe,
+            network: builderNetwork(n),
+            timeout: args.buildTimeout,
+        }, { parent: this, dependsOn: [this.baseImages[use.version], ...(this.network ? [this.network] : [])] })]));
+
         this.registerOutputs({ baseImages: Object.fromEntries(Object.entries(this.baseImages).map(([v, vol]) => [v, vol.id])) });
+    }
+
+    /**
+     * What a new system disk of a project on `version` with `features` is an overlay of: its
+     * prepared layer when the stack prepares, else the base image itself.
+     */
+    systemDiskBase(version: string, features: Features): { id: pulumi.Output<string>; prepared: boolean } {
+        const layer = this.layers[`${version}/${recipeKey(features)}`];
+        return layer ? { id: layer.stdout, prepared: true } : { id: this.baseImages[version].id, prepared: false };
     }
 }

@@ -14,14 +14,15 @@ import { xmlSafe } from "./validate";
 export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
 
 /**
- * The shell program that calls `fn` of host-scripts/`script`: the shared library, the script's
- * functions, then the call. Run with bash -c; its settings come from the environment.
+ * The shell program that calls `fn` of host-scripts/`script`: the shared library, the scripts it
+ * `uses` (their functions), the script's functions, then the call. Run with bash -c; its settings
+ * come from the environment.
  */
-export function hostScript(script: string, fn: string, dir = HOST_SCRIPTS_DIR): string {
+export function hostScript(script: string, fn: string, uses: string[] = [], dir = HOST_SCRIPTS_DIR): string {
     const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
     const text = read(script);
     if (!new RegExp(`^${fn}\\(\\) \\{$`, "m").test(text)) throw new Error(`host-scripts/${script} has no function ${fn}`);
-    return `${read("lib.sh")}\n${text}\n${fn}\n`;
+    return [read("lib.sh"), ...uses.map(read), text, `${fn}\n`].join("\n");
 }
 
 const BASH = ["/bin/bash", "-c"];

@@ -25,9 +25,10 @@ export interface GuestSettings {
 
 /**
  * What the cloud-init renderer is given for a project: its NIC's MAC (projectMac of the stack and
- * name), and the auth key only when it joins the tailnet.
+ * name), whether its system disk starts from a prepared layer, and the auth key only when it joins
+ * the tailnet.
  */
-export function guestConfig(project: Project, settings: GuestSettings, mac: string, authKey?: string): GuestConfig {
+export function guestConfig(project: Project, settings: GuestSettings, mac: string, prepared: boolean, authKey?: string): GuestConfig {
     return {
         hostname: project.hostname,
         mac,
@@ -35,7 +36,18 @@ export function guestConfig(project: Project, settings: GuestSettings, mac: stri
         features: project.features,
         tailscale: project.features.tailscale && authKey !== undefined ? { authKey, tags: settings.tailscale.tags } : undefined,
         aptCheckValidUntil: settings.aptCheckValidUntil,
+        prepared,
     };
+}
+
+/**
+ * When a system disk is rebuilt on another base: only when its entry's `base` changes (a pin, or a
+ * move to another version). A new prepared layer (a changed recipe or `prepare` switched) or a new
+ * newest version leaves existing system disks where they are; the engine ignores a trigger that was
+ * never recorded, so disks made before this rule are not rebuilt by it either.
+ */
+export function systemDiskTrigger(project: Project): string {
+    return project.base === undefined ? "unpinned" : `base:${project.base}`;
 }
 
 /** Inputs of a ProjectVm. */
@@ -56,8 +68,11 @@ export interface ProjectVmArgs extends GuestSettings {
     storageDir: string;
     /** The libvirt provider of the host. */
     provider: libvirt.Provider;
-    /** ID (path) of the base image volume the system disk is an overlay of (the pinned version, else the newest). */
-    baseImageId: pulumi.Input<string>;
+    /**
+     * What a new system disk is an overlay of (the pinned version, else the newest): the ID (path)
+     * of its prepared layer or of the base image itself, and which of the two.
+     */
+    systemDiskBase: { id: pulumi.Input<string>; prepared: boolean };
     /** Size of the system disk in bytes. */
     systemDiskBytes: number;
     /** How the NIC attaches to the network. */
@@ -101,14 +116,15 @@ export class ProjectVm extends pulumi.ComponentResource {
         const inPool = { ...child, dependsOn: [pool] };
 
         // The system disk: an overlay of the pinned base version, else of the newest when it is
-        // created — and of that one thereafter: an unpinned project moves only when pinned.
+        // created (its prepared layer, when the stack prepares), and of that one thereafter: it is
+        // rebuilt on another only when the entry's base changes (systemDiskTrigger).
         const systemDisk = new libvirt.Volume(`${name}-system-disk`, {
             name: PROJECT_FILES.systemDisk,
             pool: p.hostname,
-            baseVolumeId: args.baseImageId,
+            baseVolumeId: args.systemDiskBase.id,
             size: args.systemDiskBytes,
             format: "qcow2",
-        }, { ...inPool, ignoreChanges: p.base === undefined ? ["baseVolumeId"] : [] });
+        }, { ...inPool, ignoreChanges: ["baseVolumeId"], replacementTrigger: systemDiskTrigger(p) });
 
         // The developer's work. Removing the project or `pulumi destroy` leaves it in the
         // project's folder (a project of the same name takes it up again), unless the entry was
@@ -136,7 +152,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             }, { parent: this, replaceWith: [systemDisk] }).key);
         }
 
-        const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, mac, key)));
+        const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, mac, args.systemDiskBase.prepared, key)));
 
         const cloudInit = new libvirt.CloudInitDisk(`${name}-cloud-init`, {
             name: PROJECT_FILES.cloudInit,

@@ -105,7 +105,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
     const project: Project = settings.projects[0];
     const mac = projectMac("e2e", project.name);
     const disk = projectDiskLayout(cloudInitDir);
-    let files = renderCloudInit(guestConfig(project, settings, mac), cloudInitDir);
+    let files = renderCloudInit(guestConfig(project, settings, mac, false), cloudInitDir);
 
     // Disks as ProjectVm lays them: an overlay of the base (vda), an empty project disk (vdb).
     const systemDisk = path.join(work, "disk.qcow2");
@@ -174,7 +174,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         assert.ok(await vm.shutdown(5 * MINUTE), "the guest powers off on ACPI shutdown");
         const second = keyPair("second");
         settings = stack([first.pub, second.pub]);
-        const filesB = renderCloudInit(guestConfig(settings.projects[0], settings, mac), cloudInitDir);
+        const filesB = renderCloudInit(guestConfig(settings.projects[0], settings, mac, false), cloudInitDir);
         assert.notEqual(filesB.instanceId, files.instanceId);
         files = filesB;
         fs.rmSync(systemDisk);
@@ -196,7 +196,7 @@ test("a project VM comes up as promised, and its project disk outlives reboots, 
         qemuImg("resize", "-q", projectDisk, String(project.disk.bytes + 2 * 1024 ** 3));
         const third = keyPair("third");
         settings = stack([second.pub, third.pub]);
-        files = renderCloudInit(guestConfig(settings.projects[0], settings, mac), cloudInitDir);
+        files = renderCloudInit(guestConfig(settings.projects[0], settings, mac, false), cloudInitDir);
         vm = new Vm({ ...spec, seedIso: seedIso(files, "seed-3"), sshKey: third.key });
         vms.push(vm);
         await boot(vm, "(c) changed user-data");

@@ -26,6 +26,7 @@ function guest(features: Partial<Features> = {}, extra: Partial<GuestConfig> = {
         features: f,
         tailscale: f.tailscale ? { authKey: AUTH_KEY, tags: ["tag:project-vm", "tag:dev"] } : undefined,
         aptCheckValidUntil: true,
+        prepared: false,
         ...extra,
     };
 }
@@ -108,7 +109,7 @@ describe("user-data", () => {
     test("runs the provisioning steps in order, each an installed script from cloud-init/scripts", () => {
         const doc = asCloudInit(renderCloudInit(guest()).userData);
         const scripts = doc.runcmd.map((c: string[]) => path.basename(c[0]));
-        assert.deepEqual(scripts, ["project-disk.sh", "services.sh", "nix.sh", "tailscale.sh", "claude-code.sh"]);
+        assert.deepEqual(scripts, ["project-disk.sh", "services.sh", "nix-install.sh", "tailscale-install.sh", "claude-code.sh", "nix.sh", "tailscale.sh"]);
         const written = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
         for (const c of doc.runcmd as string[][]) {
             const f = written.get(c[0]);
@@ -118,7 +119,22 @@ describe("user-data", () => {
         }
         assert.ok(written.has(`${GUEST_SCRIPT_DIR}/lib.sh`), "the shared library is written too");
         assert.deepEqual(doc.runcmd[0].slice(1), ["/home/dev/project", "project", "dev"]);
-        assert.deepEqual(doc.runcmd[3].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
+        assert.deepEqual(doc.runcmd[6].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
+    });
+
+    test("on a prepared layer, first boot uses no apt and runs the same idempotent steps; the cold path installs everything", () => {
+        const cold = asCloudInit(renderCloudInit(guest({}, { aptCheckValidUntil: false })).userData);
+        const warm = asCloudInit(renderCloudInit(guest({}, { aptCheckValidUntil: false, prepared: true })).userData);
+        assert.equal(cold.package_update, true);
+        assert.ok(cold.packages.includes("docker.io"));
+        assert.equal(warm.package_update, false, "no apt update: the layer has the packages and no stale lists");
+        assert.deepEqual(warm.packages, []);
+        assert.deepEqual(warm.runcmd, cold.runcmd, "a feature missing from the layer is still installed by its idempotent step");
+        assert.deepEqual(warm.users, cold.users, "the user and keys are the VM's own");
+        assert.deepEqual(warm.fs_setup, cold.fs_setup);
+        assert.match(warm.apt.conf, /Check-Valid-Until "false"/, "apt settings stay for a step that must install");
+        const prepared = renderCloudInit(guest({}, { prepared: true }));
+        assert.notEqual(prepared.instanceId, renderCloudInit(guest()).instanceId, "a different user-data is a different instance");
     });
 
     test("grows the project filesystem at every boot, from the disk's label and mount point", () => {

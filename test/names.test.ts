@@ -36,7 +36,7 @@ test("macCollisions names two projects of a stack that derive the same MAC", () 
 /** The MAC as a YAML 1.1 reader (cloud-init's PyYAML) reads it back from the rendered network-config. */
 function renderedMac(mac: string): unknown {
     const { networkConfig } = renderCloudInit({
-        hostname: "project-myapp", mac, sshPublicKeys: [], features: { nix: false, tailscale: false, claudeCode: false }, aptCheckValidUntil: true,
+        hostname: "project-myapp", mac, sshPublicKeys: [], features: { nix: false, tailscale: false, claudeCode: false }, aptCheckValidUntil: true, prepared: false,
     });
     return parse(networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress;
 }

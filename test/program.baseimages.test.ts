@@ -1,20 +1,22 @@
-// The storage stack with versioned base images: a pinned project and an unpinned one.
+// The storage stack with versioned base images: a pinned project and unpinned ones, on prepared
+// layers (the default; program.cold.test.ts has the same stack with prepare: false).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { versions } from "./support/baseImages";
 import { runProgram } from "./support/program";
 import { assertWiring, settingsOf } from "./support/wiring";
 
-test("versioned base images: one volume per version, pinned projects on theirs, new ones on the newest", async (t) => {
-    const overrides = {
-        "project-vms:baseImages": [
-            { version: "2026-10", url: "https://cloud.debian.org/images/cloud/forky/20261001/debian-14-genericcloud-amd64-20261001.qcow2" },
-            { version: "2026-11", url: "https://cloud.debian.org/images/cloud/forky/20261101/debian-14-genericcloud-amd64-20261101.qcow2" },
-        ],
-        "project-vms:projects": [{ name: "myapp", base: "2026-10" }, { name: "webapp" }],
-    };
-    const run = await runProgram("storage", (r) => t.skip(r), overrides);
+const base = "/var/lib/project-vms/base";
+
+test("versioned base images: one prepared layer per version and feature set, pinned projects on theirs, new ones on the newest", async (t) => {
+    const run = await runProgram("storage", (r) => t.skip(r), versions);
     if (!run) return;
-    assertWiring(run, settingsOf("storage", overrides));
-    assert.equal(run.named("project-myapp-system-disk").inputs.baseVolumeId, "/var/lib/project-vms/base/debian-testing-2026-10.qcow2");
-    assert.equal(run.named("project-webapp-system-disk").inputs.baseVolumeId, "/var/lib/project-vms/base/debian-testing-2026-11.qcow2");
+    assertWiring(run, settingsOf("storage", versions));
+    const disk = (name: string) => run.named(`project-${name}-system-disk`).inputs.baseVolumeId as string;
+    assert.match(disk("myapp"), new RegExp(`^${base}/debian-testing-2026-10-prepared-[0-9a-f]{12}\\.qcow2$`));
+    assert.match(disk("webapp"), new RegExp(`^${base}/debian-testing-2026-11-prepared-[0-9a-f]{12}\\.qcow2$`));
+    assert.match(disk("nonix"), new RegExp(`^${base}/debian-testing-2026-11-prepared-[0-9a-f]{12}\\.qcow2$`));
+    assert.notEqual(disk("nonix"), disk("webapp"), "another feature set is another recipe");
+    assert.equal(disk("alike"), disk("webapp"), "projects with the same features share a layer");
+    assert.equal(run.resources.filter((r) => r.name.startsWith("host-prepared-")).length, 3);
 });

@@ -32,3 +32,16 @@ retry() {
     done
     "$@"
 }
+
+# Installs whichever of the given Debian packages is missing (apt's lists refreshed first, since a
+# prepared layer ships without them); does nothing when all are there.
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    retry apt-get update -q
+    DEBIAN_FRONTEND=noninteractive retry apt-get install -y -q --no-install-recommends "${missing[@]}"
+}

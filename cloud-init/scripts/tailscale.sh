@@ -1,5 +1,6 @@
 #!/bin/bash
-# Tailscale from its official apt repository, joined to the tailnet with Tailscale SSH.
+# This VM on the tailnet with Tailscale SSH (the package is installed by tailscale-install.sh, in
+# the prepared layer or earlier in this first boot).
 # Usage: tailscale.sh <hostname> <tags, comma-separated> <auth key file>
 # The auth key file (mode 0600, on /run) is deleted once the node is up.
 # shellcheck source=lib.sh
@@ -7,16 +8,8 @@
 
 [ "$#" -eq 3 ] || die "usage: $0 <hostname> <tags> <auth key file>"
 hostname=$1 tags=$2 key_file=$3
-keyring=/usr/share/keyrings/tailscale-archive-keyring.gpg
-# Tailscale's packages are static builds; its "sid" suite serves Debian testing.
-repo=https://pkgs.tailscale.com/stable/debian
 
-if ! command -v tailscale >/dev/null; then
-    retry curl -fsSL -o "$keyring" "$repo/sid.noarmor.gpg"
-    echo "deb [signed-by=$keyring] $repo sid main" >/etc/apt/sources.list.d/tailscale.list
-    retry apt-get update -q
-    DEBIAN_FRONTEND=noninteractive retry apt-get install -y -q tailscale
-fi
+command -v tailscale >/dev/null || die "Tailscale is not installed: tailscale-install.sh did not run"
 systemctl enable --now tailscaled.service
 
 state=$(tailscale status --json | jq -r .BackendState)

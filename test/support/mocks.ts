@@ -18,6 +18,8 @@ export interface Registered {
     ignoreChanges: string[];
     dependencies: string[];
     replaceWith: string[];
+    /** The replacementTrigger option's value (undefined when unset). */
+    replacementTrigger: unknown;
     version: string;
     inputs: Record<string, any>;
     secretInputs: string[];
@@ -78,6 +80,10 @@ export async function installMocks(stack: string, config: Record<string, string>
                     if (i.environment?.POOL && i.environment?.POOL_DIR) poolPaths.set(i.environment.POOL, i.environment.POOL_DIR);
                     // fetch-image.sh prints the verified file it made in the cache.
                     if (i.environment?.IMAGE_URL) return { id: `command-${++n}`, state: { ...i, stdout: `${i.environment.IMAGE_CACHE}/verified-${n}.qcow2`, stderr: "" } };
+                    // prepare-base.sh prints the prepared layer's volume path, in the base pool.
+                    if (i.environment?.PREPARED_VOLUME) {
+                        return { id: `command-${++n}`, state: { ...i, stdout: `${poolPaths.get(i.environment.POOL)}/${i.environment.PREPARED_VOLUME}`, stderr: "" } };
+                    }
                     return { id: `command-${++n}`, state: { ...i, stdout: "", stderr: "" } };
                 case "tailscale:index/tailnetKey:TailnetKey":
                     return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}` } };
@@ -110,6 +116,7 @@ export async function installMocks(stack: string, config: Record<string, string>
                     ignoreChanges: req.getIgnorechangesList(),
                     dependencies: req.getDependenciesList(),
                     replaceWith: req.getReplaceWithList(),
+                    replacementTrigger: req.hasReplacementTrigger() ? req.getReplacementTrigger().toJavaScript() : undefined,
                     version: req.getVersion(),
                     inputs: unwrapSecrets(raw) as Record<string, any>,
                     secretInputs: Object.entries(raw).filter(([, v]) => v?.[SECRET_SIG]).map(([k]) => k),

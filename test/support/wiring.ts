@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings } from "../../components/config";
 import { HOST_SCRIPTS_DIR, hostScript } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
+import { layerName, layersOf, PREPARED_BYTES, renderRecipe } from "../../components/prepare";
 import { Registered } from "./mocks";
 import { ProgramRun } from "./program";
 import { stackConfig } from "./stack";
@@ -94,6 +95,28 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     assert.equal(base.inputs.pool, "project-vms-base");
     for (const vol of bases.values()) assert.ok(vol.dependencies.includes(basePool.urn), "the base images wait for their pool");
 
+    // Prepared layers: one per base version and recipe the projects start on, none when prepare is off.
+    const newest = s.baseImages[s.baseImages.length - 1].version;
+    const layers = run.resources.filter((r) => r.name.startsWith("host-prepared-"));
+    const uses = layersOf(s.projects, newest, s.aptCheckValidUntil, s.prepare);
+    assert.deepEqual(layers.map((l) => l.name).sort(), uses.map((u) => `host-prepared-${layerName(u)}`).sort());
+    for (const use of uses) {
+        const layer = run.named(`host-prepared-${layerName(use)}`);
+        const recipe = renderRecipe(use.recipe);
+        assert.equal(layer.parent, host.urn);
+        assert.equal(layer.inputs.create, hostScript("prepare-base.sh", "prepare_base", ["ready.sh"]));
+        assert.equal(layer.inputs.delete, undefined, "a layer stays while VMs may run on it (project-vm base prune deletes it)");
+        assert.deepEqual(layer.inputs.environment, {
+            LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", BASE_VOLUME: bases.get(use.version)!.inputs.name,
+            PREPARED_VOLUME: `${bases.get(use.version)!.inputs.name.replace(/\.qcow2$/, "")}-prepared-${recipe.hash}.qcow2`,
+            USER_DATA: recipe.userData, META_DATA: recipe.metaData, INSTANCE_ID: recipe.instanceId,
+            BUILDER_NETWORK: s.network.kind === "bridge" ? `bridge:${s.network.bridge}` : `network:${s.network.name}`,
+            PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: String(s.readyTimeout),
+        });
+        assert.deepEqual(layer.secretInputs, [], "a recipe holds nothing secret");
+        if (s.network.kind === "nat") assert.ok(layer.dependencies.includes(run.named("host-network").urn), "the builder needs the network");
+    }
+
     const vms = run.ofType(T.vm);
     assert.deepEqual(vms.map((v) => v.name), s.projects.map((p) => p.hostname), "one ProjectVm per project, in config order");
     assert.deepEqual(Object.keys(run.projects), s.projects.map((p) => p.name), "outputs keyed by project name");
@@ -120,9 +143,24 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.ok(v.dependencies.includes(pool.urn), `${v.name} waits for the pool`);
         }
 
-        // System disk: a qcow2 overlay over the pinned base version, else the newest, of systemDiskSize.
-        assert.equal(system.inputs.baseVolumeId, p.base ? bases.get(p.base)!.id : base.id, "overlay → base");
-        assert.deepEqual(system.ignoreChanges, p.base ? [] : ["baseVolumeId"], "an unpinned project stays on its base");
+        // System disk: a qcow2 overlay over the pinned base version, else the newest, of
+        // systemDiskSize: over that version's prepared layer for the project's features when the
+        // stack prepares, else over the image itself. It is rebuilt only when the entry's base changes.
+        const version = p.base ?? s.baseImages[s.baseImages.length - 1].version;
+        const onVersion = bases.get(version)!;
+        if (s.prepare) {
+            const layer = run.named(`host-prepared-${layerName({ version, recipe: { features: p.features, aptCheckValidUntil: s.aptCheckValidUntil } })}`);
+            assert.equal(system.inputs.baseVolumeId, `${s.storageDir}/base/${layer.inputs.environment.PREPARED_VOLUME}`, "overlay → prepared layer of the version");
+            assert.equal(layer.inputs.environment.BASE_VOLUME, onVersion.inputs.name);
+            assert.ok(layer.dependencies.includes(onVersion.urn), "the layer waits for its base image");
+            assert.equal(parse(ci.inputs.userData, { version: "1.1" }).package_update, false, "no apt at first boot on a layer");
+        } else {
+            assert.equal(system.inputs.baseVolumeId, onVersion.id, "overlay → base");
+            assert.equal(parse(ci.inputs.userData, { version: "1.1" }).package_update, true, "the cold path installs at first boot");
+        }
+        assert.ok(base.id, "the newest version has a volume");
+        assert.deepEqual(system.ignoreChanges, ["baseVolumeId"], "a new layer or newest version leaves the disk where it is");
+        assert.equal(system.replacementTrigger, p.base === undefined ? "unpinned" : `base:${p.base}`, "rebuilt when the entry's base changes");
         assert.equal(system.inputs.size, s.systemDiskSize.bytes);
         assert.equal(system.inputs.format, "qcow2");
         assert.equal(system.id, `${dir}/disk.qcow2`);

@@ -1,0 +1,143 @@
+# shellcheck shell=bash
+# A prepared layer of a base image: a builder VM boots an overlay of the base image with the
+# shared part of the provisioning (components/prepare.ts renders its user-data), the host waits for
+# cloud-init through the guest agent (ready.sh's ready_wait: a failing step fails here, named),
+# seals it (seal.sh in the guest: every per-machine trace removed, then power off), and the
+# overlay is flattened into the read-only volume $PREPARED_VOLUME beside the base image. The
+# builder and its volumes go away whatever happens. Only virsh is used, so this works over
+# qemu+ssh:// as well; the seed ISO is made here (mkisofs or genisoimage) and uploaded.
+#
+# Settings: POOL (the base pool), BASE_VOLUME, PREPARED_VOLUME (volume names in POOL);
+# USER_DATA, META_DATA (the builder's NoCloud files); INSTANCE_ID (the one in META_DATA);
+# BUILDER_NETWORK (network:<name>, bridge:<name> or user); PREPARED_BYTES (virtual size);
+# BUILD_TIMEOUT seconds (default 1800); BUILDER_MEMORY MiB (default 2048), BUILDER_CPUS (default 2).
+# Optional, for images without a boot loader: BUILDER_KERNEL, BUILDER_INITRD, BUILDER_CMDLINE
+# (files on the host). The domain type is kvm when the host offers it, else qemu (emulation), or
+# TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE when set, as the libvirt provider reads it.
+# Prints the prepared volume's path. Needs ready.sh's functions and jq.
+
+# XML text: & < > ' " escaped (the settings are validated by the program; this is a second guard).
+xml_text() {
+    local s=$1
+    s=${s//&/&amp;}
+    s=${s//</&lt;}
+    s=${s//>/&gt;}
+    s=${s//\'/&apos;}
+    s=${s//\"/&quot;}
+    printf '%s' "$s"
+}
+
+# kvm when libvirt offers it on this host, else qemu.
+builder_domain_type() {
+    if [ -n "${TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE:-}" ]; then
+        echo "$TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE"
+    elif v domcapabilities --virttype kvm >/dev/null 2>&1; then
+        echo kvm
+    else
+        echo qemu
+    fi
+}
+
+# The builder's NIC element.
+builder_nic() {
+    case "$BUILDER_NETWORK" in
+        network:?*) printf "<interface type='network'><source network='%s'/><model type='virtio'/></interface>" "$(xml_text "${BUILDER_NETWORK#network:}")" ;;
+        bridge:?*) printf "<interface type='bridge'><source bridge='%s'/><model type='virtio'/></interface>" "$(xml_text "${BUILDER_NETWORK#bridge:}")" ;;
+        user) printf "<interface type='user'><model type='virtio'/></interface>" ;;
+        *) die "BUILDER_NETWORK must be network:<name>, bridge:<name> or user, not '$BUILDER_NETWORK'" ;;
+    esac
+}
+
+# The builder's domain XML: pc machine (the seed CD on IDE), the guest agent channel, discard on
+# the disk (seal.sh trims, so the layer holds only what is used).
+builder_xml() {
+    local disk=$1 seed=$2 boot="" cpu=""
+    if [ -n "${BUILDER_KERNEL:-}" ]; then
+        boot="<kernel>$(xml_text "$BUILDER_KERNEL")</kernel><initrd>$(xml_text "${BUILDER_INITRD:?BUILDER_KERNEL needs BUILDER_INITRD}")</initrd><cmdline>$(xml_text "${BUILDER_CMDLINE:-root=LABEL=root ro console=ttyS0}")</cmdline>"
+    fi
+    if [ "$DOMAIN_TYPE" = kvm ]; then cpu="<cpu mode='host-passthrough'/>"; else cpu="<cpu mode='maximum' check='none'/>"; fi
+    cat <<XML
+<domain type='$DOMAIN_TYPE'>
+  <name>$(xml_text "$BUILDER")</name>
+  <memory unit='MiB'>${BUILDER_MEMORY:-2048}</memory><vcpu>${BUILDER_CPUS:-2}</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>$boot<boot dev='hd'/></os>
+  <features><acpi/><apic/></features>
+  $cpu
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2' discard='unmap'/><source file='$(xml_text "$disk")'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='$(xml_text "$seed")'/><target dev='hdd' bus='ide'/><readonly/></disk>
+    $(builder_nic)
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+  </devices>
+</domain>
+XML
+}
+
+# Removes the builder domain and its volumes (whatever of them exists).
+builder_cleanup() {
+    v destroy "$BUILDER" >/dev/null 2>&1 || true
+    v vol-delete --pool "$POOL" "$BUILDER.qcow2" >/dev/null 2>&1 || true
+    v vol-delete --pool "$POOL" "$BUILDER-seed.iso" >/dev/null 2>&1 || true
+}
+
+prepare_base() {
+    : "${POOL:?}" "${BASE_VOLUME:?}" "${PREPARED_VOLUME:?}" "${USER_DATA:?}" "${META_DATA:?}" "${INSTANCE_ID:?}" "${BUILDER_NETWORK:?}" "${PREPARED_BYTES:?}"
+    [[ $PREPARED_VOLUME =~ ^[A-Za-z0-9._-]+-prepared-[0-9a-f]{12}\.qcow2$ ]] || die "prepared volume name '$PREPARED_VOLUME' is not <base>-prepared-<12 hex>.qcow2"
+    v pool-refresh "$POOL" >/dev/null
+    if v vol-info --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1; then
+        log "prepared layer $PREPARED_VOLUME is there already"
+        v vol-path --pool "$POOL" "$PREPARED_VOLUME"
+        return 0
+    fi
+    v vol-info --pool "$POOL" "$BASE_VOLUME" >/dev/null 2>&1 || die "base image volume $BASE_VOLUME is not in pool $POOL"
+
+    BUILDER="project-vms-builder-${PREPARED_VOLUME: -18:12}"
+    DOMAIN=$BUILDER
+    DOMAIN_TYPE=$(builder_domain_type)
+    local started=$SECONDS work
+    # Leftovers of an interrupted build of the same layer.
+    builder_cleanup
+    work=$(mktemp -d)
+    trap 'builder_cleanup; rm -rf -- "$work"' EXIT
+    trap 'exit 130' INT TERM
+
+    log "building the prepared layer $PREPARED_VOLUME from $BASE_VOLUME in $BUILDER ($DOMAIN_TYPE)"
+    # The seed ISO, made here and uploaded (the libvirt host may be another machine).
+    printf '%s' "$USER_DATA" >"$work/user-data"
+    printf '%s' "$META_DATA" >"$work/meta-data"
+    local mkiso
+    mkiso=$(command -v mkisofs || command -v genisoimage) || die "mkisofs (or genisoimage) is needed where Pulumi runs"
+    "$mkiso" -quiet -output "$work/seed.iso" -volid cidata -joliet -rock "$work/user-data" "$work/meta-data"
+    v vol-create-as "$POOL" "$BUILDER-seed.iso" "$(stat -c %s "$work/seed.iso")" --format raw >/dev/null
+    v vol-upload --pool "$POOL" "$BUILDER-seed.iso" "$work/seed.iso"
+    v vol-create-as "$POOL" "$BUILDER.qcow2" "$PREPARED_BYTES" --format qcow2 \
+        --backing-vol "$BASE_VOLUME" --backing-vol-format qcow2 >/dev/null
+    builder_xml "$(v vol-path --pool "$POOL" "$BUILDER.qcow2")" "$(v vol-path --pool "$POOL" "$BUILDER-seed.iso")" >"$work/builder.xml"
+    # Transient: gone from libvirt once it powers off or is destroyed.
+    v create "$work/builder.xml" >/dev/null
+
+    READY_TIMEOUT=${BUILD_TIMEOUT:-1800}
+    ready_wait >/dev/null
+
+    deadline=$((SECONDS + 600))
+    log "sealing $BUILDER (per-machine traces removed) and powering it off"
+    guest_exec /usr/local/lib/project-vms/seal.sh >&2 || die "$BUILDER: sealing failed (see above)"
+    until [ -z "$(domain_state "$BUILDER")" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || die "$BUILDER did not power off after sealing"
+        sleep 2
+    done
+
+    # Flattened into one standalone image (what a VM reads stays the same; the base is not needed
+    # by it). A failed copy leaves no volume behind, so a half-made layer is never taken as done.
+    log "writing $PREPARED_VOLUME"
+    printf "<volume><name>%s</name><target><format type='qcow2'/><compat>1.1</compat></target></volume>" "$(xml_text "$PREPARED_VOLUME")" >"$work/vol.xml"
+    if ! v vol-create-from "$POOL" "$work/vol.xml" "$BUILDER.qcow2" --inputpool "$POOL" >/dev/null; then
+        v vol-delete --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1 || true
+        die "could not write $PREPARED_VOLUME"
+    fi
+    log "prepared layer $PREPARED_VOLUME built in $((SECONDS - started))s"
+    v vol-path --pool "$POOL" "$PREPARED_VOLUME"
+}
