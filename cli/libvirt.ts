@@ -99,6 +99,11 @@ export class Libvirt {
         await this.call(["vol-delete", "--pool", pool, volume]);
     }
 
+    /** The names of a pool's volumes. */
+    async volumes(pool: string): Promise<string[]> {
+        return (await this.call(["vol-list", "--pool", pool])).split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+    }
+
     /** A volume's size, or undefined when it is not there. */
     async volume(pool: string, volume: string): Promise<VolumeSize | undefined> {
         try {

@@ -61,3 +61,14 @@ export function macCollisions(stack: string, names: string[]): string[] {
     }
     return problems;
 }
+
+/** `debian-testing-2026-11.qcow2` + recipe hash → `debian-testing-2026-11-prepared-<hash>.qcow2` (components/prepare.ts). */
+export function preparedVolumeName(baseVolume: string, hash: string): string {
+    return `${baseVolume.replace(/\.qcow2$/, "")}-prepared-${hash}.qcow2`;
+}
+
+/** Whether `volume` is a prepared layer of `baseVolume` (of any recipe). */
+export function isPreparedOf(volume: string, baseVolume: string): boolean {
+    const prefix = `${baseVolume.replace(/\.qcow2$/, "")}-prepared-`;
+    return volume.startsWith(prefix) && /^[0-9a-f]{12}\.qcow2$/.test(volume.slice(prefix.length));
+}

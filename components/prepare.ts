@@ -14,6 +14,7 @@ import { aptConfig, CLOUD_INIT_DIR, cloudYaml, installSteps, packagesFor, runcmd
 import { Features } from "./config";
 import { hostScript } from "./hostCommands";
 import { LIMITS } from "./configSchema";
+import { isPreparedOf, preparedVolumeName } from "./names";
 
 /** The prepared layer's virtual size: the smallest system disk, which every system disk can hold. */
 export const PREPARED_BYTES = LIMITS.systemDiskBytes.min;
@@ -55,7 +56,9 @@ export function renderRecipe(recipe: PrepareRecipe, dir = CLOUD_INIT_DIR): Rende
     const steps = installSteps(recipe.features);
     config.packages = packagesFor(steps, dir);
     config.write_files = [...config.write_files, ...scriptFiles([...steps, { script: SEAL_SCRIPT, args: [], packages: [] }], dir)];
-    config.runcmd = runcmdOf(steps);
+    // cloud-init's schema wants a runcmd with at least one line, or none.
+    if (steps.length > 0) config.runcmd = runcmdOf(steps);
+    else delete config.runcmd;
     const apt = aptConfig(recipe.aptCheckValidUntil);
     if (apt) config.apt = apt;
     const userData = cloudYaml(config, "cloud-config");
@@ -65,17 +68,7 @@ export function renderRecipe(recipe: PrepareRecipe, dir = CLOUD_INIT_DIR): Rende
     return { userData, metaData, instanceId, hash };
 }
 
-/** `debian-testing-2026-11.qcow2` + hash → `debian-testing-2026-11-prepared-<hash>.qcow2`. */
-export function preparedVolumeName(baseVolume: string, hash: string): string {
-    return `${baseVolume.replace(/\.qcow2$/, "")}-prepared-${hash}.qcow2`;
-}
-
-/** Whether `volume` is a prepared layer of `baseVolume` (any recipe). */
-export function isPreparedOf(volume: string, baseVolume: string): boolean {
-    const stem = baseVolume.replace(/\.qcow2$/, "");
-    return volume.startsWith(`${stem}-prepared-`) && /-prepared-[0-9a-f]{12}\.qcow2$/.test(volume) &&
-        volume.length === `${stem}-prepared-`.length + 12 + ".qcow2".length;
-}
+export { isPreparedOf, preparedVolumeName };
 
 /** Inputs of a prepared-layer command. */
 export interface PreparedBaseArgs {

@@ -15,7 +15,7 @@ import { guestConfig } from "../components/projectVm";
 import { projectMac } from "../components/names";
 import { requireTool } from "../test/support/tools";
 import { baseImage } from "./image";
-import { pickAccelerator, Vm, VmSpec } from "./vm";
+import { pickAccelerator, renderedSeedIso, Vm, VmSpec } from "./vm";
 
 const MINUTE = 60_000;
 /** The whole run, all boots included; TCG is slow, and the first provisioning installs Docker. */
@@ -58,17 +58,9 @@ function stack(keys: string[]): Settings {
     });
 }
 
-/** The NoCloud ISO of a render, built the way the provider builds it (mkisofs, label cidata). */
+/** The NoCloud ISO of a render, in the run's folder. */
 function seedIso(files: CloudInitFiles, name: string): string {
-    const dir = path.join(work, `${name}.d`);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, "user-data"), files.userData, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, "meta-data"), files.metaData);
-    fs.writeFileSync(path.join(dir, "network-config"), files.networkConfig);
-    const iso = path.join(work, `${name}.iso`);
-    execFileSync("genisoimage", ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
-        path.join(dir, "user-data"), path.join(dir, "meta-data"), path.join(dir, "network-config")]);
-    return iso;
+    return renderedSeedIso(work, files, name);
 }
 
 function qemuImg(...args: string[]): void {

@@ -5,7 +5,21 @@ import { ChildProcess, execFileSync, spawn, spawnSync, SpawnSyncReturns } from "
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { CloudInitFiles } from "../components/cloudInit";
 import { BaseImage } from "./image";
+
+/** The NoCloud ISO of a render, built in `dir` the way the provider builds it (mkisofs, label cidata). */
+export function renderedSeedIso(dir: string, files: CloudInitFiles, name: string): string {
+    const d = path.join(dir, `${name}.d`);
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, "user-data"), files.userData, { mode: 0o600 });
+    fs.writeFileSync(path.join(d, "meta-data"), files.metaData);
+    fs.writeFileSync(path.join(d, "network-config"), files.networkConfig);
+    const iso = path.join(dir, `${name}.iso`);
+    execFileSync("genisoimage", ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
+        path.join(d, "user-data"), path.join(d, "meta-data"), path.join(d, "network-config")]);
+    return iso;
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {

@@ -73,11 +73,11 @@ test("base list shows each version with the VMs on it (Pulumi's state) and the p
     const { main } = await import("../cli/main");
     assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
     const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
-    w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2`, webapp: "debian-testing-2026-12.qcow2" };
+    w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2`, webapp: "debian-testing-2026-12-prepared-0123456789ab.qcow2" };
     w.out.length = 0;
     assert.equal(await w.run("-H", "storage", "base", "--json"), 0, w.errText());
     assert.deepEqual(JSON.parse(w.out.join("\n")).baseImages.map((b: any) => [b.version, b.newest, b.inUse, b.pinned]),
-        [[first, false, ["myapp"], []], ["2026-12", true, ["webapp"], []]]);
+        [[first, false, ["myapp"], []], ["2026-12", true, ["webapp"], []]], "a VM on a prepared layer is on its version");
 });
 
 test("base move pins the project, asks first, applies; prune removes only what nothing uses", async (t) => {
@@ -97,8 +97,11 @@ test("base move pins the project, asks first, applies; prune removes only what n
     assert.match(w.errText(), /no base image version 2031-01 on storage/);
 
     // State: myapp now on 2027-01, webapp still on the first; 2026-12 is used by nothing.
-    w.systemDisks.storage = { myapp: "debian-testing-2027-01.qcow2", webapp: `debian-testing-${first}.qcow2` };
+    w.systemDisks.storage = { myapp: "debian-testing-2027-01-prepared-0123456789ab.qcow2", webapp: `debian-testing-${first}.qcow2` };
     w.volumes["project-vms-base/debian-testing-2026-12.qcow2"] = [1, 1];
+    w.volumes["project-vms-base/debian-testing-2026-12-prepared-aaaaaaaaaaaa.qcow2"] = [1, 1];
+    w.volumes["project-vms-base/debian-testing-2026-12-prepared-bbbbbbbbbbbb.qcow2"] = [1, 1];
+    w.volumes["project-vms-base/debian-testing-2027-01-prepared-0123456789ab.qcow2"] = [1, 1];
     w.stateUnreadable = true;
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 2, "state unknown: nothing pruned");
     w.stateUnreadable = false;
@@ -107,6 +110,8 @@ test("base move pins the project, asks first, applies; prune removes only what n
     assert.deepEqual(parse(w.stackText("storage")).config["project-vms:baseImages"].map((b: any) => b.version), [first, "2027-01"]);
     assert.equal(w.applies.length, applies + 1);
     assert.equal(w.volumes["project-vms-base/debian-testing-2026-12.qcow2"], undefined, "its volume deleted from the host");
+    assert.deepEqual(Object.keys(w.volumes).filter((k) => k.startsWith("project-vms-base/")), ["project-vms-base/debian-testing-2027-01-prepared-0123456789ab.qcow2"],
+        "and its prepared layers; a layer of a version in use stays");
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0);
     assert.match(w.errText(), /every base image version of storage is in use \(or the newest\); nothing to prune/);
 });

@@ -1,6 +1,7 @@
 // `base`: the base image versions as a routine — which projects are on each, a new dated version
 // (pinned to its SHA-512), a project moved to another, and versions nothing uses pruned.
 import { BaseImage } from "../../components/config";
+import { isPreparedOf } from "../../components/names";
 import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../components/validate";
 import { LibvirtUnavailable } from "../libvirt";
 import { PulumiUnavailable } from "../pulumi";
@@ -18,7 +19,7 @@ export interface BaseRow {
     newest: boolean;
     /** Projects whose entry pins this version. */
     pinned: string[];
-    /** Projects whose system disk, by Pulumi's state, is an overlay of this version (null when unknown). */
+    /** Projects whose system disk, by Pulumi's state, is an overlay of this version or of one of its prepared layers (null when unknown). */
     inUse: string[] | null;
 }
 
@@ -34,7 +35,7 @@ async function rows(ctx: Context, host: string, images: BaseImage[], pins: Map<s
         url: b.url,
         newest: i === images.length - 1,
         pinned: [...pins].filter(([, v]) => v === b.version).map(([n]) => n),
-        inUse: bases ? [...bases].filter(([, vol]) => vol === b.volume).map(([n]) => n) : null,
+        inUse: bases ? [...bases].filter(([, vol]) => vol === b.volume || isPreparedOf(vol, b.volume)).map(([n]) => n) : null,
     }));
 }
 
@@ -146,15 +147,24 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
     const keep = settings.baseImages.filter((b) => !unused.includes(b));
     stack.setBaseImages(keep.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })));
     await applyChange(ctx, stack, { what: "base prune" });
-    // The volumes are kept by the program when a version leaves the config (retainOnDelete): delete them now.
+    // The volumes are kept by the program when a version leaves the config (retainOnDelete), and
+    // so are its prepared layers: delete them now.
     const libvirt = ctx.libvirt(settings.libvirtUri);
+    let present: string[] = [];
+    try {
+        present = await libvirt.volumes(BASE_POOL);
+    } catch (e) {
+        if (!(e instanceof LibvirtUnavailable)) throw e;
+    }
     for (const b of unused) {
-        try {
-            await libvirt.deleteVolume(BASE_POOL, b.volume);
-            ctx.io.err(`project-vm: deleted ${b.volume} from the host`);
-        } catch (e) {
-            if (!(e instanceof LibvirtUnavailable)) throw e;
-            ctx.io.err(`project-vm: warning: ${b.volume} could not be deleted (${e.message}); delete it with 'virsh -c ${settings.libvirtUri} vol-delete --pool ${BASE_POOL} ${b.volume}'`);
+        for (const volume of [b.volume, ...present.filter((v) => isPreparedOf(v, b.volume))]) {
+            try {
+                await libvirt.deleteVolume(BASE_POOL, volume);
+                ctx.io.err(`project-vm: deleted ${volume} from the host`);
+            } catch (e) {
+                if (!(e instanceof LibvirtUnavailable)) throw e;
+                ctx.io.err(`project-vm: warning: ${volume} could not be deleted (${e.message}); delete it with 'virsh -c ${settings.libvirtUri} vol-delete --pool ${BASE_POOL} ${volume}'`);
+            }
         }
     }
 }

@@ -111,6 +111,10 @@ export class World {
                 delete this.volumes[key];
                 return ok(`Vol ${rest[2]} deleted\n`);
             }
+            case "vol-list": {
+                const names = Object.keys(this.volumes).filter((k) => k.startsWith(`${rest[1]}/`)).map((k) => k.slice(rest[1].length + 1)); // --pool <pool>
+                return ok(names.sort().map((n) => ` ${n}   /p/${rest[1]}/${n}`).join("\n") + "\n");
+            }
             case "vol-info": {
                 const v = this.volumes[`${rest[2]}/${rest[3]}`];
                 return v ? ok(`Name:           ${rest[3]}\nType:           file\nCapacity:       ${v[0]} bytes\nAllocation:     ${v[1]} bytes\n`) : fail("error: failed to get vol");
