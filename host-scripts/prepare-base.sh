@@ -95,6 +95,7 @@ prepare_base() {
     v vol-info --pool "$POOL" "$BASE_VOLUME" >/dev/null 2>&1 || die "base image volume $BASE_VOLUME is not in pool $POOL"
 
     BUILDER="project-vms-builder-${PREPARED_VOLUME: -18:12}"
+    # shellcheck disable=SC2034 # the domain ready_wait and guest_exec talk to
     DOMAIN=$BUILDER
     DOMAIN_TYPE=$(builder_domain_type)
     local started=$SECONDS work
@@ -119,6 +120,7 @@ prepare_base() {
     # Transient: gone from libvirt once it powers off or is destroyed.
     v create "$work/builder.xml" >/dev/null
 
+    # shellcheck disable=SC2034 # read by ready_wait
     READY_TIMEOUT=${BUILD_TIMEOUT:-1800}
     ready_wait >/dev/null
 
