@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BaseImage } from "./configSchema";
-import { hostScript } from "./hostCommands";
+import { hostCalls } from "./hostCommands";
 
 /** Where verified images are kept on the machine running Pulumi, by SHA-512: shared by every stack. */
 export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,15 +26,17 @@ export interface ImageFetchArgs {
 
 /** The command that downloads and verifies a base image; its stdout is the verified local file. */
 export function imageFetchCommand(name: string, args: ImageFetchArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { program, ...calls } = hostCalls("fetch-image.sh", { create: "image_fetch" });
     return new command.local.Command(name, {
         interpreter: ["/bin/bash", "-c"],
-        create: hostScript("fetch-image.sh", "image_fetch"),
+        ...calls,
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             IMAGE_URL: args.image.url,
             IMAGE_SHA512: args.image.sha512 ?? "",
             IMAGE_SUMS_URL: args.image.sumsUrl ?? "",
             IMAGE_CACHE: args.cacheDir,
+            ...program,
         },
     }, opts);
 }

@@ -8,21 +8,98 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { xmlSafe } from "./validate";
 
 /** The folder holding the host scripts. */
 export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
 
+/** lib.sh split into what runs first (strict mode, checks) and its functions, by name. */
+function library(dir: string): { prelude: string; functions: Map<string, string> } {
+    const functions = new Map<string, string>();
+    const prelude: string[] = [];
+    let current: string[] | undefined;
+    for (const line of fs.readFileSync(path.join(dir, "lib.sh"), "utf8").split("\n")) {
+        const start = /^([a-z_]+)\(\) \{$/.exec(line);
+        if (start) functions.set(start[1], (current = [line]).join("\n"));
+        else if (current) current.push(line);
+        else prelude.push(line);
+        if (current && line === "}") {
+            functions.set(/^([a-z_]+)/.exec(current[0])![1], current.join("\n"));
+            current = undefined;
+        }
+    }
+    return { prelude: prelude.join("\n"), functions };
+}
+
+/** Full-line comments and blank lines left out: they do not run, and every VM's state holds this text. */
+function withoutComments(text: string): string {
+    return text.split("\n").filter((l) => l.trim() !== "" && !/^\s*#/.test(l)).join("\n");
+}
+
 /**
- * The shell program that calls `fn` of host-scripts/`script`: the shared library, the scripts it
- * `uses` (their functions), the script's functions, then the call. Run with bash -c; its settings
- * come from the environment.
+ * The shell program of host-scripts/`script`: lib.sh's prelude and only the library functions it
+ * calls (directly or through each other), the scripts it `uses`, then its own functions; comment
+ * lines left out. No here-document or multi-line string of the host scripts holds a line that
+ * starts with `#` (the tests run every function of this text).
+ */
+export function hostProgram(script: string, uses: string[] = [], dir = HOST_SCRIPTS_DIR): string {
+    const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+    const own = [...uses.map(read), read(script)].join("\n");
+    const { prelude, functions } = library(dir);
+    const needed = new Set<string>();
+    let text = own;
+    for (let grew = true; grew;) {
+        grew = false;
+        for (const [name, body] of functions) {
+            if (!needed.has(name) && new RegExp(`\\b${name}\\b`).test(text)) {
+                needed.add(name);
+                text += `\n${body}`;
+                grew = true;
+            }
+        }
+    }
+    const lib = [...functions].filter(([name]) => needed.has(name)).map(([, body]) => body);
+    return withoutComments([prelude, ...lib, own].join("\n"));
+}
+
+/**
+ * The shell text that calls `fn` of host-scripts/`script` (see hostProgram): run with bash -c,
+ * its settings in the environment. Tests and the e2e run host scripts through it.
  */
 export function hostScript(script: string, fn: string, uses: string[] = [], dir = HOST_SCRIPTS_DIR): string {
-    const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    const text = read(script);
-    if (!new RegExp(`^${fn}\\(\\) \\{$`, "m").test(text)) throw new Error(`host-scripts/${script} has no function ${fn}`);
-    return [read("lib.sh"), ...uses.map(read), text, `${fn}\n`].join("\n");
+    if (!new RegExp(`^${fn}\\(\\) \\{$`, "m").test(fs.readFileSync(path.join(dir, script), "utf8"))) {
+        throw new Error(`host-scripts/${script} has no function ${fn}`);
+    }
+    return `${hostProgram(script, uses, dir)}\n${fn}\n`;
+}
+
+/** The environment variable that carries a command's program, packed (gzip, then base64). */
+export const PROGRAM_VAR = "PROJECT_VMS_PROGRAM";
+
+/** How a command unpacks its program before it calls one of its functions. */
+const UNPACK = `eval "$(printf '%s' "$${PROGRAM_VAR}" | base64 -d | gzip -dc)"`;
+
+/**
+ * A command's create/update/delete calls of functions of host-scripts/`script`, with the program
+ * once, packed, in the environment: the command still runs from Pulumi's state alone (a delete
+ * after the checkout changed runs what was applied), at a fraction of the inlined size.
+ */
+export function hostCalls(script: string, calls: { create: string; update?: string; delete?: string }, uses: string[] = []):
+    { create: string; update?: string; delete?: string; program: Record<string, string> } {
+    for (const fn of Object.values(calls)) if (fn) hostScript(script, fn, uses); // each must exist
+    const call = (fn?: string) => fn && `${UNPACK}\n${fn}\n`;
+    return {
+        create: call(calls.create)!,
+        ...(calls.update ? { update: call(calls.update) } : {}),
+        ...(calls.delete ? { delete: call(calls.delete) } : {}),
+        program: { [PROGRAM_VAR]: zlib.gzipSync(hostProgram(script, uses), { level: 9 }).toString("base64") },
+    };
+}
+
+/** The program a packed command carries, unpacked: for tests and for reading a command in state. */
+export function unpackProgram(packed: string): string {
+    return zlib.gunzipSync(Buffer.from(packed, "base64")).toString("utf8");
 }
 
 const BASH = ["/bin/bash", "-c"];
@@ -48,11 +125,11 @@ export function poolCommand(name: string, args: PoolCommandArgs, opts: pulumi.Cu
     for (const [what, value] of [["pool name", args.pool], ["pool folder", args.dir]]) {
         if (!xmlSafe(value)) throw new Error(`${what} ${JSON.stringify(value)} is not safe in libvirt XML (letters, digits, . _ - / only)`);
     }
+    const { program, ...calls } = hostCalls("pool.sh", { create: "pool_ensure", delete: "pool_remove" });
     return new command.local.Command(name, {
         interpreter: BASH,
-        create: hostScript("pool.sh", "pool_ensure"),
-        delete: hostScript("pool.sh", "pool_remove"),
-        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge) },
+        ...calls,
+        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge), ...program },
     }, opts);
 }
 
@@ -79,16 +156,17 @@ export interface PowerCommandArgs {
  * ID replaces it, old one first).
  */
 export function powerCommand(name: string, args: PowerCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { program, ...calls } = hostCalls("power.sh", { create: "power_apply", delete: "power_stop" });
     return new command.local.Command(name, {
         interpreter: BASH,
-        create: hostScript("power.sh", "power_apply"),
-        delete: hostScript("power.sh", "power_stop"),
+        ...calls,
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             DOMAIN: args.domain,
             DESIRED: args.running ? "running" : "stopped",
             SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
             DOMAIN_UPDATES: pulumi.all(args.domainUpdates).apply((v) => v.join(" ")),
+            ...program,
         },
         triggers: [args.domainId],
     }, { ...opts, deleteBeforeReplace: true });
@@ -114,9 +192,10 @@ export interface GrowCommandArgs {
 
 /** Grows a volume in place when its configured size rises; refuses to shrink it. */
 export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { program, ...calls } = hostCalls("grow-disk.sh", { create: "disk_grow" });
     return new command.local.Command(name, {
         interpreter: BASH,
-        create: hostScript("grow-disk.sh", "disk_grow"),
+        ...calls,
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             POOL: args.pool,
@@ -125,6 +204,7 @@ export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.Cu
             DOMAIN: args.domain,
             TARGET: args.target,
             CONFIG_KEY: args.configKey,
+            ...program,
         },
     }, opts);
 }
@@ -149,10 +229,11 @@ export interface ReadyCommandArgs {
  * every new config (instance-id): a VM that failed provisioning is then rebooted to try the fix.
  */
 export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { program, ...calls } = hostCalls("ready.sh", { create: "ready_wait" });
     return new command.local.Command(name, {
         interpreter: BASH,
-        create: hostScript("ready.sh", "ready_wait"),
-        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId },
+        ...calls,
+        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId, ...program },
         triggers: [args.domainId],
     }, { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } });
 }
@@ -205,13 +286,12 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
     if (args.api.apiKey) env.TS_API_KEY = args.api.apiKey;
     if (args.api.oauthClientId) env.TS_OAUTH_CLIENT_ID = args.api.oauthClientId;
     if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
+    // A changed script or credential is the same machine: the update keeps the record (a stopped VM's too).
+    const { program, ...calls } = hostCalls("tailnet.sh", { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" });
     return new command.local.Command(name, {
         interpreter: BASH,
-        create: hostScript("tailnet.sh", "tailnet_node_record"),
-        // A changed script or credential is the same machine: keep the record (a stopped VM's too).
-        update: hostScript("tailnet.sh", "tailnet_node_keep"),
-        delete: hostScript("tailnet.sh", "tailnet_node_delete"),
-        environment: pulumi.secret(env),
+        ...calls,
+        environment: pulumi.secret({ ...env, ...program }),
         triggers: [args.domainId],
     }, { ...opts, deleteBeforeReplace: true });
 }

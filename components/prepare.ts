@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { aptConfig, CLOUD_INIT_DIR, cloudYaml, installSteps, packagesFor, runcmdOf, scriptFiles } from "./cloudInit";
 import { Features } from "./config";
-import { hostScript } from "./hostCommands";
+import { hostCalls } from "./hostCommands";
 import { LIMITS } from "./configSchema";
 import { isPreparedOf, preparedVolumeName } from "./names";
 
@@ -94,9 +94,10 @@ export interface PreparedBaseArgs {
  */
 export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     const r = renderRecipe(args.recipe);
+    const { program, ...calls } = hostCalls("prepare-base.sh", { create: "prepare_base" }, ["ready.sh"]);
     return new command.local.Command(name, {
         interpreter: ["/bin/bash", "-c"],
-        create: hostScript("prepare-base.sh", "prepare_base", ["ready.sh"]),
+        ...calls,
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             POOL: args.pool,
@@ -108,6 +109,7 @@ export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: 
             BUILDER_NETWORK: args.network,
             PREPARED_BYTES: String(PREPARED_BYTES),
             BUILD_TIMEOUT: String(args.timeout),
+            ...program,
         },
     }, opts);
 }

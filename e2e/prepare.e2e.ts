@@ -44,7 +44,7 @@ const mib = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
 /** Runs prepare-base.sh as the program's command runs it; returns its status, stdout and stderr. */
 function prepare(env: Record<string, string>) {
     const r = spawnSync("bash", ["-c", hostScript("prepare-base.sh", "prepare_base", ["ready.sh"])], {
-        encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: URI, ...env }, timeout: 45 * MINUTE,
+        encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME, LIBVIRT_URI: URI, ...env }, timeout: 45 * MINUTE,
     });
     return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
 }

@@ -27,7 +27,8 @@ xml_text() {
     printf '%s' "$s"
 }
 
-# kvm when libvirt offers it on this host, else qemu.
+# The domain type to try first: TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE when set (as the libvirt
+# provider reads it), else kvm when libvirt offers it on this host, else qemu.
 builder_domain_type() {
     if [ -n "${TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE:-}" ]; then
         echo "$TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE"
@@ -36,6 +37,21 @@ builder_domain_type() {
     else
         echo qemu
     fi
+}
+
+# Starts the transient builder from its XML; a host that lists KVM but cannot run it (no access
+# to /dev/kvm) gets the builder under emulation instead, said so.
+builder_start() {
+    local xml=$1 out
+    builder_xml "$(v vol-path --pool "$POOL" "$BUILDER.qcow2")" "$(v vol-path --pool "$POOL" "$BUILDER-seed.iso")" >"$xml"
+    if out=$(v create "$xml" 2>&1); then return 0; fi
+    if [ "$DOMAIN_TYPE" = kvm ] && grep -qi kvm <<<"$out"; then
+        log "KVM is listed but cannot run here ($(tail -n 1 <<<"$out")); building under emulation (qemu), which is much slower"
+        DOMAIN_TYPE=qemu
+        builder_xml "$(v vol-path --pool "$POOL" "$BUILDER.qcow2")" "$(v vol-path --pool "$POOL" "$BUILDER-seed.iso")" >"$xml"
+        out=$(v create "$xml" 2>&1) && return 0
+    fi
+    die "could not start the builder $BUILDER: $out"
 }
 
 # The builder's NIC element.
@@ -102,7 +118,8 @@ prepare_base() {
     # Leftovers of an interrupted build of the same layer.
     builder_cleanup
     work=$(mktemp -d)
-    trap 'builder_cleanup; rm -rf -- "$work"' EXIT
+    PREPARE_WORK=$work
+    trap 'builder_cleanup; rm -rf -- "$PREPARE_WORK"' EXIT
     trap 'exit 130' INT TERM
 
     log "building the prepared layer $PREPARED_VOLUME from $BASE_VOLUME in $BUILDER ($DOMAIN_TYPE)"
@@ -116,9 +133,8 @@ prepare_base() {
     v vol-upload --pool "$POOL" "$BUILDER-seed.iso" "$work/seed.iso"
     v vol-create-as "$POOL" "$BUILDER.qcow2" "$PREPARED_BYTES" --format qcow2 \
         --backing-vol "$BASE_VOLUME" --backing-vol-format qcow2 >/dev/null
-    builder_xml "$(v vol-path --pool "$POOL" "$BUILDER.qcow2")" "$(v vol-path --pool "$POOL" "$BUILDER-seed.iso")" >"$work/builder.xml"
     # Transient: gone from libvirt once it powers off or is destroyed.
-    v create "$work/builder.xml" >/dev/null
+    builder_start "$work/builder.xml"
 
     # shellcheck disable=SC2034 # read by ready_wait
     READY_TIMEOUT=${BUILD_TIMEOUT:-1800}

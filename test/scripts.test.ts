@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { CLOUD_INIT_DIR } from "../components/cloudInit";
-import { HOST_SCRIPTS_DIR, hostScript } from "../components/hostCommands";
+import { hostCalls, hostProgram, PROGRAM_VAR, unpackProgram, HOST_SCRIPTS_DIR, hostScript } from "../components/hostCommands";
 import { requireTool } from "./support/tools";
 
 const SCRIPTS = path.join(CLOUD_INIT_DIR, "scripts");
@@ -55,11 +55,31 @@ test("every host script passes shellcheck", (t) => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-test("a host command is the shared library, the script, and the call of one of its functions", () => {
+test("a host command is lib.sh's prelude, the library functions the script calls, the script, and the call of one of its functions", () => {
     const text = hostScript("power.sh", "power_stop");
-    assert.ok(text.startsWith(fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8")));
+    assert.ok(text.startsWith("set -Eeuo pipefail\n"), "strict mode first");
     assert.ok(text.endsWith("\npower_stop\n"));
+    for (const used of ["acpi_shutdown() {", "domain_state() {", "log() {", "die() {", "v() {"]) assert.ok(text.includes(used), used);
+    for (const unused of ["guest_exec() {", "curl_config_line() {", "dir_pool_ensure() {", "human_size() {"]) assert.ok(!text.includes(unused), `no ${unused}`);
+    assert.ok(!/^\s*#/m.test(text), "no comment lines: they do not run");
+    assert.ok(hostScript("ready.sh", "ready_wait").includes("guest_exec() {"), "a function the script calls comes along");
     assert.throws(() => hostScript("power.sh", "power_explode"), /has no function power_explode/);
+});
+
+test("a command carries its program once, packed, and runs it from its own inputs alone", () => {
+    const calls = hostCalls("tailnet.sh", { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" });
+    assert.equal(unpackProgram(calls.program[PROGRAM_VAR]), hostProgram("tailnet.sh"));
+    for (const [call, fn] of [[calls.create, "tailnet_node_record"], [calls.update, "tailnet_node_keep"], [calls.delete, "tailnet_node_delete"]]) {
+        assert.ok(call!.endsWith(`\n${fn}\n`));
+        assert.ok(call!.length < 100, "the call only unpacks and calls");
+    }
+    assert.ok(calls.program[PROGRAM_VAR].length < hostProgram("tailnet.sh").length / 1.5, "packed to well under the text's size");
+    // Run as the command provider runs it: bash -c with the environment, from no checkout at all.
+    const power = hostCalls("power.sh", { create: "power_apply" });
+    const r = spawnSync("bash", ["-c", power.create], { cwd: "/", encoding: "utf8", env: { PATH: process.env.PATH, ...power.program } });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /LIBVIRT_URI is not set/, "the unpacked program ran (its first check)");
+    assert.throws(() => hostCalls("power.sh", { create: "power_explode" }), /has no function power_explode/);
 });
 
 test("host scripts refuse to run without a libvirt URI, and size messages use the config's units", () => {

@@ -1,11 +1,9 @@
 // Wiring assertions shared by the per-stack program tests: what the engine receives for a stack,
 // checked project by project against the stack's own config.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings } from "../../components/config";
-import { HOST_SCRIPTS_DIR, hostScript } from "../../components/hostCommands";
+import { hostCalls, hostProgram, PROGRAM_VAR, unpackProgram } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
 import { layerName, layersOf, PREPARED_BYTES, renderRecipe } from "../../components/prepare";
 import { Registered } from "./mocks";
@@ -30,15 +28,26 @@ export function settingsOf(stack: string, overrides: Record<string, unknown> = {
     return parseConfig(rawConfig(stackConfig(stack, overrides)));
 }
 
-/** A host-scripts command: bash running lib.sh and `script`, ending with the call of `create` / `remove`. */
-function assertHostScript(r: Registered, script: string, create: string | undefined, remove?: string): void {
+/**
+ * A host-scripts command: bash calling `create` / `update` / `remove` of `script`'s program, which
+ * it carries once, packed, in its environment (hostCalls), exactly as hostProgram makes it.
+ */
+function assertHostScript(r: Registered, script: string, create: string | undefined, remove?: string, uses: string[] = [], update?: string): void {
     assert.equal(r.type, T.command);
     assert.deepEqual(r.inputs.interpreter, ["/bin/bash", "-c"]);
-    const lib = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8");
-    const body = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, script), "utf8");
-    assert.equal(r.inputs.create, create && `${lib}\n${body}\n${create}\n`);
-    assert.equal(r.inputs.delete, remove && `${lib}\n${body}\n${remove}\n`);
+    const calls = hostCalls(script, { create: create!, update, delete: remove }, uses);
+    assert.equal(r.inputs.create, calls.create);
+    assert.equal(r.inputs.update, calls.update);
+    assert.equal(r.inputs.delete, calls.delete);
+    assert.match(r.inputs.create, new RegExp(`\\n${create}\\n$`));
+    assert.equal(unpackProgram(r.inputs.environment[PROGRAM_VAR]), hostProgram(script, uses), "the program it carries is the script's");
     assert.equal(r.inputs.environment.LIBVIRT_URI !== undefined, true);
+}
+
+/** A command's environment without the program it carries. */
+function settingsIn(r: Registered): Record<string, string> {
+    const { [PROGRAM_VAR]: _program, ...env } = r.inputs.environment;
+    return env;
 }
 
 /**
@@ -76,7 +85,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         // Made from the download fetch-image.sh verified, never from the URL itself.
         const fetch = run.named(`host-base-fetch-${b.version}`);
         assertHostScript(fetch, "fetch-image.sh", "image_fetch");
-        assert.deepEqual(fetch.inputs.environment, {
+        assert.deepEqual(settingsIn(fetch), {
             LIBVIRT_URI: s.libvirtUri, IMAGE_URL: b.url, IMAGE_SHA512: b.sha512 ?? "", IMAGE_SUMS_URL: b.sumsUrl ?? "",
             IMAGE_CACHE: fetch.inputs.environment.IMAGE_CACHE,
         });
@@ -91,7 +100,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     const base = bases.get(s.baseImages[s.baseImages.length - 1].version)!;
     const basePool = run.named("host-base-pool");
     assertHostScript(basePool, "pool.sh", "pool_ensure", "pool_remove");
-    assert.deepEqual(basePool.inputs.environment, { LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", POOL_DIR: `${s.storageDir}/base`, PURGE: "false" });
+    assert.deepEqual(settingsIn(basePool), { LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", POOL_DIR: `${s.storageDir}/base`, PURGE: "false" });
     assert.equal(base.inputs.pool, "project-vms-base");
     for (const vol of bases.values()) assert.ok(vol.dependencies.includes(basePool.urn), "the base images wait for their pool");
 
@@ -104,9 +113,9 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         const layer = run.named(`host-prepared-${layerName(use)}`);
         const recipe = renderRecipe(use.recipe);
         assert.equal(layer.parent, host.urn);
-        assert.equal(layer.inputs.create, hostScript("prepare-base.sh", "prepare_base", ["ready.sh"]));
+        assertHostScript(layer, "prepare-base.sh", "prepare_base", undefined, ["ready.sh"]);
         assert.equal(layer.inputs.delete, undefined, "a layer stays while VMs may run on it (project-vm base prune deletes it)");
-        assert.deepEqual(layer.inputs.environment, {
+        assert.deepEqual(settingsIn(layer), {
             LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", BASE_VOLUME: bases.get(use.version)!.inputs.name,
             PREPARED_VOLUME: `${bases.get(use.version)!.inputs.name.replace(/\.qcow2$/, "")}-prepared-${recipe.hash}.qcow2`,
             USER_DATA: recipe.userData, META_DATA: recipe.metaData, INSTANCE_ID: recipe.instanceId,
@@ -137,7 +146,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
 
         // The project's folder as a pool, deleted only when the project is purged.
         assertHostScript(pool, "pool.sh", "pool_ensure", "pool_remove");
-        assert.deepEqual(pool.inputs.environment, { LIBVIRT_URI: s.libvirtUri, POOL: p.hostname, POOL_DIR: dir, PURGE: String(p.purge) });
+        assert.deepEqual(settingsIn(pool), { LIBVIRT_URI: s.libvirtUri, POOL: p.hostname, POOL_DIR: dir, PURGE: String(p.purge) });
         for (const v of [system, project, ci]) {
             assert.equal(v.inputs.pool, p.hostname);
             assert.ok(v.dependencies.includes(pool.urn), `${v.name} waits for the pool`);
@@ -216,7 +225,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
 
         // Readiness: pulumi up waits for cloud-init in every new domain.
         assertHostScript(ready, "ready.sh", "ready_wait");
-        assert.deepEqual(ready.inputs.environment, {
+        assert.deepEqual(settingsIn(ready), {
             LIBVIRT_URI: s.libvirtUri, DOMAIN: p.hostname, READY_TIMEOUT: String(s.readyTimeout), INSTANCE_ID: meta["instance-id"],
         }, "it runs again for each new config");
         assert.deepEqual(ready.secretInputs, [], "nothing secret in it");
@@ -240,8 +249,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.deepEqual(key.replaceWith, [system.urn], "a fresh system disk is a new machine: it needs a new key");
             const [machine] = machines;
             assert.equal(machine.parent, vm.urn);
-            assertHostScript(machine, "tailnet.sh", "tailnet_node_record", "tailnet_node_delete");
-            assert.equal(machine.inputs.update, hostScript("tailnet.sh", "tailnet_node_keep"), "an update keeps the recorded node");
+            assertHostScript(machine, "tailnet.sh", "tailnet_node_record", "tailnet_node_delete", [], "tailnet_node_keep");
+            assert.match(machine.inputs.update, /\ntailnet_node_keep\n$/, "an update keeps the recorded node");
             assert.deepEqual(machine.secretInputs, ["environment"], "API credentials stay secret");
             const env = machine.inputs.environment;
             assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
