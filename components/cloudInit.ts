@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { Document, parse } from "yaml";
 import { Features } from "./config";
 
@@ -146,14 +147,20 @@ export function packagesFor(steps: Step[], dir = CLOUD_INIT_DIR): string[] {
     return [...new Set([...base.packages, ...steps.flatMap((s) => s.packages)])];
 }
 
+/**
+ * A write_files entry for a script from cloud-init/scripts/, its content packed (gzip, base64:
+ * cloud-init's `gz+b64` encoding). The VM gets the script as it is, comments and all; user-data
+ * (and each VM's Pulumi state, which holds it) carries less than half its size.
+ */
+export function scriptFile(script: string, target: string, permissions: string, dir = CLOUD_INIT_DIR): Record<string, string> {
+    const text = fs.readFileSync(path.join(dir, "scripts", script), "utf8");
+    return { path: target, owner: "root:root", permissions, encoding: "gz+b64", content: zlib.gzipSync(text, { level: 9 }).toString("base64") };
+}
+
 /** write_files entries installing `steps`' scripts (and lib.sh) under GUEST_SCRIPT_DIR. */
 export function scriptFiles(steps: Step[], dir = CLOUD_INIT_DIR): Array<Record<string, string>> {
-    return ["lib.sh", ...steps.map((s) => s.script)].map((script) => ({
-        path: `${GUEST_SCRIPT_DIR}/${script}`,
-        owner: "root:root",
-        permissions: script === "lib.sh" ? "0644" : "0755",
-        content: fs.readFileSync(path.join(dir, "scripts", script), "utf8"),
-    }));
+    return ["lib.sh", ...steps.map((s) => s.script)].map((script) =>
+        scriptFile(script, `${GUEST_SCRIPT_DIR}/${script}`, script === "lib.sh" ? "0644" : "0755", dir));
 }
 
 /** The runcmd lines that run `steps` in order. */
@@ -194,12 +201,7 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
     // At every boot, grow the project filesystem to its disk (the host grows disks in place).
     files.push(
         { path: GUEST_PROJECT_DISK_ENV, owner: "root:root", permissions: "0644", content: `LABEL=${disk.label}\nMOUNT_POINT=${disk.mountPoint}\n` },
-        {
-            path: `${GUEST_PER_BOOT_DIR}/project-vms-grow-project-disk.sh`,
-            owner: "root:root",
-            permissions: "0755",
-            content: fs.readFileSync(path.join(dir, "scripts", "grow-project-disk.sh"), "utf8"),
-        },
+        scriptFile("grow-project-disk.sh", `${GUEST_PER_BOOT_DIR}/project-vms-grow-project-disk.sh`, "0755", dir),
     );
     if (g.features.tailscale) {
         files.push({ path: GUEST_AUTH_KEY_FILE, owner: "root:root", permissions: "0600", content: g.tailscale!.authKey });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { describe, test } from "node:test";
 import Ajv04 from "ajv-draft-04";
 import { parse } from "yaml";
@@ -25,7 +26,9 @@ describe("the builder's recipe", () => {
         assert.deepEqual(doc.runcmd.map((c: string[]) => path.basename(c[0])), ["nix-install.sh", "tailscale-install.sh", "claude-code.sh"]);
         const files = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
         assert.ok(files.has("/etc/project-vms/builder"), "the marker seal.sh requires");
-        assert.equal(files.get(`${GUEST_SCRIPT_DIR}/seal.sh`).content, fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", "seal.sh"), "utf8"));
+        const seal = files.get(`${GUEST_SCRIPT_DIR}/seal.sh`);
+        assert.equal(seal.encoding, "gz+b64");
+        assert.equal(zlib.gunzipSync(Buffer.from(seal.content, "base64")).toString("utf8"), fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", "seal.sh"), "utf8"));
         assert.equal(files.get(`${GUEST_SCRIPT_DIR}/seal.sh`).permissions, "0755");
         assert.ok(!doc.runcmd.some((c: string[]) => c[0].endsWith("seal.sh")), "sealing is the host's step, after cloud-init has finished");
         const none = parse(renderRecipe({ features: NONE, aptCheckValidUntil: false }).userData, { version: "1.1" });
