@@ -82,7 +82,7 @@ export interface PreparedBaseArgs {
     recipe: PrepareRecipe;
     /** Where the builder's NIC attaches: `network:<name>`, `bridge:<name>` (or `user`). */
     network: string;
-    /** Seconds the builder's provisioning may take. */
+    /** Seconds the builder's provisioning may take (the command gets 15 minutes more: boot, seal, flatten). */
     timeout: number;
 }
 
@@ -111,7 +111,7 @@ export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: 
             BUILD_TIMEOUT: String(args.timeout),
             ...program,
         },
-    }, opts);
+    }, { ...opts, customTimeouts: { create: `${args.timeout + 900}s` } });
 }
 
 /** A prepared layer the stack needs: of a base version, for a recipe. */

@@ -67,7 +67,9 @@ builder_nic() {
 # The builder's domain XML: pc machine (the seed CD on IDE), the guest agent channel, discard on
 # the disk (seal.sh trims, so the layer holds only what is used).
 builder_xml() {
-    local disk=$1 seed=$2 boot="" cpu=""
+    local disk=$1 seed=$2 boot="" cpu="" nic
+    # Made here, not inside the here-document, where a failure would go unnoticed.
+    nic=$(builder_nic)
     if [ -n "${BUILDER_KERNEL:-}" ]; then
         boot="<kernel>$(xml_text "$BUILDER_KERNEL")</kernel><initrd>$(xml_text "${BUILDER_INITRD:?BUILDER_KERNEL needs BUILDER_INITRD}")</initrd><cmdline>$(xml_text "${BUILDER_CMDLINE:-root=LABEL=root ro console=ttyS0}")</cmdline>"
     fi
@@ -83,7 +85,7 @@ builder_xml() {
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2' discard='unmap'/><source file='$(xml_text "$disk")'/><target dev='vda' bus='virtio'/></disk>
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='$(xml_text "$seed")'/><target dev='hdd' bus='ide'/><readonly/></disk>
-    $(builder_nic)
+    $nic
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
     <serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>
     <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
@@ -102,6 +104,7 @@ builder_cleanup() {
 prepare_base() {
     : "${POOL:?}" "${BASE_VOLUME:?}" "${PREPARED_VOLUME:?}" "${USER_DATA:?}" "${META_DATA:?}" "${INSTANCE_ID:?}" "${BUILDER_NETWORK:?}" "${PREPARED_BYTES:?}"
     [[ $PREPARED_VOLUME =~ ^[A-Za-z0-9._-]+-prepared-[0-9a-f]{12}\.qcow2$ ]] || die "prepared volume name '$PREPARED_VOLUME' is not <base>-prepared-<12 hex>.qcow2"
+    builder_nic >/dev/null
     v pool-refresh "$POOL" >/dev/null
     if v vol-info --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1; then
         log "prepared layer $PREPARED_VOLUME is there already"

@@ -1,0 +1,132 @@
+// host-scripts/prepare-base.sh against a stand-in virsh: a layer on the host is taken as it is; a
+// new one is built, sealed, flattened; a failing builder fails with cloud-init's failing step and
+// leaves neither the builder nor a layer behind. (e2e/prepare.e2e.ts runs it on a real libvirtd.)
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { hostScript } from "../components/hostCommands";
+import { renderRecipe, PREPARED_BYTES } from "../components/prepare";
+import { requireTool } from "./support/tools";
+
+const FAKE_VIRSH = `#!/bin/bash
+[ "$1" = -q ] && shift
+[ "$1" = -c ] && shift 2
+echo "$*" >> "$F/calls"
+verb=$1; shift
+last=\${*: -1}
+case "$verb" in
+  pool-refresh) ;;
+  vol-info|vol-path) [ -e "$F/vols/$last" ] || { echo "error: no vol $last" >&2; exit 1; }; if [ "$verb" = vol-path ]; then echo "/pool/$last"; fi ;;
+  vol-create-as) touch "$F/vols/$2" ;;
+  vol-upload) [ -s "$last" ] && cp "$last" "$F/uploaded.iso" ;;
+  vol-delete) rm "$F/vols/$last" ;;
+  vol-create-from) n=$(sed -n 's:.*<name>\\([^<]*\\)</name>.*:\\1:p' "$2"); [ -e "$F/copy-fails" ] && { touch "$F/vols/$n"; echo "error: copy failed" >&2; exit 1; }; touch "$F/vols/$n" ;;
+  domcapabilities) exit 1 ;;
+  create) cp "$1" "$F/builder.xml"; touch "$F/running" ;;
+  destroy) [ -e "$F/running" ] || exit 1; rm "$F/running" ;;
+  domstate) [ -e "$F/running" ] || exit 1; echo running ;;
+  qemu-agent-command)
+    case "$2" in
+      *guest-ping*) echo '{"return":{}}' ;;
+      *'"guest-exec",'*) case "$2" in *seal.sh*) echo '{"return":{"pid":4}}' ;; *instance-id*) echo '{"return":{"pid":3}}' ;; *tail*) echo '{"return":{"pid":2}}' ;; *) echo '{"return":{"pid":1}}' ;; esac ;;
+      *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
+      *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
+      *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$INSTANCE_ID" | base64 -w0)" ;;
+      *'"pid":4'*) rm -f "$F/running"; printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf 'sealed' | base64 -w0)" ;;
+    esac ;;
+  *) echo "fake virsh: unexpected $verb $*" >&2; exit 2 ;;
+esac
+`;
+
+const recipe = renderRecipe({ features: { nix: true, tailscale: false, claudeCode: false }, aptCheckValidUntil: true });
+const layer = `debian-testing-2026-11-prepared-${recipe.hash}.qcow2`;
+
+function run(setup: (dir: string) => void, env: Record<string, string> = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-prepare-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(dir, "vols"));
+    fs.writeFileSync(path.join(bin, "virsh"), FAKE_VIRSH, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "vols", "debian-testing-2026-11.qcow2"), "");
+    setup(dir);
+    const r = spawnSync("bash", ["-c", hostScript("prepare-base.sh", "prepare_base", ["ready.sh"])], {
+        encoding: "utf8",
+        env: {
+            PATH: `${bin}:${process.env.PATH}`, F: dir, LIBVIRT_URI: "qemu:///system", POOL: "project-vms-base",
+            BASE_VOLUME: "debian-testing-2026-11.qcow2", PREPARED_VOLUME: layer, USER_DATA: recipe.userData, META_DATA: recipe.metaData,
+            INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "network:project-vms", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "60",
+            FAKE_CODE: "0", FAKE_STATUS: "status: done\n", FAKE_LOG: "", ...env,
+        },
+        timeout: 60_000,
+    });
+    const vols = fs.readdirSync(path.join(dir, "vols")).sort();
+    const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8") : "";
+    const xml = fs.existsSync(path.join(dir, "builder.xml")) ? fs.readFileSync(path.join(dir, "builder.xml"), "utf8") : "";
+    return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr, vols, calls, xml, running: fs.existsSync(path.join(dir, "running")) };
+}
+
+const tools = (t: { skip(r: string): void }) => requireTool("jq", "jq", (r) => t.skip(r)) && requireTool("genisoimage", "genisoimage", (r) => t.skip(r));
+
+test("a layer already on the host is taken as it is: no builder", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", layer), ""));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `/pool/${layer}`);
+    assert.match(r.stderr, /is there already/);
+    assert.doesNotMatch(r.calls, /^create /m);
+});
+
+test("a new layer: builder on an overlay of the base with the recipe's seed, ready, sealed, flattened, builder gone", (t) => {
+    if (!tools(t)) return;
+    const r = run(() => undefined);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `/pool/${layer}`, "the layer's path: what system disks take as their base");
+    assert.deepEqual(r.vols, [layer, "debian-testing-2026-11.qcow2"].sort(), "only the base and the new layer remain");
+    const builder = `project-vms-builder-${recipe.hash}`;
+    assert.match(r.calls, new RegExp(`vol-create-as project-vms-base ${builder}\\.qcow2 ${PREPARED_BYTES} --format qcow2 --backing-vol debian-testing-2026-11\\.qcow2 --backing-vol-format qcow2`));
+    assert.match(r.calls, /guest-exec.*seal\.sh/, "sealed through the guest agent");
+    assert.match(r.calls, new RegExp(`vol-create-from project-vms-base \\S+ ${builder}\\.qcow2 --inputpool project-vms-base`), "flattened from the builder's disk");
+    assert.match(r.xml, new RegExp(`<name>${builder}</name>`));
+    assert.match(r.xml, /<domain type='qemu'>/, "emulation where libvirt offers no KVM");
+    assert.match(r.xml, /<source network='project-vms'\/>/);
+    assert.match(r.xml, /org\.qemu\.guest_agent\.0/);
+    assert.match(r.xml, /discard='unmap'/);
+    assert.match(r.stderr, /prepared layer .* built in \d+s/);
+});
+
+test("a failing builder fails with cloud-init's failing step, and leaves neither builder nor layer", (t) => {
+    if (!tools(t)) return;
+    const r = run(() => undefined, {
+        FAKE_CODE: "1", FAKE_STATUS: "status: error\nerrors:\n\t- Failed to run module scripts-user\n",
+        FAKE_LOG: "project-vms[nix-install]: FAILED (exit 7) at line 14: curl\n",
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /provisioning FAILED/);
+    assert.match(r.stderr, /project-vms\[nix-install\]: FAILED \(exit 7\) at line 14: curl/, "the failing step, named");
+    assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"], "the builder's volumes are gone, and no layer was made");
+    assert.equal(r.running, false, "the builder is destroyed");
+});
+
+test("a failed copy leaves no half-made layer that a later run would take as done", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.writeFileSync(path.join(dir, "copy-fails"), ""));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /could not write /);
+    assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"]);
+});
+
+test("refuses a layer name that is not <base>-prepared-<12 hex>.qcow2, and a network it does not know", (t) => {
+    if (!tools(t)) return;
+    const bad = run(() => undefined, { PREPARED_VOLUME: "x'/><evil/>.qcow2" });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /is not <base>-prepared-<12 hex>\.qcow2/);
+    assert.equal(bad.calls.includes("create"), false);
+    const net = run(() => undefined, { BUILDER_NETWORK: "vde:x" });
+    assert.notEqual(net.status, 0);
+    assert.match(net.stderr, /BUILDER_NETWORK must be network:<name>, bridge:<name> or user/);
+    assert.deepEqual(net.vols, ["debian-testing-2026-11.qcow2"], "nothing left behind");
+});
