@@ -229,7 +229,8 @@ export interface ReadyCommandArgs {
  * every new config (instance-id): a VM that failed provisioning is then rebooted to try the fix.
  */
 export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    const { program, ...calls } = hostCalls("ready.sh", { create: "ready_wait" });
+    // An update (new config, or only a new program) of a stopped VM has nothing to wait for.
+    const { program, ...calls } = hostCalls("ready.sh", { create: "ready_wait", update: "ready_recheck" });
     return new command.local.Command(name, {
         interpreter: BASH,
         ...calls,

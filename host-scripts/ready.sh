@@ -75,3 +75,18 @@ ready_wait() {
     esac
     echo ready
 }
+
+# The update of a readiness command: its inputs changed (a new config, or only a new version of
+# this program). A VM that is not running has nothing to wait for: its config applies at its next
+# start, which is not this command's to make. A running one is waited for as a new one is.
+ready_recheck() {
+    : "${DOMAIN:?}"
+    local state
+    state=$(domain_state "$DOMAIN")
+    if [ "$state" != running ]; then
+        log "$DOMAIN is ${state:-not defined}: nothing to wait for; its config applies when it next starts"
+        echo ready
+        return 0
+    fi
+    ready_wait
+}

@@ -98,7 +98,7 @@ function fakeVirsh(dir: string): string {
     fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
 args="$*"
 case "$args" in
-  *domstate*) echo running ;;
+  *domstate*) echo "\${FAKE_DOMSTATE:-running}" ;;
   *guest-ping*) [ -e "$FAKE_DIR/agent-up" ] || { touch "$FAKE_DIR/agent-up"; exit 1; }; echo '{"return":{}}' ;;
   *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; elif [[ "$args" == *instance-id* ]]; then echo '{"return":{"pid":3}}'; else echo '{"return":{"pid":1}}'; fi ;;
   *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_INSTANCE" | base64 -w0)" ;;
@@ -111,11 +111,11 @@ esac
     return bin;
 }
 
-function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, extra: Record<string, string> = {}) {
+function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, extra: Record<string, string> = {}, fn = "ready_wait") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-ready-"));
     const bin = fakeVirsh(dir);
     fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    return spawnSync("bash", ["-c", hostScript("ready.sh", "ready_wait")], {
+    return spawnSync("bash", ["-c", hostScript("ready.sh", fn)], {
         encoding: "utf8",
         env: {
             PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
@@ -133,6 +133,19 @@ test("ready.sh waits for the guest agent, then for cloud-init, and says ready", 
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), "ready");
     assert.match(r.stderr, /project-myapp is ready: cloud-init finished/);
+});
+
+test("ready.sh's update: a stopped VM has nothing to wait for; a running one is waited for; a new VM that is not running fails", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const stopped = runReady(1, "status: error\n", "", undefined, { FAKE_DOMSTATE: "shut off" }, "ready_recheck");
+    assert.equal(stopped.status, 0, stopped.stderr);
+    assert.match(stopped.stderr, /project-myapp is shut off: nothing to wait for; its config applies when it next starts/);
+    const running = runReady(1, "status: error\n", "", undefined, {}, "ready_recheck");
+    assert.notEqual(running.status, 0, "a running VM whose provisioning failed still fails the update");
+    assert.match(running.stderr, /provisioning FAILED/);
+    const created = runReady(0, "status: done\n", "", undefined, { FAKE_DOMSTATE: "shut off" });
+    assert.notEqual(created.status, 0, "a create never takes a stopped VM as ready");
+    assert.match(created.stderr, /project-myapp is not running \(state: 'shut off'\)/);
 });
 
 test("ready.sh fails with cloud-init's failing step and the tail of its output log", (t) => {

@@ -224,7 +224,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.ok(power.dependencies.includes(ready.urn), "a new VM is provisioned before it is stopped");
 
         // Readiness: pulumi up waits for cloud-init in every new domain.
-        assertHostScript(ready, "ready.sh", "ready_wait");
+        assertHostScript(ready, "ready.sh", "ready_wait", undefined, [], "ready_recheck");
         assert.deepEqual(settingsIn(ready), {
             LIBVIRT_URI: s.libvirtUri, DOMAIN: p.hostname, READY_TIMEOUT: String(s.readyTimeout), INSTANCE_ID: meta["instance-id"],
         }, "it runs again for each new config");
