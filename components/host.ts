@@ -107,15 +107,22 @@ export class Host extends pulumi.ComponentResource {
             this.nic = { bridge: n.bridge };
         }
 
-        // Prepared layers: built once per base version and recipe, on the stack's network.
-        this.layers = Object.fromEntries(args.layers.map((use) => [`${use.version}/${recipeKey(use.recipe.features)}`, preparedBaseCommand(`${name}-prepared-${layerName(use)}`, {
-            libvirtUri: args.libvirtUri,
-            pool: basePoolName(),
-            baseVolume: args.baseImages.find((b) => b.version === use.version)!.volume,
-            recipe: use.recipe,
-            network: builderNetwork(n),
-            timeout: args.buildTimeout,
-        }, { parent: this, dependsOn: [this.baseImages[use.version], ...(this.network ? [this.network] : [])] })]));
+        // Prepared layers: built once per base version and recipe, on the stack's network, one
+        // after the other (each builder is a VM of its own on the host).
+        this.layers = {};
+        let previous: command.local.Command | undefined;
+        for (const use of args.layers) {
+            const layer: command.local.Command = preparedBaseCommand(`${name}-prepared-${layerName(use)}`, {
+                libvirtUri: args.libvirtUri,
+                pool: basePoolName(),
+                baseVolume: args.baseImages.find((b) => b.version === use.version)!.volume,
+                recipe: use.recipe,
+                network: builderNetwork(n),
+                timeout: args.buildTimeout,
+            }, { parent: this, dependsOn: [this.baseImages[use.version], ...(this.network ? [this.network] : []), ...(previous ? [previous] : [])] });
+            this.layers[`${use.version}/${recipeKey(use.recipe.features)}`] = layer;
+            previous = layer;
+        }
 
         this.registerOutputs({ baseImages: Object.fromEntries(Object.entries(this.baseImages).map(([v, vol]) => [v, vol.id])) });
     }

@@ -72,3 +72,8 @@ export function isPreparedOf(volume: string, baseVolume: string): boolean {
     const prefix = `${baseVolume.replace(/\.qcow2$/, "")}-prepared-`;
     return volume.startsWith(prefix) && /^[0-9a-f]{12}\.qcow2$/.test(volume.slice(prefix.length));
 }
+
+/** The small volume that marks a prepared layer complete (made once its copy has finished). */
+export function preparedMarkerName(layer: string): string {
+    return layer.replace(/\.qcow2$/, ".done");
+}

@@ -124,7 +124,14 @@ export class ProjectVm extends pulumi.ComponentResource {
             baseVolumeId: args.systemDiskBase.id,
             size: args.systemDiskBytes,
             format: "qcow2",
-        }, { ...inPool, ignoreChanges: ["baseVolumeId"], replacementTrigger: systemDiskTrigger(p) });
+        }, {
+            ...inPool,
+            ignoreChanges: ["baseVolumeId"],
+            replacementTrigger: systemDiskTrigger(p),
+            // The old disk goes first: the new one has its name, which libvirt refuses twice (a
+            // replacement the trigger asks for skips the provider's diff, which would ask for this).
+            deleteBeforeReplace: true,
+        });
 
         // The developer's work. Removing the project or `pulumi destroy` leaves it in the
         // project's folder (a project of the same name takes it up again), unless the entry was

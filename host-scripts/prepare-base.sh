@@ -2,9 +2,9 @@
 # A prepared layer of a base image: a builder VM boots an overlay of the base image with the
 # shared part of the provisioning (components/prepare.ts renders its user-data), the host waits for
 # cloud-init through the guest agent (ready.sh's ready_wait: a failing step fails here, named),
-# seals it (seal.sh in the guest: every per-machine trace removed, then power off), and the
-# overlay is flattened into the read-only volume $PREPARED_VOLUME beside the base image. The
-# builder and its volumes go away whatever happens. Only virsh is used, so this works over
+# seals it (seal.sh in the guest: every per-machine trace removed), shuts it down, and the overlay
+# is flattened into the read-only volume $PREPARED_VOLUME beside the base image, marked complete
+# by a small volume <layer>.done. The builder and its volumes go away whatever happens. Only virsh is used, so this works over
 # qemu+ssh:// as well; the seed ISO is made here (mkisofs or genisoimage) and uploaded.
 #
 # Settings: POOL (the base pool), BASE_VOLUME, PREPARED_VOLUME (volume names in POOL);
@@ -94,26 +94,39 @@ builder_xml() {
 XML
 }
 
-# Removes the builder domain and its volumes (whatever of them exists).
+# Removes the builder domain and its volumes (whatever of them exists), and a layer whose copy
+# began but did not finish (it has no completion marker).
 builder_cleanup() {
     v destroy "$BUILDER" >/dev/null 2>&1 || true
     v vol-delete --pool "$POOL" "$BUILDER.qcow2" >/dev/null 2>&1 || true
     v vol-delete --pool "$POOL" "$BUILDER-seed.iso" >/dev/null 2>&1 || true
+    if [ "${PREPARE_WRITING:-}" = 1 ] && ! v vol-info --pool "$POOL" "$MARKER" >/dev/null 2>&1; then
+        v vol-delete --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1 || true
+    fi
 }
 
 prepare_base() {
     : "${POOL:?}" "${BASE_VOLUME:?}" "${PREPARED_VOLUME:?}" "${USER_DATA:?}" "${META_DATA:?}" "${INSTANCE_ID:?}" "${BUILDER_NETWORK:?}" "${PREPARED_BYTES:?}"
     [[ $PREPARED_VOLUME =~ ^[A-Za-z0-9._-]+-prepared-[0-9a-f]{12}\.qcow2$ ]] || die "prepared volume name '$PREPARED_VOLUME' is not <base>-prepared-<12 hex>.qcow2"
     builder_nic >/dev/null
+    # A layer counts only with its completion marker, made once the copy has finished: a volume of
+    # the name alone may be the remains of an interrupted copy (or one libvirt is still writing).
+    MARKER="${PREPARED_VOLUME%.qcow2}.done"
     v pool-refresh "$POOL" >/dev/null
     if v vol-info --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1; then
-        log "prepared layer $PREPARED_VOLUME is there already"
-        v vol-path --pool "$POOL" "$PREPARED_VOLUME"
-        return 0
+        if v vol-info --pool "$POOL" "$MARKER" >/dev/null 2>&1; then
+            log "prepared layer $PREPARED_VOLUME is there already"
+            v vol-path --pool "$POOL" "$PREPARED_VOLUME"
+            return 0
+        fi
+        log "$PREPARED_VOLUME has no completion marker (an interrupted build): removing it and building it again"
+        v vol-delete --pool "$POOL" "$PREPARED_VOLUME" >/dev/null ||
+            die "$PREPARED_VOLUME is incomplete and could not be removed (is a build still writing it?); run pulumi up again later"
     fi
     v vol-info --pool "$POOL" "$BASE_VOLUME" >/dev/null 2>&1 || die "base image volume $BASE_VOLUME is not in pool $POOL"
 
-    BUILDER="project-vms-builder-${PREPARED_VOLUME: -18:12}"
+    # Named after the layer (base and recipe): builds of two layers never share a builder.
+    BUILDER="project-vms-builder-$(printf '%s' "$PREPARED_VOLUME" | sha256sum | cut -c 1-12)"
     # shellcheck disable=SC2034 # the domain ready_wait and guest_exec talk to
     DOMAIN=$BUILDER
     DOMAIN_TYPE=$(builder_domain_type)
@@ -144,21 +157,19 @@ prepare_base() {
     ready_wait >/dev/null
 
     deadline=$((SECONDS + 600))
-    log "sealing $BUILDER (per-machine traces removed) and powering it off"
+    log "sealing $BUILDER (per-machine traces removed)"
     guest_exec /usr/local/lib/project-vms/seal.sh >&2 || die "$BUILDER: sealing failed (see above)"
-    until [ -z "$(domain_state "$BUILDER")" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || die "$BUILDER did not power off after sealing"
-        sleep 2
-    done
+    # Powered off from here, once the seal has reported: nothing races the agent's answer.
+    acpi_shutdown "$BUILDER" 300
 
     # Flattened into one standalone image (what a VM reads stays the same; the base is not needed
-    # by it). A failed copy leaves no volume behind, so a half-made layer is never taken as done.
+    # by it), then marked complete. Whatever stops the copy, the EXIT trap removes the layer.
     log "writing $PREPARED_VOLUME"
     printf "<volume><name>%s</name><target><format type='qcow2'/><compat>1.1</compat></target></volume>" "$(xml_text "$PREPARED_VOLUME")" >"$work/vol.xml"
-    if ! v vol-create-from "$POOL" "$work/vol.xml" "$BUILDER.qcow2" --inputpool "$POOL" >/dev/null; then
-        v vol-delete --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1 || true
-        die "could not write $PREPARED_VOLUME"
-    fi
+    PREPARE_WRITING=1
+    v vol-create-from "$POOL" "$work/vol.xml" "$BUILDER.qcow2" --inputpool "$POOL" >/dev/null || die "could not write $PREPARED_VOLUME"
+    v vol-create-as "$POOL" "$MARKER" 512 --format raw >/dev/null || die "could not mark $PREPARED_VOLUME complete"
+    PREPARE_WRITING=0
     log "prepared layer $PREPARED_VOLUME built in $((SECONDS - started))s"
     v vol-path --pool "$POOL" "$PREPARED_VOLUME"
 }

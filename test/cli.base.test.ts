@@ -101,6 +101,7 @@ test("base move pins the project, asks first, applies; prune removes only what n
     w.volumes["project-vms-base/debian-testing-2026-12.qcow2"] = [1, 1];
     w.volumes["project-vms-base/debian-testing-2026-12-prepared-aaaaaaaaaaaa.qcow2"] = [1, 1];
     w.volumes["project-vms-base/debian-testing-2026-12-prepared-bbbbbbbbbbbb.qcow2"] = [1, 1];
+    w.volumes["project-vms-base/debian-testing-2026-12-prepared-bbbbbbbbbbbb.done"] = [512, 512];
     w.volumes["project-vms-base/debian-testing-2027-01-prepared-0123456789ab.qcow2"] = [1, 1];
     w.stateUnreadable = true;
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 2, "state unknown: nothing pruned");
@@ -111,7 +112,7 @@ test("base move pins the project, asks first, applies; prune removes only what n
     assert.equal(w.applies.length, applies + 1);
     assert.equal(w.volumes["project-vms-base/debian-testing-2026-12.qcow2"], undefined, "its volume deleted from the host");
     assert.deepEqual(Object.keys(w.volumes).filter((k) => k.startsWith("project-vms-base/")), ["project-vms-base/debian-testing-2027-01-prepared-0123456789ab.qcow2"],
-        "and its prepared layers; a layer of a version in use stays");
+        "and its prepared layers with their markers; a layer of a version in use stays");
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0);
     assert.match(w.errText(), /every base image version of storage is in use \(or the newest\); nothing to prune/);
 });

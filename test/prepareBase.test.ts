@@ -3,6 +3,7 @@
 // leaves neither the builder nor a layer behind. (e2e/prepare.e2e.ts runs it on a real libvirtd.)
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,6 +28,7 @@ case "$verb" in
   domcapabilities) exit 1 ;;
   create) cp "$1" "$F/builder.xml"; touch "$F/running" ;;
   destroy) [ -e "$F/running" ] || exit 1; rm "$F/running" ;;
+  shutdown) [ -e "$F/running" ] || exit 1; echo "$1" >> "$F/shut-down"; rm "$F/running" ;;
   domstate) [ -e "$F/running" ] || exit 1; echo running ;;
   qemu-agent-command)
     case "$2" in
@@ -35,7 +37,7 @@ case "$verb" in
       *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
       *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
       *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$INSTANCE_ID" | base64 -w0)" ;;
-      *'"pid":4'*) rm -f "$F/running"; printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf 'sealed' | base64 -w0)" ;;
+      *'"pid":4'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf 'sealed' | base64 -w0)" ;;
     esac ;;
   *) echo "fake virsh: unexpected $verb $*" >&2; exit 2 ;;
 esac
@@ -43,6 +45,9 @@ esac
 
 const recipe = renderRecipe({ features: { nix: true, tailscale: false, claudeCode: false }, aptCheckValidUntil: true });
 const layer = `debian-testing-2026-11-prepared-${recipe.hash}.qcow2`;
+const marker = layer.replace(/\.qcow2$/, ".done");
+/** The builder is named after the layer (base and recipe). */
+const builder = `project-vms-builder-${createHash("sha256").update(layer).digest("hex").slice(0, 12)}`;
 
 function run(setup: (dir: string) => void, env: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-prepare-"));
@@ -73,7 +78,10 @@ const tools = (t: { skip(r: string): void }) => requireTool("jq", "jq", (r) => t
 
 test("a layer already on the host is taken as it is: no builder", (t) => {
     if (!tools(t)) return;
-    const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", layer), ""));
+    const r = run((dir) => {
+        fs.writeFileSync(path.join(dir, "vols", layer), "");
+        fs.writeFileSync(path.join(dir, "vols", marker), "");
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `/pool/${layer}`);
     assert.match(r.stderr, /is there already/);
@@ -85,10 +93,9 @@ test("a new layer: builder on an overlay of the base with the recipe's seed, rea
     const r = run(() => undefined);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `/pool/${layer}`, "the layer's path: what system disks take as their base");
-    assert.deepEqual(r.vols, [layer, "debian-testing-2026-11.qcow2"].sort(), "only the base and the new layer remain");
-    const builder = `project-vms-builder-${recipe.hash}`;
+    assert.deepEqual(r.vols, [layer, marker, "debian-testing-2026-11.qcow2"].sort(), "only the base, the new layer and its completion marker remain");
     assert.match(r.calls, new RegExp(`vol-create-as project-vms-base ${builder}\\.qcow2 ${PREPARED_BYTES} --format qcow2 --backing-vol debian-testing-2026-11\\.qcow2 --backing-vol-format qcow2`));
-    assert.match(r.calls, /guest-exec.*seal\.sh/, "sealed through the guest agent");
+    assert.match(r.calls, /guest-exec.*seal\.sh[\s\S]*\nshutdown /, "sealed through the guest agent, then shut down by the host");
     assert.match(r.calls, new RegExp(`vol-create-from project-vms-base \\S+ ${builder}\\.qcow2 --inputpool project-vms-base`), "flattened from the builder's disk");
     assert.match(r.xml, new RegExp(`<name>${builder}</name>`));
     assert.match(r.xml, /<domain type='qemu'>/, "emulation where libvirt offers no KVM");
@@ -117,6 +124,15 @@ test("a failed copy leaves no half-made layer that a later run would take as don
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /could not write /);
     assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"]);
+});
+
+test("a layer without its completion marker (an interrupted copy) is removed and built again", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", layer), "half"));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /has no completion marker \(an interrupted build\): removing it and building it again/);
+    assert.match(r.calls, /vol-create-from/);
+    assert.deepEqual(r.vols, [layer, marker, "debian-testing-2026-11.qcow2"].sort());
 });
 
 test("refuses a layer name that is not <base>-prepared-<12 hex>.qcow2, and a network it does not know", (t) => {

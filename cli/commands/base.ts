@@ -1,7 +1,7 @@
 // `base`: the base image versions as a routine — which projects are on each, a new dated version
 // (pinned to its SHA-512), a project moved to another, and versions nothing uses pruned.
 import { BaseImage } from "../../components/config";
-import { isPreparedOf } from "../../components/names";
+import { isPreparedOf, preparedMarkerName } from "../../components/names";
 import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../components/validate";
 import { LibvirtUnavailable } from "../libvirt";
 import { PulumiUnavailable } from "../pulumi";
@@ -157,7 +157,9 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
         if (!(e instanceof LibvirtUnavailable)) throw e;
     }
     for (const b of unused) {
-        for (const volume of [b.volume, ...present.filter((v) => isPreparedOf(v, b.volume))]) {
+        const layers = present.filter((v) => isPreparedOf(v, b.volume));
+        const markers = layers.map(preparedMarkerName).filter((m) => present.includes(m));
+        for (const volume of [b.volume, ...layers, ...markers]) {
             try {
                 await libvirt.deleteVolume(BASE_POOL, volume);
                 ctx.io.err(`project-vm: deleted ${volume} from the host`);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The last step of a prepared layer's builder VM, run by the host through the guest agent once
 # cloud-init has finished: removes every per-machine trace, so that each VM made from the layer is
-# a new machine to cloud-init, systemd, SSH, DHCP, Docker and Tailscale, then powers the builder
-# off. Nothing here may run in a project's VM.
+# a new machine to cloud-init, systemd, SSH, DHCP, Docker and Tailscale. The host shuts the
+# builder down once this has reported. Nothing here may run in a project's VM.
 # Usage: seal.sh
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +26,11 @@ rm -f /var/lib/dbus/machine-id
 # seed and credential secret, Docker's engine ID, Tailscale's node key.
 rm -f /etc/ssh/ssh_host_*
 rm -rf /var/lib/dhcp/* /var/lib/systemd/network/* /var/lib/NetworkManager/*.lease
+# The seed is saved again at shutdown by systemd-random-seed.service: not this time (a drop-in on
+# /run, gone with this boot), or every VM of the layer would start from the same seed.
+mkdir -p /run/systemd/system/systemd-random-seed.service.d
+printf '[Service]\nExecStop=\n' >/run/systemd/system/systemd-random-seed.service.d/project-vms-seal.conf
+systemctl daemon-reload
 rm -f /var/lib/systemd/random-seed /var/lib/systemd/credential.secret
 rm -f /var/lib/docker/engine-id
 rm -rf /var/lib/tailscale
@@ -44,7 +49,4 @@ rm -f /etc/project-vms/builder
 # layer holds only what is used.
 fstrim -av >/dev/null 2>&1 || true
 sync
-# Off in a few seconds, once this script has ended and the host has read its exit status
-# through the guest agent.
-systemd-run --quiet --on-active=20s --timer-property=AccuracySec=1s /usr/bin/systemctl poweroff
-log "sealed; powering off in 20s"
+log "sealed"

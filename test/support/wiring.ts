@@ -125,6 +125,10 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.deepEqual(layer.secretInputs, [], "a recipe holds nothing secret");
         if (s.network.kind === "nat") assert.ok(layer.dependencies.includes(run.named("host-network").urn), "the builder needs the network");
     }
+    for (let i = 1; i < uses.length; i++) {
+        const [before, layer] = [uses[i - 1], uses[i]].map((u) => run.named(`host-prepared-${layerName(u)}`));
+        assert.ok(layer.dependencies.includes(before.urn), "layers are built one after the other");
+    }
 
     const vms = run.ofType(T.vm);
     assert.deepEqual(vms.map((v) => v.name), s.projects.map((p) => p.hostname), "one ProjectVm per project, in config order");
@@ -170,6 +174,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.ok(base.id, "the newest version has a volume");
         assert.deepEqual(system.ignoreChanges, ["baseVolumeId"], "a new layer or newest version leaves the disk where it is");
         assert.equal(system.replacementTrigger, p.base === undefined ? "unpinned" : `base:${p.base}`, "rebuilt when the entry's base changes");
+        assert.equal(system.deleteBeforeReplace, true, "the old disk goes first: libvirt refuses a second volume of its name");
         assert.equal(system.inputs.size, s.systemDiskSize.bytes);
         assert.equal(system.inputs.format, "qcow2");
         assert.equal(system.id, `${dir}/disk.qcow2`);
