@@ -123,10 +123,14 @@ export function installSteps(features: Features): Step[] {
     return list;
 }
 
-/** What is this VM's own and comes first: its project disk, its user in the docker group, the guest agent. */
-function diskSteps(disk: ProjectDiskLayout): Step[] {
+/**
+ * What comes first: the project disk (this VM's own), the base packages (a no-op where cloud-init
+ * or the prepared layer installed them), the dev user in the docker group and the guest agent.
+ */
+function diskSteps(disk: ProjectDiskLayout, basePackages: string[]): Step[] {
     return [
         { script: "project-disk.sh", args: [disk.mountPoint, disk.label, GUEST_USER], packages: [] },
+        { script: "packages.sh", args: basePackages, packages: [] },
         { script: "services.sh", args: [GUEST_USER], packages: [] },
     ];
 }
@@ -187,7 +191,7 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
     // software installed and return at once (a feature turned on later, after the system disk was
     // made, still gets installed). Only the cold path needs apt here.
     // The project disk first: it is what the developer needs, whatever else fails.
-    const plan = [...diskSteps(disk), ...installSteps(g.features), ...joinSteps(g)];
+    const plan = [...diskSteps(disk, config.packages), ...installSteps(g.features), ...joinSteps(g)];
 
     config.users = config.users.map((u) => (u.name === GUEST_USER ? { ...u, ssh_authorized_keys: [...g.sshPublicKeys] } : u));
     if (g.prepared) {

@@ -156,6 +156,7 @@ prepare_base() {
     READY_TIMEOUT=${BUILD_TIMEOUT:-1800}
     ready_wait >/dev/null
 
+    # shellcheck disable=SC2034 # guest_exec's deadline
     deadline=$((SECONDS + 600))
     log "sealing $BUILDER (per-machine traces removed)"
     guest_exec /usr/local/lib/project-vms/seal.sh >&2 || die "$BUILDER: sealing failed (see above)"
