@@ -23,8 +23,11 @@ export interface ProjectOutput {
 
 /** What the CLI needs of Pulumi. */
 export interface PulumiRunner {
-    /** `pulumi up` of the host's stack, without a prompt, its progress shown; resolves to the exit code. */
-    up(host: string): Promise<number>;
+    /**
+     * `pulumi up` of the host's stack, without a prompt, its progress shown; resolves to the exit
+     * code. `replace`: URNs of resources to replace in the same update (`--replace`).
+     */
+    up(host: string, opts?: { replace?: string[] }): Promise<number>;
     /** The host stack's `projects` output by project name ({} before the first apply). */
     outputs(host: string): Promise<Record<string, ProjectOutput>>;
     /**
@@ -53,6 +56,11 @@ export function systemDiskBases(exported: unknown): Map<string, string> {
         if (m && typeof base === "string") found.set(m[1], base.slice(base.lastIndexOf("/") + 1));
     }
     return found;
+}
+
+/** The URN of project `name`'s system disk in the host's stack (components/projectVm.ts names it). */
+export function systemDiskUrn(host: string, name: string): string {
+    return `urn:pulumi:${host}::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::project-${name}-system-disk`;
 }
 
 /** The oldest Pulumi CLI that applies this program: the engine learnt `replaceWith` in v3.207.0. */
@@ -104,9 +112,10 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
         }
     };
     return {
-        up(host) {
+        up(host, opts = {}) {
             return new Promise((resolve, reject) => {
-                const child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir], { stdio: "inherit" });
+                const replace = (opts.replace ?? []).flatMap((urn) => ["--replace", urn]);
+                const child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
                 child.on("error", (e: NodeJS.ErrnoException) => reject(e.code === "ENOENT"
                     ? new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/`)
                     : e));

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { systemDiskBases } from "../cli/pulumi";
+import { systemDiskBases, systemDiskUrn } from "../cli/pulumi";
 import { movingImageProblem } from "../cli/commands";
 import { World } from "./support/cli";
 
@@ -115,6 +115,50 @@ test("base move pins the project, asks first, applies; prune removes only what n
         "and its prepared layers with their markers; a layer of a version in use stays");
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0);
     assert.match(w.errText(), /every base image version of storage is in use \(or the newest\); nothing to prune/);
+});
+
+test("base move of a disk made before its base was recorded: the change alone does not move it, so it is replaced explicitly", async (t) => {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
+    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    // myapp's disk is on the first version, and the state has no trigger for it (an older project-vms).
+    w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2` };
+    w.diskTriggers.storage = {};
+    const before = w.applies.length;
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12", "--yes"), 0, w.errText());
+    assert.equal(w.applies.length, before + 2, "the move, then its system disk replaced");
+    assert.deepEqual(w.applies[before].replace, []);
+    assert.deepEqual(w.applies[before + 1].replace, [systemDiskUrn("storage", "myapp")]);
+    assert.match(w.errText(), /myapp's system disk is still on debian-testing-url-[0-9a-f]{8}\.qcow2 \(made before its base was recorded in Pulumi's state\): replacing it now/);
+    assert.equal(w.systemDisks.storage.myapp, "debian-testing-2026-12.qcow2");
+
+    // Now recorded: a move back takes one apply; asking again for where it is does nothing.
+    const next = w.applies.length;
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", first, "--yes"), 0, w.errText());
+    assert.equal(w.applies.length, next + 1);
+    assert.equal(w.systemDisks.storage.myapp, `debian-testing-${first}.qcow2`);
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", first, "--yes"), 0, w.errText());
+    assert.equal(w.applies.length, next + 1, "pinned and on it: nothing to do");
+});
+
+test("base move again of a disk that a first apply after an upgrade left where it was: replaced", async (t) => {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
+    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    // The entry says 2026-12 (set by hand, applied once: the trigger recorded, the disk not moved).
+    w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2` };
+    w.diskTriggers.storage = { myapp: "base:2026-12" };
+    const text = w.stackText("storage").replace(/(- name: myapp\n)/, "$1      base: \"2026-12\"\n");
+    w.writeStack("storage", text);
+    const before = w.applies.length;
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12", "--yes"), 0, w.errText());
+    assert.match(w.errText(), /myapp is pinned to 2026-12/);
+    assert.deepEqual(w.applies.slice(before).map((a) => a.replace), [[systemDiskUrn("storage", "myapp")]]);
+    assert.equal(w.systemDisks.storage.myapp, "debian-testing-2026-12.qcow2");
 });
 
 test("systemDiskBases reads which base each system disk overlays from a stack export", () => {

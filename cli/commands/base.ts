@@ -4,9 +4,9 @@ import { BaseImage } from "../../components/config";
 import { isPreparedOf, preparedMarkerName } from "../../components/names";
 import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../components/validate";
 import { LibvirtUnavailable } from "../libvirt";
-import { PulumiUnavailable } from "../pulumi";
+import { PulumiUnavailable, systemDiskUrn } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
-import { applyChange, confirm, Context, lockStack, projectOf, settingsOf } from "./context";
+import { ApplyFailed, applyChange, confirm, Context, lockStack, projectOf, settingsOf } from "./context";
 
 /** The libvirt pool of the base images (components/host.ts basePoolName, without loading Pulumi). */
 const BASE_POOL = `${NAMESPACE}-${BASE_POOL_DIR}`;
@@ -117,8 +117,11 @@ export async function baseMove(ctx: Context, host: string, name: string, version
     if (!settings.baseImages.some((b) => b.version === version)) {
         throw new UsageError(`no base image version ${version} on ${host} (it has ${settings.baseImages.map((b) => b.version).join(", ")})`);
     }
+    const target = settings.baseImages.find((b) => b.version === version)!;
     if (project.base === version) {
-        ctx.io.err(`project-vm: ${name} is already pinned to ${version}; nothing to do`);
+        // Pinned already; but a disk made before its base was recorded may not have moved.
+        ctx.io.err(`project-vm: ${name} is pinned to ${version}`);
+        await confirmMoved(ctx, host, name, target);
         return;
     }
     stack.setFields(name, { base: version });
@@ -127,7 +130,33 @@ export async function baseMove(ctx: Context, host: string, name: string, version
         `its project disk (/home/dev/project), MAC and tailnet name; what was installed outside /home/dev/project goes.`);
     if (!(await confirm(ctx.io, `Move ${project.hostname} to ${version}?`, opts.yes))) throw new UsageError("base move cancelled; nothing changed");
     await applyChange(ctx, stack, { what: `base move ${name} ${version}` });
+    await confirmMoved(ctx, host, name, target);
     ctx.io.err(`project-vm: ${name} runs on ${version}`);
+}
+
+/**
+ * After a move's apply, Pulumi's state must show the system disk on the version (its image or one
+ * of its prepared layers). A disk made before project-vms recorded its base in the state (the
+ * engine ignores a replacement trigger it has never seen) is not moved by the change alone: it is
+ * then replaced explicitly (`pulumi up --replace`).
+ */
+async function confirmMoved(ctx: Context, host: string, name: string, target: BaseImage): Promise<void> {
+    let bases: Map<string, string>;
+    try {
+        bases = await ctx.pulumi.systemDiskBases(host);
+    } catch (e) {
+        if (!(e instanceof PulumiUnavailable)) throw e;
+        ctx.io.err(`project-vm: warning: Pulumi's state could not be read (${e.message}): check with '${ctx.command(host, "base")}' that ${name} is on ${target.version}`);
+        return;
+    }
+    const on = bases.get(name);
+    if (on === undefined || on === target.volume || isPreparedOf(on, target.volume)) return;
+    ctx.io.err(`project-vm: ${name}'s system disk is still on ${on} (made before its base was recorded in Pulumi's state): replacing it now`);
+    const code = await ctx.pulumi.up(host, { replace: [systemDiskUrn(host, name)] });
+    if (code !== 0) {
+        throw new ApplyFailed(`base move ${name} ${target.version}: pulumi up --replace of its system disk failed (exit ${code}); ` +
+            `its entry is pinned to ${target.version}: run '${ctx.command(host, "base", "move", name, target.version)}' again once the cause shown above is fixed`);
+    }
 }
 
 /** Removes versions no project is pinned to and no VM runs on (never the newest), and their volumes. */

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { Deps, main } from "../../cli/main";
-import { ProjectOutput, PulumiUnavailable } from "../../cli/pulumi";
+import { ProjectOutput, PulumiUnavailable, systemDiskUrn } from "../../cli/pulumi";
 import { RunResult } from "../../cli/run";
 import { REPO } from "./schemas";
 
@@ -15,6 +15,8 @@ import { REPO } from "./schemas";
 export interface Apply {
     host: string;
     text: string;
+    /** URNs it was told to replace (`--replace`). */
+    replace: string[];
     /** The parsed project entries at that moment. */
     projects: Record<string, any>[];
 }
@@ -64,6 +66,13 @@ export class World {
     pulumiVersion = "v3.274.1";
     /** Pulumi's state of system disks: by host, project → base volume file. */
     systemDisks: Record<string, Record<string, string>> = {};
+    /**
+     * The replacement trigger Pulumi's state recorded for each system disk, by host and project
+     * (none: made before project-vms set one). An apply moves a disk in systemDisks when its
+     * entry's trigger differs from a recorded one, or when it is told to replace it; it then
+     * records the trigger (components/projectVm.ts systemDiskTrigger; the engine's rule).
+     */
+    diskTriggers: Record<string, Record<string, string>> = {};
     /** Whether `pulumi stack export` fails. */
     stateUnreadable = false;
     /** Exit code of the interactive programs. */
@@ -154,11 +163,21 @@ export class World {
                 },
             },
             pulumi: (dir) => ({
-                up: async (host) => {
+                up: async (host, opts = {}) => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
                     const text = fs.readFileSync(path.join(dir, `Pulumi.${host}.yaml`), "utf8");
                     const projects: Record<string, any>[] = parse(text).config["project-vms:projects"] ?? [];
-                    this.applies.push({ host, text, projects });
+                    const replace = opts.replace ?? [];
+                    this.applies.push({ host, text, projects, replace });
+                    const disks = this.systemDisks[host] ?? {};
+                    const triggers = (this.diskTriggers[host] ??= {});
+                    for (const p of projects) {
+                        const trigger = p.base === undefined ? "unpinned" : `base:${p.base}`;
+                        const recorded = triggers[p.name];
+                        const replaced = (recorded !== undefined && recorded !== trigger) || replace.includes(systemDiskUrn(host, p.name));
+                        if (disks[p.name] !== undefined && replaced && p.base !== undefined) disks[p.name] = `debian-testing-${p.base}.qcow2`;
+                        triggers[p.name] = trigger;
+                    }
                     const state = (this.retained[host] ??= {});
                     for (const name of Object.keys(state)) {
                         if (projects.some((p) => p.name === name)) continue;
