@@ -195,8 +195,10 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
 
     config.users = config.users.map((u) => (u.name === GUEST_USER ? { ...u, ssh_authorized_keys: [...g.sshPublicKeys] } : u));
     if (g.prepared) {
+        // No apt here: the layer has the packages (packages.sh makes sure). cloud-init's schema
+        // refuses an empty list, so there is none.
         config.package_update = false;
-        config.packages = [];
+        delete (config as Partial<CloudConfig>).packages;
     } else {
         config.packages = packagesFor(plan, dir);
     }

@@ -60,8 +60,8 @@ describe("user-data", () => {
         const validate = schemaValidator("cloud-init-schema-cloud-config-v1.json", ajv, (r) => t.skip(r));
         if (!validate) return;
         for (const features of ALL_FEATURE_SETS) {
-            for (const aptCheckValidUntil of [true, false]) {
-                const doc = asCloudInit(renderCloudInit(guest(features, { aptCheckValidUntil })).userData);
+            for (const [aptCheckValidUntil, prepared] of [[true, false], [false, false], [true, true], [false, true]]) {
+                const doc = asCloudInit(renderCloudInit(guest(features, { aptCheckValidUntil, prepared })).userData);
                 assert.ok(validate(doc), `${JSON.stringify(features)}: ${JSON.stringify(validate.errors, null, 1)}`);
                 assert.deepEqual(deprecated, [], `deprecated keys used: ${deprecated.join(", ")}`);
             }
@@ -137,7 +137,7 @@ describe("user-data", () => {
         assert.equal(cold.package_update, true);
         assert.ok(cold.packages.includes("docker.io"));
         assert.equal(warm.package_update, false, "no apt update: the layer has the packages and no stale lists");
-        assert.deepEqual(warm.packages, []);
+        assert.equal(warm.packages, undefined, "no packages key: cloud-init's schema refuses an empty list (a warning, and a degraded status)");
         assert.deepEqual(warm.runcmd, cold.runcmd, "a feature missing from the layer is still installed by its idempotent step");
         assert.deepEqual(warm.users, cold.users, "the user and keys are the VM's own");
         assert.deepEqual(warm.fs_setup, cold.fs_setup);
