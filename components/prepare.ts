@@ -52,13 +52,12 @@ export function recipeKey(features: Features): string {
 export function renderRecipe(recipe: PrepareRecipe, dir = CLOUD_INIT_DIR): RenderedRecipe {
     const config = parse(fs.readFileSync(path.join(dir, "prepare.yaml"), "utf8"), { version: "1.1" }) as Record<string, unknown> & {
         write_files: Array<Record<string, string>>;
+        runcmd: unknown[];
     };
     const steps = installSteps(recipe.features);
     config.packages = packagesFor(steps, dir);
     config.write_files = [...config.write_files, ...scriptFiles([...steps, { script: SEAL_SCRIPT, args: [], packages: [] }], dir)];
-    // cloud-init's schema wants a runcmd with at least one line, or none.
-    if (steps.length > 0) config.runcmd = runcmdOf(steps);
-    else delete config.runcmd;
+    config.runcmd = [...config.runcmd, ...runcmdOf(steps)];
     const apt = aptConfig(recipe.aptCheckValidUntil);
     if (apt) config.apt = apt;
     const userData = cloudYaml(config, "cloud-config");

@@ -93,14 +93,15 @@ test("a prepared layer is built once on libvirt, sealed, and boots a project VM 
     const env = {
         POOL: pool, BASE_VOLUME: baseVolume, PREPARED_VOLUME: layerName, USER_DATA: recipe.userData, META_DATA: recipe.metaData,
         INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "user", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "2400",
-        BUILDER_KERNEL: `${root}/boot/kernel`, BUILDER_INITRD: `${root}/boot/initrd`, BUILDER_CMDLINE: "root=LABEL=root ro console=ttyS0 panic=10",
+        BUILDER_CONSOLE_LOG: `${root}/builder-console.log`, BUILDER_KERNEL: `${root}/boot/kernel`, BUILDER_INITRD: `${root}/boot/initrd`, BUILDER_CMDLINE: "root=LABEL=root ro console=ttyS0 panic=10",
     };
 
     // ---- The layer: built, then found.
     let clock = Date.now();
     const built = prepare(env);
     const buildMs = Date.now() - clock;
-    assert.equal(built.status, 0, built.stderr);
+    const consoleTail = () => fs.existsSync(`${root}/builder-console.log`) ? fs.readFileSync(`${root}/builder-console.log`, "utf8").split("\n").slice(-60).join("\n") : "";
+    assert.equal(built.status, 0, `${built.stderr}\n--- builder console ---\n${consoleTail()}`);
     const layer = `${poolDir}/${layerName}`;
     assert.equal(built.stdout, layer, "prints the layer's path, the ID system disks take");
     assert.match(built.stderr, /is ready: cloud-init finished/);

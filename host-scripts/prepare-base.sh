@@ -12,7 +12,7 @@
 # BUILDER_NETWORK (network:<name>, bridge:<name> or user); PREPARED_BYTES (virtual size);
 # BUILD_TIMEOUT seconds (default 1800); BUILDER_MEMORY MiB (default 2048), BUILDER_CPUS (default 2).
 # Optional, for images without a boot loader: BUILDER_KERNEL, BUILDER_INITRD, BUILDER_CMDLINE
-# (files on the host). The domain type is kvm when the host offers it, else qemu (emulation), or
+# (files on the host); BUILDER_CONSOLE_LOG, a file on the host for the builder's serial console. The domain type is kvm when the host offers it, else qemu (emulation), or
 # TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE when set, as the libvirt provider reads it.
 # Prints the prepared volume's path. Needs ready.sh's functions and jq.
 
@@ -74,6 +74,10 @@ builder_xml() {
         boot="<kernel>$(xml_text "$BUILDER_KERNEL")</kernel><initrd>$(xml_text "${BUILDER_INITRD:?BUILDER_KERNEL needs BUILDER_INITRD}")</initrd><cmdline>$(xml_text "${BUILDER_CMDLINE:-root=LABEL=root ro console=ttyS0}")</cmdline>"
     fi
     if [ "$DOMAIN_TYPE" = kvm ]; then cpu="<cpu mode='host-passthrough'/>"; else cpu="<cpu mode='maximum' check='none'/>"; fi
+    local serial="<serial type='pty'><target port='0'/></serial>"
+    if [ -n "${BUILDER_CONSOLE_LOG:-}" ]; then
+        serial="<serial type='file'><source path='$(xml_text "$BUILDER_CONSOLE_LOG")'/><target port='0'/></serial>"
+    fi
     cat <<XML
 <domain type='$DOMAIN_TYPE'>
   <name>$(xml_text "$BUILDER")</name>
@@ -87,7 +91,7 @@ builder_xml() {
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='$(xml_text "$seed")'/><target dev='hdd' bus='ide'/><readonly/></disk>
     $nic
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>
+    $serial
     <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
   </devices>
 </domain>

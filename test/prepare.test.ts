@@ -23,7 +23,8 @@ describe("the builder's recipe", () => {
         assert.deepEqual(doc.users, [], "no account: a project's first boot makes the developer's");
         assert.equal(doc.package_update, true);
         for (const p of ["docker.io", "git", "qemu-guest-agent", "xz-utils", "nodejs", "npm"]) assert.ok(doc.packages.includes(p), p);
-        assert.deepEqual(doc.runcmd.map((c: string[]) => path.basename(c[0])), ["nix-install.sh", "tailscale-install.sh", "claude-code.sh"]);
+        assert.deepEqual(doc.runcmd[0], ["systemctl", "start", "qemu-guest-agent.service"], "the agent first: the host waits for it, and udev saw its port before the package was there");
+        assert.deepEqual(doc.runcmd.slice(1).map((c: string[]) => path.basename(c[0])), ["nix-install.sh", "tailscale-install.sh", "claude-code.sh"]);
         const files = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
         assert.ok(files.has("/etc/project-vms/builder"), "the marker seal.sh requires");
         const seal = files.get(`${GUEST_SCRIPT_DIR}/seal.sh`);
@@ -32,7 +33,7 @@ describe("the builder's recipe", () => {
         assert.equal(files.get(`${GUEST_SCRIPT_DIR}/seal.sh`).permissions, "0755");
         assert.ok(!doc.runcmd.some((c: string[]) => c[0].endsWith("seal.sh")), "sealing is the host's step, after cloud-init has finished");
         const none = parse(renderRecipe({ features: NONE, aptCheckValidUntil: false }).userData, { version: "1.1" });
-        assert.equal(none.runcmd, undefined, "no runcmd rather than an empty one, which cloud-init's schema refuses");
+        assert.deepEqual(none.runcmd, [["systemctl", "start", "qemu-guest-agent.service"]]);
         assert.ok(!none.packages.includes("nodejs"));
         assert.match(none.apt.conf, /Check-Valid-Until "false"/);
     });
