@@ -213,7 +213,8 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
         files.push({ path: GUEST_AUTH_KEY_FILE, owner: "root:root", permissions: "0600", content: g.tailscale!.authKey });
     }
     config.write_files = files;
-    config.runcmd = runcmdOf(plan);
+    // After user-data.yaml's own first line (`set -e`: every step must succeed).
+    config.runcmd = [...config.runcmd, ...runcmdOf(plan)];
 
     const apt = aptConfig(g.aptCheckValidUntil);
     if (apt) config.apt = apt;

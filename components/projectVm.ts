@@ -126,7 +126,10 @@ export class ProjectVm extends pulumi.ComponentResource {
             format: "qcow2",
         }, {
             ...inPool,
-            ignoreChanges: ["baseVolumeId"],
+            // Neither a new base (layer, newest version) nor a new systemDiskSize replaces a disk:
+            // the provider can only replace a volume whose size changes, and a replacement takes
+            // the newest base too. Both reach new system disks (and a moved one).
+            ignoreChanges: ["baseVolumeId", "size"],
             replacementTrigger: systemDiskTrigger(p),
             // The old disk goes first: the new one has its name, which libvirt refuses twice (a
             // replacement the trigger asks for skips the provider's diff, which would ask for this).

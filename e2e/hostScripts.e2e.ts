@@ -123,7 +123,13 @@ describe("ready.sh and power.sh on a real guest", () => {
         const serial = path.join(dir, "serial.log");
         const apt = { conf: 'Acquire::Check-Valid-Until "false";\n' };
         // A provisioning step that fails, after the guest agent is installed (as ours are).
-        const failing = seedIso(dir, "failing", { apt, packages: ["qemu-guest-agent"], runcmd: [["sh", "-c", "echo 'project-vms[demo]: FAILED (exit 3) at line 1: false'; exit 3"]] }, "i-failing");
+        // As the renderer writes runcmd: `set -e` first, so that a failing step that is not the
+        // last still fails cloud-init (runcmd is one sh script: only its last status would count).
+        const failing = seedIso(dir, "failing", { apt, packages: ["qemu-guest-agent"], runcmd: [
+            "set -e",
+            ["sh", "-c", "echo 'project-vms[demo]: FAILED (exit 3) at line 1: false'; exit 3"],
+            ["sh", "-c", "echo 'project-vms[demo]: a later step that succeeds'"],
+        ] }, "i-failing");
         fs.writeFileSync(path.join(dir, "domain.xml"), guestDomainXml({ name: domain, dir, iso: failing, serial, mac: "52:54:00:0e:2e:01" }));
         virsh("define", path.join(dir, "domain.xml"));
         const power = { DOMAIN: domain, SHUTDOWN_TIMEOUT: "300" };
@@ -141,6 +147,7 @@ describe("ready.sh and power.sh on a real guest", () => {
         assert.match(failed.stderr, /provisioning FAILED/);
         assert.match(failed.stderr, /status: error/, "cloud-init's own account");
         assert.match(failed.stderr, /project-vms\[demo\]: FAILED \(exit 3\) at line 1: false/, "the tail of cloud-init-output.log");
+        assert.doesNotMatch(failed.stderr, /a later step that succeeds/, "set -e: the failing step ended the script");
 
         // The fix: new user-data swapped in live, as the provider swaps the cloud-init CD; the next
         // pulumi up runs ready.sh with the new instance-id, which reboots the failed VM to apply it.

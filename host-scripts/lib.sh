@@ -97,7 +97,8 @@ acpi_shutdown() {
         fi
     done
     log "$dom did not shut down within ${timeout}s: forcing it off"
-    v destroy "$dom" >/dev/null
+    # (A transient domain that went away meanwhile is off too.)
+    v destroy "$dom" >/dev/null || [ -z "$(domain_state "$dom")" ]
 }
 
 # A libvirt dir pool $1 at folder $2, made idempotently (taken up again when it exists), started

@@ -98,15 +98,20 @@ builder_xml() {
 XML
 }
 
-# Removes the builder domain and its volumes (whatever of them exists), and a layer whose copy
-# began but did not finish (it has no completion marker).
+# Removes the builder domain and its volumes (whatever of them exists), and the layer when this
+# run began writing it (it did not exist before: prepare_base checked) and did not mark it complete.
 builder_cleanup() {
     v destroy "$BUILDER" >/dev/null 2>&1 || true
     v vol-delete --pool "$POOL" "$BUILDER.qcow2" >/dev/null 2>&1 || true
     v vol-delete --pool "$POOL" "$BUILDER-seed.iso" >/dev/null 2>&1 || true
-    if [ "${PREPARE_WRITING:-}" = 1 ] && ! v vol-info --pool "$POOL" "$MARKER" >/dev/null 2>&1; then
+    if [ "${PREPARE_WRITING:-}" = 1 ]; then
         v vol-delete --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1 || true
     fi
+}
+
+# Whether volume $1 is in the pool's listing $2 (from one vol-list that succeeded).
+listed() {
+    awk -v n="$1" '$1 == n { found = 1 } END { exit !found }' <<<"$2"
 }
 
 prepare_base() {
@@ -115,19 +120,26 @@ prepare_base() {
     builder_nic >/dev/null
     # A layer counts only with its completion marker, made once the copy has finished: a volume of
     # the name alone may be the remains of an interrupted copy (or one libvirt is still writing).
+    # Decided from one listing that succeeded, never from a failed query (over qemu+ssh:// a query
+    # can fail for reasons that say nothing about the volume). A layer is never deleted here: VMs
+    # may be built on it.
     MARKER="${PREPARED_VOLUME%.qcow2}.done"
     v pool-refresh "$POOL" >/dev/null
-    if v vol-info --pool "$POOL" "$PREPARED_VOLUME" >/dev/null 2>&1; then
-        if v vol-info --pool "$POOL" "$MARKER" >/dev/null 2>&1; then
+    local volumes
+    volumes=$(v vol-list --pool "$POOL") || die "could not list the volumes of pool $POOL"
+    if listed "$PREPARED_VOLUME" "$volumes"; then
+        if listed "$MARKER" "$volumes"; then
             log "prepared layer $PREPARED_VOLUME is there already"
             v vol-path --pool "$POOL" "$PREPARED_VOLUME"
             return 0
         fi
-        log "$PREPARED_VOLUME has no completion marker (an interrupted build): removing it and building it again"
-        v vol-delete --pool "$POOL" "$PREPARED_VOLUME" >/dev/null ||
-            die "$PREPARED_VOLUME is incomplete and could not be removed (is a build still writing it?); run pulumi up again later"
+        die "$PREPARED_VOLUME is in pool $POOL without its completion marker $MARKER: a build was interrupted while writing it, or one is writing it now. If no build runs, delete it ('virsh -c $LIBVIRT_URI vol-delete --pool $POOL $PREPARED_VOLUME') and run pulumi up again"
     fi
-    v vol-info --pool "$POOL" "$BASE_VOLUME" >/dev/null 2>&1 || die "base image volume $BASE_VOLUME is not in pool $POOL"
+    if listed "$MARKER" "$volumes"; then
+        log "removing the completion marker $MARKER of a layer that is gone"
+        v vol-delete --pool "$POOL" "$MARKER" >/dev/null
+    fi
+    listed "$BASE_VOLUME" "$volumes" || die "base image volume $BASE_VOLUME is not in pool $POOL"
 
     # Named after the layer (base and recipe): builds of two layers never share a builder.
     BUILDER="project-vms-builder-$(printf '%s' "$PREPARED_VOLUME" | sha256sum | cut -c 1-12)"
@@ -174,6 +186,7 @@ prepare_base() {
     PREPARE_WRITING=1
     v vol-create-from "$POOL" "$work/vol.xml" "$BUILDER.qcow2" --inputpool "$POOL" >/dev/null || die "could not write $PREPARED_VOLUME"
     v vol-create-as "$POOL" "$MARKER" 512 --format raw >/dev/null || die "could not mark $PREPARED_VOLUME complete"
+    # Marked: from here on the layer is kept, whatever happens.
     PREPARE_WRITING=0
     log "prepared layer $PREPARED_VOLUME built in $((SECONDS - started))s"
     v vol-path --pool "$POOL" "$PREPARED_VOLUME"

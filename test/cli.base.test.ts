@@ -131,7 +131,7 @@ test("base move of a disk made before its base was recorded: the change alone do
     assert.equal(w.applies.length, before + 2, "the move, then its system disk replaced");
     assert.deepEqual(w.applies[before].replace, []);
     assert.deepEqual(w.applies[before + 1].replace, [systemDiskUrn("storage", "myapp")]);
-    assert.match(w.errText(), /myapp's system disk is still on debian-testing-url-[0-9a-f]{8}\.qcow2 \(made before its base was recorded in Pulumi's state\): replacing it now/);
+    assert.match(w.errText(), /myapp's system disk is still on debian-testing-url-[0-9a-f]{8}\.qcow2 \(made before its base was recorded in Pulumi's state\): it is replaced to move it/);
     assert.equal(w.systemDisks.storage.myapp, "debian-testing-2026-12.qcow2");
 
     // Now recorded: a move back takes one apply; asking again for where it is does nothing.
@@ -155,10 +155,24 @@ test("base move again of a disk that a first apply after an upgrade left where i
     const text = w.stackText("storage").replace(/(- name: myapp\n)/, "$1      base: \"2026-12\"\n");
     w.writeStack("storage", text);
     const before = w.applies.length;
+    w.answers = [undefined];
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12"), 2, "a fresh system disk is asked for: no terminal, no --yes");
+    assert.match(w.errText(), /gets a fresh system disk on 2026-12/);
+    assert.equal(w.applies.length, before, "nothing applied");
     assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12", "--yes"), 0, w.errText());
     assert.match(w.errText(), /myapp is pinned to 2026-12/);
     assert.deepEqual(w.applies.slice(before).map((a) => a.replace), [[systemDiskUrn("storage", "myapp")]]);
     assert.equal(w.systemDisks.storage.myapp, "debian-testing-2026-12.qcow2");
+});
+
+test("a move whose apply fails says to run the move again (apply alone would not check where the disk is)", async (t) => {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
+    w.upCodes = [1];
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12", "--yes"), 1);
+    assert.match(w.errText(), /To finish the move once the cause is fixed, run 'project-vm -C \S+ -H storage base move myapp 2026-12'/);
 });
 
 test("systemDiskBases reads which base each system disk overlays from a stack export", () => {

@@ -114,10 +114,11 @@ describe("user-data", () => {
 
     test("runs the provisioning steps in order, each an installed script from cloud-init/scripts", () => {
         const doc = asCloudInit(renderCloudInit(guest()).userData);
-        const scripts = doc.runcmd.map((c: string[]) => path.basename(c[0]));
+        assert.equal(doc.runcmd[0], "set -e", "cloud-init runs runcmd as one sh script: the first failing step must end it");
+        const scripts = doc.runcmd.slice(1).map((c: string[]) => path.basename(c[0]));
         assert.deepEqual(scripts, ["project-disk.sh", "packages.sh", "services.sh", "nix-install.sh", "tailscale-install.sh", "claude-code.sh", "nix.sh", "tailscale.sh"]);
         const written = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
-        for (const c of doc.runcmd as string[][]) {
+        for (const c of doc.runcmd.slice(1) as string[][]) {
             const f = written.get(c[0]);
             assert.ok(f, `${c[0]} is written`);
             assert.equal(f.permissions, "0755");
@@ -125,10 +126,10 @@ describe("user-data", () => {
             assert.equal(unpacked(f), fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", path.basename(c[0])), "utf8"));
         }
         assert.ok(written.has(`${GUEST_SCRIPT_DIR}/lib.sh`), "the shared library is written too");
-        assert.deepEqual(doc.runcmd[0].slice(1), ["/home/dev/project", "project", "dev"]);
-        assert.deepEqual(doc.runcmd[1].slice(1), ["docker.io", "docker-compose", "git", "curl", "ca-certificates", "vim", "tmux", "jq", "qemu-guest-agent"],
+        assert.deepEqual(doc.runcmd[1].slice(1), ["/home/dev/project", "project", "dev"]);
+        assert.deepEqual(doc.runcmd[2].slice(1), ["docker.io", "docker-compose", "git", "curl", "ca-certificates", "vim", "tmux", "jq", "qemu-guest-agent"],
             "the base packages, ensured on both paths (a VM on an older layer gets a package added since)");
-        assert.deepEqual(doc.runcmd[7].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
+        assert.deepEqual(doc.runcmd[8].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
     });
 
     test("on a prepared layer, first boot uses no apt and runs the same idempotent steps; the cold path installs everything", () => {
@@ -158,7 +159,7 @@ describe("user-data", () => {
 
     test("leaves out the steps of disabled features", () => {
         const doc = asCloudInit(renderCloudInit(guest({ nix: false, tailscale: false, claudeCode: false })).userData);
-        assert.deepEqual(doc.runcmd.map((c: string[]) => path.basename(c[0])), ["project-disk.sh", "packages.sh", "services.sh"]);
+        assert.deepEqual(doc.runcmd.slice(1).map((c: string[]) => path.basename(c[0])), ["project-disk.sh", "packages.sh", "services.sh"]);
     });
 
     test("the Tailscale auth key is only in a root-only file on /run, never in a command line", () => {

@@ -20,6 +20,7 @@ verb=$1; shift
 last=\${*: -1}
 case "$verb" in
   pool-refresh) ;;
+  vol-list) [ -e "$F/list-fails" ] && { echo "error: cannot recv data" >&2; exit 1; }; for v in $(ls "$F/vols"); do echo " $v  /pool/$v"; done ;;
   vol-info|vol-path) [ -e "$F/vols/$last" ] || { echo "error: no vol $last" >&2; exit 1; }; if [ "$verb" = vol-path ]; then echo "/pool/$last"; fi ;;
   vol-create-as) touch "$F/vols/$2" ;;
   vol-upload) [ -s "$last" ] && cp "$last" "$F/uploaded.iso" ;;
@@ -126,13 +127,35 @@ test("a failed copy leaves no half-made layer that a later run would take as don
     assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"]);
 });
 
-test("a layer without its completion marker (an interrupted copy) is removed and built again", (t) => {
+test("a layer without its completion marker is neither taken nor deleted: the run stops and says what to do", (t) => {
     if (!tools(t)) return;
     const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", layer), "half"));
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /has no completion marker \(an interrupted build\): removing it and building it again/);
-    assert.match(r.calls, /vol-create-from/);
-    assert.deepEqual(r.vols, [layer, marker, "debian-testing-2026-11.qcow2"].sort());
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /without its completion marker .*: a build was interrupted while writing it, or one is writing it now\. If no build runs, delete it \('virsh -c qemu:\/\/\/system vol-delete --pool project-vms-base /);
+    assert.doesNotMatch(r.calls, /vol-delete|^create /m, "VMs may be built on it: nothing deleted, nothing built");
+    assert.deepEqual(r.vols, [layer, "debian-testing-2026-11.qcow2"].sort());
+});
+
+test("the pool cannot be listed: nothing is decided, built or deleted", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => {
+        fs.writeFileSync(path.join(dir, "vols", layer), "");
+        fs.writeFileSync(path.join(dir, "list-fails"), "");
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /could not list the volumes of pool project-vms-base/);
+    assert.doesNotMatch(r.calls, /vol-delete|^create /m);
+});
+
+test("a marker left by a layer that is gone is removed before the build, so an interrupted copy never counts", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => {
+        fs.writeFileSync(path.join(dir, "vols", marker), "");
+        fs.writeFileSync(path.join(dir, "copy-fails"), "");
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /removing the completion marker .* of a layer that is gone/);
+    assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"], "neither the stale marker nor the half-made layer is left");
 });
 
 test("refuses a layer name that is not <base>-prepared-<12 hex>.qcow2, and a network it does not know", (t) => {

@@ -6,7 +6,7 @@ import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../co
 import { LibvirtUnavailable } from "../libvirt";
 import { PulumiUnavailable, systemDiskUrn } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
-import { ApplyFailed, applyChange, confirm, Context, lockStack, projectOf, settingsOf } from "./context";
+import { ApplyFailed, applyChange, confirm, Context, lockStack, projectOf, requirePulumi, settingsOf } from "./context";
 
 /** The libvirt pool of the base images (components/host.ts basePoolName, without loading Pulumi). */
 const BASE_POOL = `${NAMESPACE}-${BASE_POOL_DIR}`;
@@ -118,19 +118,31 @@ export async function baseMove(ctx: Context, host: string, name: string, version
         throw new UsageError(`no base image version ${version} on ${host} (it has ${settings.baseImages.map((b) => b.version).join(", ")})`);
     }
     const target = settings.baseImages.find((b) => b.version === version)!;
+    const freshDisk = () => ctx.io.err(`project-vm: ${project.hostname} gets a fresh system disk on ${version}: it is shut down (ACPI), provisioned ` +
+        `afresh, and keeps its project disk (/home/dev/project), MAC and tailnet name; what was installed outside /home/dev/project goes.`);
+    const again = ctx.command(host, "base", "move", name, version);
     if (project.base === version) {
         // Pinned already; but a disk made before its base was recorded may not have moved.
         ctx.io.err(`project-vm: ${name} is pinned to ${version}`);
-        await confirmMoved(ctx, host, name, target);
+        await requirePulumi(ctx);
+        await confirmMoved(ctx, host, name, target, async () => {
+            freshDisk();
+            return confirm(ctx.io, `Move ${project.hostname} to ${version}?`, opts.yes);
+        });
         return;
     }
     stack.setFields(name, { base: version });
     settingsOf(stack);
-    ctx.io.err(`project-vm: ${project.hostname} gets a fresh system disk on ${version}: it is shut down (ACPI), provisioned afresh, and keeps ` +
-        `its project disk (/home/dev/project), MAC and tailnet name; what was installed outside /home/dev/project goes.`);
+    freshDisk();
     if (!(await confirm(ctx.io, `Move ${project.hostname} to ${version}?`, opts.yes))) throw new UsageError("base move cancelled; nothing changed");
-    await applyChange(ctx, stack, { what: `base move ${name} ${version}` });
-    await confirmMoved(ctx, host, name, target);
+    try {
+        await applyChange(ctx, stack, { what: `base move ${name} ${version}` });
+    } catch (e) {
+        // 'apply' alone would not check where the disk ended up: the move is finished by running it again.
+        if (e instanceof ApplyFailed) throw new ApplyFailed(`${e.message} To finish the move once the cause is fixed, run '${again}'.`);
+        throw e;
+    }
+    await confirmMoved(ctx, host, name, target, async () => true);
     ctx.io.err(`project-vm: ${name} runs on ${version}`);
 }
 
@@ -140,7 +152,7 @@ export async function baseMove(ctx: Context, host: string, name: string, version
  * engine ignores a replacement trigger it has never seen) is not moved by the change alone: it is
  * then replaced explicitly (`pulumi up --replace`).
  */
-async function confirmMoved(ctx: Context, host: string, name: string, target: BaseImage): Promise<void> {
+async function confirmMoved(ctx: Context, host: string, name: string, target: BaseImage, ask: () => Promise<boolean>): Promise<void> {
     let bases: Map<string, string>;
     try {
         bases = await ctx.pulumi.systemDiskBases(host);
@@ -151,7 +163,8 @@ async function confirmMoved(ctx: Context, host: string, name: string, target: Ba
     }
     const on = bases.get(name);
     if (on === undefined || on === target.volume || isPreparedOf(on, target.volume)) return;
-    ctx.io.err(`project-vm: ${name}'s system disk is still on ${on} (made before its base was recorded in Pulumi's state): replacing it now`);
+    ctx.io.err(`project-vm: ${name}'s system disk is still on ${on} (made before its base was recorded in Pulumi's state): it is replaced to move it`);
+    if (!(await ask())) throw new UsageError(`base move cancelled; ${name} stays on ${on}`);
     const code = await ctx.pulumi.up(host, { replace: [systemDiskUrn(host, name)] });
     if (code !== 0) {
         throw new ApplyFailed(`base move ${name} ${target.version}: pulumi up --replace of its system disk failed (exit ${code}); ` +

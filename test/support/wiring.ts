@@ -172,7 +172,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.equal(parse(ci.inputs.userData, { version: "1.1" }).package_update, true, "the cold path installs at first boot");
         }
         assert.ok(base.id, "the newest version has a volume");
-        assert.deepEqual(system.ignoreChanges, ["baseVolumeId"], "a new layer or newest version leaves the disk where it is");
+        assert.deepEqual(system.ignoreChanges, ["baseVolumeId", "size"], "a new layer, newest version or systemDiskSize leaves the disk as it is");
         assert.equal(system.replacementTrigger, p.base === undefined ? "unpinned" : `base:${p.base}`, "rebuilt when the entry's base changes");
         assert.equal(system.deleteBeforeReplace, true, "the old disk goes first: libvirt refuses a second volume of its name");
         assert.equal(system.inputs.size, s.systemDiskSize.bytes);
