@@ -82,11 +82,13 @@ type CloudConfig = Record<string, unknown> & {
     mounts: string[][];
 };
 
-function readYaml<T>(dir: string, file: string): T {
+/** A file under cloud-init/ (`dir`), read as YAML 1.1, the dialect cloud-init's PyYAML reads. */
+export function readYaml<T>(dir: string, file: string): T {
     return parse(fs.readFileSync(path.join(dir, file), "utf8"), { version: "1.1" }) as T;
 }
 
-function toYaml(value: unknown, header?: string): string {
+/** YAML 1.1 text of `value` (what cloud-init reads), with `header` as its first comment. */
+export function toYaml(value: unknown, header?: string): string {
     const doc = new Document(value, { version: "1.1" });
     if (header) doc.commentBefore = header;
     return doc.toString({ lineWidth: 0 });
@@ -175,11 +177,6 @@ export function runcmdOf(steps: Step[]): string[][] {
 /** apt's setting for mirrors whose Release files are past Valid-Until, when asked for. */
 export function aptConfig(checkValidUntil: boolean): Record<string, string> | undefined {
     return checkValidUntil ? undefined : { conf: 'Acquire::Check-Valid-Until "false";\n' };
-}
-
-/** YAML 1.1 text of `value` (the dialect cloud-init's PyYAML reads), with `header` as its first comment. */
-export function cloudYaml(value: unknown, header?: string): string {
-    return toYaml(value, header);
 }
 
 /** Renders the NoCloud files of one VM. */

@@ -7,10 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { parse } from "yaml";
-import { aptConfig, CLOUD_INIT_DIR, cloudYaml, installSteps, packagesFor, runcmdOf, scriptFiles } from "./cloudInit";
+import { aptConfig, CLOUD_INIT_DIR, installSteps, packagesFor, readYaml, runcmdOf, scriptFiles, toYaml } from "./cloudInit";
 import { Features } from "./config";
 import { hostCalls } from "./hostCommands";
 import { LIMITS } from "./configSchema";
@@ -50,20 +47,17 @@ export function recipeKey(features: Features): string {
 
 /** Renders the builder's user-data for `recipe` from cloud-init/prepare.yaml. Pure. */
 export function renderRecipe(recipe: PrepareRecipe, dir = CLOUD_INIT_DIR): RenderedRecipe {
-    const config = parse(fs.readFileSync(path.join(dir, "prepare.yaml"), "utf8"), { version: "1.1" }) as Record<string, unknown> & {
-        write_files: Array<Record<string, string>>;
-        runcmd: unknown[];
-    };
+    const config = readYaml<Record<string, unknown> & { write_files: Array<Record<string, string>>; runcmd: unknown[] }>(dir, "prepare.yaml");
     const steps = installSteps(recipe.features);
     config.packages = packagesFor(steps, dir);
     config.write_files = [...config.write_files, ...scriptFiles([...steps, { script: SEAL_SCRIPT, args: [], packages: [] }], dir)];
     config.runcmd = [...config.runcmd, ...runcmdOf(steps)];
     const apt = aptConfig(recipe.aptCheckValidUntil);
     if (apt) config.apt = apt;
-    const userData = cloudYaml(config, "cloud-config");
+    const userData = toYaml(config, "cloud-config");
     const hash = createHash("sha256").update(userData).digest("hex").slice(0, 12);
     const instanceId = `project-vms-builder-${hash}`;
-    const metaData = cloudYaml({ "instance-id": instanceId, "local-hostname": "project-vms-builder" });
+    const metaData = toYaml({ "instance-id": instanceId, "local-hostname": "project-vms-builder" });
     return { userData, metaData, instanceId, hash };
 }
 

@@ -29,6 +29,16 @@ function withSums(w: World) {
     return { deps, fetched };
 }
 
+/** The storage stack with a second version, 2026-12, added by `base add`; `first` is the version it had. */
+async function twoVersions(t: { after(fn: () => void): void }): Promise<{ w: World; first: string }> {
+    const w = world(t);
+    const { deps } = withSums(w);
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
+    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    return { w, first };
+}
+
 test("base add turns the one baseImage into a list, adds the dated image pinned to its SHA512SUMS line, applies", async (t) => {
     const w = world(t);
     const { deps, fetched } = withSums(w);
@@ -68,11 +78,7 @@ test("base add refuses a moving 'latest' image, a bad sum, a version listed twic
 });
 
 test("base list shows each version with the VMs on it (Pulumi's state) and the projects pinned to it", async (t) => {
-    const w = world(t);
-    const { deps } = withSums(w);
-    const { main } = await import("../cli/main");
-    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
-    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    const { w, first } = await twoVersions(t);
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2`, webapp: "debian-testing-2026-12-prepared-0123456789ab.qcow2" };
     w.out.length = 0;
     assert.equal(await w.run("-H", "storage", "base", "--json"), 0, w.errText());
@@ -118,11 +124,7 @@ test("base move pins the project, asks first, applies; prune removes only what n
 });
 
 test("base move of a disk made before its base was recorded: the change alone does not move it, so it is replaced explicitly", async (t) => {
-    const w = world(t);
-    const { deps } = withSums(w);
-    const { main } = await import("../cli/main");
-    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
-    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    const { w, first } = await twoVersions(t);
     // myapp's disk is on the first version, and the state has no trigger for it (an older project-vms).
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2` };
     w.diskTriggers.storage = {};
@@ -144,11 +146,7 @@ test("base move of a disk made before its base was recorded: the change alone do
 });
 
 test("base move again of a disk that a first apply after an upgrade left where it was: replaced", async (t) => {
-    const w = world(t);
-    const { deps } = withSums(w);
-    const { main } = await import("../cli/main");
-    assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
-    const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
+    const { w, first } = await twoVersions(t);
     // The entry says 2026-12 (set by hand, applied once: the trigger recorded, the disk not moved).
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2` };
     w.diskTriggers.storage = { myapp: "base:2026-12" };
