@@ -92,15 +92,23 @@ test("a prepared layer is built once on libvirt, sealed, and boots a project VM 
     const layerName = preparedVolumeName(baseVolume, recipe.hash);
     const env = {
         POOL: pool, BASE_VOLUME: baseVolume, PREPARED_VOLUME: layerName, USER_DATA: recipe.userData, META_DATA: recipe.metaData,
-        INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "user", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "2400",
+        INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "user", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "900",
         BUILDER_CONSOLE_LOG: `${root}/builder-console.log`, BUILDER_KERNEL: `${root}/boot/kernel`, BUILDER_INITRD: `${root}/boot/initrd`, BUILDER_CMDLINE: "root=LABEL=root ro console=ttyS0 panic=10",
     };
 
     // ---- The layer: built, then found.
     let clock = Date.now();
-    const built = prepare(env);
-    const buildMs = Date.now() - clock;
     const consoleTail = () => fs.existsSync(`${root}/builder-console.log`) ? fs.readFileSync(`${root}/builder-console.log`, "utf8").split("\n").slice(-60).join("\n") : "";
+    let built = prepare(env);
+    // Seen once here: the builder's user-mode network gave no DNS (apt could not resolve the
+    // mirror), so the agent was never installed. That is this machine's network, not the layer:
+    // said, with the console, and built once more.
+    if (built.status !== 0 && /guest agent did not answer in time/.test(built.stderr)) {
+        console.log(`e2e: the builder never got its guest agent; its console:\n${consoleTail()}\ne2e: building once more`);
+        clock = Date.now();
+        built = prepare(env);
+    }
+    const buildMs = Date.now() - clock;
     assert.equal(built.status, 0, `${built.stderr}\n--- builder console ---\n${consoleTail()}`);
     const layer = `${poolDir}/${layerName}`;
     assert.equal(built.stdout, layer, "prints the layer's path, the ID system disks take");
