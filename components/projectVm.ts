@@ -7,8 +7,17 @@ import * as tailscale from "@pulumi/tailscale";
 import { Project } from "./config";
 import { GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
 import { growCommand, poolCommand, powerCommand, readyCommand, TailscaleApi, tailnetNodeCommand } from "./hostCommands";
+import { domainSlotHook } from "./domainSlot";
 import { NicAttachment } from "./host";
 import { PROJECT_FILES, projectMac, projectPaths, sshCommand, tailnetFqdn } from "./names";
+
+/**
+ * The guest CPU: `maximum` is the host's own CPU under KVM (as host-passthrough) and every feature
+ * QEMU can emulate under TCG, where libvirt refuses host-passthrough ("not supported by
+ * hypervisor": a VM on a host without KVM could not start). The builder of prepared layers and the
+ * test guests use the same.
+ */
+export const DOMAIN_CPU_MODE = "maximum";
 
 /** A single-use auth key is used at first boot; a day is ample and bounds a leaked key's life. */
 export const AUTH_KEY_EXPIRY_SECONDS = 24 * 60 * 60;
@@ -177,7 +186,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             name: p.hostname,
             memory: p.memory,
             vcpu: p.cpus,
-            cpu: { mode: "host-passthrough" },
+            cpu: { mode: DOMAIN_CPU_MODE },
             // pc (i440fx): the provider attaches the cloud-init ISO on IDE, which q35 lacks.
             machine: "pc",
             disks: [{ volumeId: systemDisk.id }, { volumeId: this.projectDisk.id }],
@@ -198,7 +207,15 @@ export class ProjectVm extends pulumi.ComponentResource {
             autostart: p.autostart && p.running,
             // The provider can only start a domain; power.sh below owns the power state.
             running: true,
-        }, { ...child, customTimeouts: { create: "20m" }, ignoreChanges: ["running"] });
+        }, {
+            ...child,
+            customTimeouts: { create: "20m" },
+            ignoreChanges: ["running"],
+            // Its name is fixed: the old domain goes before the new one is defined.
+            deleteBeforeReplace: true,
+            // A domain left defined by a create that failed or was stopped is cleared first.
+            hooks: { beforeCreate: [domainSlotHook({ libvirtUri: args.libvirtUri, domain: p.hostname, mac, projectDir: paths.dir })] },
+        });
 
         // A new VM is done when cloud-init is: `pulumi up` waits for it, or fails saying why.
         const ready = readyCommand(`${name}-ready`, {

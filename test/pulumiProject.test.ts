@@ -33,8 +33,7 @@ test("every declared key is one the program reads, documented, with the program'
     const d = project.config;
     assert.equal(d.libvirtUri.default, DEFAULTS.libvirtUri);
     assert.equal(d.storageDir.default, DEFAULTS.storageDir);
-    assert.equal(d.baseImage.default, undefined, "no default: the program tells baseImage from baseImages");
-    assert.ok(d.baseImage.description.includes(DEFAULTS.baseImage), "the default URL is documented");
+    assert.ok(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8").includes(DEFAULTS.baseImage), "the default URL is documented");
     assert.equal(d.defaultMemory.default, DEFAULTS.defaultMemory);
     assert.equal(d.defaultCpus.default, DEFAULTS.defaultCpus);
     assert.equal(d.defaultDisk.default, DEFAULTS.defaultDisk);
@@ -42,6 +41,19 @@ test("every declared key is one the program reads, documented, with the program'
     assert.equal(d.shutdownTimeout.default, DEFAULTS.shutdownTimeout);
     assert.equal(d.readyTimeout.default, DEFAULTS.readyTimeout);
     assert.equal(d.sshPublicKeys.default, undefined, "sshPublicKeys is required");
+});
+
+test("a key declared without a default is one the program requires: Pulumi refuses a stack without it", () => {
+    // Pulumi treats a declared key without a default as required and will not even preview a stack
+    // that lacks it (the shipped stacks once could not be previewed: baseImage was declared so).
+    const required = Object.entries<any>(project.config).filter(([, decl]) => decl.default === undefined).map(([key]) => key);
+    assert.deepEqual(required, ["sshPublicKeys"]);
+    const settings = { ...stackConfig("storage") };
+    delete settings[`${NAMESPACE}:sshPublicKeys`];
+    assert.throws(() => parseConfig(rawConfig(settings)), /sshPublicKeys/);
+    for (const key of ["baseImage", "baseImageSha512", "baseImages", "projects", "tailscale", "network", "hostCapacity"]) {
+        assert.ok(!(key in project.config), `${key} is optional, so undeclared`);
+    }
 });
 
 for (const stack of ["storage", "raider"]) {

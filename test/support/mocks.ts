@@ -20,6 +20,8 @@ export interface Registered {
     replaceWith: string[];
     /** The replacementTrigger option's value (undefined when unset). */
     replacementTrigger: unknown;
+    /** Names of the resource hooks run before it is created. */
+    beforeCreate: string[];
     version: string;
     inputs: Record<string, any>;
     secretInputs: string[];
@@ -99,6 +101,8 @@ export async function installMocks(stack: string, config: Record<string, string>
     // Record the raw requests: parent, provider, protect, version and secrecy are not in MockResourceArgs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
+    // The mock monitor has no hook registry: the engine's is real (test:engine runs the hooks).
+    monitor.registerResourceHook = (_req: unknown, callback: (err: unknown, resp: unknown) => void) => callback(null, {});
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
         original(req, (err: any, resp: any) => {
@@ -117,6 +121,7 @@ export async function installMocks(stack: string, config: Record<string, string>
                     dependencies: req.getDependenciesList(),
                     replaceWith: req.getReplaceWithList(),
                     replacementTrigger: req.hasReplacementTrigger() ? req.getReplacementTrigger().toJavaScript() : undefined,
+                    beforeCreate: req.getHooks()?.getBeforeCreateList() ?? [],
                     version: req.getVersion(),
                     inputs: unwrapSecrets(raw) as Record<string, any>,
                     secretInputs: Object.entries(raw).filter(([, v]) => v?.[SECRET_SIG]).map(([k]) => k),

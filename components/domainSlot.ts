@@ -1,0 +1,50 @@
+// A project's domain name must be free in libvirt when Pulumi creates the domain. The provider
+// defines the domain and then starts it; when the start fails, or `pulumi up` is stopped mid-create,
+// the defined domain stays in libvirt but not in Pulumi's state, and every later `pulumi up` failed
+// with "domain 'project-x' already exists" until someone ran `virsh undefine`. A Pulumi resource
+// hook runs host-scripts/domain-slot.sh right before each create of the domain (never in a preview):
+// a leftover of this very project (its MAC, disks only in its folder) is removed with its disks
+// kept; any other domain of that name stops the create, named.
+import { execFile } from "node:child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { hostScript } from "./hostCommands";
+
+/** Where the hook looks. */
+export interface DomainSlotArgs {
+    /** libvirt connection URI of the host. */
+    libvirtUri: string;
+    /** The domain's name, project-<name>. */
+    domain: string;
+    /** The project's NIC MAC (projectMac of stack and name): what tells its leftover from another domain. */
+    mac: string;
+    /** The project's folder on the host: a leftover's disks all lie in it. */
+    projectDir: string;
+}
+
+/** Runs domain-slot.sh's check-and-clear for `args`; rejects with its message when it refuses. */
+export function freeDomainSlot(args: DomainSlotArgs): Promise<string> {
+    return new Promise((resolve, reject) => {
+        execFile("bash", ["-c", hostScript("domain-slot.sh", "domain_slot_free")], {
+            env: {
+                PATH: process.env.PATH,
+                HOME: process.env.HOME,
+                LIBVIRT_URI: args.libvirtUri,
+                DOMAIN: args.domain,
+                MAC: args.mac,
+                PROJECT_DIR: args.projectDir,
+            },
+            timeout: 120_000,
+        }, (error, _stdout, stderr) => {
+            if (error) reject(new Error(stderr.trim() || `domain-slot.sh failed: ${error.message}`));
+            else resolve(stderr.trim());
+        });
+    });
+}
+
+/** The beforeCreate hook of a project's domain (named per domain: the engine tells hooks by name). */
+export function domainSlotHook(args: DomainSlotArgs): pulumi.ResourceHook {
+    return new pulumi.ResourceHook(`${args.domain}-slot`, async () => {
+        const said = await freeDomainSlot(args);
+        if (said) pulumi.log.info(said);
+    });
+}
