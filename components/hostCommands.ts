@@ -259,8 +259,6 @@ export interface TailnetNodeCommandArgs {
     libvirtUri: string;
     /** The domain, whose guest is asked for its node ID. */
     domain: string;
-    /** The domain's ID: a new domain is a new machine, recorded again (and the old one deleted first). */
-    domainId: pulumi.Input<string>;
     /** The machine's hostname, project-<name>. */
     hostname: string;
     /** The tags of the VM's auth key: a machine without them is not this VM's. */
@@ -273,8 +271,10 @@ export interface TailnetNodeCommandArgs {
  * The VM's machine on the tailnet, by identity: once the VM has joined, its node ID is read from
  * the guest (and checked against the API) and kept as this command's stdout; deleting the command
  * deletes that node, and only it — never a machine found by name, which on a tailnet shared by
- * several hosts may be another host's VM of the same name. Replaced with the domain or the
- * system disk (a new node), the old node deleted first.
+ * several hosts may be another host's VM of the same name. Replaced with the system disk only
+ * (a fresh disk is a new node), the old node deleted first: a new domain on the same system disk
+ * (a memory or vCPU change) is the same node with the same Tailscale state, and stays recorded —
+ * deleting it would throw the VM off the tailnet.
  */
 export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     const env: Record<string, pulumi.Input<string>> = {
@@ -293,6 +293,11 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
         interpreter: BASH,
         ...calls,
         environment: pulumi.secret({ ...env, ...program }),
-        triggers: [args.domainId],
-    }, { ...opts, deleteBeforeReplace: true });
+    }, {
+        ...opts,
+        deleteBeforeReplace: true,
+        // Stacks applied before this recorded the domain's ID as a trigger: ignored, so that the
+        // upgrade (and any later domain replacement) keeps the recorded machine.
+        ignoreChanges: ["triggers"],
+    });
 }

@@ -213,6 +213,9 @@ export class ProjectVm extends pulumi.ComponentResource {
             ignoreChanges: ["running"],
             // Its name is fixed: the old domain goes before the new one is defined.
             deleteBeforeReplace: true,
+            // A fresh system disk (a base move) has the same volume ID (its path): without this the
+            // running domain would keep the deleted disk open, its guest never booting the new one.
+            replaceWith: [systemDisk],
             // A domain left defined by a create that failed or was stopped is cleared first.
             hooks: { beforeCreate: [domainSlotHook({ libvirtUri: args.libvirtUri, domain: p.hostname, mac, projectDir: paths.dir })] },
         });
@@ -234,7 +237,6 @@ export class ProjectVm extends pulumi.ComponentResource {
             tailnetMachine.push(tailnetNodeCommand(`${name}-tailnet-machine`, {
                 libvirtUri: args.libvirtUri,
                 domain: p.hostname,
-                domainId: this.domain.id,
                 hostname: p.hostname,
                 tags: args.tailscale.tags,
                 api: args.tailscaleApi,

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse } from "yaml";
 
 /** What the image is made of; its hash is the cache key. */
 export const RECIPE = {
@@ -62,8 +63,24 @@ export const STAND_INS = [
 
 const REPO = path.join(__dirname, "..");
 
-export function recipeKey(): string {
-    const hash = createHash("sha256").update(JSON.stringify(RECIPE));
+/**
+ * Which image: `bare` is Debian's cloud image as it comes (the provisioning installs everything);
+ * `packaged` also holds the base packages the program's user-data lists (cloud-init/user-data.yaml),
+ * installed natively by mmdebstrap, so that a prepared layer's builder has no package to install
+ * under emulation. The engine suite uses it: what it proves is Pulumi's and libvirt's side; the apt
+ * path is the guest e2e's (bare image, cold path).
+ */
+export type ImageVariant = "bare" | "packaged";
+
+/** The packages of a variant: the recipe's, plus (packaged) those the program's user-data installs. */
+export function imagePackages(variant: ImageVariant): string[] {
+    if (variant === "bare") return RECIPE.packages;
+    const userData = parse(fs.readFileSync(path.join(REPO, "cloud-init", "user-data.yaml"), "utf8")) as { packages: string[] };
+    return [...new Set([...RECIPE.packages, ...userData.packages])];
+}
+
+export function recipeKey(variant: ImageVariant = "bare"): string {
+    const hash = createHash("sha256").update(JSON.stringify(RECIPE)).update(JSON.stringify(imagePackages(variant)));
     for (const f of STAND_INS) hash.update(f.to).update(fs.readFileSync(path.join(REPO, f.from)));
     return hash.digest("hex").slice(0, 16);
 }
@@ -73,15 +90,16 @@ function run(cmd: string, args: string[], log: (line: string) => void): void {
     execFileSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** Returns the base image for RECIPE, building it when the cache has none. */
-export function baseImage(log: (line: string) => void): BaseImage {
-    const dir = path.join(cacheDir(), `debian-${RECIPE.suite}-${recipeKey()}`);
+/** Returns the base image for RECIPE (and variant), building it when the cache has none. */
+export function baseImage(log: (line: string) => void, variant: ImageVariant = "bare"): BaseImage {
+    const prefix = `debian-${RECIPE.suite}-${variant}-`;
+    const dir = path.join(cacheDir(), `${prefix}${recipeKey(variant)}`);
     const out = { disk: path.join(dir, "base.qcow2"), kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img") };
     if (Object.values(out).every((f) => fs.existsSync(f))) return { ...out, built: false };
 
     // Older recipes' images are of no further use.
     if (fs.existsSync(cacheDir())) {
-        for (const old of fs.readdirSync(cacheDir()).filter((d) => d.startsWith(`debian-${RECIPE.suite}-`))) {
+        for (const old of fs.readdirSync(cacheDir()).filter((d) => d.startsWith(prefix) || /^debian-testing-[0-9a-f]{16}$/.test(d))) {
             fs.rmSync(path.join(cacheDir(), old), { recursive: true, force: true });
         }
     }
@@ -90,7 +108,7 @@ export function baseImage(log: (line: string) => void): BaseImage {
         const rootfs = path.join(work, "rootfs");
         run("mmdebstrap", [
             "--variant=apt", "--mode=root",
-            `--include=${RECIPE.packages.join(",")}`,
+            `--include=${imagePackages(variant).join(",")}`,
             // The mirror's testing Release files may be past Valid-Until on frozen snapshots.
             '--aptopt=Acquire::Check-Valid-Until "false"',
             ...RECIPE.customize.map((h) => `--customize-hook=${h}`),

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { World } from "./support/cli";
+import { REPO } from "./support/schemas";
 import { requireTool } from "./support/tools";
 
 function world(t: { after(fn: () => void): void }): World {
@@ -392,6 +393,28 @@ test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exi
         json.checks.findIndex((c: any) => c.name === a) - json.checks.findIndex((c: any) => c.name === b)));
     assert.equal(json.ok, false);
     assert.match(json.checks.find((c: any) => c.name === "storage: Tailscale API credentials").detail, /pulumi config set --stack storage --secret tailscale:apiKey/);
+});
+
+test("doctor: the engine's language host and plugins at the SDKs' versions, each host's stack in the backend with Pulumi's required keys", async (t) => {
+    const w = world(t);
+    // The SDKs the program was installed with say which plugin versions the engine will ask for.
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(w.dir, "node_modules"));
+    w.languageHost = false;
+    w.plugins = w.plugins.filter((p) => p.name !== "command").map((p) => (p.name === "tailscale" ? { ...p, version: "0.29.1" } : p));
+    w.backendStacks = ["storage"];
+    w.writeStack("raider", w.stackText("raider").replace(/^  project-vms:sshPublicKeys:\n(    - .*\n)+/m, ""));
+    assert.equal(await w.run("doctor", "--json"), 1);
+    const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
+    const check = (name: string) => checks.find((c) => c.name === name)!;
+    assert.equal(check("pulumi-language-nodejs").ok, false);
+    assert.deepEqual([check("plugin libvirt").ok, check("plugin libvirt").detail], [true, "v0.5.4"]);
+    assert.equal(check("plugin command").ok, false);
+    assert.match(check("plugin command").detail, /not installed: the program needs v1\.2\.1 \(bash engine\/install-plugins\.sh/);
+    assert.match(check("plugin tailscale").detail, /only v0\.29\.1: the program needs v0\.27\.1/);
+    assert.equal(check("storage: Pulumi stack").ok, true);
+    assert.deepEqual([check("raider: Pulumi stack").ok, check("raider: Pulumi stack").detail.startsWith("not in the backend you are logged in to: pulumi stack init raider")], [false, true]);
+    assert.equal(check("storage: required config").ok, true);
+    assert.deepEqual([check("raider: required config").ok, check("raider: required config").detail], [false, "Pulumi refuses to run without project-vms:sshPublicKeys in Pulumi.raider.yaml"]);
 });
 
 test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 0", async (t) => {

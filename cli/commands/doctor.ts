@@ -1,4 +1,8 @@
-// `doctor`: the tools, each host's stack file, its libvirt and its Tailscale credentials.
+// `doctor`: the tools, the engine's plugins, each host's stack (in the backend, with what Pulumi
+// requires set), its stack file, its libvirt and its Tailscale credentials.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { ConfigError, Settings } from "../../components/config";
 import { LibvirtUnavailable } from "../libvirt";
 import { MIN_PULUMI, versionAtLeast } from "../pulumi";
@@ -38,6 +42,47 @@ export function versionLine(output: string): string {
     return lines.find((l) => !decoy.test(l)) ?? lines[0] ?? "";
 }
 
+/** The provider plugins the program's SDKs ask the engine for, by name: their exact versions. */
+export function requiredPlugins(dir: string): Map<string, string> {
+    const wanted = new Map<string, string>();
+    for (const name of ["libvirt", "command", "tailscale"]) {
+        const file = path.join(dir, "node_modules", "@pulumi", name, "package.json");
+        if (!fs.existsSync(file)) continue;
+        const p = JSON.parse(fs.readFileSync(file, "utf8")).pulumi;
+        if (p?.resource && p.version) wanted.set(name, String(p.version).replace(/^v/, ""));
+    }
+    return wanted;
+}
+
+/**
+ * The plugin checks from `pulumi plugin ls --json`: each plugin the SDKs ask for, at exactly that
+ * version (the engine refuses another, and downloads are not to be counted on).
+ */
+export function pluginChecks(pluginLs: string, wanted: Map<string, string>): Check[] {
+    let installed: { name: string; kind: string; version: string }[] = [];
+    try {
+        installed = JSON.parse(pluginLs) ?? [];
+    } catch {
+        installed = [];
+    }
+    return [...wanted].map(([name, version]) => {
+        const have = installed.filter((p) => p.kind === "resource" && p.name === name).map((p) => String(p.version).replace(/^v/, ""));
+        const ok = have.includes(version);
+        return {
+            name: `plugin ${name}`, ok,
+            detail: ok ? `v${version}` : `${have.length ? `only v${have.join(", v")}` : "not installed"}: the program needs v${version} (bash engine/install-plugins.sh, or pulumi plugin install resource ${name} ${version})`,
+        };
+    });
+}
+
+/** The keys Pulumi.yaml declares without a default: Pulumi refuses to preview a stack that lacks one. */
+export function requiredKeys(dir: string): string[] {
+    const file = path.join(dir, "Pulumi.yaml");
+    if (!fs.existsSync(file)) return [];
+    const project = parse(fs.readFileSync(file, "utf8")) ?? {};
+    return Object.entries<any>(project.config ?? {}).filter(([, d]) => d?.default === undefined).map(([key]) => `${project.name}:${key}`);
+}
+
 /** Checks the tools, each host's stack file and that each host's libvirt answers. */
 export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>, opts: { json?: boolean }): Promise<boolean> {
     const checks: Check[] = [];
@@ -51,11 +96,47 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
             checks.push({ name: tool.cmd, ok: false, detail: `${version}: ${MIN_PULUMI} or newer is needed (or build it: bash engine/build.sh)` });
         } else checks.push({ name: tool.cmd, ok: true, detail: version });
     }
+    const pulumiOk = checks.find((c) => c.name === "pulumi")?.ok === true;
+    let stacks: string[] | undefined;
+    if (pulumiOk) {
+        // The engine's pieces a `pulumi up` needs besides the CLI: the language host (on PATH or
+        // beside pulumi, where Pulumi's own releases put it) and each plugin at its version.
+        const host = await runTool("sh", ["-c", 'command -v pulumi-language-nodejs || { d=$(dirname "$(readlink -f "$(command -v pulumi)")") && [ -x "$d/pulumi-language-nodejs" ] && echo "$d/pulumi-language-nodejs"; }']);
+        checks.push({
+            name: "pulumi-language-nodejs", ok: host.code === 0 && host.stdout.trim() !== "",
+            detail: host.code === 0 && host.stdout.trim() ? host.stdout.trim() : "not found on PATH nor beside pulumi: the Node.js language host runs the program (bash engine/build.sh builds it)",
+        });
+        checks.push(...pluginChecks((await runTool("pulumi", ["plugin", "ls", "--json"])).stdout, requiredPlugins(ctx.dir)));
+        const ls = await runTool("pulumi", ["stack", "ls", "--json", "--cwd", ctx.dir]);
+        try {
+            stacks = ls.code === 0 ? (JSON.parse(ls.stdout) as { name: string }[]).map((st) => st.name.split("/").pop()!) : undefined;
+        } catch {
+            stacks = undefined;
+        }
+    }
     for (const host of hosts) {
         let stack: StackFile;
         let settings: Settings;
         try {
             stack = new StackFile(ctx.dir, host);
+        } catch (e) {
+            if (!(e instanceof UsageError)) throw e;
+            checks.push({ name: `${host}: stack file`, ok: false, detail: e.message });
+            continue;
+        }
+        if (stacks !== undefined) {
+            const there = stacks.includes(host);
+            checks.push({
+                name: `${host}: Pulumi stack`, ok: there,
+                detail: there ? "in the backend" : `not in the backend you are logged in to: pulumi stack init ${host} (or pulumi login to the backend that holds it)`,
+            });
+        }
+        const missing = requiredKeys(ctx.dir).filter((k) => !stack.has(k));
+        checks.push({
+            name: `${host}: required config`, ok: missing.length === 0,
+            detail: missing.length === 0 ? "every key Pulumi.yaml requires is set" : `Pulumi refuses to run without ${missing.join(", ")} in Pulumi.${host}.yaml`,
+        });
+        try {
             settings = stack.settings();
             checks.push({ name: `${host}: stack file`, ok: true, detail: `${settings.projects.length} project(s), libvirt ${settings.libvirtUri}` });
         } catch (e) {

@@ -7,7 +7,7 @@
 // fake API and on Pulumi's own output and state, and prints a timing line. The steps run in order
 // on one stack: each starts from where the one before left it.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -99,7 +99,7 @@ before(async () => {
     engine.installPlugins();
     timing("plugins installed into PULUMI_HOME", (Date.now() - started) / 1000);
     started = Date.now();
-    image = baseImage((line) => console.log(`engine image: ${line}`));
+    image = baseImage((line) => console.log(`engine image: ${line}`), "packaged");
     timing(`test image (${image.built ? "built" : "cached"})`, (Date.now() - started) / 1000);
     const accel = pickAccelerator(image);
     console.log(`engine: accelerator ${accel}`);
@@ -149,8 +149,8 @@ test("m. the shipped stacks, pointed at the local daemon, preview cleanly", { ti
             .replace(/^(  project-vms:storageDir:).*$/m, `$1 ${storageDir}-${name}`);
         engine!.pulumi(shipped.dir, "stack", "init", name);
         const salt = fs.readFileSync(shipped.stackFile, "utf8");
-        fs.writeFileSync(shipped.stackFile, `${salt.trimEnd()}\n${text.replace(/^config:\n/m, "")}`);
-        assert.match(fs.readFileSync(shipped.stackFile, "utf8"), /^config:$/m);
+        // The shipped file as it is, under the salt `stack init` wrote (the user's steps 4–6).
+        fs.writeFileSync(shipped.stackFile, `${salt.trimEnd()}\n${text}`);
         shipped.setSecret("tailscale:apiKey", API_KEY);
         const r = await shipped.run(["preview", "--json"]);
         assert.equal(r.code, 0, `preview of the shipped ${name} stack: ${(r.stdout + r.stderr).slice(-3000)}`);
@@ -220,7 +220,7 @@ test("a. preview, then up of a two-project stack from nothing: both guests provi
 
 test("b. a second up changes nothing; preview --expect-no-changes passes, also after refresh", { timeout: 20 * MINUTE }, async (t) => {
     if (!ready(t)) return;
-    const uuids = [A, B].map(domUuid);
+    const uuids = [A, B].map((n) => domUuid(host(n)));
     const again = await stack!.up("--json");
     const changes = JSON.parse(again.stdout).summary?.resourceChanges ?? {};
     assert.deepEqual(Object.keys(changes).filter((k) => k !== "same"), [], `a second up changed ${JSON.stringify(changes)}`);
@@ -230,7 +230,248 @@ test("b. a second up changes nothing; preview --expect-no-changes passes, also a
     const refresh = await stack!.ok(["refresh", "--yes", "--skip-preview"]);
     timing("refresh", refresh.seconds);
     await stack!.ok(["preview", "--expect-no-changes"]);
-    assert.deepEqual([A, B].map(domUuid), uuids, "no domain was replaced");
+    assert.deepEqual([A, B].map((n) => domUuid(host(n))), uuids, "no domain was replaced");
 });
 
-export { projectMac, writeConfig, project };
+/** The plan of a preview of the current config: URN → op. */
+async function plan(): Promise<Map<string, string>> {
+    return plannedSteps((await stack!.ok(["preview", "--json"])).stdout);
+}
+
+/** The ops planned for a project's resources (its URNs name its hostname), other than "same". */
+function changesOf(steps: Map<string, string>, name: string): string[] {
+    return [...steps].filter(([urn, op]) => urn.includes(host(name)) && op !== "same").map(([urn, op]) => `${op} ${urn.split("::").pop()}`);
+}
+
+const MARKER = `engine-marker-${id}`;
+const markerOf = (name: string) => guestOk(URI, host(name), "cat /home/dev/project/marker").then((m) => m.trim());
+
+/** Entries of the current config, with `name`'s changed by `change`. */
+function withProject(name: string, change: Record<string, unknown> | undefined): StackShape {
+    const projects = shape.projects.flatMap((p) => p.name !== name ? [p] : change === undefined ? [] : [{ ...p, ...change }]);
+    return { ...shape, projects };
+}
+
+function volumeBytes(file: string): number {
+    return JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", file], { encoding: "utf8" }))["virtual-size"];
+}
+
+test("c. memory of A changed: ACPI shutdown, domain replaced with the same MAC and address, marker intact, B untouched", { timeout: 30 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    await guestOk(URI, host(A), `echo ${MARKER} > /home/dev/project/marker && chown dev: /home/dev/project/marker && sync`);
+    const before = { uuid: domUuid(host(A)), ip: stack!.outputs().projects[A].ip, b: domUuid(host(B)) };
+    writeConfig(withProject(A, { memory: 1536 }));
+    const steps = await plan();
+    assert.deepEqual(changesOf(steps, B), [], "B is neither replaced nor updated");
+    assert.ok(changesOf(steps, A).some((c) => /replace/.test(c) && c.endsWith(host(A))), `A's domain is replaced: ${changesOf(steps, A)}`);
+    const up = await stack!.up();
+    timing("memory change (graceful shutdown, replace, boot)", up.seconds);
+    assert.match(up.stdout + up.stderr, new RegExp(`shutting down ${host(A)} \(ACPI`), "a graceful shutdown first");
+    assert.doesNotMatch(up.stdout + up.stderr, new RegExp(`${host(A)} did not shut down`), "not forced off");
+    assert.notEqual(domUuid(host(A)), before.uuid, "the domain was replaced");
+    assert.equal(domUuid(host(B)), before.b, "B's domain stays");
+    assert.match(virsh("domiflist", host(A)), new RegExp(projectMac(stack!.name, A)), "same MAC");
+    assert.equal(stack!.outputs().projects[A].ip, before.ip, "same address");
+    assert.equal(await markerOf(A), MARKER);
+    assert.match(await guestOk(URI, host(A), "grep MemTotal /proc/meminfo"), /MemTotal:\s+1[45]\d{5} kB/, "1.5 GiB in the guest");
+});
+
+test("d+e. disk of A grown in place (a shrink refused, nothing changed); running: false stops A across ups, running: true starts it, the filesystem grown", { timeout: 30 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    const disk = `${storageDir}/${A}/project.qcow2`;
+    const uuid = domUuid(host(A));
+    writeConfig(withProject(A, { disk: "3G" }));
+    let up = await stack!.up();
+    timing("project disk grown", up.seconds);
+    assert.equal(volumeBytes(disk), 3 * 1024 ** 3);
+    assert.equal((await guestOk(URI, host(A), "blockdev --getsize64 /dev/vdb")).trim(), String(3 * 1024 ** 3), "the guest sees it live");
+    assert.equal(domUuid(host(A)), uuid, "in place: same domain");
+    assert.equal(await markerOf(A), MARKER);
+
+    const exported = JSON.stringify(stack!.resources());
+    writeConfig(withProject(A, { disk: "2G" }));
+    const shrink = await stack!.run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(shrink.code, 0, "a shrink fails");
+    assert.match(shrink.stdout + shrink.stderr, /disk of project .* \(project-vms:projects\)/, "naming the key");
+    assert.equal(volumeBytes(disk), 3 * 1024 ** 3, "the disk keeps its size");
+    assert.equal(JSON.stringify(stack!.resources()), exported, "the state is unchanged");
+
+    writeConfig(withProject(A, { disk: "3G", running: false }));
+    up = await stack!.up();
+    timing("running: false", up.seconds);
+    assert.equal(domState(host(A)), "shut off");
+    up = await stack!.up();
+    assert.equal(domState(host(A)), "shut off", "stays off across another up");
+    timing("up with A stopped", up.seconds);
+    writeConfig(withProject(A, { running: true }));
+    up = await stack!.up();
+    timing("running: true", up.seconds);
+    assert.equal(domState(host(A)), "running");
+    // The guest grew the filesystem at boot.
+    await waitFor(async () => Number((await guestSh(URI, host(A), "df -B1 --output=size /home/dev/project | tail -n 1")).stdout.trim()) > 2.5 * 1024 ** 3, "the project filesystem grown", 5 * MINUTE);
+    assert.equal(await markerOf(A), MARKER);
+});
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        try {
+            if (await check()) return;
+        } catch {
+            // not yet (the agent may not answer while the guest boots)
+        }
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
+        await new Promise((r) => setTimeout(r, 3000));
+    }
+}
+
+test("f. a new base version and A moved to it: system disk replaced, only A's old machine deleted, a new single-use key, marker intact", { timeout: 40 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    // v2: the same image written anew (other bytes, so another checksum).
+    const v2 = path.join(stack!.engine.home, "base-v2.qcow2");
+    execFileSync("qemu-img", ["convert", "-q", "-O", "qcow2", "-o", "cluster_size=131072", image!.disk, v2]);
+    const oldA = api!.devicesOf(host(A))[0];
+    const oldB = api!.devicesOf(host(B))[0];
+    const system = `${storageDir}/${A}/disk.qcow2`;
+    const backing = () => JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", system], { encoding: "utf8" }))["backing-filename"];
+    const before = backing();
+    writeConfig({ ...withProject(A, { base: "v2" }), baseImages: [...shape.baseImages, { version: "v2", url: v2, sha512: sha512(v2) }] });
+    const up = await stack!.up();
+    timing("base move of A (v2 layer built, system disk replaced)", up.seconds);
+    assert.notEqual(backing(), before, "A's system disk is on another base");
+    assert.match(backing(), /v2/);
+    assert.equal(api!.devices.has(oldA.nodeId), false, "A's old machine is deleted");
+    assert.equal(api!.devices.has(oldB.nodeId), true, "B's machine stays");
+    const newA = api!.devicesOf(host(A));
+    assert.equal(newA.length, 1, "A joined again, once");
+    assert.notEqual(newA[0].keyId, oldA.keyId, "with a new key");
+    assert.equal(api!.keys.get(newA[0].keyId)!.reusable, false);
+    assert.equal(await markerOf(A), MARKER);
+});
+
+test("g. entry A removed: domain, system disk and ISO gone, project disk kept; added again: taken up, marker intact", { timeout: 30 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    const entry = shape.projects.find((p) => p.name === A)!;
+    const machine = api!.devicesOf(host(A))[0];
+    writeConfig(withProject(A, undefined));
+    let up = await stack!.up();
+    timing("project removed", up.seconds);
+    assert.equal(domState(host(A)), "", "the domain is gone");
+    assert.equal(fs.existsSync(`${storageDir}/${A}/disk.qcow2`), false, "the system disk is gone");
+    assert.equal(fs.existsSync(`${storageDir}/${A}/cloud-init.iso`), false, "the ISO is gone");
+    assert.equal(fs.existsSync(`${storageDir}/${A}/project.qcow2`), true, "the project disk is kept");
+    assert.equal(api!.devices.has(machine.nodeId), false, "its tailnet machine is deleted");
+    writeConfig({ ...shape, projects: [...shape.projects, entry] });
+    up = await stack!.up();
+    timing("project added again", up.seconds);
+    assert.equal(await markerOf(A), MARKER, "the kept disk is taken up");
+});
+
+test("h. purge of B: its disk and folder gone, nothing else touched", { timeout: 20 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    const aUuid = domUuid(host(A));
+    writeConfig(withProject(B, { purge: true }));
+    await stack!.up();
+    writeConfig(withProject(B, undefined));
+    const up = await stack!.up();
+    timing("purge", up.seconds);
+    assert.equal(domState(host(B)), "");
+    assert.equal(fs.existsSync(`${storageDir}/${B}`), false, "B's folder is gone");
+    assert.equal(spawnSync("virsh", ["-c", URI, "pool-info", host(B)]).status, 1, "B's pool is gone");
+    assert.equal(domUuid(host(A)), aUuid);
+    assert.equal(await markerOf(A), MARKER);
+});
+
+test("i. bad config: up fails naming the key, the state unchanged", { timeout: 10 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    const exported = JSON.stringify(stack!.resources());
+    const good = shape;
+    writeConfig(withProject(A, { memory: "lots" }));
+    const r = await stack!.run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /project-vms:projects\[\d\]\.memory/, "the key is named");
+    assert.match(r.stdout + r.stderr, /lots/, "and its value");
+    assert.equal(JSON.stringify(stack!.resources()), exported);
+    writeConfig(good);
+});
+
+test("j. destroy leaves only the kept project disks; a new up takes them up", { timeout: 30 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    let r = await stack!.ok(["destroy", "--yes", "--skip-preview"]);
+    timing("destroy", r.seconds);
+    assert.equal(stack!.resources().length, 0);
+    assert.equal(domState(host(A)), "");
+    assert.deepEqual(fs.readdirSync(`${storageDir}/${A}`), ["project.qcow2"], "only the project disk is left");
+    assert.equal(api!.devicesOf(host(A)).length, 0, "the machine is deleted");
+    r = await stack!.up();
+    timing("up after destroy", r.seconds);
+    assert.equal(await markerOf(A), MARKER);
+});
+
+/** Runs the built `project-vm` on this stack, with the engine on its PATH; resolves to its exit code and output. */
+function projectVm(...args: string[]): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+        const child = spawn(process.execPath, [path.join(REPO, "dist", "cli", "main.js"), "-C", stack!.dir, "-H", stack!.name, ...args], {
+            env: { ...stack!.engine.env, ...stack!.extraEnv, HOME: process.env.HOME, PROJECT_VM_LOCK_WAIT: "60" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout.on("data", (d) => { out += d; });
+        child.stderr.on("data", (d) => { out += d; });
+        child.on("close", (code) => {
+            fs.appendFileSync(stack!.logFile, `\n$ project-vm ${args.join(" ")}\n${out}`);
+            resolve({ code: code ?? -1, out });
+        });
+    });
+}
+
+test("k. project-vm driving this engine: create, stop, start, resize, backup, restore, destroy", { timeout: 40 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    if (!fs.existsSync(path.join(REPO, "dist", "cli", "main.js"))) throw new Error("dist/cli/main.js is missing: npm run build (npm ci and npm test build it)");
+    const D = `delta-${id}`;
+    everProjects.add(D);
+    const step = async (label: string, args: string[], expect: RegExp) => {
+        const started = Date.now();
+        const r = await projectVm(...args);
+        assert.equal(r.code, 0, `project-vm ${args.join(" ")}:\n${r.out.slice(-3000)}`);
+        assert.match(r.out, expect, `project-vm ${args.join(" ")} says what happened:\n${r.out.slice(-2000)}`);
+        timing(`project-vm ${label}`, (Date.now() - started) / 1000);
+        return r.out;
+    };
+    await step("create", ["create", D, "1024", "1", "2G", "--no-nix", "--no-claude-code"], new RegExp(`ssh dev@${host(D)}\\.standin\\.ts\\.net`));
+    assert.equal(domState(host(D)), "running");
+    assert.match(await cloudInitStatus(D), /done/);
+    await guestOk(URI, host(D), `echo ${MARKER} > /home/dev/project/marker && sync`);
+    await step("stop", ["stop", D], /stop|shut/i);
+    assert.equal(domState(host(D)), "shut off");
+    await step("start", ["start", D], /start|running/i);
+    assert.equal(domState(host(D)), "running");
+    await step("resize (disk)", ["resize", D, "--disk", "3G", "--yes"], /3(\.0)? ?G/);
+    assert.equal(volumeBytes(`${storageDir}/${D}/project.qcow2`), 3 * 1024 ** 3);
+    await waitFor(async () => (await guestSh(URI, host(D), "true")).code === 0, "the guest agent", 5 * MINUTE);
+    await step("backup", ["backup", D], /full/);
+    await guestOk(URI, host(D), "rm /home/dev/project/marker && sync");
+    await step("restore", ["restore", D, "latest", "--stop", "--yes"], /restor/i);
+    await waitFor(async () => (await guestSh(URI, host(D), "cat /home/dev/project/marker")).stdout.trim() === MARKER, "the marker back after the restore", 5 * MINUTE);
+    await step("restore --confirm", ["restore", "--confirm", D, "--yes"], /delet|kept|before-restore/i);
+    await step("destroy", ["destroy", D, "--yes"], /kept|project disk/i);
+    assert.equal(domState(host(D)), "");
+    assert.equal(fs.existsSync(`${storageDir}/${D}/project.qcow2`), true, "its project disk is kept");
+    // The stack file as project-vm left it is what the next steps build on.
+    shape = { ...shape, projects: parse(fs.readFileSync(stack!.stackFile, "utf8")).config["project-vms:projects"] };
+});
+
+test("l. an up interrupted mid-create, then a plain up: it converges with no manual virsh, nothing lost", { timeout: 40 * MINUTE }, async (t) => {
+    if (!ready(t)) return;
+    const C = `gamma-${id}`;
+    writeConfig({ ...shape, projects: [...shape.projects, project(C)] });
+    const stopped = await stack!.run(["up", "--yes", "--skip-preview"], { interruptOn: new RegExp(`Domain\\s+${host(C)}\\s+creating`) });
+    assert.notEqual(stopped.code, 0, "the interrupted up fails");
+    console.log(`engine: after the interrupt, ${host(C)} is ${domState(host(C)) || "not defined"} in libvirt`);
+    const up = await stack!.up();
+    timing("up after an interrupted create", up.seconds);
+    assert.equal(domState(host(C)), "running");
+    assert.match(await cloudInitStatus(C), /done/);
+    assert.equal(await markerOf(A), MARKER);
+    await stack!.ok(["preview", "--expect-no-changes"]);
+});

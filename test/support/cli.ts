@@ -75,6 +75,12 @@ export class World {
     diskTriggers: Record<string, Record<string, string>> = {};
     /** Whether `pulumi stack export` fails. */
     stateUnreadable = false;
+    /** What `pulumi plugin ls --json` lists. */
+    plugins = [{ name: "libvirt", kind: "resource", version: "0.5.4" }, { name: "command", kind: "resource", version: "1.2.1" }, { name: "tailscale", kind: "resource", version: "0.27.1" }];
+    /** Whether the Node.js language host is found. */
+    languageHost = true;
+    /** The stacks `pulumi stack ls --json` lists. */
+    backendStacks = ["storage", "raider"];
     /** Exit code of the interactive programs. */
     interactiveCode = 0;
     env: NodeJS.ProcessEnv = {};
@@ -210,9 +216,14 @@ export class World {
                 this.interactive.push({ cmd, args });
                 return this.interactiveCode;
             },
-            runTool: async (cmd) => (cmd === "pulumi" && this.pulumiMissing
-                ? { code: 127, stdout: "", stderr: "pulumi: not found" }
-                : { code: 0, stdout: cmd === "pulumi" ? `${this.pulumiVersion}\n` : `${cmd} 1.0\n`, stderr: "" }),
+            runTool: async (cmd, args) => {
+                if (cmd === "pulumi" && this.pulumiMissing) return { code: 127, stdout: "", stderr: "pulumi: not found" };
+                const json = (v: unknown) => ({ code: 0, stdout: JSON.stringify(v), stderr: "" });
+                if (cmd === "sh") return this.languageHost ? { code: 0, stdout: "/opt/pulumi/bin/pulumi-language-nodejs\n", stderr: "" } : { code: 1, stdout: "", stderr: "" };
+                if (cmd === "pulumi" && args[0] === "plugin") return json(this.plugins);
+                if (cmd === "pulumi" && args[0] === "stack") return json(this.backendStacks.map((name) => ({ name })));
+                return { code: 0, stdout: cmd === "pulumi" ? `${this.pulumiVersion}\n` : `${cmd} 1.0\n`, stderr: "" };
+            },
         };
     }
 

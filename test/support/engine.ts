@@ -33,7 +33,9 @@ export class Engine {
 
     /** Installs the provider plugins into this PULUMI_HOME (engine/install-plugins.sh). */
     installPlugins(): void {
-        const r = spawnSync("bash", [path.join(REPO, "engine", "install-plugins.sh")], { env: this.env, encoding: "utf8" });
+        // The build cache and Go's caches are the user's (HOME as it is); the plugins go to this PULUMI_HOME.
+        const env = { ...process.env, PULUMI_HOME: this.env.PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK: "true" };
+        const r = spawnSync("bash", [path.join(REPO, "engine", "install-plugins.sh")], { env, encoding: "utf8" });
         if (r.status !== 0) throw new Error(`engine/install-plugins.sh failed (exit ${r.status}): ${r.stderr.trim()}`);
     }
 

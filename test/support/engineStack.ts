@@ -27,7 +27,7 @@ export class EngineStack {
      * @param name the stack's name
      * @param env extra environment of every Pulumi run (e.g. the provider's domain type)
      */
-    constructor(readonly engine: Engine, readonly name: string, private readonly env: NodeJS.ProcessEnv = {}) {
+    constructor(readonly engine: Engine, readonly name: string, readonly extraEnv: NodeJS.ProcessEnv = {}) {
         this.dir = fs.mkdtempSync(path.join(engine.home, "project-"));
         for (const f of PROGRAM_FILES) fs.symlinkSync(path.join(REPO, f), path.join(this.dir, f));
         fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
@@ -61,7 +61,7 @@ export class EngineStack {
         const started = Date.now();
         fs.appendFileSync(this.logFile, `\n$ pulumi ${args.join(" ")}\n`);
         const r = await this.engine.runAsync(this.dir, [...args, "--stack", this.name], {
-            env: { ...this.env, ...opts.env },
+            env: { ...this.extraEnv, ...opts.env },
             log: (chunk) => fs.appendFileSync(this.logFile, chunk),
             interruptOn: opts.interruptOn,
         });

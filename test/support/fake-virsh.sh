@@ -23,11 +23,14 @@ positional() { # positional args without --options (and their values)
 vol() { echo "$F/pools/$1/$2"; }
 case "$verb" in
   domstate) cat "$F/state" ;;
-  list) [ -e "$F/state" ] && echo "$FAKE_DOMAIN" ;;
+  list) [ -e "$F/list-fails" ] && { echo "error: failed to connect to the hypervisor" >&2; exit 1; }; if [ -e "$F/state" ]; then echo "$FAKE_DOMAIN"; fi ;;
+  domiflist) cat "$F/iflist" 2>/dev/null || printf ' -  network  project-vms  virtio  52:54:00:00:00:01\n' ;;
   qemu-agent-command) [ -e "$F/agent" ] && [ "$(cat "$F/state")" = running ] && echo '{"return":{}}' || { echo "error: Guest agent is not responding" >&2; exit 1; } ;;
   domfsfreeze) [ -e "$F/freeze-fails" ] && { echo "error: freeze failed" >&2; exit 1; }; touch "$F/frozen" ;;
   domfsthaw) rm -f "$F/frozen" ;;
-  domblklist) printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n' ;;
+  domblklist) if [ "$1" = --details ]; then cat "$F/blk-details" 2>/dev/null || printf ' file  disk  vda  /x/disk.qcow2\n file  disk  vdb  /x/project.qcow2\n file  cdrom  hdd  /x/cloud-init.iso\n'
+    else printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n'; fi ;;
+  undefine) rm -f "$F/state" ;;
   pool-info) [ -d "$F/pools/$1" ] || { echo "error: no pool $1" >&2; exit 1; }; printf 'Name: %s\nState:          running\n' "$1" ;;
   pool-define-as) mkdir -p "$F/pools/$1"; echo "$4" > "$F/pooldir-$1" ;;
   pool-build|pool-start|pool-autostart|pool-refresh) [ -d "$F/pools/$1" ] ;;

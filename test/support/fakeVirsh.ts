@@ -1,7 +1,8 @@
-// A stand-in virsh for host-scripts/backup.sh: domains, pools and volumes as files under a state
-// folder, every call recorded. Knobs (files in the state folder): agent (the guest agent
-// answers), state (the domain's state), freeze-fails, begin-fails, job-fails, v2 (the project
-// disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk).
+// A stand-in virsh for the host scripts: domains, pools and volumes as files under a state folder,
+// every call recorded. Knobs (files in the state folder): agent (the guest agent answers), state
+// (the domain's state; absent: no domain), freeze-fails, begin-fails, job-fails, list-fails, v2
+// (the project disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk), iflist and
+// blk-details (what domiflist and domblklist --details print).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -32,6 +33,11 @@ export class FakeHost {
         const f = path.join(this.dir, knob);
         if (on) fs.writeFileSync(f, "");
         else fs.rmSync(f, { force: true });
+    }
+
+    /** Writes a knob file with content. */
+    write(file: string, content: string): void {
+        fs.writeFileSync(path.join(this.dir, file), content);
     }
 
     state(s: string): void {

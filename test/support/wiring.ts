@@ -211,6 +211,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.equal(domain.inputs.vcpu, p.cpus);
         assert.deepEqual(domain.inputs.cpu, { mode: "maximum" }, "a mode libvirt accepts under KVM and TCG alike");
         assert.ok(domain.deleteBeforeReplace, "the old domain goes before one of the same name is defined");
+        assert.deepEqual(domain.replaceWith, [system.urn], "a fresh system disk boots in a new domain");
         assert.deepEqual(domain.beforeCreate, [`${domain.inputs.name}-slot`], "a leftover of a failed create is cleared first");
         assert.equal(domain.inputs.machine, "pc", "i440fx: the cloud-init CD is on IDE");
         assert.deepEqual(domain.inputs.disks, [{ volumeId: system.id }, { volumeId: project.id }], "vda system, vdb project");
@@ -263,7 +264,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
                 "the node is recorded from this VM's guest and checked against its hostname and tags");
             assert.deepEqual(machine.replaceWith, [system.urn], "a fresh system disk is a new node");
-            assert.deepEqual(machine.inputs.triggers, [domain.id], "a new domain is a new node");
+            assert.equal(machine.inputs.triggers, undefined, "a new domain on the same system disk is the same node (a memory change once deleted the VM's machine)");
+            assert.deepEqual(machine.ignoreChanges, ["triggers"], "the domain trigger stacks applied before recorded does not replace it either");
             assert.equal(machine.deleteBeforeReplace, true, "the old node goes before the new one is recorded");
             assert.ok(machine.dependencies.includes(ready.urn), "recorded once the VM has joined (cloud-init finished)");
             assert.ok(power.dependencies.includes(machine.urn), "recorded before a stopped project is shut down");

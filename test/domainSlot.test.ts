@@ -1,0 +1,89 @@
+// domain-slot.sh: before the program creates a project's domain, a leftover of an earlier create
+// that failed or was interrupted (defined in libvirt, not in Pulumi's state) is removed, its disks
+// kept; a domain of that name that is not provably this project's stops the create, named. Run
+// against the stand-in virsh; the engine suite runs it through the real engine and libvirtd.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { test } from "node:test";
+import { hostScript } from "../components/hostCommands";
+import { FakeHost } from "./support/fakeVirsh";
+
+const DOMAIN = "project-myapp";
+const MAC = "52:54:12:34:56:78";
+const DIR = "/var/lib/project-vms/myapp";
+
+function slot(h: FakeHost): Promise<{ code: number; stderr: string }> {
+    return new Promise((resolve) => {
+        execFile("bash", ["-c", hostScript("domain-slot.sh", "domain_slot_free")], {
+            env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR },
+        }, (err, _out, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+    });
+}
+
+function leftover(t: { after: (f: () => void) => void }, state: string): FakeHost {
+    const h = new FakeHost(DOMAIN);
+    t.after(() => h.cleanup());
+    h.state(state);
+    h.write("iflist", ` -  network  project-vms  virtio  ${MAC}\n`);
+    h.write("blk-details", ` file  disk  vda  ${DIR}/disk.qcow2\n file  disk  vdb  ${DIR}/project.qcow2\n file  cdrom  hdd  ${DIR}/cloud-init.iso\n`);
+    return h;
+}
+
+const changes = (h: FakeHost) => h.calls().filter((c) => /^(destroy|undefine|vol-delete|pool-)/.test(c));
+
+test("no domain of that name: nothing to do", async (t) => {
+    const h = new FakeHost(DOMAIN);
+    t.after(() => h.cleanup());
+    const r = await slot(h);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /project-vms:/, "nothing to say");
+    assert.deepEqual(changes(h), []);
+});
+
+test("this project's leftover, stopped: undefined, no storage touched", async (t) => {
+    const h = leftover(t, "shut off");
+    const r = await slot(h);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /project-myapp is left over from a create that did not finish .*removing it, its disks kept/);
+    assert.deepEqual(changes(h), [`undefine ${DOMAIN} --managed-save --snapshots-metadata --checkpoints-metadata --nvram`]);
+});
+
+test("this project's leftover, running (an interrupted create): stopped, then undefined", async (t) => {
+    const h = leftover(t, "running");
+    assert.equal((await slot(h)).code, 0);
+    assert.deepEqual(changes(h).map((c) => c.split(" ")[0]), ["destroy", "undefine"]);
+});
+
+test("a domain of that name with another MAC is not this stack's: the create stops, nothing changed", async (t) => {
+    const h = leftover(t, "running");
+    h.write("iflist", " -  bridge  br0  virtio  52:54:aa:bb:cc:dd\n");
+    const r = await slot(h);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /a domain named project-myapp exists at qemu:\/\/\/system that is not this stack's \(its NICs have MAC 52:54:aa:bb:cc:dd \(this project's is 52:54:12:34:56:78\)\)\. Nothing was changed/);
+    assert.deepEqual(changes(h), []);
+});
+
+test("a domain of that name with a disk outside the project's folder is not this stack's", async (t) => {
+    const h = leftover(t, "shut off");
+    h.write("blk-details", ` file  disk  vda  ${DIR}/disk.qcow2\n file  disk  vdb  /srv/other/data.qcow2\n`);
+    const r = await slot(h);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /it has the disk \/srv\/other\/data\.qcow2 outside \/var\/lib\/project-vms\/myapp/);
+    assert.deepEqual(changes(h), []);
+});
+
+test("a folder whose name only starts like the project's is outside it", async (t) => {
+    const h = leftover(t, "shut off");
+    h.write("blk-details", ` file  disk  vda  ${DIR}-old/disk.qcow2\n`);
+    assert.equal((await slot(h)).code, 1);
+    assert.deepEqual(changes(h), []);
+});
+
+test("libvirt cannot list its domains: the create stops, nothing changed", async (t) => {
+    const h = leftover(t, "shut off");
+    h.set("list-fails");
+    const r = await slot(h);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot list the domains at qemu:\/\/\/system/);
+    assert.deepEqual(changes(h), []);
+});
