@@ -110,3 +110,10 @@ test("usage errors exit 2; help and completion exit 0", (t) => {
     assert.equal(c.status, 0);
     assert.match(c.stdout, /bashcompinit/);
 });
+
+test("the built command stays executable after every build (npm link points at it)", () => {
+    // npm test rebuilds dist/: a linked project-vm once lost its run bit ("Permission denied").
+    assert.ok((fs.statSync(BIN).mode & 0o111) !== 0, `${BIN} is not executable`);
+    const r = spawnSync(BIN, ["--version"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+});

@@ -103,7 +103,7 @@ describe("user-data", () => {
     });
 
     test("installs Docker and the base tools always, and what each feature needs only with it", () => {
-        const base = ["docker.io", "docker-compose", "git", "curl", "vim", "tmux", "jq", "qemu-guest-agent"];
+        const base = ["docker.io", "docker-cli", "docker-compose", "git", "curl", "vim", "tmux", "jq", "qemu-guest-agent"];
         const all = asCloudInit(renderCloudInit(guest()).userData).packages;
         for (const p of [...base, "xz-utils", "nodejs", "npm"]) assert.ok(all.includes(p), p);
         const none = asCloudInit(renderCloudInit(guest({ nix: false, tailscale: false, claudeCode: false })).userData).packages;
@@ -127,7 +127,7 @@ describe("user-data", () => {
         }
         assert.ok(written.has(`${GUEST_SCRIPT_DIR}/lib.sh`), "the shared library is written too");
         assert.deepEqual(doc.runcmd[1].slice(1), ["/home/dev/project", "project", "dev"]);
-        assert.deepEqual(doc.runcmd[2].slice(1), ["docker.io", "docker-compose", "git", "curl", "ca-certificates", "vim", "tmux", "jq", "qemu-guest-agent"],
+        assert.deepEqual(doc.runcmd[2].slice(1), ["docker.io", "docker-cli", "docker-compose", "git", "curl", "ca-certificates", "vim", "tmux", "jq", "qemu-guest-agent"],
             "the base packages, ensured on both paths (a VM on an older layer gets a package added since)");
         assert.deepEqual(doc.runcmd[8].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
     });

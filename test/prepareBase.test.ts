@@ -1,6 +1,6 @@
 // host-scripts/prepare-base.sh against a stand-in virsh: a layer on the host is taken as it is; a
 // new one is built, sealed, flattened; a failing builder fails with cloud-init's failing step and
-// leaves neither the builder nor a layer behind. (e2e/prepare.e2e.ts runs it on a real libvirtd.)
+// leaves neither the builder nor a layer behind. (the engine suite runs it through the program on a real libvirtd; e2e/prepare.bench.ts on its own.)
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";

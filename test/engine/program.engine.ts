@@ -63,13 +63,21 @@ function project(name: string, extra: Record<string, unknown> = {}): Record<stri
     return { name, memory: 1024, cpus: 1, disk: "2G", features: { nix: false, claudeCode: false }, ...extra };
 }
 
+/** The developer's key pair of the test stack (its public half in sshPublicKeys). */
+let sshKey: { public: string; private: string };
+
+function makeKey(dir: string): void {
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "engine-test", "-f", path.join(dir, "id_ed25519")]);
+    sshKey = { public: fs.readFileSync(path.join(dir, "id_ed25519.pub"), "utf8").trim(), private: fs.readFileSync(path.join(dir, "id_ed25519"), "utf8") };
+}
+
 function writeConfig(s: StackShape = shape): void {
     shape = s;
     for (const p of s.projects) everProjects.add(String(p.name));
     stack!.setConfig({
         "project-vms:libvirtUri": URI,
         "project-vms:storageDir": storageDir,
-        "project-vms:sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGzqbU7cUw1M1pTZ2fQ1iBo2dWSIHv0nQx5WXdj0V6sM engine-test"],
+        "project-vms:sshPublicKeys": [sshKey.public],
         "project-vms:baseImages": s.baseImages,
         "project-vms:network": network,
         "project-vms:tailscale": { enabled: true, tailnet: "standin.ts.net", tags: ["tag:project-vm"] },
@@ -89,7 +97,7 @@ async function cloudInitStatus(name: string): Promise<string> {
 before(async () => {
     if (!libvirtReachable(URI, (r) => (skipped = r))) return;
     for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"], ["mkisofs", "genisoimage"], ["jq", "jq"],
-        ["grub-mkimage", "grub-pc-bin"], ["dnsmasq", "dnsmasq-base"]] as const) {
+        ["grub-mkimage", "grub-pc-bin"], ["dnsmasq", "dnsmasq-base"], ["ssh-keygen", "openssh-client"]] as const) {
         if (!requireTool(tool, pkg, (r) => (skipped = r))) return;
     }
     const bin = buildEngine((r) => (skipped = r), true);
@@ -110,6 +118,7 @@ before(async () => {
     await api.start();
     // Without KVM the provider must make qemu (TCG) domains.
     stack = new EngineStack(engine, `engine${id}`, accel === "kvm" ? {} : { TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE: "qemu" });
+    makeKey(engine.home);
     stack.init({});
     stack.setSecret("tailscale:apiKey", API_KEY);
     writeConfig({ projects: [project(A), project(B)], baseImages: [{ version: "v1", url: image.disk, sha512: sha512(image.disk) }] });
@@ -184,8 +193,41 @@ test("a. preview, then up of a two-project stack from nothing: both guests provi
         // On a prepared layer: no apt at first boot, and a machine ID of its own.
         assert.equal((await guestSh(URI, host(name), "test -e /var/lib/apt/lists/lock || ls /var/lib/apt/lists/*_Packages* 2>/dev/null | head -n 1")).stdout.trim(), "");
     }
-    const ids = await Promise.all([A, B].map((n) => guestOk(URI, host(n), "cat /etc/machine-id")));
-    assert.notEqual(ids[0].trim(), ids[1].trim(), "each VM has its own machine ID");
+    // A VM of its own on the shared layer: its own instance, machine ID and SSH host keys, no
+    // trace of the builder, no apt at first boot (the checks of the prepared-layer e2e, here on
+    // the program's own VMs).
+    const own = async (cmd: string) => Promise.all([A, B].map(async (n) => (await guestOk(URI, host(n), cmd)).trim()));
+    for (const cmd of ["cat /etc/machine-id", "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub", "cat /var/lib/cloud/data/instance-id"]) {
+        const [a, b] = await own(cmd);
+        assert.notEqual(a, b, `each VM has its own: ${cmd}`);
+    }
+    for (const name of [A, B]) {
+        assert.match(await guestOk(URI, host(name), "cat /var/lib/cloud/data/instance-id"), new RegExp(`^${host(name)}-`));
+        assert.equal((await guestOk(URI, host(name), "test -e /etc/project-vms/builder && echo builder || echo none")).trim(), "none");
+        assert.doesNotMatch(await guestOk(URI, host(name), "cat /var/log/cloud-init-output.log"), /apt-get|Reading package lists/, "first boot ran no apt");
+        assert.deepEqual(JSON.parse(await guestOk(URI, host(name), "cloud-init status --format json")).errors, []);
+        // What the developer is promised, tried from inside the guest over its loopback: key login
+        // as dev with passwordless sudo and Docker; no password login; no root login.
+        const ssh = `ssh -i /root/engine-key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes`;
+        await guestOk(URI, host(name), `umask 077 && printf '%s' '${sshKey.private.replace(/'/g, "")}' > /root/engine-key`);
+        assert.equal((await guestOk(URI, host(name), `${ssh} dev@127.0.0.1 'sudo -n true && docker info --format ok && cd project && touch probe && echo in'`)).trim().split("\n").pop(), "in");
+        const pw = await guestSh(URI, host(name), `${ssh} -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive dev@127.0.0.1 true`);
+        assert.notEqual(pw.code, 0);
+        assert.match(pw.stderr, /Permission denied \(publickey\)/, "the server offers public keys only");
+        assert.notEqual((await guestSh(URI, host(name), `${ssh} root@127.0.0.1 whoami`)).stdout.trim(), "root", "no root login");
+        await guestOk(URI, host(name), "rm -f /root/engine-key");
+        const rootBytes = Number(await guestOk(URI, host(name), "df -B1 --output=size / | tail -n 1"));
+        assert.ok(rootBytes > 6 * 1024 ** 3, `/ grew to the system disk (${rootBytes} bytes)`);
+        assert.equal((await guestOk(URI, host(name), "stat -c %U /home/dev/project")).trim(), "dev");
+        assert.match(await guestOk(URI, host(name), "cat /etc/fstab"), /^LABEL=project\s+\/home\/dev\/project\s/m, "mounted by label");
+    }
+
+    // The layer's builder is gone, with its volumes; the layer and its completion marker stay.
+    assert.doesNotMatch(virsh("list", "--all", "--name"), /project-vms-builder-/);
+    const baseVolumes = virsh("vol-list", "project-vms-base");
+    assert.doesNotMatch(baseVolumes, /builder/);
+    assert.match(baseVolumes, /debian-testing-v1-prepared-[0-9a-f]{12}\.qcow2/);
+    assert.match(baseVolumes, /debian-testing-v1-prepared-[0-9a-f]{12}\.done/);
 
     // Outputs.
     const out = stack!.outputs().projects;
