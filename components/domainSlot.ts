@@ -19,21 +19,25 @@ export interface DomainSlotArgs {
     mac: string;
     /** The project's folder on the host: a leftover's disks all lie in it. */
     projectDir: string;
+    /** Seconds a running leftover gets to shut down on ACPI before it is forced off. */
+    shutdownTimeout: number;
 }
 
 /** Runs domain-slot.sh's check-and-clear for `args`; rejects with its message when it refuses. */
 export function freeDomainSlot(args: DomainSlotArgs): Promise<string> {
     return new Promise((resolve, reject) => {
         execFile("bash", ["-c", hostScript("domain-slot.sh", "domain_slot_free")], {
+            // The whole environment, as the command provider gives its scripts: a qemu+ssh URI
+            // needs the SSH agent (SSH_AUTH_SOCK) and HOME's known_hosts.
             env: {
-                PATH: process.env.PATH,
-                HOME: process.env.HOME,
+                ...process.env,
                 LIBVIRT_URI: args.libvirtUri,
                 DOMAIN: args.domain,
                 MAC: args.mac,
                 PROJECT_DIR: args.projectDir,
+                SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
             },
-            timeout: 120_000,
+            timeout: (args.shutdownTimeout + 120) * 1000,
         }, (error, _stdout, stderr) => {
             if (error) reject(new Error(stderr.trim() || `domain-slot.sh failed: ${error.message}`));
             else resolve(stderr.trim());

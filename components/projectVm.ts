@@ -211,13 +211,15 @@ export class ProjectVm extends pulumi.ComponentResource {
             ...child,
             customTimeouts: { create: "20m" },
             ignoreChanges: ["running"],
-            // Its name is fixed: the old domain goes before the new one is defined.
+            // Its name is fixed: the old domain goes before the new one is defined. (A fresh system
+            // disk replaces it too: the disk is deleted before it is replaced, and the engine then
+            // replaces what uses it, in dependency order, so the power command's graceful shutdown
+            // runs first. A replaceWith here would not keep that order.)
             deleteBeforeReplace: true,
-            // A fresh system disk (a base move) has the same volume ID (its path): without this the
-            // running domain would keep the deleted disk open, its guest never booting the new one.
-            replaceWith: [systemDisk],
             // A domain left defined by a create that failed or was stopped is cleared first.
-            hooks: { beforeCreate: [domainSlotHook({ libvirtUri: args.libvirtUri, domain: p.hostname, mac, projectDir: paths.dir })] },
+            hooks: {
+                beforeCreate: [domainSlotHook({ libvirtUri: args.libvirtUri, domain: p.hostname, mac, projectDir: paths.dir, shutdownTimeout: args.shutdownTimeout })],
+            },
         });
 
         // A new VM is done when cloud-init is: `pulumi up` waits for it, or fails saying why.

@@ -32,7 +32,12 @@ case "${1:-}" in
     *) echo "usage: bash engine/build.sh [--cli-only]" >&2; exit 2 ;;
 esac
 
-command -v go >/dev/null || { echo "engine/build.sh: Go is not installed (Go 1.26 or later builds the engine)" >&2; exit 1; }
+command -v go >/dev/null || { echo "engine/build.sh: Go is not installed (Go 1.26.6 or later builds the engine)" >&2; exit 1; }
+
+# One build at a time per cache: builds share the unpacked sources and the work folders.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 
 # piece | binary | main package | version flag | version it reports | tarballs it needs
 pieces=(
@@ -60,7 +65,7 @@ unpack() {
     got=$(sha256sum "$sources/$tarball" | cut -d' ' -f1)
     [ "$got" = "$sum" ] || { echo "engine: $sources/$tarball has sha256 $got, not the pinned $sum: refusing to build from it" >&2; exit 1; }
     top=$(tar -tzf "$sources/$tarball" | awk -F/ 'NR == 1 { print $1 }')
-    [[ "$top" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "engine: $tarball has no single top folder" >&2; exit 1; }
+    [[ "$top" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || { echo "engine: $tarball has no single top folder" >&2; exit 1; }
     mkdir -p "$cache/src"
     rm -rf "${cache:?}/src/$top"
     tar -xzf "$sources/$tarball" -C "$cache/src"

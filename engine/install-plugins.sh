@@ -5,7 +5,7 @@
 # so `pulumi up` finds them without a download. Prints the engine folder (put it first on PATH: the
 # CLI finds the Node.js language host beside itself).
 #
-#   export PATH="$(bash engine/install-plugins.sh):$PATH"
+#   ENGINE=$(bash engine/install-plugins.sh) && export PATH="$ENGINE:$PATH"
 #
 # A plugin whose built version is not the one its SDK asks for stops this, naming both.
 set -euo pipefail

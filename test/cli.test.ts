@@ -470,3 +470,17 @@ test("an interactive program's exit code is passed on, a signal as 128+n, a miss
     await assert.rejects(interactive("no-such-program-pvms", []), /no-such-program-pvms is not installed or not on PATH/);
     assert.equal(process.listenerCount("SIGINT"), 0, "Ctrl+C is this process's again");
 });
+
+test("hostile guest text: an address that is not one never reaches ssh_config; logs show control characters escaped", async (t) => {
+    const w = world(t);
+    // On a bridge the address comes from the guest agent: a guest can report anything.
+    w.outputs.raider = { sandbox: { ip: "10.0.0.5\nHost *\n  ProxyCommand touch /tmp/pwned" } };
+    assert.equal(await w.run("ssh-config", "-H", "raider"), 0, w.errText());
+    const text = w.out.join("\n");
+    assert.doesNotMatch(text, /ProxyCommand|10\.0\.0\.5/, text);
+    assert.match(w.errText(), /raider: the stack output's address of sandbox is not an IP address, left out: "10\.0\.0\.5\\nHost/);
+    w.out.length = 0;
+    w.domains["project-myapp"] = { state: "running", log: ["ok \x1b]52;c;ZXZpbA==\x07 done", "\x1b[2J\ttab\x9b"] };
+    assert.equal(await w.run("logs", "-H", "storage", "myapp"), 0, w.errText());
+    assert.deepEqual(w.out, ["ok \\x1b]52;c;ZXZpbA==\\x07 done", "\\x1b[2J\ttab\\x9b"]);
+});

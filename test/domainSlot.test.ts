@@ -15,7 +15,7 @@ const DIR = "/var/lib/project-vms/myapp";
 function slot(h: FakeHost): Promise<{ code: number; stderr: string }> {
     return new Promise((resolve) => {
         execFile("bash", ["-c", hostScript("domain-slot.sh", "domain_slot_free")], {
-            env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR },
+            env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR, SHUTDOWN_TIMEOUT: "30" },
         }, (err, _out, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
     });
 }
@@ -45,13 +45,39 @@ test("this project's leftover, stopped: undefined, no storage touched", async (t
     const r = await slot(h);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /project-myapp is left over from a create that did not finish .*removing it, its disks kept/);
-    assert.deepEqual(changes(h), [`undefine ${DOMAIN} --managed-save --snapshots-metadata --checkpoints-metadata --nvram`]);
+    assert.deepEqual(changes(h), [`undefine ${DOMAIN} --snapshots-metadata --checkpoints-metadata --nvram`]);
 });
 
-test("this project's leftover, running (an interrupted create): stopped, then undefined", async (t) => {
+test("this project's leftover, running (an interrupted create, maybe mid-boot): shut down through ACPI, then undefined", async (t) => {
     const h = leftover(t, "running");
-    assert.equal((await slot(h)).code, 0);
-    assert.deepEqual(changes(h).map((c) => c.split(" ")[0]), ["destroy", "undefine"]);
+    const r = await slot(h);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /shutting down project-myapp \(ACPI/);
+    assert.deepEqual(h.calls().filter((c) => /^(shutdown|destroy|undefine)/.test(c)).map((c) => c.split(" ")[0]), ["shutdown", "undefine"], "never forced off when it stops on ACPI");
+});
+
+for (const [what, blk] of [
+    ["a network disk", ` network  disk  vdb  ${DIR}/project.qcow2\n`],
+    ["a path climbing out of the folder", ` file  disk  vdb  ${DIR}/../other/data.qcow2\n`],
+    ["a path with a space, which the listing cannot show whole", ` file  disk  vdb  ${DIR}/my disk.qcow2\n`],
+]) {
+    test(`a domain of that name with ${what} is not this stack's`, async (t) => {
+        const h = leftover(t, "shut off");
+        h.write("blk-details", ` file  disk  vda  ${DIR}/disk.qcow2\n${blk}`);
+        const r = await slot(h);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /is not this stack's/);
+        assert.deepEqual(changes(h), []);
+    });
+}
+
+test("a domain of that name holding a managed save (a suspended VM's memory) is not a leftover", async (t) => {
+    const h = leftover(t, "shut off");
+    h.write("dominfo", `Name:           ${DOMAIN}\nState:          shut off\nManaged save:   yes\n`);
+    const r = await slot(h);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /it has a managed save/);
+    assert.deepEqual(changes(h), []);
 });
 
 test("a domain of that name with another MAC is not this stack's: the create stops, nothing changed", async (t) => {

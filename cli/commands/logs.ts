@@ -18,6 +18,14 @@ export async function logs(ctx: Context, host: string, name: string, opts: { con
     if (state !== "running") throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (${ctx.command(host, "start", name)})`);
     const r = await libvirt.guestExec(project.hostname, "tail", ["-n", lines, "/var/log/cloud-init-output.log"]);
     if (r.code !== 0) throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${r.stderr.trim()}`);
-    for (const l of r.stdout.replace(/\n$/, "").split("\n")) ctx.io.out(l);
+    // Guest bytes never reach the terminal raw: escape sequences could set the clipboard (OSC 52),
+    // the title or the cursor.
+    for (const l of r.stdout.replace(/\n$/, "").split("\n")) ctx.io.out(printable(l));
     return 0;
+}
+
+/** A line of guest text as it can be shown: control characters (but tab) written as \\xNN. */
+export function printable(line: string): string {
+    // eslint-disable-next-line no-control-regex
+    return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }

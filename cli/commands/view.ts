@@ -1,5 +1,6 @@
 // How the reading commands see a host: the stack file, the stack's outputs and libvirt's live
 // state, combined into rows, with what could not be seen said.
+import { isIP } from "node:net";
 import { ConfigError, hostnameOf, Settings } from "../../components/config";
 import { sshCommand, tailnetFqdn } from "../../components/names";
 import { Libvirt, LibvirtUnavailable } from "../libvirt";
@@ -97,8 +98,10 @@ export async function viewHost(ctx: Context, host: string): Promise<HostView> {
     for (const p of settings.projects) {
         const out = outputs[p.name];
         const state = states ? (states.get(p.hostname) ?? "absent") : null;
-        let ip = out?.ip ?? null;
-        if (!ip && libvirt && state === "running") ip = (await libvirt.addresses(p.hostname))[0] ?? null;
+        // An address reaches ssh_config, terminals and commands: only a real one is taken (on a
+        // bridge the guest reports it, and a guest can say anything).
+        let ip = addressOrNull(out?.ip, `${host}: the stack output's address of ${p.name}`, warnings);
+        if (!ip && libvirt && state === "running") ip = addressOrNull((await libvirt.addresses(p.hostname))[0], `${host}: libvirt's address of ${p.hostname}`, warnings);
         const fqdn = tailnetFqdn(p, settings.tailscale.tailnet) ?? null;
         rows.push({
             host, name: p.name, hostname: p.hostname, desired: p.running ? "running" : "stopped", state,
@@ -130,4 +133,12 @@ export function stateText(row: ProjectRow): string {
     if (row.state === null) return `?${row.desired ? ` (wants ${row.desired}${purge})` : ""}`;
     const wanted = row.desired === "stopped" ? "shut off" : row.desired;
     return row.desired && row.state !== wanted ? `${row.state} (wants ${row.desired}${purge})` : `${row.state}${purge ? ` (${purge.slice(2)})` : ""}`;
+}
+
+/** `value` when it is an IPv4 or IPv6 address; else null, and a warning (value escaped) when it was set. */
+export function addressOrNull(value: unknown, what: string, warnings: string[]): string | null {
+    if (value === undefined || value === null || value === "") return null;
+    if (typeof value === "string" && isIP(value) !== 0) return value;
+    warnings.push(`${what} is not an IP address, left out: ${JSON.stringify(value).slice(0, 80)}`);
+    return null;
 }

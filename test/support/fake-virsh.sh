@@ -31,6 +31,7 @@ case "$verb" in
   domblklist) if [ "$1" = --details ]; then cat "$F/blk-details" 2>/dev/null || printf ' file  disk  vda  /x/disk.qcow2\n file  disk  vdb  /x/project.qcow2\n file  cdrom  hdd  /x/cloud-init.iso\n'
     else printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n'; fi ;;
   undefine) rm -f "$F/state" ;;
+  dominfo) cat "$F/dominfo" 2>/dev/null || printf 'Name:           %s\nState:          %s\nManaged save:   no\n' "$FAKE_DOMAIN" "$(cat "$F/state")" ;;
   pool-info) [ -d "$F/pools/$1" ] || { echo "error: no pool $1" >&2; exit 1; }; printf 'Name: %s\nState:          running\n' "$1" ;;
   pool-define-as) mkdir -p "$F/pools/$1"; echo "$4" > "$F/pooldir-$1" ;;
   pool-build|pool-start|pool-autostart|pool-refresh) [ -d "$F/pools/$1" ] ;;
