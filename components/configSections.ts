@@ -56,6 +56,11 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown, singl
         } else if (!VERSION.test(version)) {
             r.problem(`${at}.version`, `must be lowercase letters, digits, dots and hyphens (at most 32), got ${show(version)}`);
             version = undefined;
+        } else if (/-prepared-[0-9a-f]{12}$/.test(version)) {
+            // Its image would be named like a prepared layer of another version, which base prune
+            // and base list would take it for.
+            r.problem(`${at}.version`, `must not end like a prepared layer's name (-prepared-<12 hex digits>), got ${show(version)}`);
+            version = undefined;
         } else if (images.some((b) => b.version === version)) {
             r.problem(`${at}.version`, `${show(version)} is listed twice`);
             version = undefined;

@@ -16,7 +16,7 @@ export const RECIPE = {
     mirror: "http://deb.debian.org/debian",
     packages: [
         "linux-image-cloud-amd64", "systemd-sysv", "udev", "dbus", "systemd-resolved", "netplan.io",
-        "cloud-init", "cloud-guest-utils", "fdisk", "e2fsprogs", "openssh-server", "sudo", "ca-certificates",
+        "cloud-init", "cloud-guest-utils", "fdisk", "e2fsprogs", "openssh-server", "openssh-client", "sudo", "ca-certificates",
         "passwd", "adduser", "iproute2", "procps", "jq",
     ],
     // As Debian's cloud images: no SSH host keys and no machine-id baked in, root by label.

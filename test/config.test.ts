@@ -198,6 +198,8 @@ describe("bad config: every problem named by key and value", () => {
         ["unknown base version", config({ projects: [{ name: "app", base: "2020-01" }] }), /projects\[0\]\.base "2020-01" is not a base image version; known: url-/],
         ["both baseImage and baseImages", config({ baseImage: "https://cloud.debian.org/images/cloud/forky/a.qcow2", baseImages: [{ version: "v1", url: "https://cloud.debian.org/images/cloud/forky/b.qcow2" }] }), /baseImage is set together with baseImages/],
         ["duplicate base version", config({ baseImages: [{ version: "v1", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }, { version: "v1", url: "https://cloud.debian.org/images/cloud/forky/b.qcow2" }] }), /baseImages\[1\]\.version "v1" is listed twice/],
+        // Its image would be named like a layer of version 2026-11: base prune of 2026-11 deleted it once.
+        ["base version named like a layer", config({ baseImages: [{ version: "2026-11", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }, { version: "2026-11-prepared-0123456789ab", url: "https://cloud.debian.org/images/cloud/forky/b.qcow2" }] }), /baseImages\[1\]\.version must not end like a prepared layer's name \(-prepared-<12 hex digits>\), got "2026-11-prepared-0123456789ab"/],
         ["bad base version", config({ baseImages: [{ version: "Nov 2026", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] }), /baseImages\[0\]\.version must be lowercase letters/],
         ["empty baseImages", config({ baseImages: [] }), /baseImages must list at least one/],
         ["running not a boolean", config({ projects: [{ name: "app", running: "maybe" }] }), /projects\[0\]\.running must be true or false, got "maybe"/],
