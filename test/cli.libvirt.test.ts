@@ -1,6 +1,6 @@
 // project-vm list and status against a real libvirtd (qemu:///system; .ci/run starts one), read
 // with the real virsh: a project whose VM is gone but whose pool and project disk are kept. (A
-// running VM is read in e2e/hostScripts.e2e.ts: defining a domain costs libvirtd here ~30 s.)
+// running VM is read in e2e/hostScripts.extra.ts: defining a domain costs libvirtd here ~30 s.)
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";

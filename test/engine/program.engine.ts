@@ -317,7 +317,7 @@ test("c. memory of A changed: ACPI shutdown, domain replaced with the same MAC a
     assert.ok(changesOf(steps, A).some((c) => /replace/.test(c) && c.endsWith(host(A))), `A's domain is replaced: ${changesOf(steps, A)}`);
     const up = await stack!.up();
     timing("memory change (graceful shutdown, replace, boot)", up.seconds);
-    assert.match(up.stdout + up.stderr, new RegExp(`shutting down ${host(A)} \(ACPI`), "a graceful shutdown first");
+    assert.match(up.stdout + up.stderr, new RegExp(`shutting down ${host(A)} \\(ACPI`), "a graceful shutdown first");
     assert.doesNotMatch(up.stdout + up.stderr, new RegExp(`${host(A)} did not shut down`), "not forced off");
     assert.notEqual(domUuid(host(A)), before.uuid, "the domain was replaced");
     assert.equal(domUuid(host(B)), before.b, "B's domain stays");
