@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
+import { BACKUP_POOL } from "../../components/backup";
 import { projectMac } from "../../components/names";
 import { baseImage, BaseImage } from "../../e2e/image";
 import { pickAccelerator } from "../../e2e/vm";
@@ -142,7 +143,7 @@ after(async () => {
             quiet("pool-destroy", host(name));
             quiet("pool-undefine", host(name));
         }
-        for (const p of ["project-vms-base"]) { quiet("pool-destroy", p); quiet("pool-undefine", p); }
+        for (const p of ["project-vms-base", BACKUP_POOL, `pvms-engine-backups-${id}`]) { quiet("pool-destroy", p); quiet("pool-undefine", p); }
         quiet("net-destroy", network.name);
         quiet("net-undefine", network.name);
         fs.rmSync(storageDir, { recursive: true, force: true });
@@ -303,6 +304,11 @@ function withProject(name: string, change: Record<string, unknown> | undefined):
     return { ...shape, projects };
 }
 
+/** What the state says of the stack's resources (the stack's own outputs and timestamps aside). */
+function resourcesState(): string {
+    return JSON.stringify(stack!.resources().filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs })));
+}
+
 function volumeBytes(file: string): number {
     return JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", file], { encoding: "utf8" }))["virtual-size"];
 }
@@ -339,13 +345,13 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     assert.equal(domUuid(host(A)), uuid, "in place: same domain");
     assert.equal(await markerOf(A), MARKER);
 
-    const exported = JSON.stringify(stack!.resources());
+    const exported = resourcesState();
     writeConfig(withProject(A, { disk: "2G" }));
     const shrink = await stack!.run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(shrink.code, 0, "a shrink fails");
     assert.match(shrink.stdout + shrink.stderr, /disk of project .* \(project-vms:projects\)/, "naming the key");
     assert.equal(volumeBytes(disk), 3 * 1024 ** 3, "the disk keeps its size");
-    assert.equal(JSON.stringify(stack!.resources()), exported, "the state is unchanged");
+    assert.equal(resourcesState(), exported, "the state is unchanged");
 
     writeConfig(withProject(A, { disk: "3G", running: false }));
     up = await stack!.up();
@@ -444,15 +450,18 @@ test("h. purge of B: its disk and folder gone, nothing else touched", { timeout:
 
 test("i. bad config: up fails naming the key, the state unchanged", { timeout: 10 * MINUTE }, async (t) => {
     if (!ready(t)) return;
-    const exported = JSON.stringify(stack!.resources());
+    const exported = resourcesState();
     const good = shape;
     writeConfig(withProject(A, { memory: "lots" }));
-    const r = await stack!.run(["up", "--yes", "--skip-preview"]);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stdout + r.stderr, /project-vms:projects\[\d\]\.memory/, "the key is named");
-    assert.match(r.stdout + r.stderr, /lots/, "and its value");
-    assert.equal(JSON.stringify(stack!.resources()), exported);
-    writeConfig(good);
+    try {
+        const r = await stack!.run(["up", "--yes", "--skip-preview"]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /project-vms:projects\[\d\]\.memory/, "the key is named");
+        assert.match(r.stdout + r.stderr, /lots/, "and its value");
+        assert.equal(resourcesState(), exported, "no resource changed");
+    } finally {
+        writeConfig(good);
+    }
 });
 
 test("j. destroy leaves only the kept project disks; a new up takes them up", { timeout: 30 * MINUTE }, async (t) => {
@@ -472,7 +481,7 @@ test("j. destroy leaves only the kept project disks; a new up takes them up", { 
 function projectVm(...args: string[]): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
         const child = spawn(process.execPath, [path.join(REPO, "dist", "cli", "main.js"), "-C", stack!.dir, "-H", stack!.name, ...args], {
-            env: { ...stack!.engine.env, ...stack!.extraEnv, HOME: process.env.HOME, PROJECT_VM_LOCK_WAIT: "60" },
+            env: { ...stack!.engine.env, ...stack!.extraEnv, HOME: process.env.HOME, PROJECT_VM_LOCK_WAIT: "60", PROJECT_VMS_BACKUP_POOL: `pvms-engine-backups-${id}` },
             stdio: ["ignore", "pipe", "pipe"],
         });
         let out = "";
