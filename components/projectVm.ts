@@ -210,7 +210,9 @@ export class ProjectVm extends pulumi.ComponentResource {
         }, {
             ...child,
             customTimeouts: { create: "20m" },
-            ignoreChanges: ["running"],
+            // cpu: domains made before `maximum` keep their host-passthrough (a CPU change replaces
+            // the domain: an upgrade would restart every VM); they take it when replaced anyway.
+            ignoreChanges: ["running", "cpu"],
             // Its name is fixed: the old domain goes before the new one is defined. (A fresh system
             // disk replaces it too: the disk is deleted before it is replaced, and the engine then
             // replaces what uses it, in dependency order, so the power command's graceful shutdown
