@@ -275,7 +275,7 @@ test("b. a second up changes nothing; preview --expect-no-changes passes, also a
     const again = await stack!.up();
     const summary = /Resources:\n([\s\S]*?)\n\n/.exec(again.stdout)?.[1] ?? again.stdout;
     assert.match(summary, /^\s+\d+ unchanged$/m, `a second up: ${summary}`);
-    assert.doesNotMatch(summary, /created|updated|replaced|deleted|changed/, `a second up changed something: ${summary}`);
+    assert.doesNotMatch(summary, /\b(created|updated|replaced|deleted|changed)\b/, `a second up changed something: ${summary}`);
     timing("no-op up", again.seconds);
     const preview = await stack!.ok(["preview", "--expect-no-changes"]);
     timing("preview --expect-no-changes", preview.seconds);
@@ -345,13 +345,14 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     assert.equal(domUuid(host(A)), uuid, "in place: same domain");
     assert.equal(await markerOf(A), MARKER);
 
-    const exported = resourcesState();
+    const identities = () => JSON.stringify(stack!.resources().map((r) => [r.urn, r.id]));
+    const exported = identities();
     writeConfig(withProject(A, { disk: "2G" }));
     const shrink = await stack!.run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(shrink.code, 0, "a shrink fails");
     assert.match(shrink.stdout + shrink.stderr, /disk of project .* \(project-vms:projects\)/, "naming the key");
     assert.equal(volumeBytes(disk), 3 * 1024 ** 3, "the disk keeps its size");
-    assert.equal(resourcesState(), exported, "the state is unchanged");
+    assert.equal(identities(), exported, "no resource made, replaced or deleted");
 
     writeConfig(withProject(A, { disk: "3G", running: false }));
     up = await stack!.up();
