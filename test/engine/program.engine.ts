@@ -306,7 +306,8 @@ function withProject(name: string, change: Record<string, unknown> | undefined):
 
 /** What the state says of the stack's resources (the stack's own outputs and timestamps aside). */
 function resourcesState(): string {
-    return JSON.stringify(stack!.resources().filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs })));
+    return JSON.stringify(stack!.resources().filter((r) => r.type !== "pulumi:pulumi:Stack")
+        .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs })).sort((x, y) => x.urn.localeCompare(y.urn)));
 }
 
 function volumeBytes(file: string): number {
@@ -345,7 +346,8 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     assert.equal(domUuid(host(A)), uuid, "in place: same domain");
     assert.equal(await markerOf(A), MARKER);
 
-    const identities = () => JSON.stringify(stack!.resources().map((r) => [r.urn, r.id]));
+    // (The state's order of resources may change with any up.)
+    const identities = () => JSON.stringify(stack!.resources().map((r) => [r.urn, r.id]).sort());
     const exported = identities();
     writeConfig(withProject(A, { disk: "2G" }));
     const shrink = await stack!.run(["up", "--yes", "--skip-preview"]);
