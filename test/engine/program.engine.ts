@@ -351,6 +351,7 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     const exported = identities();
     writeConfig(withProject(A, { disk: "2G" }));
     const shrink = await stack!.run(["up", "--yes", "--skip-preview"]);
+    writeConfig(withProject(A, { disk: "3G" }));
     assert.notEqual(shrink.code, 0, "a shrink fails");
     assert.match(shrink.stdout + shrink.stderr, /disk of project .* \(project-vms:projects\)/, "naming the key");
     assert.equal(volumeBytes(disk), 3 * 1024 ** 3, "the disk keeps its size");
