@@ -68,7 +68,7 @@ const REPO = path.join(__dirname, "..");
  * `packaged` also holds the base packages the program's user-data lists (cloud-init/user-data.yaml),
  * installed natively by mmdebstrap, so that a prepared layer's builder has no package to install
  * under emulation. The engine suite uses it: what it proves is Pulumi's and libvirt's side; the apt
- * path is the guest e2e's (bare image, cold path).
+ * path is the guest e2e's (e2e/guest.extra.ts: bare image, cold path).
  */
 export type ImageVariant = "bare" | "packaged";
 
