@@ -3,7 +3,7 @@
 // never touched), driven by the real engine against the real libvirtd.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { Engine } from "./engine";
 import { REPO } from "./schemas";
 
@@ -46,7 +46,7 @@ export class EngineStack {
 
     /** Rewrites the stack file's config, keeping what Pulumi keeps there (the encryption salt, secrets set). */
     setConfig(config: Record<string, unknown>): void {
-        const current = fs.existsSync(this.stackFile) ? (require("yaml").parse(fs.readFileSync(this.stackFile, "utf8")) ?? {}) : {};
+        const current = fs.existsSync(this.stackFile) ? (parse(fs.readFileSync(this.stackFile, "utf8")) ?? {}) : {};
         const secrets = Object.fromEntries(Object.entries<any>(current.config ?? {}).filter(([, v]) => v && typeof v === "object" && "secure" in v));
         fs.writeFileSync(this.stackFile, stringify({ ...current, config: { ...secrets, ...config } }));
     }
