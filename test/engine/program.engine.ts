@@ -18,6 +18,7 @@ import { projectMac } from "../../components/names";
 import { baseImage, BaseImage } from "../../e2e/image";
 import { pickAccelerator } from "../../e2e/vm";
 import { buildEngine, Engine } from "../support/engine";
+import { claimEngineHost, sweepEngineLeftovers } from "../support/engineHost";
 import { EngineStack, plannedSteps } from "../support/engineStack";
 import { FakeTailscaleApi } from "../support/fakeTailscaleApi";
 import { guestOk, guestSh } from "../support/guestAgent";
@@ -48,6 +49,8 @@ let stack: EngineStack | undefined;
 let api: FakeTailscaleApi | undefined;
 let image: BaseImage | undefined;
 let skipped: string | undefined;
+/** Releases the host-wide engine lock. */
+let release: (() => void) | undefined;
 /** Every project name the stack has had: their domains are read by the fake API and cleaned up. */
 const everProjects = new Set<string>();
 
@@ -110,6 +113,10 @@ before(async () => {
         ["grub-mkimage", "grub-pc-bin"], ["dnsmasq", "dnsmasq-base"], ["ssh-keygen", "openssh-client"]] as const) {
         if (!requireTool(tool, pkg, (r) => (skipped = r))) return;
     }
+    // One engine run at a time per host (the base pool's name is host-wide); what a killed run left
+    // behind would make this one fail (a base pool on its folder), so it goes first.
+    release = await claimEngineHost((line) => console.log(line));
+    for (const leftover of sweepEngineLeftovers(URI)) console.log(`engine: removed the leftover ${leftover} of an earlier run`);
     // The provider asks libvirt for its capabilities several times per domain: a host where each
     // call re-probes QEMU (8 s here once, /dev/kvm without udev's mode) pays minutes per VM.
     for (let i = 1; i <= 3; i++) {
@@ -160,6 +167,7 @@ after(async () => {
     if (stack) console.log(`engine: the Pulumi log is ${stack.logFile}`);
     api?.close();
     if (!process.env.PROJECT_VMS_E2E_KEEP) engine?.cleanup();
+    release?.();
 });
 
 function ready(t: { skip: (r?: string) => void }): boolean {
