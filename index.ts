@@ -6,6 +6,7 @@ import { Host } from "./components/host";
 import { macCollisions } from "./components/names";
 import { layersOf } from "./components/prepare";
 import { ProjectVm } from "./components/projectVm";
+import { tailnetProvider } from "./components/tailnetProvider";
 
 // 1. Config: every problem reported at once, naming its key, before anything is registered —
 // also of the Tailscale provider's config that host commands are given (secrets never shown).
@@ -33,6 +34,9 @@ const tailscaleApi = {
     tailnet: settings.tailscaleApi.tailnet,
     baseUrl: settings.tailscaleApi.baseUrl,
 };
+// The Tailscale provider that makes the VMs' auth keys, registered before any VM (see
+// tailnetProvider), from the same config the engine's default provider read.
+const tailnet = settings.projects.some((p) => p.features.tailscale) ? tailnetProvider("tailnet") : undefined;
 
 // 2. The host: libvirt connection, base images, network, and the prepared layers new VMs start on.
 const newest = settings.baseImages[settings.baseImages.length - 1].version;
@@ -53,6 +57,7 @@ const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
     shutdownTimeout: settings.shutdownTimeout,
     readyTimeout: settings.readyTimeout,
     tailscaleApi,
+    tailnetProvider: tailnet,
     storageDir: settings.storageDir,
     provider: host.provider,
     systemDiskBase: host.systemDiskBase(project.base ?? newest, project.features),

@@ -73,6 +73,8 @@ export interface ProjectVmArgs extends GuestSettings {
     readyTimeout: number;
     /** The Tailscale API, to delete the VM's machine from the tailnet when the VM goes. */
     tailscaleApi: TailscaleApi;
+    /** The Tailscale provider that makes the auth keys: set when the project joins the tailnet. */
+    tailnetProvider?: tailscale.Provider;
     /** The stack's storage folder; the project's files go to `<storageDir>/<name>/`. */
     storageDir: string;
     /** The libvirt provider of the host. */
@@ -135,6 +137,8 @@ export class ProjectVm extends pulumi.ComponentResource {
             format: "qcow2",
         }, {
             ...inPool,
+            // The tailnet key is replaced with this disk: its provider must be loaded by then.
+            dependsOn: [pool, ...(args.tailnetProvider ? [args.tailnetProvider] : [])],
             // Neither a new base (layer, newest version) nor a new systemDiskSize replaces a disk:
             // the provider can only replace a volume whose size changes, and a replacement takes
             // the newest base too. Both reach new system disks (and a moved one).
@@ -160,6 +164,7 @@ export class ProjectVm extends pulumi.ComponentResource {
         // a new machine, with a new key).
         let authKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
         if (p.features.tailscale) {
+            if (!args.tailnetProvider) throw new Error(`project ${p.name} joins the tailnet but has no Tailscale provider`);
             authKey = pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
                 reusable: false,
                 ephemeral: false,
@@ -168,7 +173,7 @@ export class ProjectVm extends pulumi.ComponentResource {
                 tags: args.tailscale.tags,
                 description: `project-vms ${p.hostname}`,
                 recreateIfInvalid: "never",
-            }, { parent: this, replaceWith: [systemDisk] }).key);
+            }, { parent: this, provider: args.tailnetProvider, replaceWith: [systemDisk] }).key);
         }
 
         const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, mac, args.systemDiskBase.prepared, key)));

@@ -6,15 +6,16 @@ import { runProgram } from "./support/program";
 import { assertSecretOnlyIn, assertWiring, settingsOf } from "./support/wiring";
 
 test("storage: resources, wiring and outputs", async (t) => {
-    const run = await runProgram("storage", (r) => t.skip(r), { "tailscale:apiKey": "tskey-api-test", "tailscale:tailnet": "bat-boa.ts.net" });
+    const api = { "tailscale:apiKey": "tskey-api-test", "tailscale:tailnet": "bat-boa.ts.net" };
+    const run = await runProgram("storage", (r) => t.skip(r), api);
     if (!run) return;
-    const s = settingsOf("storage");
+    const s = settingsOf("storage", api);
     assert.deepEqual(s.projects.map((p) => p.name), ["myapp", "webapp"]);
     assertWiring(run, s);
 
     const onTailnet = s.projects.find((p) => p.name === "myapp")!;
     assert.deepEqual(onTailnet.features, { nix: true, tailscale: true, claudeCode: true }, "user-data secrecy is checked on a VM on the tailnet with every feature on");
-    assertSecretOnlyIn(run, "tskey-api-test", ["project-myapp-tailnet-machine.environment", "project-webapp-tailnet-machine.environment"]);
+    assertSecretOnlyIn(run, "tskey-api-test", ["tailnet.apiKey", "project-myapp-tailnet-machine.environment", "project-webapp-tailnet-machine.environment"]);
 
     const myapp = run.named("project-myapp").inputs;
     assert.deepEqual({ memory: myapp.memory, vcpu: myapp.vcpu }, { memory: 16384, vcpu: 8 }, "myapp's own sizes");

@@ -18,6 +18,8 @@ export interface Registered {
     ignoreChanges: string[];
     dependencies: string[];
     replaceWith: string[];
+    /** The URNs of its aliases. */
+    aliases: string[];
     /** The replacementTrigger option's value (undefined when unset). */
     replacementTrigger: unknown;
     /** Names of the resource hooks run before it is created. */
@@ -87,6 +89,8 @@ export async function installMocks(stack: string, config: Record<string, string>
                         return { id: `command-${++n}`, state: { ...i, stdout: `${poolPaths.get(i.environment.POOL)}/${i.environment.PREPARED_VOLUME}`, stderr: "" } };
                     }
                     return { id: `command-${++n}`, state: { ...i, stdout: "", stderr: "" } };
+                case "pulumi:providers:tailscale":
+                    return { id: "tailnet-provider-id", state: i };
                 case "tailscale:index/tailnetKey:TailnetKey":
                     return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}` } };
                 default:
@@ -120,6 +124,7 @@ export async function installMocks(stack: string, config: Record<string, string>
                     ignoreChanges: req.getIgnorechangesList(),
                     dependencies: req.getDependenciesList(),
                     replaceWith: req.getReplaceWithList(),
+                    aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map((a: any) => a.getUrn()).filter(Boolean)],
                     replacementTrigger: req.hasReplacementTrigger() ? req.getReplacementTrigger().toJavaScript() : undefined,
                     beforeCreate: req.getHooks()?.getBeforeCreateList() ?? [],
                     version: req.getVersion(),

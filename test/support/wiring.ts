@@ -2,7 +2,7 @@
 // checked project by project against the stack's own config.
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { parseConfig, rawConfig, Settings } from "../../components/config";
+import { parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../../components/config";
 import { hostCalls, hostProgram, PROGRAM_VAR, unpackProgram } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
 import { layerName, layersOf, PREPARED_BYTES, renderRecipe } from "../../components/prepare";
@@ -18,6 +18,7 @@ const T = {
     domain: "libvirt:index/domain:Domain",
     network: "libvirt:index/network:Network",
     key: "tailscale:index/tailnetKey:TailnetKey",
+    tailnetProvider: "pulumi:providers:tailscale",
     command: "command:local:Command",
     vm: "project-vms:index:ProjectVm",
     host: "project-vms:index:Host",
@@ -25,7 +26,8 @@ const T = {
 
 /** The settings the program derived from `stack`'s config. */
 export function settingsOf(stack: string, overrides: Record<string, unknown> = {}): Settings {
-    return parseConfig(rawConfig(stackConfig(stack, overrides)));
+    const all = stackConfig(stack, overrides);
+    return parseConfig(rawConfig(all), tailscaleProviderConfig(all));
 }
 
 /**
@@ -128,6 +130,22 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     for (let i = 1; i < uses.length; i++) {
         const [before, layer] = [uses[i - 1], uses[i]].map((u) => run.named(`host-prepared-${layerName(u)}`));
         assert.ok(layer.dependencies.includes(before.urn), "layers are built one after the other");
+    }
+
+    // The Tailscale provider: explicit, so that it is loaded before a system disk's replacement
+    // deletes its tailnet key (the engine's default provider was not: "unknown provider"), and
+    // taking over the default provider's state that earlier stacks hold.
+    const tailnetProviders = run.ofType(T.tailnetProvider);
+    const onTailnet = s.projects.some((p) => p.features.tailscale);
+    assert.equal(tailnetProviders.length, onTailnet ? 1 : 0, "one Tailscale provider, when a project joins the tailnet");
+    const [tailnet] = tailnetProviders;
+    if (tailnet) {
+        assert.deepEqual(tailnet.aliases, [`urn:pulumi:${run.stack}::project-vms::pulumi:providers:tailscale::default_0_27_1`]);
+        for (const k of ["apiKey", "oauthClientSecret", "identityToken"]) {
+            if (k in tailnet.inputs) assert.ok(tailnet.secretInputs.includes(k), `tailscale:${k} stays secret`);
+        }
+        assert.equal(tailnet.inputs.tailnet ?? "-", s.tailscaleApi.tailnet, "the stack's tailscale:tailnet, unset when the stack leaves it unset");
+        assert.equal(tailnet.inputs.baseUrl ?? "https://api.tailscale.com", s.tailscaleApi.baseUrl);
     }
 
     const vms = run.ofType(T.vm);
@@ -255,6 +273,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             const [key] = keys;
             assert.equal(key.parent, vm.urn);
             assert.deepEqual(key.replaceWith, [system.urn], "a fresh system disk is a new machine: it needs a new key");
+            assert.equal(key.provider, `${tailnet.urn}::${tailnet.id}`, "made by the stack's Tailscale provider");
+            assert.ok(system.dependencies.includes(tailnet.urn), "the provider is loaded before the disk's replacement replaces the key");
             const [machine] = machines;
             assert.equal(machine.parent, vm.urn);
             assertHostScript(machine, "tailnet.sh", "tailnet_node_record", "tailnet_node_delete", [], "tailnet_node_keep");
