@@ -191,6 +191,17 @@ in
         assertion = !cfg.backups.enable || (cfg.backups.stacksDir != null && backupUser != null);
         message = "services.project-vms.backups needs stacksDir (the checkout with the stack files) and a user (backups.user or an adminUsers entry)";
       }
+      # ExecStart is split by systemd, which also expands %-specifiers and $variables: the values
+      # that reach it are allow-listed (no space, quote, backslash, % or $), so none is reread.
+      {
+        assertion = !cfg.backups.enable || cfg.backups.stacksDir == null
+          || builtins.match "/[A-Za-z0-9._/+@-]*" (toString cfg.backups.stacksDir) != null;
+        message = "services.project-vms.backups.stacksDir must be an absolute path of letters, digits and . _ / + @ - (it is a word of the backup unit's ExecStart); got ${toString cfg.backups.stacksDir}";
+      }
+      {
+        assertion = !cfg.backups.enable || cfg.backups.host == null || builtins.match "[A-Za-z0-9_.-]+" cfg.backups.host != null;
+        message = "services.project-vms.backups.host must be a stack name (letters, digits, _ . -); got ${toString cfg.backups.host}";
+      }
       {
         assertion = lib.hasPrefix "/" cfg.storageDir && !(lib.hasInfix " " cfg.storageDir);
         message = "services.project-vms.storageDir must be an absolute path without spaces, as the stacks' storageDir; got ${cfg.storageDir}";

@@ -127,6 +127,19 @@ test("backups: off by default; enabled, a persistent timer runs project-vm backu
     const missing = evaluate("module", '{ enable = true; backups.enable = true; }').config;
     assert.deepEqual(missing.assertions.filter((a: any) => !a.assertion).map((a: any) => a.message),
         ["services.project-vms.backups needs stacksDir (the checkout with the stack files) and a user (backups.user or an adminUsers entry)"]);
+    // ExecStart is split by systemd and expands % and $: values that would be reread are refused.
+    for (const [settings, key] of [
+        ['stacksDir = "/home/admin/my stacks"', "stacksDir"], ['stacksDir = "/srv/%h"', "stacksDir"], ['stacksDir = "/srv/$HOME"', "stacksDir"],
+        ['stacksDir = "relative/dir"', "stacksDir"], ['stacksDir = "/srv/a\\"b"', "stacksDir"],
+        ['stacksDir = "/srv/pvms"; host = "storage --all"', "host"], ['stacksDir = "/srv/pvms"; host = "%n"', "host"],
+    ] as const) {
+        const c = evaluate("module", `{ enable = true; adminUsers = [ "admin" ]; backups = { enable = true; ${settings}; }; }`).config;
+        const failed = c.assertions.filter((a: any) => !a.assertion).map((a: any) => a.message);
+        assert.equal(failed.length, 1, `${settings} is refused`);
+        assert.match(failed[0], new RegExp(`^services\\.project-vms\\.backups\\.${key} must be .*; got `), `${settings}: the option and the value named`);
+    }
+    const fine = evaluate("module", '{ enable = true; adminUsers = [ "admin" ]; backups = { enable = true; stacksDir = "/home/admin/src/project-vms_2.0+x@y"; host = "raider-2.lab_b"; }; }').config;
+    assert.ok(fine.assertions.every((a: any) => a.assertion === true), "ordinary paths and stack names pass");
     const refused: string[] = evaluate("module.refused", '{ enable = true; backups = { enable = "yes"; schedule = 3; stacksDir = [ ]; }; }');
     assert.deepEqual(refused.sort(), ["backups.enable", "backups.schedule", "backups.stacksDir"]);
 });
