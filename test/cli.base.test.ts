@@ -181,3 +181,30 @@ test("systemDiskBases reads which base each system disk overlays from a stack ex
     ] } };
     assert.deepEqual([...systemDiskBases(exported)], [["myapp", "debian-testing-2026-11.qcow2"]]);
 });
+
+test("base add reads SHA512SUMS over https only: a redirect to http is refused, https redirects are followed", async () => {
+    const { httpsText } = await import("../cli/commands/base");
+    /** A stand-in fetch over a table of URL → [status, location or body]; records what was asked. */
+    const site = (pages: Record<string, [number, string]>) => {
+        const asked: string[] = [];
+        const fetchImpl = (async (u: string, init?: RequestInit) => {
+            asked.push(u);
+            assert.equal(init?.redirect, "manual", "redirects are followed here, one by one, not by fetch");
+            const [status, text] = pages[u] ?? [404, "not found"];
+            return status >= 300 && status < 400 ? new Response(null, { status, headers: { location: text } }) : new Response(text, { status });
+        }) as typeof fetch;
+        return { asked, fetchImpl };
+    };
+    const sums = "https://cloud.debian.org/images/cloud/forky/20261201/SHA512SUMS";
+    const down = site({ [sums]: [302, "http://mirror.example/SHA512SUMS"], "http://mirror.example/SHA512SUMS": [200, "forged"] });
+    await assert.rejects(httpsText(sums, down.fetchImpl), /redirected to http:\/\/mirror\.example\/SHA512SUMS, which is not https/);
+    assert.deepEqual(down.asked, [sums], "the http URL is never asked");
+
+    const moved = site({ [sums]: [301, "/moved/SHA512SUMS"], "https://cloud.debian.org/moved/SHA512SUMS": [302, "https://mirror.example/SHA512SUMS"], "https://mirror.example/SHA512SUMS": [200, "sums"] });
+    assert.equal(await httpsText(sums, moved.fetchImpl), "sums", "relative and absolute https redirects are followed");
+
+    const loop = site({ [sums]: [302, sums] });
+    await assert.rejects(httpsText(sums, loop.fetchImpl), /more than 5 redirects/);
+    await assert.rejects(httpsText("http://cloud.debian.org/x/SHA512SUMS", site({}).fetchImpl), /is not https/);
+    await assert.rejects(httpsText(sums, site({ [sums]: [500, ""] }).fetchImpl), /HTTP 500/);
+});

@@ -80,6 +80,26 @@ export async function sha512FromSums(url: string, fetchText: (url: string) => Pr
     return line[0].toLowerCase();
 }
 
+/**
+ * Reads a text over https, following up to five redirects, each only to another https URL (an
+ * image's SHA-512 read over plain http could be anyone's); `fetchImpl` is the WHATWG fetch.
+ */
+export async function httpsText(url: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+    let at = new URL(url);
+    for (let hops = 0; ; hops++) {
+        if (at.protocol !== "https:") throw new Error(hops === 0 ? `${at.href} is not https` : `redirected to ${at.href}, which is not https`);
+        const r = await fetchImpl(at.href, { redirect: "manual" });
+        const location = r.headers.get("location");
+        if (r.status >= 300 && r.status < 400 && location) {
+            if (hops === 5) throw new Error(`more than 5 redirects from ${url}`);
+            at = new URL(location, at);
+            continue;
+        }
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        return r.text();
+    }
+}
+
 /** Options of `base add`. */
 export interface BaseAddOptions {
     sha512?: string;
@@ -96,11 +116,7 @@ export async function baseAdd(ctx: Context, host: string, version: string, url: 
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
     if (settings.baseImages.some((b) => b.version === version)) throw new UsageError(`base image version ${version} is already listed on ${host}`);
-    const fetchText = opts.fetchText ?? (async (u: string) => {
-        const r = await fetch(u);
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        return r.text();
-    });
+    const fetchText = opts.fetchText ?? ((u: string) => httpsText(u));
     const sha512 = opts.sha512?.toLowerCase() ?? await sha512FromSums(url, fetchText);
     stack.setBaseImages([...settings.baseImages.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })), { version, url, sha512 }]);
     await applyChange(ctx, stack, { what: `base add ${version}` });
