@@ -15,6 +15,8 @@ import { requireTool } from "./support/tools";
 const IMAGE = Buffer.from("QFI\xfb pretend qcow2 image ".repeat(4096), "latin1");
 const SHA = createHash("sha512").update(IMAGE).digest("hex");
 const OTHER = "0".repeat(128);
+const IMAGE2 = Buffer.concat([IMAGE, Buffer.from("rebuilt")]);
+const SHA2 = createHash("sha512").update(IMAGE2).digest("hex");
 const requests: string[] = [];
 let server: http.Server;
 let base = "";
@@ -23,7 +25,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-fetch-"));
 before(async () => {
     server = http.createServer((req, res) => {
         requests.push(req.url ?? "");
-        if (req.url === "/images/x.qcow2") res.end(IMAGE);
+        if (req.url === "/images/x.qcow2" || req.url === "/mirror/x.qcow2") res.end(IMAGE);
+        else if (req.url === "/images/x2.qcow2") res.end(IMAGE2);
         else if (req.url === "/images/SHA512SUMS") res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n`);
         else {
             res.statusCode = 404;
@@ -39,9 +42,9 @@ after(() => {
 });
 
 /** Runs image_fetch as the program does (asynchronously: the server answers from this process). */
-async function fetchImage(env: Record<string, string>) {
+async function fetchImage(env: Record<string, string>, fn = "image_fetch") {
     const cache = env.IMAGE_CACHE ?? path.join(work, "cache");
-    const child = spawn("bash", ["-c", hostScript("fetch-image.sh", "image_fetch")], {
+    const child = spawn("bash", ["-c", hostScript("fetch-image.sh", fn)], {
         env: { PATH: process.env.PATH, LIBVIRT_URI: "qemu:///system", IMAGE_SHA512: "", IMAGE_SUMS_URL: "", IMAGE_CACHE: cache, ...env },
     });
     let stdout = "";
@@ -112,4 +115,47 @@ test("the config says where each image's sum comes from", () => {
     assert.throws(() => config({ baseImage: "http://mirror.example/x.qcow2" }), /baseImage is a plain http:\/\/ URL without a sha512/);
     assert.throws(() => config({ baseImages: [{ version: "v1", url: debian, sha512: "abc" }] }), /baseImages\[0\]\.sha512 must be the image's SHA-512: 128 hexadecimal digits/);
     assert.equal(config({ baseImage: "http://mirror.example/x.qcow2", baseImageSha512: SHA }).baseImages[0].sha512, SHA);
+});
+
+/** An update of the fetch (the program's update command) after the run `before`, with `env`. */
+function refetch(before: { stdout: string; stderr: string }, env: Record<string, string>) {
+    return fetchImage({ IMAGE_VERSION: "2026-11", PULUMI_COMMAND_STDOUT: before.stdout, PULUMI_COMMAND_STDERR: before.stderr, ...env }, "image_refetch");
+}
+
+test("a version's image cannot change: an update to another image is refused naming the key, the same image at another url is fine", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const cache = path.join(work, "update");
+    const first = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SHA512: SHA, IMAGE_CACHE: cache });
+    assert.equal(first.status, 0, first.stderr);
+
+    const moved = await refetch(first, { IMAGE_URL: `${base.replace(/images$/, "mirror")}/x.qcow2`, IMAGE_SHA512: SHA, IMAGE_CACHE: cache });
+    assert.equal(moved.status, 0, moved.stderr);
+    assert.equal(moved.stdout, first.stdout, "the same verified file");
+
+    const other = await refetch(first, { IMAGE_URL: `${base}/x2.qcow2`, IMAGE_SHA512: SHA2, IMAGE_CACHE: cache });
+    assert.equal(other.status, 1);
+    assert.equal(other.stdout, "", "nothing for the volume");
+    assert.match(other.stderr, new RegExp(`project-vms:baseImages: version 2026-11 is now the image ${base}/x2\\.qcow2 \\(SHA-512 ${SHA2}\\), but its volume was made from the image with SHA-512 ${SHA}`));
+    assert.match(other.stderr, /add the new image as a new version: project-vm base add <version> <url>/);
+
+    const bySums = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "update-sums") });
+    const wrongSha = await refetch(bySums, { IMAGE_URL: `${base}/x2.qcow2`, IMAGE_SHA512: SHA2, IMAGE_CACHE: path.join(work, "update-sums") });
+    assert.equal(wrongSha.status, 1, "also when the first sum came from SHA512SUMS");
+});
+
+test("a local image rebuilt in place is refused on the next update; a run with nothing on record keeps the volume, saying so", async () => {
+    const file = path.join(work, "rebuilt.qcow2");
+    fs.writeFileSync(file, IMAGE);
+    const first = await fetchImage({ IMAGE_URL: file });
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, new RegExp(`\\(SHA-512 ${SHA}\\)`), "its sum is on record");
+    fs.writeFileSync(file, IMAGE2);
+    const changed = await refetch(first, { IMAGE_URL: file });
+    assert.equal(changed.status, 1);
+    assert.match(changed.stderr, new RegExp(`version 2026-11 is now the image ${file} \\(SHA-512 ${SHA2}\\), but its volume was made from the image with SHA-512 ${SHA}`));
+
+    const unknown = await refetch({ stdout: file, stderr: "" }, { IMAGE_URL: file });
+    assert.equal(unknown.status, 0, unknown.stderr);
+    assert.equal(unknown.stdout, file);
+    assert.match(unknown.stderr, /version 2026-11: the image its volume was made from is not on record; it is kept as it is/);
 });

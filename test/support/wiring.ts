@@ -86,9 +86,9 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.equal(vol.parent, host.urn);
         // Made from the download fetch-image.sh verified, never from the URL itself.
         const fetch = run.named(`host-base-fetch-${b.version}`);
-        assertHostScript(fetch, "fetch-image.sh", "image_fetch");
+        assertHostScript(fetch, "fetch-image.sh", "image_fetch", undefined, [], "image_refetch");
         assert.deepEqual(settingsIn(fetch), {
-            LIBVIRT_URI: s.libvirtUri, IMAGE_URL: b.url, IMAGE_SHA512: b.sha512 ?? "", IMAGE_SUMS_URL: b.sumsUrl ?? "",
+            LIBVIRT_URI: s.libvirtUri, IMAGE_VERSION: b.version, IMAGE_URL: b.url, IMAGE_SHA512: b.sha512 ?? "", IMAGE_SUMS_URL: b.sumsUrl ?? "",
             IMAGE_CACHE: fetch.inputs.environment.IMAGE_CACHE,
         });
         assert.ok(b.sha512 || b.sumsUrl || !/^https?:/.test(b.url), `${b.url}: a downloaded image is verified against a sha512`);
