@@ -14,6 +14,8 @@ export interface UndoRecord {
     after: string;
     /** When the change was written (ISO 8601). */
     at: string;
+    /** What the change destroyed that undo cannot bring back (a purged project disk), if anything. */
+    lost?: string;
 }
 
 /** Where the undo record of a host stack is kept. */
@@ -34,7 +36,8 @@ export function recordUndo(dir: string, host: string, record: UndoRecord): void 
 export function readUndo(dir: string, host: string): UndoRecord | undefined {
     try {
         const r = JSON.parse(fs.readFileSync(undoPath(dir, host), "utf8"));
-        return typeof r?.before === "string" && typeof r?.after === "string" && typeof r?.what === "string" ? r : undefined;
+        return typeof r?.before === "string" && typeof r?.after === "string" && typeof r?.what === "string" &&
+            (r.lost === undefined || typeof r.lost === "string") ? r : undefined;
     } catch {
         return undefined;
     }

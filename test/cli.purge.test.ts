@@ -120,3 +120,28 @@ test("armedPurgesOf reads the project disks without retainOnDelete from a stack 
     assert.deepEqual([...armedPurgesOf({ version: 3, deployment: {} })], []);
     assert.deepEqual([...armedPurgesOf(null)], []);
 });
+
+test("undo after a destroy --purge says the data is gone, brings the entry back as it was, and never re-arms the purge", async (t) => {
+    const w = world(t);
+    w.writeStack("storage", w.stackText("storage").replace("- name: webapp", "- name: webapp\n      memory: 2G"));
+    assert.equal(await w.run("apply", "-H", "storage"), 0);
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge", "--yes"), 0, w.errText());
+    assert.deepEqual(w.deletedDisks, ["storage/webapp"]);
+    assert.equal(await w.run("undo", "-H", "storage"), 0, w.errText());
+    assert.match(w.errText(), /undo destroy --purge webapp: it cannot be undone fully: the project disk of webapp was deleted: undo brings back its entry with a new, empty project disk, not its data/);
+    assert.match(w.errText(), /'destroy --purge webapp' is undone as far as it can be/);
+    assert.doesNotMatch(w.errText(), /'destroy --purge webapp' is undone\n/);
+    assert.deepEqual(entryOf(w, "webapp"), { name: "webapp", memory: "2G" }, "the entry as it was before the purge: not marked purge, not stopped");
+    assert.equal(w.retained.storage.webapp, true, "the new disk was applied retained: a later removal keeps it");
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
+    assert.deepEqual(w.deletedDisks, ["storage/webapp"], "nothing deleted after the undo");
+});
+
+test("undo never re-arms a purge mark that the entry had before destroy --purge", async (t) => {
+    const w = world(t);
+    w.writeStack("storage", w.stackText("storage").replace("- name: webapp", "- name: webapp\n      purge: true"));
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge", "--yes"), 0, w.errText());
+    assert.equal(await w.run("undo", "-H", "storage"), 0, w.errText());
+    assert.deepEqual(entryOf(w, "webapp"), { name: "webapp" });
+    assert.equal(w.retained.storage.webapp, true);
+});

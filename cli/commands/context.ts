@@ -110,18 +110,31 @@ export function lockStack(ctx: Context, host: string, what: string): Promise<Sta
     });
 }
 
+/** A change of a stack file that project-vm writes and applies. */
+export interface AppliedChange {
+    /** The change as the user asked for it, e.g. `destroy webapp`. */
+    what: string;
+    /** The text undo goes back to, when not the file as it is now (a change made in steps). */
+    undoTo?: string;
+    /** What the change destroys that undo cannot bring back. */
+    lost?: string;
+}
+
 /**
  * Writes the edited stack file (after checking that Pulumi is there to apply it, and keeping the
  * text it replaces for `project-vm undo`), applies it, and on failure says what the file now holds
  * and the two ways on — both commands that work as printed.
  */
-export async function applyChange(ctx: Context, stack: StackFile, change: { what: string }): Promise<void> {
+export async function applyChange(ctx: Context, stack: StackFile, change: AppliedChange): Promise<void> {
     await requirePulumi(ctx);
-    const before = fs.readFileSync(stack.path, "utf8");
+    const before = change.undoTo ?? fs.readFileSync(stack.path, "utf8");
     stack.save(change.what);
     const undo = ctx.command(stack.host, "undo");
     try {
-        recordUndo(ctx.dir, stack.host, { what: change.what, before, after: fs.readFileSync(stack.path, "utf8"), at: new Date().toISOString() });
+        recordUndo(ctx.dir, stack.host, {
+            what: change.what, before, after: fs.readFileSync(stack.path, "utf8"), at: new Date().toISOString(),
+            ...(change.lost ? { lost: change.lost } : {}),
+        });
     } catch (e) {
         ctx.io.err(`project-vm: warning: could not keep the previous ${path.basename(stack.path)} for undo (${(e as Error).message})`);
     }

@@ -1,5 +1,6 @@
 // `destroy`: the VM goes; the project disk stays unless --purge, and is deleted only by the
 // command that asked for it.
+import * as fs from "node:fs";
 import { Project } from "../../components/config";
 import { GUEST_USER } from "../../components/cloudInit";
 import { projectPaths } from "../../components/names";
@@ -26,6 +27,8 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
     const settings = settingsOf(stack);
     const project = projectOf(stack, settings, name);
     const paths = projectPaths(settings.storageDir, name);
+    /** The file before a purge's first step: what undo goes back to. */
+    let original: string | undefined;
     if (opts.purge) {
         ctx.io.err(`project-vm: this deletes ${project.hostname} AND its project disk ${paths.projectDisk} on ${host}: the work in /home/${GUEST_USER}/project is gone for good.`);
         if (!opts.yes) {
@@ -33,6 +36,7 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
             if (answer === undefined) throw new UsageError(`destroy --purge deletes the project disk of ${name}; there is no terminal to confirm on: give --yes`);
             if (answer.trim() !== name) throw new UsageError("destroy cancelled; nothing changed");
         }
+        original = fs.readFileSync(stack.path, "utf8");
         stack.setFields(name, { purge: true, running: false });
         await applyChange(ctx, stack, {
             what: `destroy --purge ${name} (step 1 of 2: mark it purge and stop it)`,
@@ -46,6 +50,10 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
     stack.removeProject(name);
     await applyChange(ctx, stack, {
         what: `destroy ${opts.purge ? "--purge " : ""}${name}`,
+        ...(opts.purge ? {
+            undoTo: original,
+            lost: `the project disk of ${name} was deleted: undo brings back its entry with a new, empty project disk, not its data`,
+        } : {}),
     });
     if (opts.purge) ctx.io.err(`project-vm: ${name} and its project disk are gone`);
     else ctx.io.err(`project-vm: ${project.hostname} is gone; its project disk stays at ${paths.projectDisk} on ${host}, and '${ctx.command(host, "create", name)}' takes it up again`);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { StackFile, UsageError } from "../stacks";
 import { forgetUndo, readUndo } from "../undo";
-import { ApplyFailed, Context, lockStack, requirePulumi } from "./context";
+import { ApplyFailed, Context, lockStack, requirePulumi, settingsOf } from "./context";
 
 /** Restores the host's stack file from before the latest project-vm change and applies it. */
 export async function undo(ctx: Context, host: string): Promise<void> {
@@ -17,6 +17,14 @@ export async function undo(ctx: Context, host: string): Promise<void> {
     }
     await requirePulumi(ctx);
     stack.restore(record.before, `undo ${record.what}`);
+    if (record.lost) {
+        // What was purged is gone: the entry comes back, never armed to purge its new disk.
+        const restored = new StackFile(ctx.dir, host);
+        const armed = settingsOf(restored).projects.filter((p) => p.purge).map((p) => p.name);
+        for (const name of armed) restored.setFields(name, { purge: null });
+        if (armed.length) restored.save(`undo ${record.what}: purge marks removed`);
+        ctx.io.err(`project-vm: undo ${record.what}: it cannot be undone fully: ${record.lost}.`);
+    }
     forgetUndo(ctx.dir, host);
     ctx.io.err(`project-vm: undo ${record.what}: ${stack.path} is as it was before; applying it (pulumi up --stack ${host})`);
     const code = await ctx.pulumi.up(host);
@@ -24,6 +32,6 @@ export async function undo(ctx: Context, host: string): Promise<void> {
         throw new ApplyFailed(`undo ${record.what}: pulumi up --stack ${host} failed (exit ${code}); ${stack.path} is as it was before the change. ` +
             `Fix the cause shown above and run '${ctx.command(host, "apply")}'.`);
     }
-    ctx.io.err(`project-vm: '${record.what}' is undone`);
+    ctx.io.err(record.lost ? `project-vm: '${record.what}' is undone as far as it can be (${record.lost})` : `project-vm: '${record.what}' is undone`);
 }
 
