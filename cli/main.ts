@@ -316,7 +316,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
         if (e instanceof Error) {
             deps.io.err(`project-vm: ${e.message}`);
             if (deps.env.PROJECT_VM_DEBUG && e.stack) deps.io.err(e.stack);
-            return EXIT.failed;
+            return e instanceof commands.ApplyFailed ? e.exitCode : EXIT.failed;
         }
         throw e;
     }

@@ -1,6 +1,7 @@
 // How the CLI applies a stack and reads its outputs: through the `pulumi` CLI (its progress
 // shown as it is), behind an interface so that the commands can be tested with a stand-in.
 import { spawn } from "node:child_process";
+import * as os from "node:os";
 import { run } from "./run";
 
 /** Thrown when the Pulumi CLI or the stack cannot be reached; read-only commands go on without it. */
@@ -25,7 +26,8 @@ export interface ProjectOutput {
 export interface PulumiRunner {
     /**
      * `pulumi up` of the host's stack, without a prompt, its progress shown; resolves to the exit
-     * code. `replace`: URNs of resources to replace in the same update (`--replace`).
+     * code, or to 128 + the signal's number when this process was interrupted meanwhile (see
+     * interruptedBy). `replace`: URNs of resources to replace in the same update (`--replace`).
      */
     up(host: string, opts?: { replace?: string[] }): Promise<number>;
     /** The host stack's `projects` output by project name ({} before the first apply). */
@@ -116,10 +118,29 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
             return new Promise((resolve, reject) => {
                 const replace = (opts.replace ?? []).flatMap((urn) => ["--replace", urn]);
                 const child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
-                child.on("error", (e: NodeJS.ErrnoException) => reject(e.code === "ENOENT"
-                    ? new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/`)
-                    : e));
-                child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+                // While Pulumi runs, a signal ends it gracefully and this process waits for it
+                // (keeping the lock, saying afterwards what the stack file holds): Ctrl+C reaches
+                // Pulumi from the terminal as well, so only SIGTERM and SIGHUP are passed on.
+                let interrupted: NodeJS.Signals | undefined;
+                const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
+                    const handler = () => {
+                        if (sig !== "SIGINT" && !interrupted) child.kill("SIGINT");
+                        interrupted ??= sig;
+                    };
+                    process.on(sig, handler);
+                    return () => process.off(sig, handler);
+                });
+                const done = () => handlers.forEach((off) => off());
+                child.on("error", (e: NodeJS.ErrnoException) => {
+                    done();
+                    reject(e.code === "ENOENT"
+                        ? new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/`)
+                        : e);
+                });
+                child.on("close", (code, signal) => {
+                    done();
+                    resolve(interrupted ? 128 + os.constants.signals[interrupted] : code ?? (signal ? 128 : 1));
+                });
             });
         },
         async outputs(host) {
@@ -153,4 +174,9 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
 
 function lastLine(text: string): string {
     return text.trim().split("\n").filter(Boolean).pop()?.replace(/^error:\s*/, "") ?? "no message";
+}
+
+/** The signal an `up` exit code says this process got while Pulumi ran (SIGINT, SIGTERM, SIGHUP), if any. */
+export function interruptedBy(code: number): string | undefined {
+    return (["SIGINT", "SIGTERM", "SIGHUP"] as const).find((sig) => code === 128 + os.constants.signals[sig]);
 }

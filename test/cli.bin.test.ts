@@ -2,7 +2,7 @@
 // a real process with a stand-in `pulumi` and `virsh` on PATH — the arguments it gives Pulumi, its
 // output streams and exit codes, and no stack traces.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -15,7 +15,16 @@ const FAKE_PULUMI = `#!/bin/bash
 printf '%s\\n' "$*" >> "$FAKE_LOG"
 case "$1" in
     version) echo "\${FAKE_VERSION:-v3.274.1}"; exit 0 ;;
-    up) echo "Updating ($3)"; exit "\${FAKE_UP_EXIT:-0}" ;;
+    up)
+        echo "Updating ($3)"
+        if [ -n "\${FAKE_UP_SLEEP:-}" ]; then
+            # As Pulumi does: a signal cancels gracefully; the run ends when its steps have.
+            trap 'echo "pulumi got INT" >> "$FAKE_LOG"; sleep 0.5; exit 255' INT
+            trap 'echo "pulumi got TERM" >> "$FAKE_LOG"; exit 255' TERM
+            echo "pulumi running" >> "$FAKE_LOG"
+            for _ in $(seq 1 "$FAKE_UP_SLEEP"); do sleep 0.1; done
+        fi
+        exit "\${FAKE_UP_EXIT:-0}" ;;
     stack)
         if [ -n "\${FAKE_OUTPUTS:-}" ]; then echo "$FAKE_OUTPUTS"; exit 0; fi
         echo "error: current stack does not have output property 'projects'" >&2; exit 255 ;;
@@ -116,4 +125,40 @@ test("the built command stays executable after every build (npm link points at i
     assert.ok((fs.statSync(BIN).mode & 0o111) !== 0, `${BIN} is not executable`);
     const r = spawnSync(BIN, ["--version"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
+});
+
+/** Starts the built CLI as a process of its own, sends it `signal` once Pulumi runs, and waits for it. */
+async function interrupt(t: { after(fn: () => void): void }, signal: NodeJS.Signals) {
+    const { w, calls } = setup(t);
+    const bin = path.join(w.dir, ".fake-bin");
+    const log = path.join(w.dir, ".fake-log");
+    const child = spawn(process.execPath, [BIN, "stop", "-H", "storage", "webapp"], {
+        cwd: w.dir, env: { PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, FAKE_LOG: log, FAKE_UP_SLEEP: "30" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const started = Date.now();
+    while (!calls().includes("pulumi running")) {
+        assert.ok(Date.now() - started < 20_000, "pulumi up was started");
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill(signal);
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    return { w, code, stderr, calls: calls() };
+}
+
+test("SIGTERM while Pulumi runs: passed on to it once, waited for; says what the file holds and how to undo; the lock is released", async (t) => {
+    const { w, code, stderr, calls } = await interrupt(t, "SIGTERM");
+    assert.equal(code, 143);
+    assert.deepEqual(calls.filter((c) => c.startsWith("pulumi got")), ["pulumi got INT"], "Pulumi is cancelled gracefully (SIGINT), once");
+    assert.match(stderr, /stop webapp: interrupted \(SIGTERM\); pulumi up --stack storage stopped after the steps it had begun, so part of the change may be applied\. \S+Pulumi\.storage\.yaml keeps the change: apply the rest with 'project-vm -C \S+ -H storage apply', or take it back with 'project-vm -C \S+ -H storage undo'/);
+    assert.doesNotMatch(stderr, /^\s+at /m);
+    assert.deepEqual(fs.readdirSync(w.dir).filter((f) => f.endsWith(".lock")), [], "no lock left behind");
+});
+
+test("Ctrl+C while Pulumi runs: not sent again (the terminal sent it to Pulumi too); project-vm waits for Pulumi to end", async (t) => {
+    const { code, stderr, calls } = await interrupt(t, "SIGINT");
+    assert.equal(code, 130);
+    assert.deepEqual(calls.filter((c) => c.startsWith("pulumi got")), [], "a second SIGINT would make Pulumi stop at once, mid-step");
+    assert.match(stderr, /stop webapp: interrupted \(SIGINT\)/);
 });

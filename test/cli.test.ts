@@ -484,3 +484,18 @@ test("hostile guest text: an address that is not one never reaches ssh_config; l
     assert.equal(await w.run("logs", "-H", "storage", "myapp"), 0, w.errText());
     assert.deepEqual(w.out, ["ok \\x1b]52;c;ZXZpbA==\\x07 done", "\\x1b[2J\ttab\\x9b"]);
 });
+
+test("an apply interrupted, then another command: it says it applies the edit left unapplied too", async (t) => {
+    const w = new World();
+    t.after(() => w.cleanup());
+    assert.equal(await w.run("apply", "-H", "storage"), 0, w.errText());
+    assert.equal(await w.run("stop", "-H", "storage", "myapp"), 0, w.errText());
+    assert.doesNotMatch(w.errText(), /not applied/, "nothing unapplied after a successful apply");
+    w.upCodes = [130];
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 130);
+    assert.match(w.errText(), /stop webapp: interrupted \(SIGINT\); .*keeps the change: apply the rest with '[^']+ apply', or take it back with '[^']+ undo'/);
+    assert.equal(await w.run("start", "-H", "storage", "myapp"), 0, w.errText());
+    assert.match(w.errText(), /note: Pulumi\.storage\.yaml also holds changes that were not applied since \S+ \(an interrupted or failed apply, or an edit by hand\): 'start myapp' applies them too/);
+    assert.equal(await w.run("stop", "-H", "storage", "myapp"), 0, w.errText());
+    assert.doesNotMatch(w.errText().split("start myapp").pop()!, /also holds changes/, "once applied, nothing to say");
+});

@@ -6,7 +6,7 @@ import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../co
 import { LibvirtUnavailable } from "../libvirt";
 import { PulumiUnavailable, systemDiskUrn } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
-import { ApplyFailed, applyChange, confirm, Context, lockStack, projectOf, requirePulumi, settingsOf } from "./context";
+import { ApplyFailed, applyChange, confirm, Context, lockStack, projectOf, requirePulumi, settingsOf, upAndRecord } from "./context";
 
 /** The libvirt pool of the base images (components/host.ts basePoolName, without loading Pulumi). */
 const BASE_POOL = `${NAMESPACE}-${BASE_POOL_DIR}`;
@@ -181,7 +181,7 @@ async function confirmMoved(ctx: Context, host: string, name: string, target: Ba
     if (on === undefined || on === target.volume || isPreparedOf(on, target.volume)) return;
     ctx.io.err(`project-vm: ${name}'s system disk is still on ${on} (made before its base was recorded in Pulumi's state): it is replaced to move it`);
     if (!(await ask())) throw new UsageError(`base move cancelled; ${name} stays on ${on}`);
-    const code = await ctx.pulumi.up(host, { replace: [systemDiskUrn(host, name)] });
+    const code = await upAndRecord(ctx, new StackFile(ctx.dir, host), { replace: [systemDiskUrn(host, name)] });
     if (code !== 0) {
         throw new ApplyFailed(`base move ${name} ${target.version}: pulumi up --replace of its system disk failed (exit ${code}); ` +
             `its entry is pinned to ${target.version}: run '${ctx.command(host, "base", "move", name, target.version)}' again once the cause shown above is fixed`);

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { ConfigError, memoryMiB, parseSize, Project, Settings } from "../../components/config";
 import { Libvirt } from "../libvirt";
 import { lockFile, StackLock } from "../lock";
-import { MIN_PULUMI, PulumiRunner, PulumiUnavailable, versionAtLeast } from "../pulumi";
-import { recordUndo } from "../undo";
+import { interruptedBy, MIN_PULUMI, PulumiRunner, PulumiUnavailable, versionAtLeast } from "../pulumi";
+import { readApplied, recordApplied, recordUndo } from "../undo";
 import { StackFile, stackFilePath, UsageError } from "../stacks";
 
 /** The terminal. */
@@ -48,7 +48,8 @@ export function commandLine(dir: string, installedAt: string): Context["command"
 
 /** An operation that failed after the stack file was changed: exit code 1, and what to do next. */
 export class ApplyFailed extends Error {
-    constructor(message: string) {
+    /** @param exitCode the exit code for it (1; 128 + the signal's number when interrupted) */
+    constructor(message: string, readonly exitCode = 1) {
         super(message);
         this.name = "ApplyFailed";
     }
@@ -128,6 +129,7 @@ export interface AppliedChange {
 export async function applyChange(ctx: Context, stack: StackFile, change: AppliedChange): Promise<void> {
     await requirePulumi(ctx);
     const before = change.undoTo ?? fs.readFileSync(stack.path, "utf8");
+    noteUnapplied(ctx, stack, change.what);
     stack.save(change.what);
     const undo = ctx.command(stack.host, "undo");
     try {
@@ -141,16 +143,48 @@ export async function applyChange(ctx: Context, stack: StackFile, change: Applie
     ctx.io.err(`project-vm: ${change.what}: ${stack.path} updated; applying it (pulumi up --stack ${stack.host})`);
     let code: number;
     try {
-        code = await ctx.pulumi.up(stack.host);
+        code = await upAndRecord(ctx, stack);
     } catch (e) {
         if (!(e instanceof PulumiUnavailable)) throw e;
         throw new ApplyFailed(`${change.what}: ${stack.path} was changed, but it could not be applied: ${e.message}. ` +
             `Apply it later with '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`);
     }
+    const signal = interruptedBy(code);
+    if (signal) {
+        throw new ApplyFailed(`${change.what}: interrupted (${signal}); pulumi up --stack ${stack.host} stopped after the steps it had begun, ` +
+            `so part of the change may be applied. ${stack.path} keeps the change: apply the rest with '${ctx.command(stack.host, "apply")}', ` +
+            `or take it back with '${undo}'.`, code);
+    }
     if (code !== 0) {
         throw new ApplyFailed(`${change.what}: pulumi up --stack ${stack.host} failed (exit ${code}); ${stack.path} keeps the change. ` +
             `Fix the cause shown above and run '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`);
     }
+}
+
+/**
+ * Says so when the stack file holds edits project-vm did not apply (an interrupted or failed
+ * apply, an edit by hand) that `what` is about to apply along with its own.
+ */
+export function noteUnapplied(ctx: Context, stack: StackFile, what: string): void {
+    const applied = readApplied(ctx.dir, stack.host);
+    if (applied && applied.text !== fs.readFileSync(stack.path, "utf8")) {
+        ctx.io.err(`project-vm: note: ${path.basename(stack.path)} also holds changes that were not applied since ${applied.at} ` +
+            `(an interrupted or failed apply, or an edit by hand): '${what}' applies them too`);
+    }
+}
+
+/** `pulumi up` of the stack file as it is now; on success its text is recorded as applied. */
+export async function upAndRecord(ctx: Context, stack: StackFile, opts: { replace?: string[] } = {}): Promise<number> {
+    const text = fs.readFileSync(stack.path, "utf8");
+    const code = await ctx.pulumi.up(stack.host, opts);
+    if (code === 0) {
+        try {
+            recordApplied(ctx.dir, stack.host, text);
+        } catch (e) {
+            ctx.io.err(`project-vm: warning: could not record what was applied (${(e as Error).message})`);
+        }
+    }
+    return code;
 }
 
 /** A Pulumi CLI new enough for the program, or a UsageError before anything is written. */

@@ -1,7 +1,7 @@
 // `start` and `stop`: the entry's running key, applied.
 import { LibvirtUnavailable } from "../libvirt";
 import { StackFile } from "../stacks";
-import { ApplyFailed, applyChange, Context, lockStack, projectOf, requirePulumi, settingsOf } from "./context";
+import { ApplyFailed, applyChange, Context, lockStack, projectOf, noteUnapplied, requirePulumi, settingsOf, upAndRecord } from "./context";
 
 /** Sets a project running or stopped and applies it. */
 export async function setRunning(ctx: Context, host: string, name: string, running: boolean): Promise<void> {
@@ -23,7 +23,8 @@ export async function setRunning(ctx: Context, host: string, name: string, runni
         }
         ctx.io.err(`project-vm: ${name}'s entry already says ${running ? "running" : "stopped"}, but its VM is ${state ?? "in an unknown state (libvirt did not answer)"}: applying the stack to set it right`);
         await requirePulumi(ctx);
-        const code = await ctx.pulumi.up(host);
+        noteUnapplied(ctx, stack, `${running ? "start" : "stop"} ${name}`);
+        const code = await upAndRecord(ctx, stack);
         if (code !== 0) throw new ApplyFailed(`${running ? "start" : "stop"} ${name}: pulumi up --stack ${host} failed (exit ${code}); the stack file is unchanged`);
         ctx.io.err(`project-vm: ${name} is ${running ? "running" : "stopped"}`);
         return;

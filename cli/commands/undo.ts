@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { StackFile, UsageError } from "../stacks";
 import { forgetUndo, readUndo } from "../undo";
-import { ApplyFailed, Context, lockStack, requirePulumi, settingsOf } from "./context";
+import { ApplyFailed, Context, lockStack, requirePulumi, settingsOf, upAndRecord } from "./context";
 
 /** Restores the host's stack file from before the latest project-vm change and applies it. */
 export async function undo(ctx: Context, host: string): Promise<void> {
@@ -27,7 +27,7 @@ export async function undo(ctx: Context, host: string): Promise<void> {
     }
     forgetUndo(ctx.dir, host);
     ctx.io.err(`project-vm: undo ${record.what}: ${stack.path} is as it was before; applying it (pulumi up --stack ${host})`);
-    const code = await ctx.pulumi.up(host);
+    const code = await upAndRecord(ctx, stack);
     if (code !== 0) {
         throw new ApplyFailed(`undo ${record.what}: pulumi up --stack ${host} failed (exit ${code}); ${stack.path} is as it was before the change. ` +
             `Fix the cause shown above and run '${ctx.command(host, "apply")}'.`);
