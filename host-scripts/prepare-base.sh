@@ -109,9 +109,83 @@ builder_cleanup() {
     fi
 }
 
+# On exit: the builder's remains (only while holding the layer's lock: another build's are its
+# own), then the lock, then the work folder.
+prepare_cleanup() {
+    if [ "${LAYER_LOCKED:-}" = 1 ]; then
+        builder_cleanup
+        v vol-delete --pool "$POOL" "$LAYER_LOCK" >/dev/null 2>&1 || true
+    fi
+    rm -rf -- "$PREPARE_WORK"
+}
+
 # Whether volume $1 is in the pool's listing $2 (from one vol-list that succeeded).
 listed() {
     awk -v n="$1" '$1 == n { found = 1 } END { exit !found }' <<<"$2"
+}
+
+# Whether the pool's listing $1 holds the layer, complete (with its marker).
+layer_done() {
+    listed "$PREPARED_VOLUME" "$1" && listed "$MARKER" "$1"
+}
+
+# This machine's boot, to tell a process ID of this boot from one of another.
+boot_id() {
+    cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo -
+}
+
+# Whether the holder line $1 of a layer lock ("<host> <pid> <boot id> <deadline>") names a build
+# that is gone: a process of this machine's boot that no longer runs, or a deadline (in epoch
+# seconds) passed. A holder of another machine is trusted until its deadline.
+layer_lock_stale() {
+    local host pid boot deadline
+    read -r host pid boot deadline <<<"$1"
+    [[ $deadline =~ ^[0-9]+$ ]] || return 1
+    [ "$(date +%s)" -gt "$deadline" ] && return 0
+    [ "$host" = "$(hostname)" ] && [ "$boot" = "$(boot_id)" ] && [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null
+}
+
+# The holder line of the layer lock, or nothing when it cannot be read.
+layer_lock_holder() {
+    rm -f -- "$PREPARE_WORK/holder"
+    v vol-download --pool "$POOL" "$LAYER_LOCK" "$PREPARE_WORK/holder" >/dev/null 2>&1 || return 0
+    head -n 1 -- "$PREPARE_WORK/holder" | tr -cd '[:alnum:] ._:-'
+}
+
+# One build per layer on the host, whoever runs it (the base pool is the host's, shared by every
+# stack and workstation): a lock volume <builder>.lock, which libvirt creates only while no volume
+# has its name, holding who builds and until when. Waits (up to PREPARE_LOCK_WAIT seconds, default
+# the build's time and an hour) for a live holder; takes over from one that is gone. Returns 1,
+# without the lock, when the layer was completed meanwhile.
+layer_lock() {
+    local me holder waited=0 wait=${PREPARE_LOCK_WAIT:-$((${BUILD_TIMEOUT:-1800} + 3600))} told="" volumes
+    me="$(hostname) $$ $(boot_id) $(($(date +%s) + ${BUILD_TIMEOUT:-1800} + 3600))"
+    for (( ; ; )); do
+        if v vol-create-as "$POOL" "$LAYER_LOCK" 512 --format raw >/dev/null 2>&1; then
+            LAYER_LOCKED=1
+            printf '%s\n' "$me" >"$PREPARE_WORK/lock"
+            v vol-upload --pool "$POOL" "$LAYER_LOCK" "$PREPARE_WORK/lock" || die "could not write the build lock $LAYER_LOCK"
+            return 0
+        fi
+        holder=$(layer_lock_holder)
+        if [ -n "$holder" ] && layer_lock_stale "$holder"; then
+            log "taking over the build of $PREPARED_VOLUME: its lock names a build that is gone ($holder)"
+            v vol-delete --pool "$POOL" "$LAYER_LOCK" >/dev/null 2>&1 || true
+            continue
+        fi
+        if [ "$waited" -ge "$wait" ]; then
+            die "another build of $PREPARED_VOLUME holds its lock ($LAYER_LOCK in pool $POOL: ${holder:-unreadable}) after ${waited}s. If no build runs, delete it ('virsh -c $LIBVIRT_URI vol-delete --pool $POOL $LAYER_LOCK') and run pulumi up again"
+        fi
+        [ -n "$told" ] || log "waiting for the build of $PREPARED_VOLUME that holds its lock (${holder:-just taken})"
+        told=1
+        sleep 10
+        waited=$((waited + 10))
+        volumes=$(v vol-list --pool "$POOL" 2>/dev/null) || continue
+        if layer_done "$volumes"; then
+            log "prepared layer $PREPARED_VOLUME was completed by the other build"
+            return 1
+        fi
+    done
 }
 
 prepare_base() {
@@ -124,16 +198,35 @@ prepare_base() {
     # can fail for reasons that say nothing about the volume). A layer is never deleted here: VMs
     # may be built on it.
     MARKER="${PREPARED_VOLUME%.qcow2}.done"
+    # Named after the layer (base and recipe): builds of two layers never share a builder.
+    BUILDER="project-vms-builder-$(printf '%s' "$PREPARED_VOLUME" | sha256sum | cut -c 1-12)"
+    LAYER_LOCK="$BUILDER.lock"
     v pool-refresh "$POOL" >/dev/null
     local volumes
     volumes=$(v vol-list --pool "$POOL") || die "could not list the volumes of pool $POOL"
+    if layer_done "$volumes"; then
+        log "prepared layer $PREPARED_VOLUME is there already"
+        v vol-path --pool "$POOL" "$PREPARED_VOLUME"
+        return 0
+    fi
+    local work
+    work=$(mktemp -d)
+    PREPARE_WORK=$work
+    trap 'prepare_cleanup' EXIT
+    trap 'exit 130' INT TERM
+    if ! layer_lock; then
+        v vol-path --pool "$POOL" "$PREPARED_VOLUME"
+        return 0
+    fi
+    # Under the lock: what is there now is no other build's work in progress.
+    volumes=$(v vol-list --pool "$POOL") || die "could not list the volumes of pool $POOL"
+    if layer_done "$volumes"; then
+        log "prepared layer $PREPARED_VOLUME is there already"
+        v vol-path --pool "$POOL" "$PREPARED_VOLUME"
+        return 0
+    fi
     if listed "$PREPARED_VOLUME" "$volumes"; then
-        if listed "$MARKER" "$volumes"; then
-            log "prepared layer $PREPARED_VOLUME is there already"
-            v vol-path --pool "$POOL" "$PREPARED_VOLUME"
-            return 0
-        fi
-        die "$PREPARED_VOLUME is in pool $POOL without its completion marker $MARKER: a build was interrupted while writing it, or one is writing it now. If no build runs, delete it ('virsh -c $LIBVIRT_URI vol-delete --pool $POOL $PREPARED_VOLUME') and run pulumi up again"
+        die "$PREPARED_VOLUME is in pool $POOL without its completion marker $MARKER: a build was interrupted while writing it (no build holds its lock now). VMs may rest on it, so it is not deleted here: if none does, delete it ('virsh -c $LIBVIRT_URI vol-delete --pool $POOL $PREPARED_VOLUME') and run pulumi up again"
     fi
     if listed "$MARKER" "$volumes"; then
         log "removing the completion marker $MARKER of a layer that is gone"
@@ -141,18 +234,12 @@ prepare_base() {
     fi
     listed "$BASE_VOLUME" "$volumes" || die "base image volume $BASE_VOLUME is not in pool $POOL"
 
-    # Named after the layer (base and recipe): builds of two layers never share a builder.
-    BUILDER="project-vms-builder-$(printf '%s' "$PREPARED_VOLUME" | sha256sum | cut -c 1-12)"
     # shellcheck disable=SC2034 # the domain ready_wait and guest_exec talk to
     DOMAIN=$BUILDER
     DOMAIN_TYPE=$(builder_domain_type)
-    local started=$SECONDS work
-    # Leftovers of an interrupted build of the same layer.
+    local started=$SECONDS
+    # Leftovers of an interrupted build of the same layer (under the lock: no build's own).
     builder_cleanup
-    work=$(mktemp -d)
-    PREPARE_WORK=$work
-    trap 'builder_cleanup; rm -rf -- "$PREPARE_WORK"' EXIT
-    trap 'exit 130' INT TERM
 
     log "building the prepared layer $PREPARED_VOLUME from $BASE_VOLUME in $BUILDER ($DOMAIN_TYPE)"
     # The seed ISO, made here and uploaded (the libvirt host may be another machine).

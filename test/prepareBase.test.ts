@@ -22,8 +22,9 @@ case "$verb" in
   pool-refresh) ;;
   vol-list) [ -e "$F/list-fails" ] && { echo "error: cannot recv data" >&2; exit 1; }; for v in $(ls "$F/vols"); do echo " $v  /pool/$v"; done ;;
   vol-info|vol-path) [ -e "$F/vols/$last" ] || { echo "error: no vol $last" >&2; exit 1; }; if [ "$verb" = vol-path ]; then echo "/pool/$last"; fi ;;
-  vol-create-as) touch "$F/vols/$2" ;;
-  vol-upload) [ -s "$last" ] && cp "$last" "$F/uploaded.iso" ;;
+  vol-create-as) [ -e "$F/vols/$2" ] && { echo "error: storage volume name '$2' already in use." >&2; exit 1; }; touch "$F/vols/$2" ;;
+  vol-upload) [ -e "$F/vols/$3" ] || exit 1; cp "$last" "$F/vols/$3"; case "$3" in *.iso) cp "$last" "$F/uploaded.iso" ;; esac ;;
+  vol-download) [ -e "$F/vols/$3" ] || exit 1; cp "$F/vols/$3" "$last" ;;
   vol-delete) rm "$F/vols/$last" ;;
   vol-create-from) n=$(sed -n 's:.*<name>\\([^<]*\\)</name>.*:\\1:p' "$2"); [ -e "$F/copy-fails" ] && { touch "$F/vols/$n"; echo "error: copy failed" >&2; exit 1; }; touch "$F/vols/$n" ;;
   domcapabilities) exit 1 ;;
@@ -131,8 +132,8 @@ test("a layer without its completion marker is neither taken nor deleted: the ru
     if (!tools(t)) return;
     const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", layer), "half"));
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /without its completion marker .*: a build was interrupted while writing it, or one is writing it now\. If no build runs, delete it \('virsh -c qemu:\/\/\/system vol-delete --pool project-vms-base /);
-    assert.doesNotMatch(r.calls, /vol-delete|^create /m, "VMs may be built on it: nothing deleted, nothing built");
+    assert.match(r.stderr, /without its completion marker .*: a build was interrupted while writing it \(no build holds its lock now\)\. VMs may rest on it, so it is not deleted here: if none does, delete it \('virsh -c qemu:\/\/\/system vol-delete --pool project-vms-base /);
+    assert.doesNotMatch(r.calls, new RegExp(`vol-delete --pool project-vms-base ${layer.replace(/\./g, "\\.")}|^create `, "m"), "VMs may be built on it: it is not deleted, nothing is built");
     assert.deepEqual(r.vols, [layer, "debian-testing-2026-11.qcow2"].sort());
 });
 
@@ -168,4 +169,63 @@ test("refuses a layer name that is not <base>-prepared-<12 hex>.qcow2, and a net
     assert.notEqual(net.status, 0);
     assert.match(net.stderr, /BUILDER_NETWORK must be network:<name>, bridge:<name> or user/);
     assert.deepEqual(net.vols, ["debian-testing-2026-11.qcow2"], "nothing left behind");
+});
+
+/** A lock file's holder line: `<host> <pid> <boot id> <deadline>`. */
+function holder(pid: number, deadline = Math.floor(Date.now() / 1000) + 3600, host = os.hostname()): string {
+    const boot = fs.existsSync("/proc/sys/kernel/random/boot_id") ? fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() : "-";
+    return `${host} ${pid} ${boot} ${deadline}\n`;
+}
+
+test("a build of the layer running elsewhere is waited for and never touched: no builder removed, no second builder", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", `${builder}.lock`), holder(process.pid)), { PREPARE_LOCK_WAIT: "30" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(`waiting for the build of ${layer} that holds its lock \\(${os.hostname()} ${process.pid} `));
+    assert.match(r.stderr, new RegExp(`another build of ${layer} holds its lock \\(${builder}\\.lock in pool project-vms-base: .*\\) after 30s\\. If no build runs, delete it`));
+    assert.doesNotMatch(r.calls, /^(destroy|create|vol-delete) /m, "the other build's builder, volumes and lock are left alone");
+    assert.ok(r.vols.includes(`${builder}.lock`));
+});
+
+test("a build that waited finds the layer completed by the other: it takes it without building", (t) => {
+    if (!tools(t)) return;
+    // The other build finishes while this one waits: its layer and marker appear at the second listing.
+    const r = run((dir) => {
+        fs.writeFileSync(path.join(dir, "vols", `${builder}.lock`), holder(process.pid));
+        fs.writeFileSync(path.join(dir, "bin", "sleep"), `#!/bin/sh\ntouch "${dir}/vols/${layer}" "${dir}/vols/${marker}"\n`, { mode: 0o755 });
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `/pool/${layer}`);
+    assert.match(r.stderr, /was completed by the other build/);
+    assert.doesNotMatch(r.calls, /^(destroy|create|vol-delete) /m);
+});
+
+test("a lock left by a build that is gone is taken over: the layer is built, and the lock is gone after", (t) => {
+    if (!tools(t)) return;
+    const dead = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    for (const [why, line] of [["a process of this boot that ended", holder(Number(dead))], ["another machine's, past its deadline", holder(4242, 1000, "otherhost")]]) {
+        const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", `${builder}.lock`), line));
+        assert.equal(r.status, 0, `${why}: ${r.stderr}`);
+        assert.match(r.stderr, /taking over the build of .*: its lock names a build that is gone/, why);
+        assert.deepEqual(r.vols, [layer, marker, "debian-testing-2026-11.qcow2"].sort(), `${why}: built, and the lock removed`);
+    }
+});
+
+test("another machine's build within its deadline is waited for", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.writeFileSync(path.join(dir, "vols", `${builder}.lock`), holder(4242, Math.floor(Date.now() / 1000) + 600, "otherhost")), { PREPARE_LOCK_WAIT: "10" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /another build of .* holds its lock .*otherhost 4242/);
+});
+
+test("the build's lock is released whatever happens: after a success and after a failing builder", (t) => {
+    if (!tools(t)) return;
+    const ok = run(() => undefined);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.calls, new RegExp(`^vol-create-as project-vms-base ${builder}\\.lock 512 --format raw$`, "m"), "the lock is taken before the builder is made");
+    assert.ok(ok.calls.indexOf(`${builder}.lock`) < ok.calls.indexOf(`vol-create-as project-vms-base ${builder}.qcow2`));
+    assert.ok(!ok.vols.includes(`${builder}.lock`));
+    const failed = run(() => undefined, { FAKE_CODE: "1", FAKE_STATUS: "status: error\n" });
+    assert.notEqual(failed.status, 0);
+    assert.deepEqual(failed.vols, ["debian-testing-2026-11.qcow2"], "no lock, no builder, no layer");
 });
