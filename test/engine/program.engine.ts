@@ -22,7 +22,7 @@ import { claimEngineHost, sweepEngineLeftovers } from "../support/engineHost";
 import { EngineStack, plannedSteps } from "../support/engineStack";
 import { FakeTailscaleApi } from "../support/fakeTailscaleApi";
 import { guestOk, guestSh } from "../support/guestAgent";
-import { REPO } from "../support/schemas";
+import { EXAMPLES, REPO } from "../support/schemas";
 import { libvirtReachable, requireTool } from "../support/tools";
 
 const URI = "qemu:///system";
@@ -179,7 +179,7 @@ test("m. the shipped stacks, pointed at the local daemon, preview cleanly", { ti
     if (!ready(t)) return;
     for (const name of ["storage", "raider"]) {
         const shipped = new EngineStack(engine!, name);
-        const text = fs.readFileSync(path.join(REPO, `Pulumi.${name}.yaml`), "utf8")
+        const text = fs.readFileSync(path.join(EXAMPLES, `Pulumi.${name}.yaml`), "utf8")
             .replace(/^(  project-vms:libvirtUri:).*$/m, `$1 ${URI}`)
             .replace(/^(  project-vms:storageDir:).*$/m, `$1 ${storageDir}-${name}`);
         engine!.pulumi(shipped.dir, "stack", "init", name);

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { Deps, main } from "../../cli/main";
 import { ProjectOutput, PulumiUnavailable, systemDiskUrn } from "../../cli/pulumi";
 import { RunResult } from "../../cli/run";
-import { REPO } from "./schemas";
+import { EXAMPLES, REPO } from "./schemas";
 
 /** One `pulumi up` the CLI ran: the host and the stack file's text at that moment. */
 export interface Apply {
@@ -88,7 +88,7 @@ export class World {
     constructor(stacks: string[] = ["storage", "raider"]) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-cli-"));
         fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
-        for (const s of stacks) fs.copyFileSync(path.join(REPO, `Pulumi.${s}.yaml`), path.join(this.dir, `Pulumi.${s}.yaml`));
+        for (const s of stacks) fs.copyFileSync(path.join(EXAMPLES, `Pulumi.${s}.yaml`), path.join(this.dir, `Pulumi.${s}.yaml`));
     }
 
     stackText(host: string): string {

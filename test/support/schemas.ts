@@ -8,6 +8,11 @@ import addFormats from "ajv-formats";
 
 /** The repository root. */
 export const REPO = path.resolve(__dirname, "..", "..");
+/**
+ * The stack files as shipped (`examples/`): what the tests read, whatever the user did to the
+ * checkout's own `Pulumi.<host>.yaml` (stack init, secrets, their projects).
+ */
+export const EXAMPLES = path.join(REPO, "examples");
 
 /** Where the reference schemas are: $PROJECT_VMS_SCHEMAS, else ../shared/schemas beside the repo. */
 export const SCHEMA_DIR = process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO, "..", "shared", "schemas");

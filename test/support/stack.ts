@@ -5,16 +5,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { flatConfigValue as flat, projectDefaults as defaultsOf } from "../../cli/stacks";
-import { REPO } from "./schemas";
+import { EXAMPLES, REPO } from "./schemas";
 
 /** The declared defaults of Pulumi.yaml, namespaced: `project-vms:<key>` → value (as the CLI does). */
 export function projectDefaults(): Record<string, string> {
     return defaultsOf(REPO);
 }
 
-/** The raw `config:` map of a stack file. */
+/** The raw `config:` map of a shipped stack file (examples/). */
 export function stackFile(stack: string): Record<string, unknown> {
-    return parse(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8")).config;
+    return parse(fs.readFileSync(path.join(EXAMPLES, `Pulumi.${stack}.yaml`), "utf8")).config;
 }
 
 /** The config the program sees for `stack`, with `overrides` (namespaced keys) applied. */
