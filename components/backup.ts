@@ -1,12 +1,11 @@
 // Backups of project disks, the pure part: the stack's `backups` settings, the names of backup
 // volumes, which backup a new one builds on, and which backups retention keeps. The work on the
 // host is host-scripts/backup.sh; the commands are cli/backup.ts.
+import { Reader } from "./configReader";
+import { show, storageDirProblem } from "./validate";
 
 /** The libvirt dir pool holding every backup (one per host; the program never deletes it). */
 export const BACKUP_POOL = "project-vms-backups";
-
-/** The stack key of the settings. */
-export const BACKUPS_KEY = "project-vms:backups";
 
 /** `project-vms:backups`, defaults applied. */
 export interface BackupSettings {
@@ -32,38 +31,39 @@ export function defaultBackupDir(storageDir: string): string {
     return `${storageDir}/_backups`;
 }
 
-/** Validates `project-vms:backups` (undefined: all defaults); lists every problem with its key. */
-export function parseBackupSettings(raw: unknown, storageDir: string): { settings?: BackupSettings; problems: string[] } {
-    const problems: string[] = [];
-    const key = (k: string) => `${BACKUPS_KEY}.${k}`;
-    if (raw === undefined || raw === null) raw = {};
-    if (typeof raw !== "object" || Array.isArray(raw)) {
-        return { problems: [`${BACKUPS_KEY} must be an object {dir, keepDaily, keepWeekly, keepLast, fullEvery}, got ${JSON.stringify(raw)}`] };
+/** The keys of `project-vms:backups`. */
+export const BACKUP_KEYS = ["dir", "keepDaily", "keepWeekly", "keepLast", "fullEvery"] as const;
+
+/**
+ * Why `dir` cannot hold the backups, or undefined: storageDir's own rules (a safe, normalised,
+ * absolute path; no system folder; nothing virtual, read-only or emptied at boot), and neither
+ * storageDir itself nor a folder of one of its projects.
+ */
+export function backupDirProblem(dir: string, storageDir: string): string | undefined {
+    const problem = storageDirProblem(dir);
+    if (problem) return problem;
+    if (dir === storageDir || (dir.startsWith(`${storageDir}/`) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(dir.slice(storageDir.length + 1).split("/")[0]))) {
+        return `is or is inside a project's folder under storageDir; use another disk, or ${defaultBackupDir(storageDir)}`;
     }
-    const r = raw as Record<string, unknown>;
-    for (const k of Object.keys(r)) {
-        if (!["dir", "keepDaily", "keepWeekly", "keepLast", "fullEvery"].includes(k)) problems.push(`${key(k)} is not a setting (dir, keepDaily, keepWeekly, keepLast, fullEvery)`);
-    }
-    let dir = defaultBackupDir(storageDir);
-    if (r.dir !== undefined) {
-        const d = r.dir;
-        if (typeof d !== "string" || !/^\/[A-Za-z0-9._/-]*$/.test(d) || d.split("/").some((p) => p === ".." || p === ".") || /\/\/|.\/$/.test(d)) {
-            problems.push(`${key("dir")} must be an absolute, normalised path of letters, digits and . _ - /, got ${JSON.stringify(d)}`);
-        } else if (d === storageDir || (d.startsWith(`${storageDir}/`) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(d.slice(storageDir.length + 1).split("/")[0]))) {
-            problems.push(`${key("dir")} ${d} is or is inside a project's folder under storageDir; use another disk, or ${defaultBackupDir(storageDir)}`);
-        } else dir = d;
-    }
-    const count = (k: "keepDaily" | "keepWeekly" | "keepLast" | "fullEvery", min: number): number => {
-        const v = r[k];
-        if (v === undefined) return BACKUP_DEFAULTS[k];
-        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > 1000) {
-            problems.push(`${key(k)} must be a whole number from ${min} to 1000, got ${JSON.stringify(v)}`);
-            return BACKUP_DEFAULTS[k];
-        }
-        return v;
-    };
-    const settings = { dir, keepDaily: count("keepDaily", 1), keepWeekly: count("keepWeekly", 0), keepLast: count("keepLast", 1), fullEvery: count("fullEvery", 1) };
-    return problems.length ? { problems } : { settings, problems };
+    return undefined;
+}
+
+/**
+ * Reads `project-vms:backups` (undefined: all defaults) through the stack's Reader, one problem per
+ * bad value with its key; undefined after a problem.
+ */
+export function parseBackupSettings(r: Reader, raw: unknown, storageDir: string): BackupSettings | undefined {
+    const before = r.problems.length;
+    const o = r.object(raw, "backups") ?? {};
+    r.unknownKeys(o, BACKUP_KEYS, "backups");
+    const dir = r.string(o.dir, "backups.dir", defaultBackupDir(storageDir));
+    // (The default is checked with storageDir, whose problem is its own.)
+    const problem = dir === undefined || o.dir === undefined || o.dir === null ? undefined : backupDirProblem(dir, storageDir);
+    if (problem) r.problem("backups.dir", `${show(dir)} ${problem}`);
+    const count = (k: "keepDaily" | "keepWeekly" | "keepLast" | "fullEvery", min: number) =>
+        r.integer(o[k], `backups.${k}`, BACKUP_DEFAULTS[k], { min, max: 1000 }, "");
+    const settings = { dir: dir!, keepDaily: count("keepDaily", 1)!, keepWeekly: count("keepWeekly", 0)!, keepLast: count("keepLast", 1)!, fullEvery: count("fullEvery", 1)! };
+    return r.problems.length > before ? undefined : settings;
 }
 
 export type BackupKind = "full" | "inc";

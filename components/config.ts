@@ -66,14 +66,13 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     }
 
     // Backups: read by project-vm (the program itself makes none); checked here like every key.
-    const backups = parseBackupSettings(raw.backups, storageDir ?? DEFAULTS.storageDir);
-    r.problems.push(...backups.problems);
+    const backups = parseBackupSettings(r, raw.backups, storageDir ?? DEFAULTS.storageDir);
 
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         libvirtUri: libvirtUri!, storageDir: storageDir!, baseImages, sshPublicKeys, systemDiskSize: systemDiskSize!, network,
         tailscale: tailscale.settings, aptCheckValidUntil: aptCheckValidUntil!, prepare: prepare!, shutdownTimeout: shutdownTimeout!,
-        readyTimeout: readyTimeout!, hostCapacity, backups: backups.settings!, tailscaleApi, projects,
+        readyTimeout: readyTimeout!, hostCapacity, backups: backups!, tailscaleApi, projects,
     };
 }
 

@@ -3,53 +3,19 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import { World } from "./support/cli";
+import { backupWorld, BPOOL, GiB, runAt } from "./support/backupWorld";
 import { FakeHost } from "./support/fakeVirsh";
 
-const GiB = 1024 ** 3;
-const BPOOL = "project-vms-backups";
 let w: World;
 let host: FakeHost;
 
-beforeEach(() => {
-    w = new World(["storage"]);
-    host = new FakeHost("project-myapp");
-    w.env = host.env();
-    host.state("running");
-    host.set("agent");
-    host.pool("project-myapp", "/var/lib/project-vms/myapp");
-    host.volume("project-myapp", "project.qcow2", 100 * GiB, 2 * GiB);
-    host.pool("project-webapp", "/var/lib/project-vms/webapp");
-    host.volume("project-webapp", "project.qcow2", 50 * GiB, GiB);
-});
+beforeEach(() => ({ w, host } = backupWorld()));
 afterEach(() => {
     w.cleanup();
     host.cleanup();
 });
 
-/** Runs the CLI with the clock at `iso`. */
-async function at(iso: string, ...args: string[]): Promise<{ code: number; json?: any }> {
-    w.out.length = 0;
-    w.err.length = 0;
-    const realNow = Date.now;
-    const fixed = new Date(iso).getTime();
-    // The CLI stamps backups with new Date(); tests fix it.
-    const RealDate = Date;
-    (globalThis as any).Date = class extends RealDate {
-        constructor(...a: any[]) {
-            super(...((a.length ? a : [fixed]) as [number]));
-        }
-        static now() { return fixed; }
-    };
-    try {
-        const code = await w.run(...args);
-        let json: any;
-        try { json = JSON.parse(w.out.join("\n")); } catch { /* not JSON */ }
-        return { code, json };
-    } finally {
-        (globalThis as any).Date = RealDate;
-        Date.now = realNow;
-    }
-}
+const at = (iso: string, ...args: string[]) => runAt(w, iso, ...args);
 
 test("backup: a full, then incrementals; --json reports each; backups lists them with sizes and chains", async () => {
     const first = await at("2026-11-27T02:00:00Z", "backup", "myapp", "--json");
@@ -135,7 +101,7 @@ test("backup --all: running VMs, and stopped ones only without a backup; a bad b
     w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:backups:\n    dir: ../elsewhere\n"));
     const bad = await at("2026-11-28T02:00:00Z", "backup", "myapp");
     assert.equal(bad.code, 2);
-    assert.match(w.errText(), /project-vms:backups\.dir must be an absolute, normalised path/);
+    assert.match(w.errText(), /project-vms:backups\.dir "\.\.\/elsewhere" must be an absolute path/);
 });
 
 test("restore: asks (or needs --yes), refuses another project's backup, keeps the replaced disk until --confirm", async () => {

@@ -2,8 +2,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-    Backup, backupVolumeName, chainOf, chains, isoWeek, parseBackupSettings, parseBackupVolume, planBackup, retention, stampOf, timeOfStamp,
+    Backup, backupVolumeName, chainOf, chains, isoWeek, parseBackupSettings as parseWith, parseBackupVolume, planBackup, retention, stampOf, timeOfStamp,
 } from "../components/backup";
+import { Reader } from "../components/configReader";
+
+/** The settings and the problems the stack's Reader collects for them. */
+function parseBackupSettings(raw: unknown, storageDir: string) {
+    const r = new Reader();
+    return { settings: parseWith(r, raw, storageDir), problems: r.problems };
+}
 
 const b = (stamp: string, kind: "full" | "inc", project = "myapp"): Backup => parseBackupVolume(backupVolumeName(project, stamp, kind))!;
 
@@ -12,14 +19,14 @@ test("backups settings: defaults, a folder elsewhere, and every problem named wi
         { dir: "/var/lib/project-vms/_backups", keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 });
     assert.deepEqual(parseBackupSettings({ dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 }, "/var/lib/project-vms").settings,
         { dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 });
-    const bad = parseBackupSettings({ dir: "/mnt/../etc", keepDaily: 0, keepWeekly: 1.5, fullEvery: "7", every: 1 }, "/var/lib/project-vms");
+    const bad = parseBackupSettings({ dir: "/mnt/../etc", keepDaily: 0, keepWeekly: 1.5, fullEvery: "x", every: 1 }, "/var/lib/project-vms");
     assert.equal(bad.settings, undefined);
     assert.deepEqual(bad.problems, [
-        "project-vms:backups.every is not a setting (dir, keepDaily, keepWeekly, keepLast, fullEvery)",
-        "project-vms:backups.dir must be an absolute, normalised path of letters, digits and . _ - /, got \"/mnt/../etc\"",
-        "project-vms:backups.keepDaily must be a whole number from 1 to 1000, got 0",
-        "project-vms:backups.keepWeekly must be a whole number from 0 to 1000, got 1.5",
-        "project-vms:backups.fullEvery must be a whole number from 1 to 1000, got \"7\"",
+        "project-vms:backups.every is not a known key; known: dir, keepDaily, keepWeekly, keepLast, fullEvery",
+        "project-vms:backups.dir \"/mnt/../etc\" must not contain '..'",
+        "project-vms:backups.keepDaily is 0; it must be between 1 and 1000",
+        "project-vms:backups.keepWeekly must be a whole number, got 1.5",
+        "project-vms:backups.fullEvery must be a whole number, got \"x\"",
     ]);
     for (const dir of ["relative/dir", "/with space", "/a'quote", "/x/<y>", "/trailing/", "/a//b", "/a/./b"]) {
         assert.equal(parseBackupSettings({ dir }, "/var/lib/project-vms").settings, undefined, dir);

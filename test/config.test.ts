@@ -250,5 +250,5 @@ test("backups: a key of the stack like any other, defaults applied, bad values n
     assert.deepEqual(s.backups, { dir: "/var/lib/project-vms/_backups", keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 });
     assert.equal(parseConfig(config({ backups: { dir: "/mnt/nas/vm-backups", keepDaily: 14 } })).backups.dir, "/mnt/nas/vm-backups");
     assert.throws(() => parseConfig(config({ backups: { dir: "relative/x" } })), /project-vms:backups\.dir/);
-    assert.throws(() => parseConfig(config({ backups: { keepDialy: 3 } })), /project-vms:backups\.keepDialy is not a setting/);
+    assert.throws(() => parseConfig(config({ backups: { keepDialy: 3 } })), /project-vms:backups\.keepDialy is not a known key \(did you mean .keepDaily.\?\)/);
 });

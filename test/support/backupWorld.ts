@@ -1,0 +1,44 @@
+// The backup commands' test world: the CLI's stand-in world (test/support/cli.ts) with the stand-in
+// virsh (fakeVirsh.ts) holding two projects' disks, myapp's VM running with its guest agent.
+import { World } from "./cli";
+import { FakeHost } from "./fakeVirsh";
+
+export const GiB = 1024 ** 3;
+export const BPOOL = "project-vms-backups";
+
+/** A fresh world: the `storage` stack, myapp (100G, running) and webapp (50G, no VM). */
+export function backupWorld(): { w: World; host: FakeHost } {
+    const w = new World(["storage"]);
+    const host = new FakeHost("project-myapp");
+    w.env = host.env();
+    host.state("running");
+    host.set("agent");
+    host.pool("project-myapp", "/var/lib/project-vms/myapp");
+    host.volume("project-myapp", "project.qcow2", 100 * GiB, 2 * GiB);
+    host.pool("project-webapp", "/var/lib/project-vms/webapp");
+    host.volume("project-webapp", "project.qcow2", 50 * GiB, GiB);
+    return { w, host };
+}
+
+/** Runs the CLI in `w` with the clock at `iso`; the exit code, and stdout parsed when it is JSON. */
+export async function runAt(w: World, iso: string, ...args: string[]): Promise<{ code: number; json?: any }> {
+    w.out.length = 0;
+    w.err.length = 0;
+    const fixed = new Date(iso).getTime();
+    // The CLI stamps backups with new Date(); tests fix it.
+    const RealDate = Date;
+    (globalThis as any).Date = class extends RealDate {
+        constructor(...a: any[]) {
+            super(...((a.length ? a : [fixed]) as [number]));
+        }
+        static now() { return fixed; }
+    };
+    try {
+        const code = await w.run(...args);
+        let json: any;
+        try { json = JSON.parse(w.out.join("\n")); } catch { /* not JSON */ }
+        return { code, json };
+    } finally {
+        (globalThis as any).Date = RealDate;
+    }
+}
