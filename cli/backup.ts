@@ -1,6 +1,6 @@
 // project-vm backup / backups / restore: the project disks' backups, kept in the libvirt dir pool
 // project-vms-backups at the stack's backups.dir. The work on the host is done by
-// host-scripts/backup.sh with virsh against the stack's libvirtUri (so it works over
+// host-scripts/backup.sh and restore.sh with virsh against the stack's libvirtUri (so it works over
 // qemu+ssh://); this module picks what to do (full or incremental, what retention deletes, which
 // backup to restore), runs it, and reports.
 import { spawn } from "node:child_process";
@@ -12,6 +12,7 @@ import {
 import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
 import { PROJECT_FILES } from "../components/names";
 import { Io } from "./commands";
+import { lockStack } from "./commands/context";
 import { StackFile, UsageError } from "./stacks";
 
 /** The guest disk the project disk is attached as. */
@@ -39,6 +40,8 @@ export interface BackupContext {
     runScript?: RunBackupScript;
     /** A project-vm command line that works as printed (see commands' Context.command); default: with -C and -H. */
     command?: (host: string, ...args: string[]) => string;
+    /** How long backup and restore wait for another command holding the stack's lock (default 10 minutes). */
+    lockWaitMs?: number;
 }
 
 /** The command line to print for `args` on `host`. */
@@ -46,7 +49,7 @@ function cmd(ctx: BackupContext, host: string, ...args: string[]): string {
     return ctx.command ? ctx.command(host, ...args) : ["project-vm", "-C", ctx.dir, "-H", host, ...args].join(" ");
 }
 
-/** The real runner: bash with lib.sh, backup.sh and the call, from the project folder's host-scripts/. */
+/** The real runner: bash with lib.sh, backup.sh, restore.sh and the call, from the project folder's host-scripts/. */
 export function bashRunner(dir: string, baseEnv: NodeJS.ProcessEnv): RunBackupScript {
     return (fn, env, onErr) => new Promise((resolve) => {
         // The project folder's scripts (the checkout that runs pulumi up), else the CLI's own.
@@ -54,7 +57,7 @@ export function bashRunner(dir: string, baseEnv: NodeJS.ProcessEnv): RunBackupSc
             .find((d) => fs.existsSync(path.join(d, "backup.sh"))) ?? path.join(dir, "host-scripts");
         let program: string;
         try {
-            program = ["lib.sh", "backup.sh"].map((f) => fs.readFileSync(path.join(scripts, f), "utf8")).join("\n") + `\n${fn}\n`;
+            program = ["lib.sh", "backup.sh", "restore.sh"].map((f) => fs.readFileSync(path.join(scripts, f), "utf8")).join("\n") + `\n${fn}\n`;
         } catch (e) {
             onErr(`project-vm: cannot read the host scripts in ${scripts}: ${(e as Error).message}`);
             resolve({ code: 127, stdout: "" });
@@ -236,6 +239,12 @@ async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<str
 export async function backup(ctx: BackupContext, h: HostBackups, name: string | undefined, opts: BackupOptions): Promise<boolean> {
     if (!opts.all && !name) throw new UsageError("backup needs a project name, or --all");
     if (opts.all && name) throw new UsageError("give a project name or --all, not both");
+    if (name) {
+        checkName(name);
+        needProject(h, name);
+    }
+    // No start, stop, destroy or restore of these VMs meanwhile (they take the same lock).
+    using _lock = await lockStack(ctx, h.host, opts.all ? "backup --all" : `backup ${name}`);
     let names: string[];
     let states: Map<string, string> | undefined;
     if (opts.all) {
@@ -243,8 +252,6 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
         states = await domainStates(ctx, h);
         if (!states) throw new BackupFailed(`libvirt at ${h.settings.libvirtUri} cannot be reached; no backups were made`);
     } else {
-        checkName(name!);
-        needProject(h, name!);
         names = [name!];
     }
     const results: BackupResult[] = [];
@@ -341,8 +348,10 @@ export interface RestoreOptions {
 export async function restore(ctx: BackupContext, h: HostBackups, name: string, which: string | undefined, opts: RestoreOptions): Promise<void> {
     checkName(name);
     needProject(h, name);
+    if (opts.confirm && which) throw new UsageError("restore --confirm takes only the project name");
+    // From the first look at the VM's state to the end: no start (or any other change) meanwhile.
+    using _lock = await lockStack(ctx, h.host, `restore ${opts.confirm ? "--confirm " : ""}${name}`);
     if (opts.confirm) {
-        if (which) throw new UsageError("restore --confirm takes only the project name");
         const kept = await keptAside(ctx, h, name);
         if (kept.length === 0) {
             ctx.io.err(`project-vm: no disk kept aside by a restore of ${name}`);
@@ -381,10 +390,13 @@ export async function restore(ctx: BackupContext, h: HostBackups, name: string, 
         ...baseEnv(ctx, h, name), BACKUP: chosen.volume, STAMP: stampOf(now), STOP: String(!!opts.stop),
         SHUTDOWN_TIMEOUT: String(h.settings.shutdownTimeout),
     });
-    const aside = out.trim().split("\n").pop() ?? "";
+    const [aside, verdict] = (out.trim().split("\n").pop() ?? "").split(" ");
+    const verified = verdict === "verified";
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, seconds }, null, 2));
+    if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, verified, seconds }, null, 2));
     else ctx.io.out(aside);
-    ctx.io.err(`project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s. Check it, then '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`);
+    ctx.io.err(`project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s, ` +
+        (verified ? "verified against the backup (qemu-img compare)" : "NOT verified against the backup (see above why)") +
+        `. Check it, then '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`);
 }
 

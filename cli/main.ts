@@ -210,7 +210,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
     // Backups of the project disks (cli/backup.ts, host-scripts/backup.sh).
     const backupCtx = (w: ReturnType<typeof where>) => {
         const host = w.host();
-        return { ctx: { dir: w.ctx.dir, io: deps.io, env: deps.env, command: w.ctx.command } as backups.BackupContext, h: backups.readHost(w.ctx.dir, host, deps.env) };
+        return { ctx: { dir: w.ctx.dir, io: deps.io, env: deps.env, command: w.ctx.command, lockWaitMs: w.ctx.lockWaitMs } as backups.BackupContext, h: backups.readHost(w.ctx.dir, host, deps.env) };
     };
     program.command("backup").description("back up a project's disk (consistent: frozen through the guest agent), full or incremental, then apply retention")
         .argument("[name]", "project name")
@@ -236,7 +236,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
         .option("--stop", "shut the VM down first when it runs (ACPI), and start it again afterwards")
         .option("--confirm", "delete the disk(s) earlier restores kept aside")
         .option("-y, --yes", "do not ask")
-        .option("--json", "JSON: {project, restored, keptAside, seconds}")
+        .option("--json", "JSON: {project, restored, keptAside, verified, seconds}")
         .action(async (name: string, which: string | undefined, o, cmd: Command) => {
             const { ctx, h } = backupCtx(where(cmd));
             await backups.restore(ctx, h, name, which, o);

@@ -15,8 +15,8 @@
 # Settings: PROJECT, DOMAIN, PROJECT_POOL, VOLUME (project.qcow2), TARGET (vdb), BACKUP_POOL,
 # BACKUP_DIR, STAMP (20261127T111500Z) and EPOCH (its seconds); for backup_take KIND (full|inc),
 # PARENT and PARENT_EPOCH (the previous backup, for inc), OLD (recent backups, <stamp>:<epoch>
-# space-separated, whose bitmaps may be left in the disk); for restore_run BACKUP, STOP (true to
-# shut a running VM down first), SHUTDOWN_TIMEOUT; for backup_delete VOLUMES (space-separated).
+# space-separated, whose bitmaps may be left in the disk); for backup_delete VOLUMES
+# (space-separated). Restores are restore.sh, which runs with this file.
 
 # Names and paths that may appear in commands and XML: allow-listed, so nothing needs escaping.
 backup_check_settings() {
@@ -280,11 +280,18 @@ backup_states() {
     done
 }
 
+# Whether pool $1 exists; dies when libvirt cannot be read (so that "no pool" is never a guess).
+backup_pool_exists() {
+    local pools
+    pools=$(v pool-list --all --name 2>&1) || die "could not read libvirt at $LIBVIRT_URI: $(tr '\n' ' ' <<<"$pools")"
+    grep -qxF "$1" <<<"$(awk 'NF {print $1}' <<<"$pools")"
+}
+
 # The project's backups, oldest first: "<volume> <allocation bytes> <capacity bytes>" a line.
-# Nothing (and no pool made) when there is no backups pool.
+# Nothing (and no pool made) when there is no backups pool; an error when libvirt cannot be read.
 backup_list() {
     backup_check_settings
-    v pool-info "$BACKUP_POOL" >/dev/null 2>&1 || return 0
+    backup_pool_exists "$BACKUP_POOL" || return 0
     v pool-refresh "$BACKUP_POOL" >/dev/null 2>&1 || true
     local vol
     for vol in $(v vol-list "$BACKUP_POOL" | awk 'NF {print $1}' | sort); do
@@ -303,100 +310,5 @@ backup_delete() {
     for vol in ${VOLUMES:-}; do
         v vol-delete --pool "$BACKUP_POOL" "$vol" >/dev/null
         log "deleted backup $vol"
-    done
-}
-
-# Every volume of a backup's chain must be a backup of PROJECT in the backups folder.
-backup_check_chain() {
-    local vol=$1 path backing
-    while :; do
-        backup_is_own "$vol" || die "'$vol' is not a backup of $PROJECT"
-        path=$(v vol-path --pool "$BACKUP_POOL" "$vol" 2>/dev/null) || die "there is no backup $vol in $BACKUP_POOL"
-        backing=$(v vol-dumpxml --pool "$BACKUP_POOL" "$vol" | tr -d '\n' | sed -n 's:.*<backingStore>[[:space:]]*<path>\([^<]*\)</path>.*:\1:p')
-        [ -n "$backing" ] || return 0
-        [ "$(dirname "$backing")" = "$(dirname "$path")" ] || die "the backup $vol rests on $backing, outside the backups folder"
-        vol=$(basename "$backing")
-    done
-}
-
-backup_shutdown() {
-    acpi_shutdown "$DOMAIN" "${SHUTDOWN_TIMEOUT:-180}"
-}
-
-# Replaces the project disk by a backup (its chain flattened). The disk it replaces is first
-# copied aside as <VOLUME>.before-restore-<STAMP> in the project's pool and kept until
-# restore_confirm; the VM is started again when it was running. Prints the aside volume's name.
-restore_run() {
-    backup_check_settings
-    : "${DOMAIN:?}" "${PROJECT_POOL:?}" "${VOLUME:?}" "${STAMP:?}" "${BACKUP:?}"
-    [[ "$STAMP" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "bad stamp '$STAMP'"
-    v pool-info "$BACKUP_POOL" >/dev/null 2>&1 || die "there is no backups pool $BACKUP_POOL"
-    v pool-refresh "$BACKUP_POOL" >/dev/null
-    backup_check_chain "$BACKUP"
-    local current state was_running=false aside="${VOLUME}.before-restore-${STAMP}" backup_capacity_bytes tmp
-    current=$(backup_capacity "$PROJECT_POOL" "$VOLUME" 2>/dev/null) || current=""
-    [ -n "$current" ] || die "there is no project disk $VOLUME in pool $PROJECT_POOL to restore into"
-    backup_capacity_bytes=$(backup_capacity "$BACKUP_POOL" "$BACKUP")
-    state=$(domain_state "$DOMAIN")
-    if [ "$state" = running ] || [ "$state" = paused ]; then
-        [ "${STOP:-false}" = true ] || die "$DOMAIN is $state: a restore replaces its project disk, so it must be shut down first. Give --stop to shut it down (ACPI) and start it again afterwards, or '${PROJECT_VM_CMD:-project-vm} stop $PROJECT' first."
-        was_running=true
-        backup_shutdown
-    elif [ -n "$state" ] && [ "$state" != "shut off" ]; then
-        die "$DOMAIN is $state; shut it off first"
-    fi
-    tmp=$(mktemp)
-    # 1. The disk as it is, copied aside: from here on there are two copies of it.
-    backup_volume_xml "$aside" "$current" >"$tmp"
-    log "copying the current project disk aside as $aside"
-    v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null || { rm -f "$tmp"; die "could not copy the project disk aside; nothing was changed"; }
-    [ "$(backup_capacity "$PROJECT_POOL" "$aside")" = "$current" ] || { rm -f "$tmp"; die "the copy aside ($aside) does not have the disk's size; nothing else was changed"; }
-    state=$(domain_state "$DOMAIN")
-    [ -z "$state" ] || [ "$state" = "shut off" ] || { rm -f "$tmp"; die "$DOMAIN was started meanwhile; the disk was not replaced (its copy $aside is kept)"; }
-    # 2. The disk replaced by the backup, flattened, at least as large as it was.
-    v vol-delete --pool "$PROJECT_POOL" "$VOLUME" >/dev/null
-    local size=$current
-    [ "$backup_capacity_bytes" -le "$current" ] || size=$backup_capacity_bytes
-    backup_volume_xml "$VOLUME" "$size" >"$tmp"
-    log "writing $BACKUP to the project disk"
-    if ! v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$BACKUP_POOL" "$BACKUP" >/dev/null; then
-        log "writing the backup failed: putting the disk as it was back from $aside"
-        v vol-delete --pool "$PROJECT_POOL" "$VOLUME" >/dev/null 2>&1 || true
-        backup_volume_xml "$VOLUME" "$current" >"$tmp"
-        v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$aside" >/dev/null || true
-        rm -f "$tmp"
-        die "restoring $BACKUP failed; the disk as it was is kept as $aside in pool $PROJECT_POOL"
-    fi
-    rm -f "$tmp"
-    if [ "$(backup_capacity "$PROJECT_POOL" "$VOLUME")" -lt "$size" ]; then
-        v vol-resize --pool "$PROJECT_POOL" "$VOLUME" "${size}B" >/dev/null
-    fi
-    log "restored $BACKUP to the project disk of $DOMAIN; the replaced disk is kept as $aside"
-    if [ "$was_running" = true ]; then
-        v start "$DOMAIN" >/dev/null
-        log "started $DOMAIN again"
-    fi
-    echo "$aside"
-}
-
-# The disks a restore kept aside: "<volume> <allocation bytes>" a line.
-restore_kept() {
-    backup_check_settings
-    : "${PROJECT_POOL:?}" "${VOLUME:?}"
-    v pool-refresh "$PROJECT_POOL" >/dev/null 2>&1 || true
-    local vol
-    for vol in $(v vol-list "$PROJECT_POOL" 2>/dev/null | awk 'NF {print $1}'); do
-        [[ "$vol" =~ ^${VOLUME//./\\.}\.before-restore-[0-9]{8}T[0-9]{6}Z$ ]] || continue
-        printf '%s %s\n' "$vol" "$(backup_allocation "$PROJECT_POOL" "$vol")"
-    done
-}
-
-# Deletes the disks a restore kept aside (the user has checked the restored disk).
-restore_confirm() {
-    local vol
-    for vol in $(restore_kept | awk '{print $1}'); do
-        v vol-delete --pool "$PROJECT_POOL" "$vol" >/dev/null
-        log "deleted $vol, the project disk as it was before a restore"
-        echo "$vol"
     done
 }

@@ -121,7 +121,8 @@ test("restore: asks (or needs --yes), refuses another project's backup, keeps th
     w.answers = ["y"];
     const r = await at("2026-11-27T03:00:00Z", "restore", "myapp", "20261127T020000Z", "--json");
     assert.equal(r.code, 0, w.errText());
-    assert.deepEqual(Object.keys(r.json), ["project", "restored", "keptAside", "seconds"]);
+    assert.deepEqual(Object.keys(r.json), ["project", "restored", "keptAside", "verified", "seconds"]);
+    assert.equal(r.json.verified, true);
     assert.equal(r.json.restored, "myapp--20261127T020000Z--full.qcow2");
     assert.equal(r.json.keptAside, "project.qcow2.before-restore-20261127T030000Z");
     const confirmLine = w.printedCommands().find((c) => / restore --confirm myapp$/.test(c));

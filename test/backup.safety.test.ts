@@ -2,6 +2,8 @@
 // real host script over the stand-in virsh: what a user sees (exit codes, messages naming the key
 // and value) and what is left on the host (volumes, checkpoint metadata, virsh calls).
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { backupWorld, BPOOL, runAt } from "./support/backupWorld";
 import { World } from "./support/cli";
@@ -42,4 +44,73 @@ test("9. backups.dir: a system, virtual or volatile folder is refused by storage
     setBackups("    dir: /mnt/nas/vm-backups\n");
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
     assert.equal(host.volumes(BPOOL).length, 1);
+});
+
+/** The project disk's stand-in content: "<capacity> <allocation> <backing> <compat>". */
+const disk = () => host.read("pools/project-myapp/project.qcow2").trim();
+
+test("10. backup and restore hold the stack's lock for every libvirt call, so no start/stop/destroy comes between", async () => {
+    const lock = path.join(fs.realpathSync(w.dir), ".Pulumi.storage.yaml.lock");
+    w.env = { ...w.env, FAKE_LOCK: lock };
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes")).code, 0, w.errText());
+    assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp", "--yes")).code, 0, w.errText());
+    const seen = host.read("lock-seen").trim().split("\n");
+    assert.ok(seen.some((l) => l === "held vol-delete"), "restore's vol-delete ran");
+    assert.deepEqual(seen.filter((l) => l.startsWith("free")), [], "every call of backup and restore under the lock");
+    assert.ok(!fs.existsSync(lock), "released afterwards");
+});
+
+test("10. while another command holds the lock, backup and restore wait, then refuse naming it: nothing touched", async () => {
+    const lock = path.join(fs.realpathSync(w.dir), ".Pulumi.storage.yaml.lock");
+    fs.writeFileSync(lock, JSON.stringify({ pid: 1, started: "", hostname: "elsewhere.example", command: "project-vm start myapp", since: "then" }));
+    w.env = { ...w.env, PROJECT_VM_LOCK_WAIT: "0" };
+    host.state("shut off");
+    for (const args of [["backup", "myapp"], ["backup", "--all"], ["restore", "myapp", "latest", "--yes"], ["restore", "--confirm", "myapp", "--yes"]]) {
+        const r = await at("2026-11-27T02:00:00Z", ...args);
+        assert.equal(r.code, 2, `${args.join(" ")}: ${w.errText()}`);
+        assert.match(w.errText(), /is being changed by pid 1 on elsewhere\.example \(project-vm start myapp, since then\).*nothing changed/, args.join(" "));
+    }
+    assert.deepEqual(host.calls(), [], "no virsh call at all");
+    assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"]);
+    assert.ok(fs.existsSync(lock), "someone else's lock is left alone");
+});
+
+test("10. restore compares what it wrote with the backup on the host; a difference puts the disk back and fails", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    const before = disk();
+    host.set("compare-differs");
+    const r = await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes", "--json");
+    assert.equal(r.code, 1, w.errText());
+    assert.match(w.errText(), /what was written differs from the backup; the disk as it was is back, and kept as project\.qcow2\.before-restore-20261127T030000Z/);
+    const compare = host.calls().findIndex((c) => c === "qemu-img compare -U -f qcow2 -F qcow2 /pools/project-vms-backups/myapp--20261127T020000Z--full.qcow2 /pools/project-myapp/project.qcow2");
+    assert.ok(compare > 0 && host.calls()[compare - 1] === "ssh admin@storage", "compared on the libvirt host (qemu+ssh://admin@storage)");
+    assert.equal(disk(), before, "the disk as it was is back");
+    assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2", "project.qcow2.before-restore-20261127T030000Z"]);
+    assert.ok(!host.calls().includes("start project-myapp"));
+});
+
+test("10. a restore that could not be compared says so (exit 0, verified: false), never 'verified'", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    host.set("compare-fails");
+    const r = await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes", "--json");
+    assert.equal(r.code, 0, w.errText());
+    assert.equal(r.json.verified, false);
+    assert.match(w.errText(), /could not compare \(exit 2\): qemu-img: Could not open .*Permission denied/);
+    assert.match(w.errText(), /restored to 20261127T020000Z in [\d.]+s, NOT verified against the backup/);
+});
+
+test("10. backups and restore with libvirt unreachable say libvirt could not be read, exit 1 — never 'no backups'", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.set("down");
+    for (const args of [["backups", "myapp"], ["backups", "myapp", "--json"], ["restore", "myapp", "latest", "--yes"]]) {
+        const r = await at("2026-11-27T03:00:00Z", ...args);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${w.errText()}`);
+        assert.match(w.errText(), /could not read libvirt at qemu\+ssh:\/\/admin@storage\/system: error: failed to connect to the hypervisor/, args.join(" "));
+        assert.doesNotMatch(w.errText(), /has no backup/);
+        assert.deepEqual(w.out, [], `${args.join(" ")}: nothing printed as a result`);
+    }
 });

@@ -26,7 +26,8 @@ beforeEach(() => {
 afterEach(() => host.cleanup());
 
 function run(fn: string, env: Record<string, string> = {}) {
-    const r = spawnSync("bash", ["-c", hostScript("backup.sh", fn)], {
+    const program = fn.startsWith("restore_") ? hostScript("restore.sh", fn, ["backup.sh"]) : hostScript("backup.sh", fn);
+    const r = spawnSync("bash", ["-c", program], {
         encoding: "utf8",
         env: {
             ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: P, DOMAIN: `project-${P}`, PROJECT_POOL: POOL, VOLUME: "project.qcow2",
@@ -183,7 +184,7 @@ test("restore: refused while running; with STOP the VM is shut down, the disk co
 
     const r = run("restore_run", { ...env, STOP: "true", SHUTDOWN_TIMEOUT: "10" });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, "project.qcow2.before-restore-20261129T100000Z");
+    assert.equal(r.stdout, "project.qcow2.before-restore-20261129T100000Z verified");
     const calls = host.calls();
     const i = (re: RegExp) => calls.findIndex((c) => re.test(c));
     const order = [

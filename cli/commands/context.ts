@@ -103,7 +103,7 @@ export async function confirm(io: Io, question: string, yes: boolean | undefined
  * Holds the host's stack file for one change, from reading it to the end of `pulumi up`: a second
  * change of the same file waits (saying for whom) instead of overwriting the first one's entry.
  */
-export function lockStack(ctx: Context, host: string, what: string): Promise<StackLock> {
+export function lockStack(ctx: Pick<Context, "dir" | "io" | "lockWaitMs">, host: string, what: string): Promise<StackLock> {
     return lockFile(stackFilePath(ctx.dir, host), {
         command: `project-vm ${what}`,
         waitMs: ctx.lockWaitMs ?? 10 * 60_000,

@@ -5,6 +5,9 @@ F=$FAKE_VIRSH
 [ "$1" = -c ] && shift 2
 echo "$*" >> "$F/calls"
 verb=$1; shift
+# Whether project-vm held the stack's lock (FAKE_LOCK: its path) at each call.
+[ -z "${FAKE_LOCK:-}" ] || { [ -e "$FAKE_LOCK" ] && echo "held $verb" || echo "free $verb"; } >> "$F/lock-seen"
+[ -e "$F/down" ] && { echo "error: failed to connect to the hypervisor" >&2; exit 1; }
 arg() { # the value after --name, or the nth positional
   local want=$1; shift
   local i=0 a prev=""
@@ -32,6 +35,7 @@ case "$verb" in
     else printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n'; fi ;;
   undefine) rm -f "$F/state" ;;
   dominfo) cat "$F/dominfo" 2>/dev/null || printf 'Name:           %s\nState:          %s\nManaged save:   no\n' "$FAKE_DOMAIN" "$(cat "$F/state")" ;;
+  pool-list) ls "$F/pools" ;;
   pool-info) [ -d "$F/pools/$1" ] || { echo "error: no pool $1" >&2; exit 1; }; printf 'Name: %s\nState:          running\n' "$1" ;;
   pool-define-as) mkdir -p "$F/pools/$1"; echo "$4" > "$F/pooldir-$1" ;;
   pool-build|pool-start|pool-autostart|pool-refresh) [ -d "$F/pools/$1" ] ;;

@@ -2,13 +2,31 @@
 // every call recorded. Knobs (files in the state folder): agent (the guest agent answers), state
 // (the domain's state; absent: no domain), freeze-fails, begin-fails, job-fails, list-fails, v2
 // (the project disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk), iflist and
-// blk-details (what domiflist and domblklist --details print).
+// blk-details (what domiflist and domblklist --details print), down (libvirt cannot be reached).
+// Beside it a qemu-img whose compare says "identical" (compare-differs: "differ", compare-fails:
+// an error), and an ssh that runs the command given here; both record their calls too.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
 /** The stand-in (a bash script beside this file). */
 const SCRIPT = fs.readFileSync(path.join(__dirname, "fake-virsh.sh"), "utf8");
+
+const QEMU_IMG = `#!/bin/bash
+echo "qemu-img $*" >> "$FAKE_VIRSH/calls"
+[ "$1" = compare ] || { echo "fake qemu-img: unexpected $1" >&2; exit 2; }
+[ -e "$FAKE_VIRSH/compare-fails" ] && { echo "qemu-img: Could not open '\${@: -2:1}': Permission denied" >&2; exit 2; }
+[ -e "$FAKE_VIRSH/compare-differs" ] && { echo "Content mismatch at offset 0!"; exit 1; }
+echo "Images are identical."
+`;
+
+const SSH = `#!/bin/bash
+while [ "$1" != -- ]; do shift; done
+shift
+echo "ssh $1" >> "$FAKE_VIRSH/calls"
+shift
+exec "$@"
+`;
 
 /** A fake host: its state folder and a bin folder to put first on PATH. */
 export class FakeHost {
@@ -22,6 +40,8 @@ export class FakeHost {
         fs.mkdirSync(path.join(this.dir, "pools"));
         fs.mkdirSync(path.join(this.dir, "bitmaps"));
         fs.writeFileSync(path.join(this.bin, "virsh"), SCRIPT, { mode: 0o755 });
+        fs.writeFileSync(path.join(this.bin, "qemu-img"), QEMU_IMG, { mode: 0o755 });
+        fs.writeFileSync(path.join(this.bin, "ssh"), SSH, { mode: 0o755 });
     }
 
     /** The environment a script or the CLI runs with. */
