@@ -3,29 +3,18 @@
 // host-scripts/backup.sh and restore.sh with virsh against the stack's libvirtUri (so it works over
 // qemu+ssh://); this module picks what to do (full or incremental, what retention deletes, which
 // backup to restore), runs it, and reports.
-import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import {
-    Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf,
+    Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf, unchangedSinceBackup,
 } from "../components/backup";
 import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
 import { PROJECT_FILES } from "../components/names";
+import { bashRunner, RunBackupScript } from "./backupRunner";
 import { Io } from "./commands";
 import { lockStack } from "./commands/context";
 import { StackFile, UsageError } from "./stacks";
 
 /** The guest disk the project disk is attached as. */
 export const PROJECT_DISK_TARGET = "vdb";
-
-/** What a host script run gives back. */
-export interface ScriptResult {
-    code: number;
-    stdout: string;
-}
-
-/** Runs function `fn` of host-scripts/backup.sh with `env`; its stderr lines go to `onErr` as they come. */
-export type RunBackupScript = (fn: string, env: Record<string, string>, onErr: (line: string) => void) => Promise<ScriptResult>;
 
 /** What the backup commands need. */
 export interface BackupContext {
@@ -47,40 +36,6 @@ export interface BackupContext {
 /** The command line to print for `args` on `host`. */
 function cmd(ctx: BackupContext, host: string, ...args: string[]): string {
     return ctx.command ? ctx.command(host, ...args) : ["project-vm", "-C", ctx.dir, "-H", host, ...args].join(" ");
-}
-
-/** The real runner: bash with lib.sh, backup.sh, restore.sh and the call, from the project folder's host-scripts/. */
-export function bashRunner(dir: string, baseEnv: NodeJS.ProcessEnv): RunBackupScript {
-    return (fn, env, onErr) => new Promise((resolve) => {
-        // The project folder's scripts (the checkout that runs pulumi up), else the CLI's own.
-        const scripts = [path.join(dir, "host-scripts"), path.resolve(__dirname, "..", "host-scripts"), path.resolve(__dirname, "..", "..", "host-scripts")]
-            .find((d) => fs.existsSync(path.join(d, "backup.sh"))) ?? path.join(dir, "host-scripts");
-        let program: string;
-        try {
-            program = ["lib.sh", "backup.sh", "restore.sh"].map((f) => fs.readFileSync(path.join(scripts, f), "utf8")).join("\n") + `\n${fn}\n`;
-        } catch (e) {
-            onErr(`project-vm: cannot read the host scripts in ${scripts}: ${(e as Error).message}`);
-            resolve({ code: 127, stdout: "" });
-            return;
-        }
-        const child = spawn("bash", ["-c", program], { env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let pending = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => {
-            pending += d;
-            let nl;
-            while ((nl = pending.indexOf("\n")) >= 0) {
-                onErr(pending.slice(0, nl));
-                pending = pending.slice(nl + 1);
-            }
-        });
-        child.on("error", (e) => resolve({ code: 127, stdout: `${e}` }));
-        child.on("close", (code) => {
-            if (pending) onErr(pending);
-            resolve({ code: code ?? 1, stdout });
-        });
-    });
 }
 
 /** A host's settings and its backups settings, read from its stack file. */
@@ -220,6 +175,12 @@ export interface BackupResult {
     skipped?: string;
 }
 
+/** When the project's disk last changed (its file's mtime, through libvirt); undefined when unknown. */
+async function diskChanged(ctx: BackupContext, h: HostBackups, project: string): Promise<Date | undefined> {
+    const out = (await script(ctx, "backup_disk_mtime", baseEnv(ctx, h, project))).trim();
+    return /^\d+(\.\d+)?$/.test(out) ? new Date(Number(out) * 1000) : undefined;
+}
+
 /** Domain states through the host script's virsh (list --all). */
 async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<string, string> | undefined> {
     const r = await runner(ctx)("backup_states", { LIBVIRT_URI: h.settings.libvirtUri, PROJECT: "x", BACKUP_POOL: h.pool }, (l) => ctx.io.err(l));
@@ -233,8 +194,8 @@ async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<str
 }
 
 /**
- * Backs up a project (or, with --all, every project whose VM runs, and stopped ones that have no
- * backup yet), then applies retention. Resolves to whether every backup succeeded.
+ * Backs up a project (or, with --all, every project whose VM runs, and stopped ones whose disk
+ * changed since their newest backup), then applies retention. Resolves to whether every backup succeeded.
  */
 export async function backup(ctx: BackupContext, h: HostBackups, name: string | undefined, opts: BackupOptions): Promise<boolean> {
     if (!opts.all && !name) throw new UsageError("backup needs a project name, or --all");
@@ -260,11 +221,17 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
         results.push(result);
         try {
             const { backups } = await listBackups(ctx, h, project);
-            if (states && states.get(hostnameOf(project)) !== "running" && backups.length > 0) {
-                result.ok = true;
-                result.skipped = `${hostnameOf(project)} is ${states.get(hostnameOf(project)) ?? "not defined"}: its disk has not changed since it stopped (it has backups)`;
-                ctx.io.err(`project-vm: ${project}: skipped, ${result.skipped}`);
-                continue;
+            const state = states?.get(hostnameOf(project)) ?? "not defined";
+            if (states && state !== "running" && backups.length > 0) {
+                const changed = await diskChanged(ctx, h, project);
+                if (unchangedSinceBackup(backups, changed)) {
+                    result.ok = true;
+                    result.skipped = `${hostnameOf(project)} is ${state}: its disk has not changed since its newest backup ${backups[backups.length - 1].volume}`;
+                    ctx.io.err(`project-vm: ${project}: skipped, ${result.skipped}`);
+                    continue;
+                }
+                ctx.io.err(`project-vm: ${project}: ${hostnameOf(project)} is ${state}, but its disk changed ` +
+                    `${changed ? `at ${changed.toISOString()}` : "at a time libvirt does not give"}, after its newest backup`);
             }
             const plan = planBackup(backups, h.backups.fullEvery, opts.full);
             const now = (ctx.now ?? (() => new Date()))();

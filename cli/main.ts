@@ -214,7 +214,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
     };
     program.command("backup").description("back up a project's disk (consistent: frozen through the guest agent), full or incremental, then apply retention")
         .argument("[name]", "project name")
-        .option("-a, --all", "every project of the host whose VM runs (and stopped ones without a backup)")
+        .option("-a, --all", "every project of the host whose VM runs, and stopped ones whose disk changed since their newest backup")
         .option("--full", "a full backup even when an incremental could be made")
         .option("--json", "JSON: {host, backups: [{project, ok, volume, kind, size, seconds, deleted, error, skipped}]}")
         .action(async (name: string | undefined, o, cmd: Command) => {

@@ -130,6 +130,18 @@ export function planBackup(backups: Backup[], fullEvery: number, forceFull = fal
     return { kind: "inc", parent: last[last.length - 1] };
 }
 
+/**
+ * Whether `backup --all` may skip a VM that is not running: only when its newest backup is newer
+ * than the last change of its disk (`diskChanged`, the disk file's mtime: when the VM stopped, or
+ * a later restore or resize). A disk whose change time is unknown, or a project without backups,
+ * is backed up.
+ */
+export function unchangedSinceBackup(backups: Backup[], diskChanged: Date | undefined): boolean {
+    if (!diskChanged || Number.isNaN(diskChanged.getTime()) || backups.length === 0) return false;
+    const newest = Math.max(...backups.map((b) => b.time.getTime()));
+    return newest > diskChanged.getTime();
+}
+
 /** The ISO 8601 week of a UTC time, as `2026-W48`. */
 export function isoWeek(time: Date): string {
     const d = new Date(Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate()));

@@ -272,6 +272,16 @@ backup_take_running() {
     echo "$name $kind"
 }
 
+# When the project disk last changed: its file's mtime as libvirt gives it (seconds since the
+# epoch, maybe with a fraction); nothing when libvirt gives none.
+backup_disk_mtime() {
+    backup_check_settings
+    : "${PROJECT_POOL:?}" "${VOLUME:?}"
+    local xml
+    xml=$(v vol-dumpxml --pool "$PROJECT_POOL" "$VOLUME")
+    tr -d '\n' <<<"$xml" | grep -o '<mtime>[0-9.]*</mtime>' | head -n 1 | sed 's:<[^>]*>::g' || true
+}
+
 # Every domain of the host: "<name>\t<state>" a line.
 backup_states() {
     local name

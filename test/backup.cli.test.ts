@@ -90,6 +90,8 @@ test("retention runs after each backup: older chains go whole, the newest week s
 
 test("backup --all: running VMs, and stopped ones only without a backup; a bad backups setting is refused", async () => {
     host.state("shut off");
+    // Both disks last written when their VMs stopped, before the first backup.
+    for (const p of ["project-myapp", "project-webapp"]) host.changed(p, "project.qcow2", new Date("2026-11-26T12:00:00Z"));
     const first = await at("2026-11-27T02:00:00Z", "backup", "--all", "--json");
     assert.equal(first.code, 0, w.errText());
     // The fake libvirt has the one domain project-myapp; webapp's VM is not defined: it has no backup yet, so it is copied.

@@ -114,3 +114,23 @@ test("10. backups and restore with libvirt unreachable say libvirt could not be 
         assert.deepEqual(w.out, [], `${args.join(" ")}: nothing printed as a result`);
     }
 });
+
+test("6. backup --all backs up a stopped VM whose disk changed after its newest backup, and skips only an unchanged one", async () => {
+    host.state("shut off");
+    const stopped = new Date("2026-11-26T12:00:00Z");
+    for (const p of ["project-myapp", "project-webapp"]) host.changed(p, "project.qcow2", stopped);
+    const first = await at("2026-11-27T02:00:00Z", "backup", "--all", "--json");
+    assert.equal(first.code, 0, w.errText());
+    // myapp ran after that backup and was stopped again (or was restored, or resized): its disk changed.
+    host.changed("project-myapp", "project.qcow2", new Date("2026-11-27T18:30:00Z"));
+    const second = await at("2026-11-28T02:00:00Z", "backup", "--all", "--json");
+    assert.equal(second.code, 0, w.errText());
+    assert.deepEqual(second.json.backups.map((b: any) => [b.project, b.skipped ? "skipped" : b.volume]),
+        [["myapp", "myapp--20261128T020000Z--full.qcow2"], ["webapp", "skipped"]]);
+    assert.match(w.errText(), /myapp: project-myapp is shut off, but its disk changed at 2026-11-27T18:30:00\.250Z, after its newest backup/);
+    assert.match(w.errText(), /webapp: skipped, project-webapp is not defined: its disk has not changed since its newest backup webapp--20261127T020000Z--full\.qcow2/);
+    assert.ok(host.volumes(BPOOL).includes("myapp--20261128T020000Z--full.qcow2"));
+    // Unchanged since: the third run skips both.
+    const third = await at("2026-11-29T02:00:00Z", "backup", "--all", "--json");
+    assert.deepEqual(third.json.backups.map((b: any) => b.skipped ? "skipped" : b.volume), ["skipped", "skipped"]);
+});

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-    Backup, backupVolumeName, chainOf, chains, isoWeek, parseBackupSettings as parseWith, parseBackupVolume, planBackup, retention, stampOf, timeOfStamp,
+    Backup, backupVolumeName, chainOf, chains, isoWeek, parseBackupSettings as parseWith, parseBackupVolume, planBackup, retention, stampOf, timeOfStamp, unchangedSinceBackup,
 } from "../components/backup";
 import { Reader } from "../components/configReader";
 
@@ -100,4 +100,13 @@ test("retention keeps the newest per day and per week, with everything they rest
     assert.deepEqual(retention(sameDay, { keepDaily: 7, keepWeekly: 0, keepLast: 2 }).remove, []);
     // keepDaily is at least 1: the newest backup is never deleted.
     assert.equal(retention(list, { keepDaily: 0, keepWeekly: 0 }).keep.at(-1)!.stamp, "20261111T150000Z");
+});
+
+test("a VM that is not running is skipped only when its newest backup is newer than its disk's last change", () => {
+    const list = [b("20261127T020000Z", "full"), b("20261128T020000Z", "inc")];
+    assert.equal(unchangedSinceBackup(list, new Date("2026-11-27T20:00:00Z")), true, "stopped before the newest backup");
+    assert.equal(unchangedSinceBackup(list, new Date("2026-11-28T02:00:00.500Z")), false, "changed within the backup's second: backed up again");
+    assert.equal(unchangedSinceBackup(list, new Date("2026-11-29T00:00:00Z")), false, "changed after it");
+    assert.equal(unchangedSinceBackup(list, undefined), false, "unknown: backed up");
+    assert.equal(unchangedSinceBackup([], new Date(0)), false, "no backup yet");
 });

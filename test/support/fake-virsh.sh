@@ -46,7 +46,8 @@ case "$verb" in
     read -r cap alloc _ < "$f"; printf 'Name: %s\nCapacity:       %s bytes\nAllocation:     %s bytes\n' "$v" "$cap" "$alloc" ;;
   vol-dumpxml) p=$(arg --pool "$@"); v=$(positional "$@"); f=$(vol "$p" "$v"); [ -e "$f" ] || exit 1
     read -r _ _ backing compat < "$f"
-    echo "<volume><name>$v</name><target><format type='qcow2'/>"; [ "$compat" = v2 ] || echo "<compat>1.1</compat>"; echo "</target>"
+    echo "<volume><name>$v</name><target><format type='qcow2'/>"; [ "$compat" = v2 ] || echo "<compat>1.1</compat>"
+    echo "<timestamps><atime>$(stat -c %X "$f").5</atime><mtime>$(stat -c %Y "$f").25</mtime></timestamps></target>"
     [ "$backing" = - ] || [ -z "$backing" ] || echo "<backingStore><path>$backing</path></backingStore>"; echo "</volume>" ;;
   vol-create) p=$1; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x"); c=$(sed -n 's:.*<capacity[^>]*>\([0-9]*\)</capacity>.*:\1:p' <<<"$x")
     b=$(sed -n 's:.*<backingStore><path>\([^<]*\)</path>.*:\1:p' <<<"$x"); echo "$c 0 ${b:--} v3" > "$(vol "$p" "$n")"; cp "$2" "$F/last-volume.xml" ;;

@@ -73,6 +73,11 @@ export class FakeHost {
         fs.writeFileSync(path.join(this.dir, "pools", pool, name), `${capacity} ${allocation} ${backing} ${compat}\n`);
     }
 
+    /** Sets when a volume last changed (its stand-in file's mtime, which vol-dumpxml reports). */
+    changed(pool: string, name: string, time: Date): void {
+        fs.utimesSync(path.join(this.dir, "pools", pool, name), time, time);
+    }
+
     volumes(pool: string): string[] {
         const d = path.join(this.dir, "pools", pool);
         return fs.existsSync(d) ? fs.readdirSync(d).sort() : [];
