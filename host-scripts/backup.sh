@@ -156,12 +156,81 @@ backup_drop_stale_bitmaps() {
     rm -f "$tmp"
 }
 
+# A backup is visible only when complete: while it is written, a marker volume <backup>.partial
+# stands beside it (made first, deleted last), and a backup with a marker is no backup (libvirt
+# cannot rename a volume, so the marker is what turns a volume into a backup, in one unlink).
+backup_marker_name() {
+    echo "$1.partial"
+}
+
+backup_marker_xml() {
+    printf "<volume><name>%s</name><capacity unit='bytes'>0</capacity><target><format type='raw'/></target></volume>\n" "$1"
+}
+
+# What this run made and has not finished, undone on every way out (errors, INT, TERM, HUP):
+# thawed, its new checkpoint deleted, the parent's redefined checkpoint metadata forgotten, its
+# volume and marker deleted. Only what this run made: a volume it could not create is not touched.
+BACKUP_MADE_MARKER="" BACKUP_MADE_VOLUME="" BACKUP_MADE_CP="" BACKUP_REDEFINED_CP="" BACKUP_TMP=""
+backup_undo() {
+    backup_thaw
+    [ -z "$BACKUP_MADE_CP" ] || backup_checkpoint_forget "$BACKUP_MADE_CP" all || true
+    [ -z "$BACKUP_REDEFINED_CP" ] || backup_checkpoint_forget "$BACKUP_REDEFINED_CP" || true
+    [ -z "$BACKUP_MADE_VOLUME" ] || v vol-delete --pool "$BACKUP_POOL" "$BACKUP_MADE_VOLUME" >/dev/null 2>&1 || true
+    [ -z "$BACKUP_MADE_MARKER" ] || v vol-delete --pool "$BACKUP_POOL" "$BACKUP_MADE_MARKER" >/dev/null 2>&1 || true
+    [ -z "$BACKUP_TMP" ] || rm -rf "$BACKUP_TMP"
+}
+
+# What an interrupted run (killed, host down) left: its marked volumes are deleted, and libvirt's
+# checkpoint metadata of the domain's project-vms-* checkpoints (never left at rest) is forgotten.
+backup_sweep() {
+    local vol vols cps
+    vols=$(v vol-list "$BACKUP_POOL" | awk 'NF {print $1}')
+    for vol in $vols; do
+        [[ "$vol" =~ ^(${PROJECT}--[0-9]{8}T[0-9]{6}Z--(full|inc)\.qcow2)\.partial$ ]] || continue
+        if grep -Eq '^Job type:[[:space:]]+(Bounded|Unbounded)' <<<"$(v domjobinfo "$DOMAIN" 2>/dev/null || true)"; then
+            die "$DOMAIN has a job running (the backup that left ${BASH_REMATCH[1]}?); back it up again when it is done"
+        fi
+        v vol-delete --pool "$BACKUP_POOL" "${BASH_REMATCH[1]}" >/dev/null 2>&1 || true
+        v vol-delete --pool "$BACKUP_POOL" "$vol" >/dev/null
+        log "removed ${BASH_REMATCH[1]}, which an interrupted backup left incomplete"
+    done
+    [ -n "$(domain_state "$DOMAIN")" ] || return 0
+    cps=$(v checkpoint-list "$DOMAIN" --name) || die "could not list the checkpoints of $DOMAIN"
+    for vol in $cps; do
+        [[ "$vol" =~ ^project-vms-[0-9]{8}T[0-9]{6}Z$ ]] || continue
+        backup_checkpoint_forget "$vol"
+        log "forgot the checkpoint metadata $vol an interrupted backup left in libvirt"
+    done
+}
+
+# The backup's marker, made before anything else of it; a marker already there is another run's.
+backup_begin_marker() {
+    local marker
+    marker=$(backup_marker_name "$1")
+    backup_marker_xml "$marker" >"$BACKUP_TMP/marker.xml"
+    v vol-create "$BACKUP_POOL" "$BACKUP_TMP/marker.xml" >/dev/null || die "could not start the backup $1 in $BACKUP_POOL (its marker $marker); no backup was made"
+    BACKUP_MADE_MARKER=$marker
+}
+
+# The backup complete: nothing of it is undone any more, and its marker goes.
+backup_complete() {
+    local marker=$BACKUP_MADE_MARKER
+    BACKUP_MADE_MARKER="" BACKUP_MADE_VOLUME="" BACKUP_MADE_CP="" BACKUP_REDEFINED_CP=""
+    v vol-delete --pool "$BACKUP_POOL" "$marker" >/dev/null || die "the backup $1 is complete, but its marker $marker could not be deleted: it is not listed, and the next backup removes it"
+}
+
 # Takes one backup of the project disk; prints "<volume> <kind>".
 backup_take() {
     backup_check_settings
     : "${DOMAIN:?}" "${PROJECT_POOL:?}" "${VOLUME:?}" "${TARGET:?}" "${STAMP:?}" "${KIND:?}"
     [[ "$STAMP" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "bad stamp '$STAMP'"
+    BACKUP_TMP=$(mktemp -d)
+    trap backup_undo EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
     backup_pool_ensure
+    backup_sweep
     local capacity state
     capacity=$(backup_capacity "$PROJECT_POOL" "$VOLUME") || die "no project disk $VOLUME in pool $PROJECT_POOL"
     [ -n "$capacity" ] || die "no project disk $VOLUME in pool $PROJECT_POOL"
@@ -176,22 +245,18 @@ backup_take() {
 }
 
 backup_take_stopped() {
-    local capacity=$1 state=$2 name="${PROJECT}--${STAMP}--full.qcow2" tmp
+    local capacity=$1 state=$2 name="${PROJECT}--${STAMP}--full.qcow2"
     log "$DOMAIN is ${state:-not defined}: a full copy of its project disk (a backup of a stopped VM is always full)"
-    tmp=$(mktemp)
-    backup_volume_xml "$name" "$capacity" >"$tmp"
-    if ! v vol-create-from "$BACKUP_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null; then
-        rm -f "$tmp"
-        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
-        die "copying the project disk of $DOMAIN failed"
-    fi
-    rm -f "$tmp"
+    backup_begin_marker "$name"
+    backup_volume_xml "$name" "$capacity" >"$BACKUP_TMP/volume.xml"
+    v vol-create-from "$BACKUP_POOL" "$BACKUP_TMP/volume.xml" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null || die "copying the project disk of $DOMAIN failed"
+    BACKUP_MADE_VOLUME=$name
     local after
     after=$(domain_state "$DOMAIN")
     if [ -n "$after" ] && [ "$after" != "shut off" ]; then
-        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
         die "$DOMAIN was started while its disk was being copied: that copy may be torn and is deleted; back it up again"
     fi
+    backup_complete "$name"
     echo "$name full"
 }
 
@@ -215,26 +280,24 @@ backup_take_running() {
         backup_is_own "$PARENT" || die "'$PARENT' is not a backup of $PROJECT"
         parent_cp=$(backup_checkpoint_name "$(sed -E 's/^.*--([0-9]{8}T[0-9]{6}Z)--.*$/\1/' <<<"$PARENT")")
         parent_path=$(v vol-path --pool "$BACKUP_POOL" "$PARENT" 2>/dev/null) || parent_path=""
-        local tmpc
-        tmpc=$(mktemp)
-        backup_checkpoint_xml "$parent_cp" "$PARENT_EPOCH" >"$tmpc"
+        backup_checkpoint_xml "$parent_cp" "$PARENT_EPOCH" >"$BACKUP_TMP/parent.xml"
         if [ -z "$parent_path" ]; then
             log "the previous backup $PARENT is gone: a full backup instead"
-            kind=full
-        elif ! v checkpoint-create "$DOMAIN" "$tmpc" --redefine --redefine-validate >/dev/null 2>&1; then
+            kind=full parent_cp=""
+        elif v checkpoint-create "$DOMAIN" "$BACKUP_TMP/parent.xml" --redefine --redefine-validate >/dev/null 2>&1; then
+            BACKUP_REDEFINED_CP=$parent_cp
+        else
             log "the project disk of $DOMAIN no longer has the dirty bitmap of $PARENT (it was replaced, restored or copied since): a full backup instead"
-            kind=full
+            kind=full parent_cp=""
         fi
-        rm -f "$tmpc"
     fi
     name="${PROJECT}--${STAMP}--${kind}.qcow2"
     cp=$(backup_checkpoint_name "$STAMP")
-    local vxml bxml cxml path
-    vxml=$(mktemp) bxml=$(mktemp) cxml=$(mktemp)
-    # shellcheck disable=SC2064 # the files are known now
-    trap "backup_thaw; rm -f '$vxml' '$bxml' '$cxml'" EXIT
+    local path vxml=$BACKUP_TMP/volume.xml bxml=$BACKUP_TMP/backup.xml cxml=$BACKUP_TMP/checkpoint.xml
+    backup_begin_marker "$name"
     backup_volume_xml "$name" "$capacity" "$([ "$kind" = inc ] && echo "$parent_path")" >"$vxml"
-    v vol-create "$BACKUP_POOL" "$vxml" >/dev/null || die "could not create the backup volume $name in $BACKUP_POOL"
+    v vol-create "$BACKUP_POOL" "$vxml" >/dev/null || die "could not create the backup volume $name in $BACKUP_POOL; no backup was made"
+    BACKUP_MADE_VOLUME=$name
     path=$(v vol-path --pool "$BACKUP_POOL" "$name")
     backup_xml "$path" "$([ "$kind" = inc ] && echo "$parent_cp")" >"$bxml"
     local begin=(backup-begin "$DOMAIN" "$bxml" --reuse-external)
@@ -244,30 +307,27 @@ backup_take_running() {
     fi
 
     log "freezing the filesystems of $DOMAIN (guest agent)"
-    if ! v domfsfreeze "$DOMAIN" >/dev/null; then
-        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
-        [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp"
-        die "the guest agent of $DOMAIN could not freeze its filesystems; no backup was made"
-    fi
+    v domfsfreeze "$DOMAIN" >/dev/null || die "the guest agent of $DOMAIN could not freeze its filesystems; no backup was made"
     BACKUP_FROZEN=true
+    [ "$checkpoints" != true ] || BACKUP_MADE_CP=$cp
     local started=true
     v "${begin[@]}" >/dev/null || started=false
     backup_thaw
     if [ "$started" != true ] || ! backup_wait_job; then
         # (Only this backup's own job: a job that did not start may be another one's.)
         [ "$started" != true ] || v domjobabort "$DOMAIN" >/dev/null 2>&1 || true
-        backup_checkpoint_forget "$cp" all
-        [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp"
-        v vol-delete --pool "$BACKUP_POOL" "$name" >/dev/null 2>&1 || true
         die "the backup of $DOMAIN failed; nothing was kept"
     fi
     # One bitmap at rest: the newest backup's. No checkpoint metadata is left in libvirt.
     [ -z "$parent_cp" ] || backup_checkpoint_forget "$parent_cp" all
+    BACKUP_REDEFINED_CP=""
     if [ "$checkpoints" = true ]; then
         backup_checkpoint_forget "$cp"
+        BACKUP_MADE_CP=""
         backup_drop_stale_bitmaps "$cp"
     fi
     v pool-refresh "$BACKUP_POOL" >/dev/null
+    backup_complete "$name"
     log "backed up the project disk of $DOMAIN as $name ($kind)"
     echo "$name $kind"
 }
@@ -297,15 +357,18 @@ backup_pool_exists() {
     grep -qxF "$1" <<<"$(awk 'NF {print $1}' <<<"$pools")"
 }
 
-# The project's backups, oldest first: "<volume> <allocation bytes> <capacity bytes>" a line.
-# Nothing (and no pool made) when there is no backups pool; an error when libvirt cannot be read.
+# The project's complete backups, oldest first: "<volume> <allocation bytes> <capacity bytes>" a
+# line. Nothing (and no pool made) when there is no backups pool; an error when libvirt cannot be read.
 backup_list() {
     backup_check_settings
     backup_pool_exists "$BACKUP_POOL" || return 0
     v pool-refresh "$BACKUP_POOL" >/dev/null 2>&1 || true
-    local vol
-    for vol in $(v vol-list "$BACKUP_POOL" | awk 'NF {print $1}' | sort); do
+    local vol vols
+    vols=$(v vol-list "$BACKUP_POOL" | awk 'NF {print $1}' | sort)
+    for vol in $vols; do
         backup_is_own "$vol" || continue
+        # Incomplete (being written, or left by an interrupted run): not a backup.
+        ! grep -qxF "$(backup_marker_name "$vol")" <<<"$vols" || continue
         printf '%s %s %s\n' "$vol" "$(backup_allocation "$BACKUP_POOL" "$vol")" "$(backup_capacity "$BACKUP_POOL" "$vol")"
     done
 }

@@ -134,3 +134,25 @@ test("6. backup --all backs up a stopped VM whose disk changed after its newest 
     const third = await at("2026-11-29T02:00:00Z", "backup", "--all", "--json");
     assert.deepEqual(third.json.backups.map((b: any) => b.skipped ? "skipped" : b.volume), ["skipped", "skipped"]);
 });
+
+test("5. a backup killed outright is never listed nor restored; the next backup removes what it left", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.write("begin-kill", "KILL");
+    assert.equal((await at("2026-11-28T02:00:00Z", "backup", "myapp")).code, 1);
+    host.set("begin-kill", false);
+    assert.ok(host.volumes(BPOOL).includes("myapp--20261128T020000Z--inc.qcow2"), "the killed run's volume is there (nothing could remove it)");
+    assert.ok(host.metadata().length > 0, "and so is its checkpoint metadata");
+
+    const listed = await at("2026-11-28T03:00:00Z", "backups", "myapp", "--json");
+    assert.deepEqual(listed.json.backups.map((b: any) => b.volume), ["myapp--20261127T020000Z--full.qcow2"]);
+    host.state("shut off");
+    const restored = await at("2026-11-28T04:00:00Z", "restore", "myapp", "latest", "--yes", "--json");
+    assert.equal(restored.code, 0, w.errText());
+    assert.equal(restored.json.restored, "myapp--20261127T020000Z--full.qcow2", "latest is the newest complete backup");
+
+    const next = await at("2026-11-29T02:00:00Z", "backup", "myapp", "--json");
+    assert.equal(next.code, 0, w.errText());
+    assert.match(w.errText(), /removed myapp--20261128T020000Z--inc\.qcow2, which an interrupted backup left incomplete/);
+    assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2", "myapp--20261129T020000Z--full.qcow2"]);
+    assert.deepEqual(host.metadata(), [], "no checkpoint metadata left to stop libvirt undefining the domain");
+});

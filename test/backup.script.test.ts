@@ -246,3 +246,44 @@ test("retention deletes only the project's own backups", () => {
     assert.deepEqual(host.volumes(BPOOL), ["other--20261101T020000Z--full.qcow2"]);
     assert.deepEqual(run("backup_list").stdout, "", "the other project's backups are not listed as this one's");
 });
+
+test("5. a backup volume that cannot be made (pool full, name taken): the parent's redefined checkpoint forgotten, no marker, nothing of others touched", () => {
+    assert.equal(run("backup_take").status, 0);
+    const inc = { STAMP: "20261128T020000Z", KIND: "inc", PARENT: "myapp--20261127T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" };
+    host.set("pool-full");
+    const full = run("backup_take", inc);
+    assert.notEqual(full.status, 0);
+    assert.match(full.stderr, /could not create the backup volume myapp--20261128T020000Z--inc\.qcow2 .*no backup was made/);
+    assert.deepEqual(host.metadata(), [], "no checkpoint metadata: libvirt can still undefine the domain");
+    assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2"]);
+    assert.deepEqual(host.bitmaps(), ["project-vms-20261127T020000Z"], "the parent's bitmap stays for the next incremental");
+    host.set("pool-full", false);
+    host.volume(BPOOL, "myapp--20261128T020000Z--inc.qcow2", 123, 45);
+    const taken = run("backup_take", inc);
+    assert.notEqual(taken.status, 0);
+    assert.deepEqual(host.metadata(), []);
+    assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2", "myapp--20261128T020000Z--inc.qcow2"]);
+    assert.equal(host.read(`pools/${BPOOL}/myapp--20261128T020000Z--inc.qcow2`), "123 45 - v3\n", "a volume it did not make is not touched");
+});
+
+test("5. a backup interrupted (TERM) mid-job leaves nothing: no volume, no marker, no checkpoint, thawed", () => {
+    assert.equal(run("backup_take").status, 0);
+    host.write("begin-kill", "TERM");
+    const r = run("backup_take", { STAMP: "20261128T020000Z", KIND: "inc", PARENT: "myapp--20261127T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" });
+    assert.equal(r.status, 143, r.stderr);
+    assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2"]);
+    assert.deepEqual(host.metadata(), []);
+    assert.ok(!host.bitmaps().includes("project-vms-20261128T020000Z"), "the interrupted run's bitmap deleted");
+    assert.throws(() => host.read("frozen"), /ENOENT/, "thawed");
+    assert.equal(run("backup_list").stdout.split("\n").length, 1);
+});
+
+test("5. a stopped VM's copy that fails, or that a start tore, leaves no volume and no marker", () => {
+    host.state("shut off");
+    host.set("copy-fails");
+    assert.notEqual(run("backup_take").status, 0);
+    assert.deepEqual(host.volumes(BPOOL), []);
+    host.set("copy-fails", false);
+    assert.equal(run("backup_take", { STAMP: "20261128T020000Z" }).status, 0);
+    assert.deepEqual(host.volumes(BPOOL), ["myapp--20261128T020000Z--full.qcow2"], "complete: no marker beside it");
+});

@@ -49,22 +49,29 @@ case "$verb" in
     echo "<volume><name>$v</name><target><format type='qcow2'/>"; [ "$compat" = v2 ] || echo "<compat>1.1</compat>"
     echo "<timestamps><atime>$(stat -c %X "$f").5</atime><mtime>$(stat -c %Y "$f").25</mtime></timestamps></target>"
     [ "$backing" = - ] || [ -z "$backing" ] || echo "<backingStore><path>$backing</path></backingStore>"; echo "</volume>" ;;
-  vol-create) p=$1; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x"); c=$(sed -n 's:.*<capacity[^>]*>\([0-9]*\)</capacity>.*:\1:p' <<<"$x")
+  vol-create) p=$1; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
+    [ -e "$(vol "$p" "$n")" ] && { echo "error: storage volume name '$n' already in use." >&2; exit 1; }
+    [ -e "$F/pool-full" ] && [[ "$n" == *.qcow2 ]] && { echo "error: cannot allocate '$n': No space left on device" >&2; exit 1; }
+    c=$(sed -n 's:.*<capacity[^>]*>\([0-9]*\)</capacity>.*:\1:p' <<<"$x")
     b=$(sed -n 's:.*<backingStore><path>\([^<]*\)</path>.*:\1:p' <<<"$x"); echo "$c 0 ${b:--} v3" > "$(vol "$p" "$n")"; cp "$2" "$F/last-volume.xml" ;;
   vol-create-from) p=$1; ip=$(arg --inputpool "$@"); iv=${@: -1}; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
     [ -e "$(vol "$ip" "$iv")" ] || { echo "error: no vol $iv" >&2; exit 1; }
+    [ -e "$(vol "$p" "$n")" ] && { echo "error: storage volume name '$n' already in use." >&2; exit 1; }
     [ -e "$F/copy-fails" ] && [ "$ip" != "$p" ] && { echo "error: copy failed" >&2; exit 1; }
     read -r cap alloc _ < "$(vol "$ip" "$iv")"; echo "$cap $alloc - v3" > "$(vol "$p" "$n")" ;;
   vol-delete) p=$(arg --pool "$@"); v=$(positional "$@"); rm "$(vol "$p" "$v")" ;;
   vol-resize) p=$(arg --pool "$@"); v=$(positional "$@" | head -n 1); f=$(vol "$p" "$v"); read -r cap alloc rest < "$f"; echo "${2%B} $alloc $rest" > "$f" ;;
   checkpoint-create) x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
     [ -e "$F/bitmaps/$n" ] || { echo "error: checkpoint inconsistent: missing or broken bitmap '$n'" >&2; exit 1; }; touch "$F/meta-$n" ;;
+  checkpoint-list) for m in "$F"/meta-*; do [ -e "$m" ] && echo "${m##*/meta-}"; done; true ;;
   checkpoint-info) [ -e "$F/meta-$2" ] ;;
   checkpoint-delete) [ -e "$F/meta-$2" ] || exit 1; rm -f "$F/meta-$2"; [ "$3" = --metadata ] || rm -f "$F/bitmaps/$2" ;;
   backup-begin) [ -e "$F/begin-fails" ] && { echo "error: backup failed to start" >&2; exit 1; }
     [ -e "$F/frozen" ] || echo "NOT FROZEN at backup-begin" >> "$F/calls"
     if [ -n "$3" ] && [ "$3" != --reuse-external ]; then n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' "$3"); [ -e "$F/v2" ] && { echo "error: Cannot store dirty bitmaps in qcow2 v2 files" >&2; exit 1; }; mkdir -p "$F/bitmaps"; touch "$F/bitmaps/$n" "$F/meta-$n"; fi
-    cp "$2" "$F/last-backup.xml"; echo "Backup started" ;;
+    cp "$2" "$F/last-backup.xml"
+    [ -e "$F/begin-kill" ] && kill "-$(cat "$F/begin-kill")" "$PPID"
+    echo "Backup started" ;;
   domjobinfo) if [ "$2" = --completed ]; then [ -e "$F/job-fails" ] && printf 'Job type:         Failed\nOperation:        Backup\n' || printf 'Job type:         Completed\nOperation:        Backup\n'; else echo "Job type:         None"; fi ;;
   domjobabort) ;;
   shutdown) echo "shut off" > "$F/state" ;;

@@ -91,6 +91,11 @@ export class FakeHost {
         return fs.readdirSync(path.join(this.dir, "bitmaps")).sort();
     }
 
+    /** The checkpoints libvirt has metadata of. */
+    metadata(): string[] {
+        return fs.readdirSync(this.dir).filter((f) => f.startsWith("meta-")).map((f) => f.slice("meta-".length)).sort();
+    }
+
     /** The virsh calls made, as lines of arguments. */
     calls(): string[] {
         const f = path.join(this.dir, "calls");
