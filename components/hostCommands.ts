@@ -263,13 +263,21 @@ export interface TailnetNodeCommandArgs {
     hostname: string;
     /** The tags of the VM's auth key: a machine without them is not this VM's. */
     tags: string[];
+    /**
+     * The life of the VM's single-use auth key, as the API reported it (the TailnetKey's createdAt and
+     * expiresAt, RFC 3339): a node the API says was added to the tailnet outside it is not this VM's,
+     * whatever node ID and node key the guest reports (it sees its peers' in its netmap).
+     */
+    authKey: { createdAt: pulumi.Input<string>; expiresAt: pulumi.Input<string> };
     /** The Tailscale API. */
     api: TailscaleApi;
 }
 
 /**
  * The VM's machine on the tailnet, by identity: once the VM has joined, its node ID is read from
- * the guest (and checked against the API) and kept as this command's stdout; deleting the command
+ * the guest (and checked against the API, which must say the node was added to the tailnet while
+ * the VM's auth key was valid) and kept as this command's stdout; a node that cannot be proven is
+ * not recorded (a warning names it) and so never deleted. Deleting the command
  * deletes that node, and only it — never a machine found by name, which on a tailnet shared by
  * several hosts may be another host's VM of the same name. Replaced with the system disk only
  * (a fresh disk is a new node), the old node deleted first: a new domain on the same system disk
@@ -282,12 +290,15 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
         DOMAIN: args.domain,
         NODE_HOSTNAME: args.hostname,
         TS_TAGS: args.tags.join(","),
+        TS_KEY_CREATED: args.authKey.createdAt,
+        TS_KEY_EXPIRES: args.authKey.expiresAt,
         TS_BASE_URL: args.api.baseUrl,
     };
     if (args.api.apiKey) env.TS_API_KEY = args.api.apiKey;
     if (args.api.oauthClientId) env.TS_OAUTH_CLIENT_ID = args.api.oauthClientId;
     if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
-    // A changed script or credential is the same machine: the update keeps the record (a stopped VM's too).
+    // A changed script, credential or input (the key's times, added to stacks with records) is the
+    // same machine: the update keeps the record (a stopped VM's too), unchecked.
     const { program, ...calls } = hostCalls("tailnet.sh", { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" });
     return new command.local.Command(name, {
         interpreter: BASH,

@@ -163,9 +163,10 @@ export class ProjectVm extends pulumi.ComponentResource {
         // On the tailnet: a single-use key for the first boot of each system disk (a fresh disk is
         // a new machine, with a new key).
         let authKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        let tailnetKey: tailscale.TailnetKey | undefined;
         if (p.features.tailscale) {
             if (!args.tailnetProvider) throw new Error(`project ${p.name} joins the tailnet but has no Tailscale provider`);
-            authKey = pulumi.secret(new tailscale.TailnetKey(`${name}-tailnet-key`, {
+            tailnetKey = new tailscale.TailnetKey(`${name}-tailnet-key`, {
                 reusable: false,
                 ephemeral: false,
                 preauthorized: true,
@@ -173,7 +174,8 @@ export class ProjectVm extends pulumi.ComponentResource {
                 tags: args.tailscale.tags,
                 description: `project-vms ${p.hostname}`,
                 recreateIfInvalid: "never",
-            }, { parent: this, provider: args.tailnetProvider, replaceWith: [systemDisk] }).key);
+            }, { parent: this, provider: args.tailnetProvider, replaceWith: [systemDisk] });
+            authKey = pulumi.secret(tailnetKey.key);
         }
 
         const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, mac, args.systemDiskBase.prepared, key)));
@@ -238,16 +240,18 @@ export class ProjectVm extends pulumi.ComponentResource {
             instanceId: pulumi.unsecret(files.instanceId),
         }, { parent: this, dependsOn: [this.domain] });
 
-        // The VM's tailnet machine, recorded by its node ID once it has joined, and deleted by that
-        // ID (never by name: another host's VM may have the same name) when the VM goes or gets a
+        // The VM's tailnet machine, recorded by its node ID once it has joined (and only when the
+        // API says that node was added while this VM's auth key was valid), and deleted by that ID
+        // (never by name: another host's VM may have the same name) when the VM goes or gets a
         // fresh system disk.
         const tailnetMachine: pulumi.Resource[] = [];
-        if (p.features.tailscale) {
+        if (tailnetKey) {
             tailnetMachine.push(tailnetNodeCommand(`${name}-tailnet-machine`, {
                 libvirtUri: args.libvirtUri,
                 domain: p.hostname,
                 hostname: p.hostname,
                 tags: args.tailscale.tags,
+                authKey: { createdAt: tailnetKey.createdAt, expiresAt: tailnetKey.expiresAt },
                 api: args.tailscaleApi,
             }, { parent: this, dependsOn: [this.domain, ready], replaceWith: [systemDisk] }));
         }

@@ -5,10 +5,17 @@
 # (through the QEMU guest agent) for its node ID and node key, checks them against the API and
 # prints the node ID, which Pulumi keeps as the command's stdout; tailnet_node_delete deletes that
 # node (and only it, if it is still this VM's machine) when the VM goes or gets a fresh system disk.
+# The guest may be hostile, and it sees its peers' node IDs and node keys in its own netmap: what it
+# reports is recorded only when the API's own record of that node agrees with something the guest
+# cannot copy from a peer: the node was added to the tailnet (the API's `created`) while this VM's
+# single-use auth key was valid (the key's creation and expiry, as the API reported them to the
+# provider). A node that cannot be proven is not recorded (a warning names it), so nothing is ever
+# deleted on its account; `pulumi up` goes on.
 # Tailscale API v2. Settings: NODE_HOSTNAME (project-<name>); TS_TAGS (the tags of the VM's auth
 # key, comma-separated); TS_API_KEY, or TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET;
 # TS_BASE_URL (default https://api.tailscale.com). Node IDs are global: no tailnet name is needed.
-# tailnet_node_record also DOMAIN; tailnet_node_delete reads PULUMI_COMMAND_STDOUT.
+# tailnet_node_record also DOMAIN, TS_KEY_CREATED and TS_KEY_EXPIRES (RFC 3339, the VM's auth key's
+# createdAt and expiresAt); tailnet_node_delete and tailnet_node_keep read PULUMI_COMMAND_STDOUT.
 
 # A Bearer token as the API hands it out: printable, no quotes, spaces or line breaks.
 TOKEN_PATTERN='^[A-Za-z0-9._~+/=-]+$'
@@ -80,10 +87,26 @@ tailnet_device_mismatch() {
     ] | join("; ")' <<<"$1"
 }
 
+# Why the device $1 (the API's JSON) cannot be proven to be the machine this VM made with its auth
+# key, given the node key $2 the guest reported: empty when it can. A guest can copy a peer's node
+# ID and node key, not the time the API says that node joined: only a node that joined within the
+# life of this VM's single-use key (TS_KEY_CREATED to TS_KEY_EXPIRES) can be this VM's. Times are
+# the API's own (RFC 3339 in UTC, as it writes them); one that is not, or before 2017, is unknown.
+tailnet_device_unproven() {
+    jq -r --arg key "$2" --arg c "${TS_KEY_CREATED:-}" --arg e "${TS_KEY_EXPIRES:-}" '
+        def t: [strings | select(test("^[0-9-]{10}T[0-9:]{8}([.][0-9]+)?Z$")) | sub("[.][0-9]+"; "") | try fromdateiso8601 | select(. > 1.5e9)][0];
+        [(select($key == "") | "the guest reported no node key"),
+         if ($c | t) == null then "the VM'"'"'s auth key has no known creation time"
+         elif (.created | t) == null then "the API gives no time it joined"
+         elif (.created | t) < ($c | t) then "it joined the tailnet at \(.created), before the VM'"'"'s auth key was made (\($c))"
+         elif (.created | t) > ($e | t // infinite) then "it joined the tailnet at \(.created), after the VM'"'"'s auth key expired (\($e))"
+         else empty end] | join("; ")' <<<"$1"
+}
+
 tailnet_node_record() {
     : "${DOMAIN:?}" "${NODE_HOSTNAME:?}"
     tailnet_base_url
-    local status node_id node_key token device problem name
+    local status node_id node_key token device problem why name
     # shellcheck disable=SC2034 # guest_exec's deadline
     deadline=$((SECONDS + ${RECORD_TIMEOUT:-120}))
     [ "$(domain_state "$DOMAIN")" = running ] ||
@@ -95,9 +118,16 @@ tailnet_node_record() {
     token=$(tailnet_token)
     device=$(tailnet_device "$token" "$node_id")
     [ -n "$device" ] || die "$DOMAIN says it is tailnet node $node_id, which the Tailscale API does not know"
-    problem=$(tailnet_device_mismatch "$device" "$node_id" "$node_key")
-    [ -z "$problem" ] || die "$DOMAIN says it is tailnet node $node_id, but that node is not this VM's machine: $problem"
     name=$(jq -r '.name' <<<"$device")
+    # Every check, the node key's included (reporting none does not skip it).
+    problem=$(tailnet_device_mismatch "$device" "$node_id" "$node_key")
+    why=$(tailnet_device_unproven "$device" "$node_key")
+    problem+=${problem:+${why:+; }}$why
+    if [ -n "$problem" ]; then
+        log "WARNING: not recording tailnet node $node_id ($name), which $DOMAIN says it is: not provably its machine: $problem. Nothing is deleted for it: remove it in the admin console if it is a leftover"
+        jq -cn --arg host "$NODE_HOSTNAME" --arg why "$node_id ($name): $problem" '{hostname: $host, unproven: $why}'
+        return 0
+    fi
     log "$DOMAIN is tailnet node $node_id ($name)"
     if [[ "$name" != "$NODE_HOSTNAME".* ]]; then
         log "note: another machine already holds the name $NODE_HOSTNAME on the tailnet (another host's project of the same name, or a machine left behind), so this VM is ${name%%.*}. That machine is not deleted on this VM's behalf: remove it in the admin console if it is a leftover"
@@ -108,10 +138,11 @@ tailnet_node_record() {
 tailnet_node_delete() {
     : "${NODE_HOSTNAME:?}"
     tailnet_base_url
-    local node_id token device problem
+    local node_id token device problem why
     node_id=$(jq -r '.nodeId // empty' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || node_id=""
     if [ -z "$node_id" ]; then
-        log "no tailnet node was recorded for $NODE_HOSTNAME: deleting none (if it joined, remove it in the admin console)"
+        why=$(jq -r '.unproven // empty | strings' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || why=""
+        log "no tailnet node was recorded for $NODE_HOSTNAME${why:+ (the node its guest named was not provably its own: }$why${why:+)}: deleting none (if it joined, remove it in the admin console)"
         return 0
     fi
     token=$(tailnet_token)
@@ -129,15 +160,21 @@ tailnet_node_delete() {
     log "deleted tailnet machine $NODE_HOSTNAME ($node_id, $(jq -r '.name' <<<"$device"))"
 }
 
-# An update (rotated credentials, new tags, a new version of these scripts) is the same machine:
-# the node recorded stays recorded, whatever the VM's power state. Only a VM never recorded is
-# read from the guest (as at create).
+# An update (rotated credentials, new tags, new inputs such as the auth key's times, a new version
+# of these scripts) is the same machine: the node recorded stays recorded, whatever the VM's power
+# state, and so does a node found unprovable (asking the guest again would prove nothing more).
+# Only a VM never recorded is read from the guest (as at create).
 tailnet_node_keep() {
     : "${NODE_HOSTNAME:?}"
-    local node_id
+    local node_id unproven
     node_id=$(jq -r '.nodeId // empty' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || node_id=""
     if [[ "$node_id" =~ $NODE_ID_PATTERN ]]; then
         jq -cn --arg id "$node_id" --arg host "$NODE_HOSTNAME" '{nodeId: $id, hostname: $host}'
+        return 0
+    fi
+    unproven=$(jq -c --arg host "$NODE_HOSTNAME" '{hostname: $host, unproven} | select(.unproven | strings)' <<<"${PULUMI_COMMAND_STDOUT:-}" 2>/dev/null) || unproven=""
+    if [ -z "$node_id" ] && [ -n "$unproven" ]; then
+        printf '%s\n' "$unproven"
         return 0
     fi
     tailnet_node_record

@@ -6,8 +6,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runProgram } from "./support/program";
 
-/** Bytes of inputs (as JSON) one VM may register. The goal is 15 KB; see the README. */
-const BUDGET = 23 * 1024;
+/**
+ * Bytes of inputs (as JSON) one VM may register. The issue's goal is 15 KB; see the README. 24 KB
+ * since tailnet.sh proves a node by its auth key's life (the key's times and the check, 0.7 KB).
+ */
+const BUDGET = 24 * 1024;
 
 test("each VM registers a lean state: every host program once and packed, user-data's scripts packed", async (t) => {
     const run = await runProgram("storage", (r) => t.skip(r), {});

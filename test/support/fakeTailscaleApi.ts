@@ -36,6 +36,8 @@ export interface FakeDevice {
     tags: string[];
     /** The ID of the key it joined with. */
     keyId: string;
+    /** When it joined (the API's `created`, RFC 3339 in UTC, whole seconds). */
+    created: string;
 }
 
 const STATE = "/var/lib/tailscale/standin-state.json";
@@ -177,6 +179,7 @@ export class FakeTailscaleApi {
             this.devices.set(state.id, {
                 id: state.id, nodeId: state.id, nodeKey: state.nodeKey, hostname: state.hostname, name,
                 tags: [...new Set([...(state.tags ?? []), ...key.tags])], keyId: key.id,
+                created: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
             });
         }
     }

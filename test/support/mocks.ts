@@ -32,6 +32,14 @@ export interface Registered {
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
+/** The life of a mock auth key as the provider reports it: its createdAt and expiresAt, per key. */
+export function mockKeyTimes(name: string): { createdAt: string; expiresAt: string } {
+    const seconds = [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 86400, 0);
+    const created = new Date(Date.UTC(2025, 2, 2) + seconds * 1000);
+    const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+    return { createdAt: iso(created), expiresAt: iso(new Date(created.getTime() + 86400 * 1000)) };
+}
+
 /** The plain value of a deserialized property, with secret wrappers removed at any depth. */
 export function unwrapSecrets(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(unwrapSecrets);
@@ -92,7 +100,7 @@ export async function installMocks(stack: string, config: Record<string, string>
                 case "pulumi:providers:tailscale":
                     return { id: "tailnet-provider-id", state: i };
                 case "tailscale:index/tailnetKey:TailnetKey":
-                    return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}` } };
+                    return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}`, ...mockKeyTimes(args.name) } };
                 default:
                     throw new Error(`the program registered a resource type the tests do not know: ${args.type}`);
             }

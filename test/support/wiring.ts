@@ -6,7 +6,7 @@ import { parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../..
 import { hostCalls, hostProgram, PROGRAM_VAR, unpackProgram } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
 import { layerName, layersOf, PREPARED_BYTES, renderRecipe } from "../../components/prepare";
-import { Registered } from "./mocks";
+import { mockKeyTimes, Registered } from "./mocks";
 import { ProgramRun } from "./program";
 import { stackConfig } from "./stack";
 
@@ -283,6 +283,10 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             const env = machine.inputs.environment;
             assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
                 "the node is recorded from this VM's guest and checked against its hostname and tags");
+            const times = mockKeyTimes(key.name);
+            assert.deepEqual({ created: env.TS_KEY_CREATED, expires: env.TS_KEY_EXPIRES }, { created: times.createdAt, expires: times.expiresAt },
+                "only a node the API says was added while this VM's own auth key was valid is recorded");
+            assert.ok(machine.dependencies.includes(key.urn), "the key's times come from its own key");
             assert.deepEqual(machine.replaceWith, [system.urn], "a fresh system disk is a new node");
             assert.equal(machine.inputs.triggers, undefined, "a new domain on the same system disk is the same node (a memory change once deleted the VM's machine)");
             assert.deepEqual(machine.ignoreChanges, ["triggers"], "the domain trigger stacks applied before recorded does not replace it either");
