@@ -307,11 +307,26 @@ backup_take_running() {
     fi
 
     log "freezing the filesystems of $DOMAIN (guest agent)"
-    v domfsfreeze "$DOMAIN" >/dev/null || die "the guest agent of $DOMAIN could not freeze its filesystems; no backup was made"
+    # Thawed on every exit from the request on: a freeze can take effect in the guest and still
+    # report an error (or time out), and a signal can come while it runs.
     BACKUP_FROZEN=true
+    if ! v domfsfreeze "$DOMAIN" >/dev/null; then
+        backup_thaw
+        die "the guest agent of $DOMAIN could not freeze its filesystems; no backup was made"
+    fi
     [ "$checkpoints" != true ] || BACKUP_MADE_CP=$cp
-    local started=true
-    v "${begin[@]}" >/dev/null || started=false
+    # The guest is frozen until backup-begin returns: it gets a time limit. On a timeout the job
+    # may have started all the same: it is this run's (the stack is locked), and is aborted.
+    local started=true code=0
+    timeout "${BACKUP_BEGIN_TIMEOUT:-120}" virsh -q -c "$LIBVIRT_URI" "${begin[@]}" >/dev/null || code=$?
+    if [ "$code" -eq 124 ]; then
+        log "backup-begin of $DOMAIN did not return within ${BACKUP_BEGIN_TIMEOUT:-120}s: its filesystems are thawed and its job aborted"
+        backup_thaw
+        v domjobabort "$DOMAIN" >/dev/null 2>&1 || true
+        started=false
+    elif [ "$code" -ne 0 ]; then
+        started=false
+    fi
     backup_thaw
     if [ "$started" != true ] || ! backup_wait_job; then
         # (Only this backup's own job: a job that did not start may be another one's.)

@@ -2,7 +2,9 @@
 // on every failure, a refusal without the guest agent, the checkpoint kept to one bitmap and no
 // metadata, restore's copy aside, and never a volume of another project.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { hostScript } from "../components/hostCommands";
 import { FakeHost } from "./support/fakeVirsh";
@@ -286,4 +288,49 @@ test("5. a stopped VM's copy that fails, or that a start tore, leaves no volume 
     host.set("copy-fails", false);
     assert.equal(run("backup_take", { STAMP: "20261128T020000Z" }).status, 0);
     assert.deepEqual(host.volumes(BPOOL), ["myapp--20261128T020000Z--full.qcow2"], "complete: no marker beside it");
+});
+
+test("a freeze that took effect but reported an error is thawed; no backup is begun", () => {
+    host.set("freeze-errs-after");
+    const r = run("backup_take");
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /could not freeze its filesystems; no backup was made/);
+    assert.equal(fs.existsSync(path.join(host.dir, "frozen")), false, "the guest is not left frozen");
+    const v = verbs(host.calls());
+    assert.ok(v.lastIndexOf("domfsthaw") > v.indexOf("domfsfreeze"));
+    assert.ok(!v.includes("backup-begin"));
+    assert.deepEqual(host.volumes(BPOOL), []);
+});
+
+test("Ctrl+C while the freeze runs: the guest is thawed on the way out and nothing is kept", async () => {
+    host.set("freeze-slow");
+    const child = spawn("bash", ["-c", hostScript("backup.sh", "backup_take")], {
+        detached: true,
+        env: {
+            ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: P, DOMAIN: `project-${P}`, PROJECT_POOL: POOL, VOLUME: "project.qcow2",
+            TARGET: "vdb", BACKUP_POOL: BPOOL, BACKUP_DIR: "/mnt/nas/backups", STAMP: "20261127T020000Z", EPOCH: "1795744800", KIND: "full",
+        },
+    });
+    const started = Date.now();
+    while (!fs.existsSync(path.join(host.dir, "freezing"))) {
+        assert.ok(Date.now() - started < 20_000, "the freeze began");
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(-child.pid!, "SIGINT"); // the terminal's Ctrl+C reaches the whole process group
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    assert.equal(code, 130);
+    assert.equal(fs.existsSync(path.join(host.dir, "frozen")), false, "thawed although the freeze never returned");
+    assert.deepEqual(host.volumes(BPOOL), [], "nothing kept");
+});
+
+test("a backup-begin that hangs is given up after its time limit: thawed, its job aborted, nothing kept", () => {
+    host.set("begin-hangs");
+    const started = Date.now();
+    const r = run("backup_take", { BACKUP_BEGIN_TIMEOUT: "2" });
+    assert.notEqual(r.status, 0);
+    assert.ok(Date.now() - started < 20_000, "not the hang's 30 s");
+    assert.match(r.stderr, /backup-begin of project-myapp did not return within 2s: its filesystems are thawed and its job aborted/);
+    assert.equal(fs.existsSync(path.join(host.dir, "frozen")), false);
+    assert.ok(verbs(host.calls()).includes("domjobabort"));
+    assert.deepEqual(host.volumes(BPOOL), []);
 });

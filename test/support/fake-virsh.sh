@@ -29,7 +29,9 @@ case "$verb" in
   list) [ -e "$F/list-fails" ] && { echo "error: failed to connect to the hypervisor" >&2; exit 1; }; if [ -e "$F/state" ]; then echo "$FAKE_DOMAIN"; fi ;;
   domiflist) cat "$F/iflist" 2>/dev/null || printf ' -  network  project-vms  virtio  52:54:00:00:00:01\n' ;;
   qemu-agent-command) [ -e "$F/agent" ] && [ "$(cat "$F/state")" = running ] && echo '{"return":{}}' || { echo "error: Guest agent is not responding" >&2; exit 1; } ;;
-  domfsfreeze) [ -e "$F/freeze-fails" ] && { echo "error: freeze failed" >&2; exit 1; }; touch "$F/frozen" ;;
+  domfsfreeze) [ -e "$F/freeze-fails" ] && { echo "error: freeze failed" >&2; exit 1; }; touch "$F/frozen"
+    if [ -e "$F/freeze-slow" ]; then touch "$F/freezing"; sleep 30; fi
+    if [ -e "$F/freeze-errs-after" ]; then echo "error: Guest agent is not responding: timed out" >&2; exit 1; fi ;;
   domfsthaw) rm -f "$F/frozen" ;;
   domblklist) if [ "$1" = --details ]; then cat "$F/blk-details" 2>/dev/null || printf ' file  disk  vda  /x/disk.qcow2\n file  disk  vdb  /x/project.qcow2\n file  cdrom  hdd  /x/cloud-init.iso\n'
     else printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n'; fi ;;
@@ -66,11 +68,15 @@ case "$verb" in
   checkpoint-list) for m in "$F"/meta-*; do [ -e "$m" ] && echo "${m##*/meta-}"; done; true ;;
   checkpoint-info) [ -e "$F/meta-$2" ] ;;
   checkpoint-delete) [ -e "$F/meta-$2" ] || exit 1; rm -f "$F/meta-$2"; [ "$3" = --metadata ] || rm -f "$F/bitmaps/$2" ;;
-  backup-begin) [ -e "$F/begin-fails" ] && { echo "error: backup failed to start" >&2; exit 1; }
+  backup-begin) if [ -e "$F/begin-hangs" ]; then sleep 30; fi; [ -e "$F/begin-fails" ] && { echo "error: backup failed to start" >&2; exit 1; }
     [ -e "$F/frozen" ] || echo "NOT FROZEN at backup-begin" >> "$F/calls"
     if [ -n "$3" ] && [ "$3" != --reuse-external ]; then n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' "$3"); [ -e "$F/v2" ] && { echo "error: Cannot store dirty bitmaps in qcow2 v2 files" >&2; exit 1; }; mkdir -p "$F/bitmaps"; touch "$F/bitmaps/$n" "$F/meta-$n"; fi
     cp "$2" "$F/last-backup.xml"
-    [ -e "$F/begin-kill" ] && kill "-$(cat "$F/begin-kill")" "$PPID"
+    if [ -e "$F/begin-kill" ]; then
+      # The script's process (under timeout(1), its parent's parent).
+      p=$PPID; [ "$(cat "/proc/$p/comm")" = timeout ] && p=$(awk '{print $4}' "/proc/$p/stat")
+      kill "-$(cat "$F/begin-kill")" "$p"
+    fi
     echo "Backup started" ;;
   domjobinfo) if [ "$2" = --completed ]; then [ -e "$F/job-fails" ] && printf 'Job type:         Failed\nOperation:        Backup\n' || printf 'Job type:         Completed\nOperation:        Backup\n'; else echo "Job type:         None"; fi ;;
   domjobabort) ;;

@@ -1,6 +1,7 @@
 // A stand-in virsh for the host scripts: domains, pools and volumes as files under a state folder,
 // every call recorded. Knobs (files in the state folder): agent (the guest agent answers), state
-// (the domain's state; absent: no domain), freeze-fails, begin-fails, job-fails, list-fails, v2
+// (the domain's state; absent: no domain), freeze-fails, freeze-errs-after (frozen, then an error),
+// freeze-slow (frozen, then 30 s), begin-fails, begin-hangs (30 s), job-fails, list-fails, v2
 // (the project disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk), iflist and
 // blk-details (what domiflist and domblklist --details print), down (libvirt cannot be reached).
 // Beside it a qemu-img whose compare says "identical" (compare-differs: "differ", compare-fails:
