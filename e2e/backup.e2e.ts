@@ -209,6 +209,18 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     console.log(`timing: incremental backup after a 3 MiB change: ${incSeconds.toFixed(1)}s (${(incResult.size / 1024 ** 2).toFixed(1)} MiB)`);
     assert.ok(incResult.size < fullResult.size / 10, `the incremental (${incResult.size}) is much smaller than the full (${fullResult.size})`);
 
+    // The backups folder moved whole (as to another disk): the incremental still finds its full
+    // (relative backing path) and reads exactly as before.
+    const moved = `${backupDir}-moved`;
+    execFileSync("cp", ["-a", "--sparse=always", backupDir, moved]);
+    try {
+        const chain = JSON.parse(execFileSync("qemu-img", ["info", "-U", "--backing-chain", "--output=json", `${moved}/${incResult.volume}`], { encoding: "utf8" }));
+        assert.deepEqual(chain.map((i: any) => i.filename), [`${moved}/${incResult.volume}`, `${moved}/${fullResult.volume}`], "the moved incremental rests on the moved full");
+        execFileSync("qemu-img", ["compare", "-U", `${moved}/${incResult.volume}`, `${backupDir}/${incResult.volume}`]);
+    } finally {
+        fs.rmSync(moved, { recursive: true, force: true });
+    }
+
     const listed = await cli("backups", project, "--json");
     assert.equal(listed.code, 0, listed.err);
     const list = JSON.parse(listed.out);

@@ -40,7 +40,7 @@ backup_pool_ensure() {
 }
 
 # Volume XML for a qcow2 v3 (persistent bitmaps, zero clusters) of `capacity` bytes, optionally
-# an overlay over `backing` (a path).
+# an overlay over `backing` (a path; a relative one is written as it is, relative to the volume).
 backup_volume_xml() {
     local name=$1 capacity=$2 backing=${3:-}
     printf "<volume><name>%s</name><capacity unit='bytes'>%s</capacity><target><format type='qcow2'/><compat>1.1</compat></target>" "$name" "$capacity"
@@ -295,7 +295,9 @@ backup_take_running() {
     cp=$(backup_checkpoint_name "$STAMP")
     local path vxml=$BACKUP_TMP/volume.xml bxml=$BACKUP_TMP/backup.xml cxml=$BACKUP_TMP/checkpoint.xml
     backup_begin_marker "$name"
-    backup_volume_xml "$name" "$capacity" "$([ "$kind" = inc ] && echo "$parent_path")" >"$vxml"
+    # An incremental rests on its parent by name, a path relative to its own folder: the backups
+    # folder can be moved (or copied to another machine) whole and still be restored.
+    backup_volume_xml "$name" "$capacity" "$([ "$kind" = inc ] && echo "$PARENT")" >"$vxml"
     v vol-create "$BACKUP_POOL" "$vxml" >/dev/null || die "could not create the backup volume $name in $BACKUP_POOL; no backup was made"
     BACKUP_MADE_VOLUME=$name
     path=$(v vol-path --pool "$BACKUP_POOL" "$name")

@@ -86,7 +86,8 @@ test("an incremental: the previous checkpoint redefined, the target an overlay o
     assert.equal(r.stdout, "myapp--20261128T020000Z--inc.qcow2 inc");
     const calls = host.calls().slice(before);
     assert.ok(calls.some((c) => /^checkpoint-create project-myapp \S+ --redefine --redefine-validate$/.test(c)));
-    assert.match(host.read("last-volume.xml"), /<backingStore><path>\/pools\/project-vms-backups\/myapp--20261127T020000Z--full\.qcow2<\/path><format type='qcow2'\/><\/backingStore>/);
+    assert.match(host.read("last-volume.xml"), /<backingStore><path>myapp--20261127T020000Z--full\.qcow2<\/path><format type='qcow2'\/><\/backingStore>/,
+        "the parent by name: relative to the backups folder, which can then be moved whole");
     assert.match(host.read("last-backup.xml"), /<incremental>project-vms-20261127T020000Z<\/incremental>/);
     assert.deepEqual(host.bitmaps(), ["project-vms-20261128T020000Z"], "one bitmap at rest");
     assert.ok(calls.includes("checkpoint-delete project-myapp project-vms-20261127T020000Z"), "the old checkpoint deleted with its bitmap");
