@@ -4,7 +4,7 @@
 // qemu+ssh://); this module picks what to do (full or incremental, what retention deletes, which
 // backup to restore), runs it, and reports.
 import {
-    Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf, unchangedSinceBackup,
+    Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf, stampProblem, unchangedSinceBackup,
 } from "../components/backup";
 import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
 import { PROJECT_FILES } from "../components/names";
@@ -121,10 +121,11 @@ export async function listBackups(ctx: BackupContext, h: HostBackups, project: s
     const sizes = new Map<string, [number, number]>();
     const backups: Backup[] = [];
     for (const line of out.split("\n")) {
-        const [volume, alloc, cap] = line.trim().split(/\s+/);
+        const [volume, alloc, cap, backing] = line.trim().split(/\s+/);
         const b = volume ? parseBackupVolume(volume) : undefined;
         if (!b || b.project !== project) continue;
-        backups.push(b);
+        // The backing file as the pool reports it: "-" for none (a full), absent from an older script.
+        backups.push(backing === undefined ? b : { ...b, parent: backing === "-" ? "" : backing });
         sizes.set(volume, [Number(alloc), Number(cap)]);
     }
     const rows: BackupRow[] = [];
@@ -235,6 +236,9 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
             }
             const plan = planBackup(backups, h.backups.fullEvery, opts.full);
             const now = (ctx.now ?? (() => new Date()))();
+            const newest = [...backups].sort((a, b) => a.stamp.localeCompare(b.stamp)).pop();
+            const clock = stampProblem(stampOf(now), newest);
+            if (clock) throw new BackupFailed(`${clock}; no backup was made`);
             const started = Date.now();
             const epoch = (t: Date) => String(Math.floor(t.getTime() / 1000));
             const env: Record<string, string> = {

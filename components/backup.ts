@@ -78,6 +78,12 @@ export interface Backup {
     /** The point in time. */
     time: Date;
     kind: BackupKind;
+    /**
+     * The backup its file rests on (the volume name of its qcow2 backing file; "" for none), as
+     * the backups pool reports it: chains are read from this, never from the names' time stamps
+     * (which machines with clocks that disagree write). Undefined when not known.
+     */
+    parent?: string;
 }
 
 const VOLUME = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--(\d{8}T\d{6}Z)--(full|inc)\.qcow2$/;
@@ -109,10 +115,14 @@ export function parseBackupVolume(volume: string): Backup | undefined {
 
 /**
  * A project's backups split into chains, oldest first: each chain is a full backup and the
- * incrementals after it (each an overlay over the one before). Incrementals with no full before
- * them (which the program never makes) form a chain of their own, which cannot be restored.
+ * incrementals that rest on it, each an overlay over the one before. When every backup's `parent`
+ * is known, the chains follow the backing files (an incremental whose parent is gone, or that
+ * rests on a loop, is a chain of its own, which cannot be restored); else the time stamps order
+ * them, each incremental resting on the backup before it. Incrementals with no full before them
+ * (which the program never makes) form a chain of their own, which cannot be restored.
  */
 export function chains(backups: Backup[]): Backup[][] {
+    if (backups.length > 0 && backups.every((b) => b.parent !== undefined)) return linkedChains(backups);
     const sorted = [...backups].sort((a, b) => a.stamp.localeCompare(b.stamp));
     const out: Backup[][] = [];
     for (const b of sorted) {
@@ -120,6 +130,41 @@ export function chains(backups: Backup[]): Backup[][] {
         else out[out.length - 1].push(b);
     }
     return out;
+}
+
+/** Chains by the backing files: each backup's path down to a full (or to where it breaks). */
+function linkedChains(backups: Backup[]): Backup[][] {
+    const byName = new Map(backups.map((b) => [b.volume, b]));
+    const pathOf = (b: Backup): Backup[] => {
+        const path = [b];
+        for (let at = b; at.kind === "inc";) {
+            const up = at.parent ? byName.get(at.parent) : undefined;
+            if (!up || path.includes(up)) break;
+            path.unshift(up);
+            at = up;
+        }
+        return path;
+    };
+    // Grouped by the backup each rests on at the bottom, ordered by how deep it rests.
+    const groups = new Map<Backup, Backup[][]>();
+    for (const b of backups) {
+        const p = pathOf(b);
+        const root = p[0].kind === "full" ? p[0] : b;
+        groups.set(root, [...(groups.get(root) ?? []), root === b ? [b] : p]);
+    }
+    return [...groups.entries()]
+        .map(([, paths]) => paths.sort((x, y) => x.length - y.length || x[x.length - 1].stamp.localeCompare(y[y.length - 1].stamp)).map((p) => p[p.length - 1]))
+        .sort((x, y) => x[0].stamp.localeCompare(y[0].stamp));
+}
+
+/**
+ * Why a backup stamped `stamp` cannot rest on `parent`: a stamp not later than its parent's (the
+ * clock of the machine taking it is behind the one that took the parent). Undefined when it can.
+ */
+export function stampProblem(stamp: string, parent: Backup | undefined): string | undefined {
+    return parent && stamp <= parent.stamp
+        ? `this machine's clock (${stamp}) is not later than the newest backup's (${parent.volume}): backups are ordered by their time, so it would be taken for an older one. Set this machine's clock right (or back up from the machine that took it)`
+        : undefined;
 }
 
 /** What the next backup of a running VM is: a full one, or an incremental over the newest. */

@@ -48,6 +48,16 @@ backup_volume_xml() {
     printf '</volume>\n'
 }
 
+# The file name of the backing file of backup $1 (what it rests on, relative or absolute), or "-"
+# for none: chains are read from the files, never from the names' time stamps.
+backup_backing_name() {
+    local path
+    path=$(v vol-dumpxml --pool "$BACKUP_POOL" "$1" | tr -d '\n' |
+        sed -n 's:.*<backingStore>[^<]*<path>\([^<]*\)</path>.*:\1:p')
+    path=${path##*/}
+    printf '%s\n' "${path:--}"
+}
+
 backup_capacity() {
     v vol-info --bytes --pool "$1" "$2" | awk '/^Capacity:/ {print $2}'
 }
@@ -386,7 +396,7 @@ backup_list() {
         backup_is_own "$vol" || continue
         # Incomplete (being written, or left by an interrupted run): not a backup.
         ! grep -qxF "$(backup_marker_name "$vol")" <<<"$vols" || continue
-        printf '%s %s %s\n' "$vol" "$(backup_allocation "$BACKUP_POOL" "$vol")" "$(backup_capacity "$BACKUP_POOL" "$vol")"
+        printf '%s %s %s %s\n' "$vol" "$(backup_allocation "$BACKUP_POOL" "$vol")" "$(backup_capacity "$BACKUP_POOL" "$vol")" "$(backup_backing_name "$vol")"
     done
 }
 

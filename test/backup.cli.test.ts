@@ -161,3 +161,29 @@ test("backups of a project no longer in the stack are still listed", async () =>
     assert.match(w.errText(), /gone is not a project of storage \(any more\); its backups are kept/);
     assert.equal((await at("2026-11-27T02:00:00Z", "restore", "gone", "latest", "--yes")).code, 2, "restore needs the project (create it first)");
 });
+
+test("a backup from a machine whose clock is behind the newest backup is refused, saying so; nothing is made", async (t) => {
+    const { w, host } = backupWorld();
+    t.after(() => { w.cleanup(); host.cleanup(); });
+    assert.equal((await runAt(w, "2026-11-27T10:15:00Z", "backup", "-H", "storage", "myapp")).code, 0, w.errText());
+    const before = host.volumes(BPOOL);
+    const r = await runAt(w, "2026-11-27T09:45:00Z", "backup", "-H", "storage", "myapp");
+    assert.equal(r.code, 1);
+    assert.match(w.errText(), /myapp: backup FAILED: this machine's clock \(20261127T094500Z\) is not later than the newest backup's \(myapp--20261127T101500Z--full\.qcow2\).*no backup was made/);
+    assert.deepEqual(host.volumes(BPOOL), before);
+});
+
+test("backups lists chains as the backing files say", async (t) => {
+    const { w, host } = backupWorld();
+    t.after(() => { w.cleanup(); host.cleanup(); });
+    for (const at of ["2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z"]) assert.equal((await runAt(w, at, "backup", "-H", "storage", "myapp")).code, 0, w.errText());
+    // A backup stamped before its parent (taken before the clock check, by a clock behind): its file says what it rests on.
+    host.volume(BPOOL, "myapp--20261127T093000Z--inc.qcow2", 100 * GiB, GiB, "myapp--20261127T110000Z--inc.qcow2");
+    const r = await runAt(w, "2026-11-27T12:00:00Z", "backups", "-H", "storage", "myapp", "--json");
+    assert.equal(r.code, 0, w.errText());
+    assert.deepEqual(r.json.backups.map((b: any) => [b.volume, b.base]), [
+        ["myapp--20261127T100000Z--full.qcow2", "myapp--20261127T100000Z--full.qcow2"],
+        ["myapp--20261127T110000Z--inc.qcow2", "myapp--20261127T100000Z--full.qcow2"],
+        ["myapp--20261127T093000Z--inc.qcow2", "myapp--20261127T100000Z--full.qcow2"],
+    ]);
+});

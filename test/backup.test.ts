@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+    stampProblem,
     Backup, backupVolumeName, chainOf, chains, isoWeek, parseBackupSettings as parseWith, parseBackupVolume, planBackup, retention, stampOf, timeOfStamp, unchangedSinceBackup,
 } from "../components/backup";
 import { Reader } from "../components/configReader";
@@ -109,4 +110,35 @@ test("a VM that is not running is skipped only when its newest backup is newer t
     assert.equal(unchangedSinceBackup(list, new Date("2026-11-29T00:00:00Z")), false, "changed after it");
     assert.equal(unchangedSinceBackup(list, undefined), false, "unknown: backed up");
     assert.equal(unchangedSinceBackup([], new Date(0)), false, "no backup yet");
+});
+
+test("chains follow the backing files, not the stamps: an incremental stamped by a clock behind keeps the full it rests on", () => {
+    const on = (x: Backup, parent: Backup | undefined): Backup => ({ ...x, parent: parent?.volume ?? "" });
+    // A workstation 30 min behind the host's timer took I1 at 00:20 (day 2) over the host's F1 of
+    // 00:10: I1 is stamped 23:50 of day 1, before F1.
+    const F0 = on(b("20261101T100000Z", "full"), undefined);
+    const F1 = on(b("20261102T001000Z", "full"), undefined);
+    const I1 = on(b("20261101T235000Z", "inc"), F1);
+    const G = on(b("20261102T003000Z", "full"), undefined);
+    const list = [F0, I1, F1, G];
+    assert.deepEqual(chainOf(list, I1.volume)!.map((x) => x.volume), [F1.volume, I1.volume], "I1 rests on F1, as its file says");
+    const { keep, remove } = retention(list, { keepLast: 1, keepDaily: 3, keepWeekly: 0 });
+    assert.ok(keep.includes(I1), "I1 is the newest of day 1");
+    assert.ok(keep.includes(F1), "so the full it rests on is kept");
+    assert.deepEqual(remove.map((x) => x.volume), [F0.volume]);
+    // By stamps alone (parents unknown), F1 would have gone: I1 taken for F0's.
+    const byStamps = retention(list.map(({ parent: _, ...x }) => x), { keepLast: 1, keepDaily: 3, keepWeekly: 0 });
+    assert.ok(byStamps.remove.some((x) => x.volume === F1.volume), "the test shows the difference");
+
+    const orphan = on(b("20261103T020000Z", "inc"), b("20261030T020000Z", "full"));
+    assert.deepEqual(chains([F1, orphan]).map((c) => c.map((x) => x.volume)), [[F1.volume], [orphan.volume]], "an incremental whose parent is gone is a chain of its own");
+    assert.deepEqual(planBackup([F1, orphan], 7), { kind: "full" }, "and no base for the next backup");
+});
+
+test("a backup is refused when this machine's clock is not later than the newest backup's", () => {
+    const newest = b("20261102T003000Z", "full");
+    assert.match(stampProblem("20261102T001000Z", newest)!, /this machine's clock \(20261102T001000Z\) is not later than the newest backup's \(myapp--20261102T003000Z--full\.qcow2\)/);
+    assert.ok(stampProblem("20261102T003000Z", newest), "the same second too");
+    assert.equal(stampProblem("20261102T003001Z", newest), undefined);
+    assert.equal(stampProblem("20261102T003000Z", undefined), undefined, "the first backup");
 });
