@@ -1,6 +1,6 @@
 // How the CLI applies a stack and reads its outputs: through the `pulumi` CLI (its progress
 // shown as it is), behind an interface so that the commands can be tested with a stand-in.
-import { spawn } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import * as os from "node:os";
 import { run } from "./run";
 
@@ -117,19 +117,26 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
         up(host, opts = {}) {
             return new Promise((resolve, reject) => {
                 const replace = (opts.replace ?? []).flatMap((urn) => ["--replace", urn]);
-                const child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
                 // While Pulumi runs, a signal ends it gracefully and this process waits for it
                 // (keeping the lock, saying afterwards what the stack file holds): Ctrl+C reaches
-                // Pulumi from the terminal as well, so only SIGTERM and SIGHUP are passed on.
+                // Pulumi from the terminal as well, so only SIGTERM and SIGHUP are passed on. (The
+                // handlers come first: a signal may come as soon as Pulumi runs.)
                 let interrupted: NodeJS.Signals | undefined;
+                let pending = false;
+                let child: ChildProcess | undefined;
                 const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
                     const handler = () => {
-                        if (sig !== "SIGINT" && !interrupted) child.kill("SIGINT");
+                        if (sig !== "SIGINT" && !interrupted) {
+                            if (child) child.kill("SIGINT");
+                            else pending = true;
+                        }
                         interrupted ??= sig;
                     };
                     process.on(sig, handler);
                     return () => process.off(sig, handler);
                 });
+                child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
+                if (pending) child.kill("SIGINT");
                 const done = () => handlers.forEach((off) => off());
                 child.on("error", (e: NodeJS.ErrnoException) => {
                     done();

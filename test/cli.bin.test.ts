@@ -143,7 +143,8 @@ async function interrupt(t: { after(fn: () => void): void }, signal: NodeJS.Sign
         await new Promise((r) => setTimeout(r, 50));
     }
     child.kill(signal);
-    const code = await new Promise<number | null>((r) => child.on("close", r));
+    const [code, killedBy] = await new Promise<[number | null, string | null]>((r) => child.on("close", (c, s) => r([c, s])));
+    assert.ok(code !== null, `project-vm ended by ${killedBy}, not by itself:\n${stderr}`);
     return { w, code, stderr, calls: calls() };
 }
 
