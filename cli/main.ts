@@ -123,7 +123,7 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
 
     program.command("destroy").description("delete a project's VM; its project disk is kept unless --purge")
         .argument("<name>", "project name")
-        .option("--purge", "delete the project disk too (asks for the project name)")
+        .option("--purge", "delete the project disk too (asks you to type the project name; with --yes, for scripts, it does not)")
         .option("-y, --yes", "do not ask")
         .action(async (name: string, o, cmd: Command) => {
             const w = where(cmd);

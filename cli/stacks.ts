@@ -140,6 +140,24 @@ export interface EntryFields {
     features?: { nix?: boolean; tailscale?: boolean; claudeCode?: boolean };
 }
 
+/**
+ * A YAML parse error as a user reads it: where, what (a duplicated key named), and the line:
+ * `line 3, column 3: the key 'memory' is given twice: "    memory: 8G"`.
+ */
+export function yamlErrorText(error: { code: string; message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, text: string): string {
+    const at = error.linePos?.[0];
+    const what = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "").replace(/:\s*$/, "");
+    if (!at) return what;
+    const line = text.split(/\r?\n/)[at.line - 1] ?? "";
+    const shown = JSON.stringify(line.length > 80 ? `${line.slice(0, 77)}...` : line);
+    if (error.code === "DUPLICATE_KEY") {
+        // A plain key ends at ": " or a final ":" (project-vms:libvirtUri is one key).
+        const key = /^\s*(?:-\s+)?("[^"]*"|'[^']*'|[^#]+?)\s*:(?:\s|$)/.exec(line.slice(Math.max(0, at.col - 1)))?.[1];
+        if (key) return `line ${at.line}, column ${at.col}: the key ${key.startsWith("'") || key.startsWith("\"") ? key : `'${key}'`} is given twice in one map: ${shown}`;
+    }
+    return `line ${at.line}, column ${at.col}: ${what}: ${shown}`;
+}
+
 /** One host's stack file, parsed as a YAML document so that edits keep everything else. */
 export class StackFile {
     readonly path: string;
@@ -162,9 +180,7 @@ export class StackFile {
         const crlf = body.split("\r\n").length - 1;
         const eol = crlf > 0 && crlf >= body.split("\n").length - 1 - crlf ? "\r\n" : "\n";
         const doc = parseDocument(body);
-        if (doc.errors.length > 0) {
-            throw new UsageError(`${this.path} is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
-        }
+        if (doc.errors.length > 0) throw new UsageError(`${this.path} is not valid YAML: ${yamlErrorText(doc.errors[0], body)}`);
         return [doc, bom, eol];
     }
 

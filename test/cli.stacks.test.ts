@@ -74,7 +74,8 @@ test("invalid input is refused naming the key, and nothing is written", async (t
         /create tiny: not done, Pulumi\.storage\.yaml is unchanged.*\n.*project-vms:projects\[2\]\.memory is 512 MiB; it must be between 1024/));
     await t.test("a name that is not a DNS label", (t) => refused(t, ["create", "-H", "storage", "My_App"], /project name 'My_App' must be a DNS label/));
     await t.test("a reserved name", (t) => refused(t, ["create", "-H", "storage", "base"], /project name 'base' is reserved/));
-    await t.test("a name already taken", (t) => refused(t, ["create", "-H", "storage", "webapp"], /project 'webapp' already exists on host storage/));
+    await t.test("a name already taken", (t) => refused(t, ["create", "-H", "storage", "webapp"],
+        /project 'webapp' already exists on host storage \(running; 4096 MiB, 2 CPUs, disk 50G\): start it with 'project-vm -C \S+ -H storage start webapp', change its size with 'project-vm -C \S+ -H storage resize webapp --memory <size>', or pick another name/));
     await t.test("memory that is not a number", (t) => refused(t, ["create", "-H", "storage", "x", "lots"], /memory must be MiB \(e\.g\. 8192\) or a size with a unit \(e\.g\. 8G\), got 'lots'/));
     await t.test("cpus that are not a number", (t) => refused(t, ["create", "-H", "storage", "x", "4G", "two"], /cpus must be a whole number/));
     await t.test("a disk without a unit", (t) => refused(t, ["create", "-H", "storage", "x", "4G", "2", "100"], /disk must be a size with a unit/));
@@ -82,8 +83,11 @@ test("invalid input is refused naming the key, and nothing is written", async (t
         /project-vms:hostCapacity is 57344 MiB of memory, but the running projects need 61440 MiB/));
     await t.test("a project disk shrink", (t) => refused(t, ["resize", "-H", "storage", "myapp", "--disk", "50G"],
         /the project disk of myapp is 100G and cannot shrink to 50G/));
-    await t.test("a stack file that is not YAML", (t) => refused(t, ["create", "-H", "storage", "x"], /Pulumi\.storage\.yaml is not valid YAML/,
+    await t.test("a stack file that is not YAML", (t) => refused(t, ["create", "-H", "storage", "x"], /Pulumi\.storage\.yaml is not valid YAML: line \d+, column \d+: .*[^:]$/m,
         (w) => w.writeStack("storage", `${w.stackText("storage")}\n  bad: [unclosed\n`)));
+    await t.test("a key given twice", (t) => refused(t, ["create", "-H", "storage", "x"],
+        /Pulumi\.storage\.yaml is not valid YAML: line \d+, column 3: the key 'project-vms:libvirtUri' is given twice in one map: "  project-vms:libvirtUri: qemu\+ssh:\/\/admin@storage\/system"$/m,
+        (w) => w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:libvirtUri: qemu:///system\n"))));
     await t.test("a project that does not exist", (t) => refused(t, ["stop", "-H", "storage", "nope"], /there is no project 'nope' on host storage \(its projects: myapp, webapp\)/));
 });
 
@@ -253,4 +257,14 @@ test("the project folder: --dir, else PROJECT_VMS_DIR, else found upwards from h
     assert.throws(() => findProjectDir({ dir: sub, env: {}, cwd: "/", installedAt: w.dir }), /is not the project-vms Pulumi project .*given with --dir/);
     assert.throws(() => findProjectDir({ env: { PROJECT_VMS_DIR: sub }, cwd: "/", installedAt: w.dir }), /given in PROJECT_VMS_DIR/);
     assert.throws(() => findProjectDir({ env: {}, cwd: "/", installedAt: none }), /cannot find the project-vms Pulumi project/);
+});
+
+test("list with a stack file that is not YAML says its projects are unknown, not that there are none", async (t) => {
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    w.writeStack("storage", `${w.stackText("storage")}\n  bad: [unclosed\n`);
+    assert.equal(await w.run("list", "-H", "storage"), 2);
+    assert.match(w.errText(), /warning: storage: .*Pulumi\.storage\.yaml is not valid YAML: line \d+/);
+    assert.match(w.errText(), /the projects of storage are unknown: its stack file could not be read \(see above\)/);
+    assert.doesNotMatch(w.errText(), /no projects/);
 });

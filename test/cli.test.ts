@@ -499,3 +499,27 @@ test("an apply interrupted, then another command: it says it applies the edit le
     assert.equal(await w.run("stop", "-H", "storage", "myapp"), 0, w.errText());
     assert.doesNotMatch(w.errText().split("start myapp").pop()!, /also holds changes/, "once applied, nothing to say");
 });
+
+test("hints with a placeholder print it bare inside their quotes (no nested quotes)", async (t) => {
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    const text = w.stackText("storage");
+    w.writeStack("storage", text.slice(0, text.indexOf("  # One entry per project")));
+    assert.equal(await w.run("list", "-H", "storage"), 0, w.errText());
+    assert.match(w.errText(), /no projects on storage; add one with 'project-vm -C \S+ -H storage create <name>'$/m);
+    assert.deepEqual(w.printedCommands(), [`project-vm -C ${w.dir} -H storage create <name>`]);
+});
+
+test("config says which base image an unpinned project is on in words, not internal version names", async (t) => {
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    assert.equal(await w.run("config", "-H", "storage", "webapp"), 0, w.errText());
+    assert.match(w.out.join("\n"), /^base:\s+not pinned \(on the stack's only base image\)$/m);
+    assert.doesNotMatch(w.out.join("\n"), /url-[0-9a-f]{8}/);
+});
+
+test("an unpinned project among several base versions: the newest now is named, and where to look", async () => {
+    const { unpinned } = await import("../cli/commands/config");
+    assert.equal(unpinned(["2026-11", "2026-12"], "project-vm -H storage base"),
+        "not pinned (on the newest base image when its system disk was made; the newest now is 2026-12; 'project-vm -H storage base' shows which)");
+});

@@ -31,7 +31,13 @@ export async function showConfig(ctx: Context, host: string, name: string, opts:
     for (const [k, v] of [
         ["host", host], ["name", p.name], ["hostname", p.hostname], ["memory", `${p.memory} MiB`], ["cpus", String(p.cpus)],
         ["disk", p.disk.text], ["running", String(p.running)], ["autostart", String(p.autostart)], ["purge", String(p.purge)],
-        ["base", p.base ?? `not pinned (the newest of ${settings.baseImages.map((b) => b.version).join(", ")} when it was created)`],
+        ["base", p.base ?? unpinned(settings.baseImages.map((b) => b.version), ctx.command(host, "base"))],
         ["features", features], ["mac", resolved.mac], ["tailnet", resolved.fqdn ?? "off the tailnet"],
     ]) ctx.io.out(`${`${k}:`.padEnd(11)}${v}`);
+}
+
+/** What `base` says of an entry without one: which image its VM is on, in the user's words. */
+export function unpinned(versions: string[], baseCommand: string): string {
+    if (versions.length === 1) return "not pinned (on the stack's only base image)";
+    return `not pinned (on the newest base image when its system disk was made; the newest now is ${versions[versions.length - 1]}; '${baseCommand}' shows which)`;
 }

@@ -42,7 +42,9 @@ export interface Context {
 
 /** `command` of a Context: names the folder unless it is where the CLI was installed from. */
 export function commandLine(dir: string, installedAt: string): Context["command"] {
-    const quote = (a: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+    // A placeholder (<name>) is for the user to replace, not a word to quote: a hint is printed
+    // inside quotes, and quotes within would nest.
+    const quote = (a: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(a) || /^<[a-z][a-z -]*>$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
     return (host, ...args) => ["project-vm", ...(dir === installedAt ? [] : ["-C", dir]), "-H", host, ...args].map(quote).join(" ");
 }
 

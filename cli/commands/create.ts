@@ -49,6 +49,11 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     if (opts.tailscale === false) features.tailscale = false;
     if (opts.claudeCode === false) features.claudeCode = false;
     const before = settingsOf(stack);
+    if (stack.hasProject(name)) {
+        const p = before.projects.find((x) => x.name === name);
+        throw new UsageError(`project '${name}' already exists on host ${host}` + (p ? ` (${p.running ? "running" : "stopped"}; ${p.memory} MiB, ${p.cpus} CPUs, disk ${p.disk.text})` : "") +
+            `: start it with '${ctx.command(host, "start", name)}', change its size with '${ctx.command(host, "resize", name, "--memory", "<size>")}', or pick another name`);
+    }
     stack.addProject(name, {
         memory: opts.memory === undefined ? undefined : parseMemory(opts.memory),
         cpus: opts.cpus === undefined ? undefined : parseCpus(opts.cpus),

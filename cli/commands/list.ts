@@ -39,6 +39,12 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
     }
     ctx.io.err(`project-vm: ${hosts.map((h) => `Pulumi.${h}.yaml`).join(", ")} in ${ctx.dir}`);
     for (const w of warnings) ctx.io.err(`project-vm: warning: ${w}`);
+    const unreadable = hosts.filter((_, i) => views[i].unreadable);
+    if (rows.length === 0 && unreadable.length > 0) {
+        // Not "no projects": nobody knows.
+        throw new UsageError(`the projects of ${unreadable.join(", ")} are unknown: ${unreadable.length === 1 ? "its stack file" : "their stack files"} could not be read (see above)` +
+            (unreadable.length < hosts.length ? `; ${hosts.filter((h) => !unreadable.includes(h)).join(", ")} has none` : ""));
+    }
     if (rows.length === 0) {
         ctx.io.err(`project-vm: no projects on ${hosts.join(", ")}; add one with '${hosts.length === 1 ? ctx.command(hosts[0], "create", "<name>") : "project-vm -H <host> create <name>"}'`);
         return;

@@ -48,6 +48,8 @@ export interface HostView {
     outputs: Record<string, ProjectOutput>;
     libvirt?: Libvirt;
     warnings: string[];
+    /** Set when the stack file could not be read at all (not YAML): its projects are unknown. */
+    unreadable?: string;
 }
 
 export async function viewHost(ctx: Context, host: string): Promise<HostView> {
@@ -58,7 +60,7 @@ export async function viewHost(ctx: Context, host: string): Promise<HostView> {
     } catch (e) {
         // A file that is not even YAML hides this host's projects, not the other hosts'.
         if (!(e instanceof UsageError)) throw e;
-        return { rows: [], outputs: {}, warnings: [`${host}: ${e.message}; its projects cannot be listed`] };
+        return { rows: [], outputs: {}, warnings: [`${host}: ${e.message}; its projects cannot be listed`], unreadable: e.message };
     }
     let settings: Settings | undefined;
     try {
