@@ -299,10 +299,15 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     assert.deepEqual((info["format-specific"].data.bitmaps ?? []).map((b: any) => b.name), [`project-vms-${stampOf(hotResult.volume)}`],
         "one bitmap at rest: the newest backup's");
 
-    // The timer's backup --all skips a stopped VM that has backups (its disk has not changed).
+    // The timer's backup --all: the VM ran after its newest backup and was then stopped, so its
+    // disk changed since: backed up; the next --all skips it (nothing changed since).
     const all = await cli("backup", "--all", "--json");
     assert.equal(all.code, 0, all.err);
-    assert.deepEqual(JSON.parse(all.out).backups.map((b: any) => [b.project, b.ok, /is shut off/.test(b.skipped)]), [[project, true, true]]);
+    assert.deepEqual(JSON.parse(all.out).backups.map((b: any) => [b.project, b.ok, b.kind]), [[project, true, "full"]], all.err);
+    assert.match(all.err, /is shut off, but its disk changed at .*, after its newest backup/);
+    const again = await cli("backup", "--all", "--json");
+    assert.equal(again.code, 0, again.err);
+    assert.deepEqual(JSON.parse(again.out).backups.map((b: any) => [b.project, b.ok, /is shut off: its disk has not changed since its newest backup/.test(b.skipped)]), [[project, true, true]]);
 
     // The project removed, disk and pool included: its backups stay and are listed. (A plain
     // undefine: no checkpoint metadata is in the way.)
@@ -313,6 +318,6 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     w.writeStack("storage", stackText(false));
     const survived = await cli("backups", project, "--json");
     assert.equal(survived.code, 0, survived.err);
-    assert.equal(JSON.parse(survived.out).backups.length, 7);
+    assert.equal(JSON.parse(survived.out).backups.length, 8);
     console.log(`e2e: backups of the removed project: ${JSON.parse(survived.out).backups.map((b: any) => `${b.volume} ${b.kind}`).join(", ")}`);
 });
