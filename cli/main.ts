@@ -284,7 +284,11 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
         .option("--json", "JSON: {ok, checks: [{name, ok, detail}]}")
         .action(async (o, cmd: Command) => {
             const w = where(cmd);
-            const ok = await commands.doctor(w.ctx, w.hosts, deps.runTool, o);
+            // One host when one is picked (-H, PROJECT_VM_HOST); else every stack file, those not
+            // set up in the backend only noted.
+            const g = cmd.optsWithGlobals<Globals>();
+            const picked = g.host !== undefined || deps.env.PROJECT_VM_HOST !== undefined;
+            const ok = await commands.doctor(w.ctx, picked ? [w.host()] : w.hosts, deps.runTool, { ...o, picked });
             setCode(ok ? EXIT.ok : EXIT.failed);
         });
 

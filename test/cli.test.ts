@@ -412,9 +412,27 @@ test("doctor: the engine's language host and plugins at the SDKs' versions, each
     assert.match(check("plugin command").detail, /not installed: the program needs v1\.2\.1 \(bash engine\/install-plugins\.sh/);
     assert.match(check("plugin tailscale").detail, /only v0\.29\.1: the program needs v0\.27\.1/);
     assert.equal(check("storage: Pulumi stack").ok, true);
-    assert.deepEqual([check("raider: Pulumi stack").ok, check("raider: Pulumi stack").detail.startsWith("not in the backend you are logged in to: pulumi stack init raider")], [false, true]);
     assert.equal(check("storage: required config").ok, true);
-    assert.deepEqual([check("raider: required config").ok, check("raider: required config").detail], [false, "Pulumi refuses to run without project-vms:sshPublicKeys in Pulumi.raider.yaml"]);
+    // raider is not set up in this backend: with every host checked, that is noted, not a fault.
+    assert.deepEqual([check("raider: Pulumi stack").ok, check("raider: Pulumi stack").detail],
+        [true, `not set up in this backend, so not checked ('pulumi stack init raider --cwd ${w.dir}' sets it up; 'project-vm -C ${w.dir} -H raider doctor' checks it)`]);
+    assert.equal(check("raider: required config"), undefined);
+
+    // Picked, it is checked: not in the backend, and what Pulumi would refuse.
+    assert.equal(await w.run("-H", "raider", "doctor", "--json"), 1);
+    const picked = JSON.parse(w.out.join("\n").slice(w.out.join("\n").lastIndexOf('{\n  "ok"'))).checks as { name: string; ok: boolean; detail: string }[];
+    const pick = (name: string) => picked.find((c) => c.name === name);
+    assert.deepEqual([pick("raider: Pulumi stack")!.ok, pick("raider: Pulumi stack")!.detail], [false, `not in the backend you are logged in to: pulumi stack init raider --cwd ${w.dir} (or pulumi login to the backend that holds it)`]);
+    assert.deepEqual([pick("raider: required config")!.ok, pick("raider: required config")!.detail], [false, "Pulumi refuses to run without project-vms:sshPublicKeys in Pulumi.raider.yaml"]);
+    assert.equal(pick("storage: Pulumi stack"), undefined, "only the host picked");
+});
+
+test("doctor in a folder without stack files fails, saying so", async (t) => {
+    const w = new World([]);
+    t.after(() => w.cleanup());
+    assert.equal(await w.run("doctor", "--json"), 1);
+    const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
+    assert.deepEqual(checks.filter((c) => c.name === "stack files").map((c) => [c.ok, c.detail]), [[false, `there is no Pulumi.<host>.yaml in ${w.dir}: copy examples/Pulumi.storage.yaml to Pulumi.<your host>.yaml and edit it`]]);
 });
 
 test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 0", async (t) => {

@@ -84,7 +84,7 @@ export function requiredKeys(dir: string): string[] {
 }
 
 /** Checks the tools, each host's stack file and that each host's libvirt answers. */
-export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>, opts: { json?: boolean }): Promise<boolean> {
+export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>, opts: { json?: boolean; picked?: boolean }): Promise<boolean> {
     const checks: Check[] = [];
     const major = Number(process.versions.node.split(".")[0]);
     checks.push({ name: "node", ok: major >= 20, detail: `v${process.versions.node}${major >= 20 ? "" : ": 20 or newer is needed"}` });
@@ -114,6 +114,9 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
             stacks = undefined;
         }
     }
+    if (hosts.length === 0) {
+        checks.push({ name: "stack files", ok: false, detail: `there is no Pulumi.<host>.yaml in ${ctx.dir}: copy examples/Pulumi.storage.yaml to Pulumi.<your host>.yaml and edit it` });
+    }
     for (const host of hosts) {
         let stack: StackFile;
         let settings: Settings;
@@ -126,9 +129,15 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
         }
         if (stacks !== undefined) {
             const there = stacks.includes(host);
+            const init = `pulumi stack init ${host} --cwd ${ctx.dir}`;
+            if (!there && !opts.picked && hosts.length > 1) {
+                // Another host's file beside this one's: not set up here is not a fault.
+                checks.push({ name: `${host}: Pulumi stack`, ok: true, detail: `not set up in this backend, so not checked ('${init}' sets it up; '${ctx.command(host, "doctor")}' checks it)` });
+                continue;
+            }
             checks.push({
                 name: `${host}: Pulumi stack`, ok: there,
-                detail: there ? "in the backend" : `not in the backend you are logged in to: pulumi stack init ${host} (or pulumi login to the backend that holds it)`,
+                detail: there ? "in the backend" : `not in the backend you are logged in to: ${init} (or pulumi login to the backend that holds it)`,
             });
         }
         const missing = requiredKeys(ctx.dir).filter((k) => !stack.has(k));
