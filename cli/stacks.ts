@@ -124,6 +124,27 @@ export function flatConfigValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/**
+ * Whether stack file text `after` is `before` as Pulumi rewrites it (`pulumi stack init`, or an
+ * `up` that adds the encryption salt): the same config for the program (top-level values compared
+ * as the strings Pulumi hands over), nothing else changed but `encryptionsalt` and formatting.
+ */
+export function isPulumiRewrite(before: string, after: string): boolean {
+    const read = (text: string): string | undefined => {
+        try {
+            const doc = parse(text.replace(/^\uFEFF/, "")) ?? {};
+            if (typeof doc !== "object" || Array.isArray(doc)) return undefined;
+            const { encryptionsalt: _, config, ...rest } = doc as Record<string, unknown>;
+            const flat = Object.entries((config ?? {}) as Record<string, unknown>).map(([k, v]) => [k, flatConfigValue(v)]).sort();
+            return JSON.stringify([flat, Object.entries(rest).sort()]);
+        } catch {
+            return undefined;
+        }
+    };
+    const a = read(before);
+    return a !== undefined && a === read(after);
+}
+
 /** The stack file of a host. */
 export function stackFilePath(dir: string, host: string): string {
     return path.join(dir, `Pulumi.${host}.yaml`);

@@ -541,3 +541,24 @@ test("an unpinned project among several base versions: the newest now is named, 
     assert.equal(unpinned(["2026-11", "2026-12"], "project-vm -H storage base"),
         "not pinned (on the newest base image when its system disk was made; the newest now is 2026-12; 'project-vm -H storage base' shows which)");
 });
+
+test("a failed apply after which Pulumi wrote its encryption salt into the file: undo still works, and says Pulumi rewrote it", async (t) => {
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    const original = w.stackText("storage");
+    const salt = (text: string) => `encryptionsalt: v1:c2FsdA==:v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n${text.replace(/\n\n+/g, "\n")}`;
+    w.upRewrites = [salt];
+    w.upCodes = [1];
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 1);
+    assert.match(w.errText(), /note: Pulumi rewrote Pulumi\.storage\.yaml \(its encryption salt or formatting; the config is the same\)/);
+    assert.equal(await w.run("undo", "-H", "storage"), 0, w.errText());
+    assert.equal(w.stackText("storage"), original, "back as it was before the change");
+
+    // An edit by someone else during the apply is not Pulumi's: undo still refuses.
+    w.upRewrites = [(text) => text.replace("- name: webapp", "- name: webapp\n      memory: 2G")];
+    w.upCodes = [1];
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 1);
+    assert.doesNotMatch(w.errText().split("stop webapp").pop()!, /Pulumi rewrote/);
+    assert.equal(await w.run("undo", "-H", "storage"), 2);
+    assert.match(w.errText(), /has changed since 'stop webapp'/);
+});

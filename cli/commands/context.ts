@@ -6,8 +6,8 @@ import { ConfigError, memoryMiB, parseSize, Project, Settings } from "../../comp
 import { Libvirt } from "../libvirt";
 import { lockFile, StackLock } from "../lock";
 import { interruptedBy, MIN_PULUMI, PulumiRunner, PulumiUnavailable, versionAtLeast } from "../pulumi";
-import { readApplied, recordApplied, recordUndo } from "../undo";
-import { StackFile, stackFilePath, UsageError } from "../stacks";
+import { readApplied, readUndo, recordApplied, recordUndo } from "../undo";
+import { isPulumiRewrite, StackFile, stackFilePath, UsageError } from "../stacks";
 
 /** The terminal. */
 export interface Io {
@@ -179,9 +179,24 @@ export function noteUnapplied(ctx: Context, stack: StackFile, what: string): voi
 export async function upAndRecord(ctx: Context, stack: StackFile, opts: { replace?: string[] } = {}): Promise<number> {
     const text = fs.readFileSync(stack.path, "utf8");
     const code = await ctx.pulumi.up(stack.host, opts);
+    // Pulumi may have rewritten the file (its encryption salt, its formatting): what project-vm
+    // keeps of it (the text applied, undo's record of the change) follows, so that undo is not
+    // refused for Pulumi's own writing.
+    let now = text;
+    try {
+        now = fs.readFileSync(stack.path, "utf8");
+    } catch {
+        // gone meanwhile: nothing to follow
+    }
+    const rewritten = now !== text && isPulumiRewrite(text, now);
+    if (rewritten) {
+        ctx.io.err(`project-vm: note: Pulumi rewrote ${path.basename(stack.path)} (its encryption salt or formatting; the config is the same)`);
+        const record = readUndo(ctx.dir, stack.host);
+        if (record && record.after === text) recordUndo(ctx.dir, stack.host, { ...record, after: now });
+    }
     if (code === 0) {
         try {
-            recordApplied(ctx.dir, stack.host, text);
+            recordApplied(ctx.dir, stack.host, rewritten ? now : text);
         } catch (e) {
             ctx.io.err(`project-vm: warning: could not record what was applied (${(e as Error).message})`);
         }

@@ -44,6 +44,8 @@ export class World {
     answers: (string | undefined)[] = [];
     /** Exit codes of the next applies (0 when empty). */
     upCodes: number[] = [];
+    /** How the next applies rewrite the stack file, as Pulumi does (its salt, its formatting). */
+    upRewrites: ((text: string) => string)[] = [];
     /** Whether the Pulumi CLI is missing. */
     pulumiMissing = false;
     /** Whether libvirt is unreachable. */
@@ -191,6 +193,8 @@ export class World {
                         delete state[name];
                     }
                     for (const p of projects) state[p.name] = p.purge !== true;
+                    const rewrite = this.upRewrites.shift();
+                    if (rewrite) this.writeStack(host, rewrite(this.stackText(host)));
                     return this.upCodes.shift() ?? 0;
                 },
                 outputs: async (host) => {
