@@ -3,6 +3,7 @@
 // project and the host, and hands over to cli/commands.ts. User errors go to stderr with exit
 // code 2 and no stack trace; a failed operation exits 1.
 import { Command, CommanderError } from "commander";
+import { FEATURES } from "../components/configSchema";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import * as backups from "./backup";
@@ -78,18 +79,18 @@ export function buildProgram(deps: Deps, setCode: (code: number) => void): Comma
     };
     const allOrOne = (w: ReturnType<typeof where>, all?: boolean) => (all ? w.hosts : [w.host()]);
 
-    program.command("create").description("add a project to the host and create its VM; prints how to log in")
+    const create = program.command("create").description("add a project to the host and create its VM; prints how to log in")
         .argument("<name>", "project name: a DNS label; the VM is project-<name>")
         .argument("[memory]", "memory in MiB, or with a unit (8G); default: the stack's defaultMemory")
         .argument("[cpus]", "vCPUs; default: the stack's defaultCpus")
         .argument("[disk]", "project disk size, e.g. 100G; default: the stack's defaultDisk")
-        .option("--no-nix", "do not install Nix")
-        .option("--no-tailscale", "do not join the tailnet (log in through the VM's IP)")
-        .option("--no-claude-code", "do not install the Claude Code CLI")
         .action(async (name: string, memory: string | undefined, cpus: string | undefined, disk: string | undefined, o, cmd: Command) => {
             const w = where(cmd);
-            await commands.create(w.ctx, w.host(), name, { memory, cpus, disk, nix: o.nix, tailscale: o.tailscale, claudeCode: o.claudeCode });
+            // Commander names --no-claude-code's value claudeCode: each feature's key.
+            const features = Object.fromEntries(FEATURES.map((f) => [f.key, o[f.key] as boolean]));
+            await commands.create(w.ctx, w.host(), name, { memory, cpus, disk, features });
         });
+    for (const f of FEATURES) create.option(`--no-${f.flag}`, f.off);
 
     for (const [verb, running, description] of [
         ["start", true, "start a project's VM (its entry's running: false goes)"],

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import { ConfigError, NAMESPACE, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../components/config";
+import { ConfigError, Features, NAMESPACE, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../components/config";
 import { quoteAmbiguous, readingProblems } from "./yaml11";
 
 /** A mistake of the user's: printed without a stack trace, exit code 2, nothing changed. */
@@ -158,7 +158,7 @@ export interface EntryFields {
     running?: boolean;
     purge?: boolean;
     base?: string;
-    features?: { nix?: boolean; tailscale?: boolean; claudeCode?: boolean };
+    features?: Partial<Features>;
 }
 
 /**

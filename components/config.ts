@@ -4,7 +4,7 @@
 // validate.ts; object sections are read by configSections.ts.
 import { Raw, Reader } from "./configReader";
 import {
-    CAPACITY_KEYS, CONFIG_KEYS, ConfigError, DEFAULTS, FEATURE_KEYS, Features, LIMITS, NetworkSettings, PROJECT_KEYS, Project,
+    CAPACITY_KEYS, CONFIG_KEYS, ConfigError, DEFAULTS, FEATURE_KEYS, FEATURES, Features, LIMITS, NetworkSettings, PROJECT_KEYS, Project,
     Settings,
 } from "./configSchema";
 import { parseBase, parseBaseImages, parseNetwork, parseTailscale, parseTailscaleApi } from "./configSections";
@@ -150,11 +150,10 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
 
         const f = r.object(p.features, `${at}.features`) ?? {};
         r.unknownKeys(f, FEATURE_KEYS, `${at}.features`);
-        const features: Features = {
-            nix: r.boolean(f.nix, `${at}.features.nix`, true) ?? true,
-            tailscale: r.boolean(f.tailscale, `${at}.features.tailscale`, d.tailscale) ?? d.tailscale,
-            claudeCode: r.boolean(f.claudeCode, `${at}.features.claudeCode`, true) ?? true,
-        };
+        const features = Object.fromEntries(FEATURES.map(({ key, followsTailscale }) => {
+            const fallback = followsTailscale ? d.tailscale : true;
+            return [key, r.boolean(f[key], `${at}.features.${key}`, fallback) ?? fallback];
+        })) as Features;
         if (features.tailscale && !d.tailscale && d.tailscaleKnown) {
             r.problem(`${at}.features.tailscale`, "is true but tailscale.enabled is false for this stack");
         }

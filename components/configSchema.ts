@@ -3,15 +3,34 @@
 import type { BackupSettings } from "./backup";
 import { NAME_MAX_LENGTH, Size } from "./validate";
 
-/** Optional parts of a project's provisioning. Everything else (Docker, git, …) always installs. */
-export interface Features {
-    /** Install Nix (official multi-user installer, flakes enabled). Needs nixos.org. */
-    nix: boolean;
-    /** Join the tailnet with Tailscale SSH. Needs pkgs.tailscale.com and the Tailscale API. */
-    tailscale: boolean;
-    /** Install the Claude Code CLI from npm. Needs the npm registry. */
-    claudeCode: boolean;
-}
+/**
+ * The optional parts of a project's provisioning, one row each (everything else — Docker, git, …
+ * — always installs). From this table come the `features` keys and their defaults (config.ts),
+ * `create`'s `--no-<flag>` options (cli/main.ts) and the prepared layer's recipe key (prepare.ts).
+ */
+export const FEATURES = [
+    {
+        key: "nix", flag: "nix", off: "do not install Nix",
+        about: "Install Nix (official multi-user installer, flakes enabled). Needs nixos.org.",
+        followsTailscale: false,
+    },
+    {
+        key: "tailscale", flag: "tailscale", off: "do not join the tailnet (log in through the VM's IP)",
+        about: "Join the tailnet with Tailscale SSH. Needs pkgs.tailscale.com and the Tailscale API. Defaults to the stack's tailscale.enabled.",
+        followsTailscale: true,
+    },
+    {
+        key: "claudeCode", flag: "claude-code", off: "do not install the Claude Code CLI",
+        about: "Install the Claude Code CLI from npm. Needs the npm registry.",
+        followsTailscale: false,
+    },
+] as const;
+
+/** A feature's key in a project's `features`. */
+export type FeatureKey = (typeof FEATURES)[number]["key"];
+
+/** Which optional parts a project's provisioning has (see FEATURES). */
+export type Features = Record<FeatureKey, boolean>;
 
 /** One project: one VM, one project disk. */
 export interface Project {
@@ -172,7 +191,7 @@ export const BASE_IMAGE_KEYS = ["version", "url", "sha512"] as const;
 /** The keys of hostCapacity. */
 export const CAPACITY_KEYS = ["memory", "cpus"] as const;
 /** The keys of a project's features. */
-export const FEATURE_KEYS = ["nix", "tailscale", "claudeCode"] as const;
+export const FEATURE_KEYS: readonly FeatureKey[] = FEATURES.map((f) => f.key);
 /** The keys of the stack's tailscale settings. */
 export const TAILSCALE_KEYS = ["enabled", "tailnet", "tags"] as const;
 /** The keys of network. */

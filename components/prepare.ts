@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { aptConfig, CLOUD_INIT_DIR, installSteps, packagesFor, readYaml, runcmdOf, scriptFiles, toYaml } from "./cloudInit";
 import { Features } from "./config";
 import { hostCalls } from "./hostCommands";
-import { LIMITS } from "./configSchema";
+import { FEATURE_KEYS, LIMITS } from "./configSchema";
 import { isPreparedOf, preparedVolumeName } from "./names";
 
 /** The prepared layer's virtual size: the smallest system disk, which every system disk can hold. */
@@ -41,7 +41,7 @@ export interface RenderedRecipe {
 
 /** The features that decide a layer's content, as a key (`nix+tailscale+claudeCode`, or `none`). */
 export function recipeKey(features: Features): string {
-    const on = (["nix", "tailscale", "claudeCode"] as const).filter((f) => features[f]);
+    const on = FEATURE_KEYS.filter((f) => features[f]);
     return on.length === 0 ? "none" : on.join("+");
 }
 

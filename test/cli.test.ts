@@ -562,3 +562,14 @@ test("a failed apply after which Pulumi wrote its encryption salt into the file:
     assert.equal(await w.run("undo", "-H", "storage"), 2);
     assert.match(w.errText(), /has changed since 'stop webapp'/);
 });
+
+test("one table of features: each row gives create a --no-<flag> that writes features.<key>: false", async (t) => {
+    const { FEATURES } = await import("../components/configSchema");
+    for (const f of FEATURES) {
+        const w = new World(["storage"]);
+        t.after(() => w.cleanup());
+        assert.equal(await w.run("create", "-H", "storage", "fresh", `--no-${f.flag}`), 0, w.errText());
+        const entry = (parse(w.stackText("storage")).config["project-vms:projects"] as any[]).find((p) => p.name === "fresh");
+        assert.deepEqual(entry.features, { [f.key]: false }, f.key);
+    }
+});

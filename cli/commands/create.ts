@@ -1,5 +1,5 @@
 // `create`: a new entry, a kept project disk taken up, the apply, and how to log in.
-import { formatSize, hostnameOf, Project, projectNameProblem, Settings } from "../../components/config";
+import { FEATURE_KEYS, Features, formatSize, hostnameOf, Project, projectNameProblem, Settings } from "../../components/config";
 import { GUEST_USER } from "../../components/cloudInit";
 import { PROJECT_FILES, projectPaths, sshCommand } from "../../components/names";
 import { EntryFields, listHosts, StackFile, UsageError } from "../stacks";
@@ -24,12 +24,8 @@ export interface CreateOptions {
     cpus?: string;
     /** Project disk size as given. */
     disk?: string;
-    /** Install Nix (default true). */
-    nix?: boolean;
-    /** Join the tailnet (default: the stack's tailscale.enabled). */
-    tailscale?: boolean;
-    /** Install the Claude Code CLI (default true). */
-    claudeCode?: boolean;
+    /** The features turned off (`--no-<flag>`: false); the others take the stack's defaults (FEATURES). */
+    features?: Partial<Features>;
 }
 
 /** Adds a project to the host and creates its VM; prints how to log in. */
@@ -45,9 +41,7 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     using _lock = await lockStack(ctx, host, `create ${name}`);
     const stack = new StackFile(ctx.dir, host);
     const features: EntryFields["features"] = {};
-    if (opts.nix === false) features.nix = false;
-    if (opts.tailscale === false) features.tailscale = false;
-    if (opts.claudeCode === false) features.claudeCode = false;
+    for (const key of FEATURE_KEYS) if (opts.features?.[key] === false) features[key] = false;
     const before = settingsOf(stack);
     if (stack.hasProject(name)) {
         const p = before.projects.find((x) => x.name === name);
