@@ -251,7 +251,15 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
                 env.PARENT_EPOCH = epoch(plan.parent.time);
             }
             ctx.io.err(`project-vm: backing up ${project} (${plan.kind === "inc" ? `incremental over ${plan.parent!.volume}` : "full"}) to ${h.backups.dir}`);
-            const out = (await script(ctx, "backup_take", env)).trim().split("\n").pop() ?? "";
+            let taken: string;
+            try {
+                taken = await script(ctx, "backup_take", env);
+            } catch (e) {
+                // The script thaws the guest on every way out it has; killed outright it has none.
+                await script(ctx, "backup_thaw_leftover", baseEnv(ctx, h, project)).catch(() => undefined);
+                throw e;
+            }
+            const out = taken.trim().split("\n").pop() ?? "";
             const [volume, kind] = out.split(" ");
             result.seconds = Math.round((Date.now() - started) / 100) / 10;
             const after = await listBackups(ctx, h, project);

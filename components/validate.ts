@@ -167,7 +167,8 @@ export const SYSTEM_DIRS = [
 ] as const;
 
 /** Trees whose content is virtual, read-only or gone at the next boot: no project disk may live there. */
-const VOLATILE_TREES = ["/dev", "/proc", "/sys", "/run", "/tmp", "/var/run", "/var/tmp", "/nix/store"];
+// (/var/lock is a link to /run/lock on Debian and NixOS: in memory, gone at reboot.)
+const VOLATILE_TREES = ["/dev", "/proc", "/sys", "/run", "/tmp", "/var/run", "/var/lock", "/var/tmp", "/nix/store"];
 
 /** Why `p` is not an absolute, normalised path of safe characters, or undefined. */
 export function safePathProblem(p: string): string | undefined {

@@ -205,12 +205,33 @@ backup_sweep() {
         log "removed ${BASH_REMATCH[1]}, which an interrupted backup left incomplete"
     done
     [ -n "$(domain_state "$DOMAIN")" ] || return 0
+    # A run killed outright (kill -9, a lost session) may have left the guest frozen: under the
+    # stack's lock no other backup of it runs, so a freeze now is a leftover.
+    backup_thaw_leftover
+    vols=$(v vol-list "$BACKUP_POOL" | awk 'NF {print $1}')
     cps=$(v checkpoint-list "$DOMAIN" --name) || die "could not list the checkpoints of $DOMAIN"
     for vol in $cps; do
-        [[ "$vol" =~ ^project-vms-[0-9]{8}T[0-9]{6}Z$ ]] || continue
-        backup_checkpoint_forget "$vol"
-        log "forgot the checkpoint metadata $vol an interrupted backup left in libvirt"
+        [[ "$vol" =~ ^project-vms-([0-9]{8}T[0-9]{6}Z)$ ]] || continue
+        # Its bitmap stays only when it is a complete backup's (what the next incremental needs);
+        # an interrupted run's would be written on every guest write, for nothing.
+        if grep -Eqx "${PROJECT}--${BASH_REMATCH[1]}--(full|inc)\.qcow2" <<<"$vols" && ! grep -Eqx "${PROJECT}--${BASH_REMATCH[1]}--(full|inc)\.qcow2\.partial" <<<"$vols"; then
+            backup_checkpoint_forget "$vol"
+            log "forgot the checkpoint metadata $vol an interrupted backup left in libvirt"
+        else
+            backup_checkpoint_forget "$vol" all
+            log "deleted the checkpoint $vol (metadata and dirty bitmap) an interrupted backup left"
+        fi
     done
+}
+
+# Thaws the guest's filesystems when a killed backup left them frozen (harmless when they are not).
+backup_thaw_leftover() {
+    [ "$(domain_state "$DOMAIN")" = running ] || return 0
+    local out
+    out=$(v domfsthaw "$DOMAIN" 2>/dev/null) || return 0
+    if [[ "$out" =~ [1-9][0-9]*\ filesystem ]]; then
+        log "thawed the filesystems of $DOMAIN, which an interrupted backup had left frozen"
+    fi
 }
 
 # The backup's marker, made before anything else of it; a marker already there is another run's.

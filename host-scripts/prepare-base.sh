@@ -158,7 +158,7 @@ layer_lock_holder() {
 # the build's time and an hour) for a live holder; takes over from one that is gone. Returns 1,
 # without the lock, when the layer was completed meanwhile.
 layer_lock() {
-    local me holder waited=0 wait=${PREPARE_LOCK_WAIT:-$((${BUILD_TIMEOUT:-1800} + 3600))} told="" volumes
+    local me holder waited=0 wait=${PREPARE_LOCK_WAIT:-$((${BUILD_TIMEOUT:-1800} + 3600))} told="" volumes takeover_waits=0
     me="$(hostname) $$ $(boot_id) $(($(date +%s) + ${BUILD_TIMEOUT:-1800} + 3600))"
     for (( ; ; )); do
         if v vol-create-as "$POOL" "$LAYER_LOCK" 512 --format raw >/dev/null 2>&1; then
@@ -169,9 +169,22 @@ layer_lock() {
         fi
         holder=$(layer_lock_holder)
         if [ -n "$holder" ] && layer_lock_stale "$holder"; then
-            log "taking over the build of $PREPARED_VOLUME: its lock names a build that is gone ($holder)"
-            v vol-delete --pool "$POOL" "$LAYER_LOCK" >/dev/null 2>&1 || true
-            continue
+            # Taken over by one waiter only: under a second lock, and only if the lock still
+            # names the same build (another waiter may have taken it over meanwhile).
+            if v vol-create-as "$POOL" "$LAYER_LOCK.takeover" 512 --format raw >/dev/null 2>&1; then
+                if [ "$(layer_lock_holder)" = "$holder" ]; then
+                    log "taking over the build of $PREPARED_VOLUME: its lock names a build that is gone ($holder)"
+                    v vol-delete --pool "$POOL" "$LAYER_LOCK" >/dev/null 2>&1 || true
+                fi
+                v vol-delete --pool "$POOL" "$LAYER_LOCK.takeover" >/dev/null 2>&1 || true
+                continue
+            fi
+            # Another waiter is taking it over; one that died at it leaves its mark for a minute at most.
+            takeover_waits=$((${takeover_waits:-0} + 1))
+            if [ "$takeover_waits" -ge 6 ]; then
+                v vol-delete --pool "$POOL" "$LAYER_LOCK.takeover" >/dev/null 2>&1 || true
+                takeover_waits=0
+            fi
         fi
         if [ "$waited" -ge "$wait" ]; then
             die "another build of $PREPARED_VOLUME holds its lock ($LAYER_LOCK in pool $POOL: ${holder:-unreadable}) after ${waited}s. If no build runs, delete it ('virsh -c $LIBVIRT_URI vol-delete --pool $POOL $LAYER_LOCK') and run pulumi up again"

@@ -27,7 +27,7 @@ function setBackups(yaml: string): void {
 
 test("9. backups.dir: a system, virtual or volatile folder is refused by storageDir's rules, naming key and value; libvirt untouched", async () => {
     const original = w.stackText("storage");
-    for (const dir of ["/", "/proc", "/etc", "/usr", "/tmp", "/run/backups", "/dev/shm", "/nix/store/x-backups", "/sys/x", "/var/tmp/b"]) {
+    for (const dir of ["/", "/proc", "/etc", "/usr", "/tmp", "/run/backups", "/dev/shm", "/nix/store/x-backups", "/sys/x", "/var/tmp/b", "/var/lock/b"]) {
         w.writeStack("storage", original);
         setBackups(`    dir: ${dir}\n`);
         for (const args of [["backup", "myapp"], ["backup", "--all"], ["restore", "myapp", "latest", "--yes"], ["backups", "myapp"]]) {
@@ -155,4 +155,14 @@ test("5. a backup killed outright is never listed nor restored; the next backup 
     assert.match(w.errText(), /removed myapp--20261128T020000Z--inc\.qcow2, which an interrupted backup left incomplete/);
     assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2", "myapp--20261129T020000Z--full.qcow2"]);
     assert.deepEqual(host.metadata(), [], "no checkpoint metadata left to stop libvirt undefining the domain");
+});
+
+test("a backup killed outright (kill -9): the guest is thawed, and the next backup leaves one bitmap", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.write("begin-kill", "KILL");
+    assert.equal((await at("2026-11-28T02:00:00Z", "backup", "myapp")).code, 1);
+    host.set("begin-kill", false);
+    assert.ok(!fs.existsSync(path.join(host.dir, "frozen")), "the guest is not left frozen");
+    assert.equal((await at("2026-11-29T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    assert.deepEqual(host.bitmaps(), ["project-vms-20261129T020000Z"], "no bitmap of the killed run stays in the disk");
 });

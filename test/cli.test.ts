@@ -573,3 +573,15 @@ test("one table of features: each row gives create a --no-<flag> that writes fea
         assert.deepEqual(entry.features, { [f.key]: false }, f.key);
     }
 });
+
+test("logs: a failing tail's stderr from the guest is shown with control characters escaped", async (t) => {
+    const w = world(t);
+    w.domains["project-myapp"] = { state: "running", log: [] };
+    const real = (w as any).virsh;
+    (w as any).virsh = async (a: string[]) => a[3] === "qemu-agent-command" && a[5].includes("guest-exec-status")
+        ? { code: 0, stderr: "", stdout: JSON.stringify({ return: { exited: true, exitcode: 1, "err-data": Buffer.from("\x1b]52;c;ZXZpbA==\x07\x1b[2J").toString("base64") } }) }
+        : real(a);
+    assert.equal(await w.run("logs", "-H", "storage", "myapp"), 1);
+    assert.doesNotMatch(w.errText(), /\x1b/, "no escape sequence reaches the terminal");
+    assert.match(w.errText(), /\\x1b\]52;c;ZXZpbA==\\x07\\x1b\[2J/);
+});

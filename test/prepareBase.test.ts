@@ -229,3 +229,20 @@ test("the build's lock is released whatever happens: after a success and after a
     assert.notEqual(failed.status, 0);
     assert.deepEqual(failed.vols, ["debian-testing-2026-11.qcow2"], "no lock, no builder, no layer");
 });
+
+test("a stale lock taken over by another build between our read and our delete is left to that build", (t) => {
+    if (!tools(t)) return;
+    const dead = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    const r = run((dir) => {
+        const lock = path.join(dir, "vols", `${builder}.lock`);
+        fs.writeFileSync(lock, holder(Number(dead)));
+        fs.writeFileSync(path.join(dir, "live"), holder(process.pid));
+        // Right after our first read of the stale holder, another build takes the lock over.
+        fs.renameSync(path.join(dir, "bin", "virsh"), path.join(dir, "bin", "virsh.real"));
+        fs.writeFileSync(path.join(dir, "bin", "virsh"), `#!/bin/bash\n"$(dirname "$0")/virsh.real" "$@"; rc=$?\n` +
+            `if [[ "$*" == *vol-download*.lock* && ! -e "$F/raced" ]]; then touch "$F/raced"; cp "$F/live" "${lock}"; fi\nexit $rc\n`, { mode: 0o755 });
+    }, { PREPARE_LOCK_WAIT: "20" });
+    assert.doesNotMatch(r.calls, /^create /m, "no second builder while the other build holds the lock");
+    assert.doesNotMatch(r.stderr, /taking over/);
+    assert.match(r.stderr, /another build of .* holds its lock/);
+});

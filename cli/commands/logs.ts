@@ -17,7 +17,7 @@ export async function logs(ctx: Context, host: string, name: string, opts: { con
     const state = (await libvirt.states()).get(project.hostname) ?? "absent";
     if (state !== "running") throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (${ctx.command(host, "start", name)})`);
     const r = await libvirt.guestExec(project.hostname, "tail", ["-n", lines, "/var/log/cloud-init-output.log"]);
-    if (r.code !== 0) throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${printable(r.stderr.trim())}`);
     // Guest bytes never reach the terminal raw: escape sequences could set the clipboard (OSC 52),
     // the title or the cursor.
     for (const l of r.stdout.replace(/\n$/, "").split("\n")) ctx.io.out(printable(l));

@@ -32,7 +32,7 @@ case "$verb" in
   domfsfreeze) [ -e "$F/freeze-fails" ] && { echo "error: freeze failed" >&2; exit 1; }; touch "$F/frozen"
     if [ -e "$F/freeze-slow" ]; then touch "$F/freezing"; sleep 30; fi
     if [ -e "$F/freeze-errs-after" ]; then echo "error: Guest agent is not responding: timed out" >&2; exit 1; fi ;;
-  domfsthaw) rm -f "$F/frozen" ;;
+  domfsthaw) if [ -e "$F/frozen" ]; then rm -f "$F/frozen"; echo "Thawed 1 filesystem(s)"; else echo "Thawed 0 filesystem(s)"; fi ;;
   domblklist) if [ "$1" = --details ]; then cat "$F/blk-details" 2>/dev/null || printf ' file  disk  vda  /x/disk.qcow2\n file  disk  vdb  /x/project.qcow2\n file  cdrom  hdd  /x/cloud-init.iso\n'
     else printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n'; fi ;;
   undefine) rm -f "$F/state" ;;
