@@ -61,7 +61,8 @@ test("a running VM: the backups pool made, filesystems frozen, backup-begin, tha
     const calls = host.calls();
     const v = verbs(calls);
     assert.ok(v.indexOf("pool-define-as") < v.indexOf("vol-create"), "the pool is made first");
-    assert.deepEqual(v.filter((x) => ["domfsfreeze", "backup-begin", "domfsthaw", "domjobinfo"].includes(x)).slice(0, 3), ["domfsfreeze", "backup-begin", "domfsthaw"]);
+    // (A thaw before the freeze is the sweep's, for a freeze a killed run may have left.)
+    assert.deepEqual(v.slice(v.indexOf("domfsfreeze")).filter((x) => ["domfsfreeze", "backup-begin", "domfsthaw", "domjobinfo"].includes(x)).slice(0, 3), ["domfsfreeze", "backup-begin", "domfsthaw"]);
     assert.ok(v.lastIndexOf("domfsthaw") < v.indexOf("domjobinfo"), "thawed before waiting for the copy: the point in time is fixed when the job starts");
     assert.ok(!calls.includes("NOT FROZEN at backup-begin"));
     assert.match(calls.find((c) => c.startsWith("pool-define-as"))!, /^pool-define-as project-vms-backups dir --target \/mnt\/nas\/backups$/);
