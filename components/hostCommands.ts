@@ -293,6 +293,7 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
         TS_KEY_CREATED: args.authKey.createdAt,
         TS_KEY_EXPIRES: args.authKey.expiresAt,
         TS_BASE_URL: args.api.baseUrl,
+        TS_TAILNET: args.api.tailnet,
     };
     if (args.api.apiKey) env.TS_API_KEY = args.api.apiKey;
     if (args.api.oauthClientId) env.TS_OAUTH_CLIENT_ID = args.api.oauthClientId;

@@ -103,6 +103,26 @@ tailnet_device_unproven() {
          else empty end] | join("; ")' <<<"$1"
 }
 
+# The other machines of this VM's hostname and tags that joined the tailnet within its auth key's
+# life (TS_KEY_CREATED up to now), as a reason not to record node $2; empty when there are none.
+# The device list is the API's; a list that cannot be read is a reason too.
+tailnet_twins() {
+    local token=$1 id=$2 out code
+    out=$(tailnet_api "$token" GET "/api/v2/tailnet/${TS_TAILNET:--}/devices?fields=all" --write-out '\n%{http_code}')
+    code=${out##*$'\n'}
+    if [ "$code" != 200 ]; then
+        echo "the tailnet's machines could not be listed (HTTP $code), so another of the same name cannot be ruled out"
+        return 0
+    fi
+    jq -r --arg id "$id" --arg host "$NODE_HOSTNAME" --arg tags "${TS_TAGS:-}" --arg c "${TS_KEY_CREATED:-}" '
+        def t: [strings | select(test("^[0-9-]{10}T[0-9:]{8}([.][0-9]+)?Z$")) | sub("[.][0-9]+"; "") | try fromdateiso8601 | select(. > 1.5e9)][0];
+        ($tags | split(",") | map(select(. != ""))) as $want
+        | [.devices[]? | select(.nodeId != $id and .hostname == $host and (($want - (.tags // [])) | length) == 0
+            and ((.created | t) // 0) >= ($c | t))]
+        | if length > 0 then "\(map(.nodeId) | join(", ")) of the same name and tags joined the tailnet too while this VM'"'"'s auth key was valid (another host'"'"'s VM of this project name?)" else empty end
+    ' <<<"${out%$'\n'*}"
+}
+
 tailnet_node_record() {
     : "${DOMAIN:?}" "${NODE_HOSTNAME:?}"
     tailnet_base_url
@@ -123,6 +143,11 @@ tailnet_node_record() {
     problem=$(tailnet_device_mismatch "$device" "$node_id" "$node_key")
     why=$(tailnet_device_unproven "$device" "$node_key")
     problem+=${problem:+${why:+; }}$why
+    if [ -z "$problem" ]; then
+        # Another host's VM of this name (same hostname and tags) that joined within this key's
+        # life is as good a match as the one reported: which is this VM's cannot be told.
+        problem=$(tailnet_twins "$token" "$node_id")
+    fi
     if [ -n "$problem" ]; then
         log "WARNING: not recording tailnet node $node_id ($name), which $DOMAIN says it is: not provably its machine: $problem. Nothing is deleted for it: remove it in the admin console if it is a leftover"
         jq -cn --arg host "$NODE_HOSTNAME" --arg why "$node_id ($name): $problem" '{hostname: $host, unproven: $why}'

@@ -782,3 +782,21 @@ test("curl_config_line: what curl reads back from its config is exactly the valu
         api.close();
     }
 });
+
+test("tailnet.sh: another host's same-name machine that joined while this VM's key was valid is not recorded, nor deleted later", async (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
+    // Storage's myapp rejoined within raider's key's life; raider's root guest reports its ID and key.
+    const devices = sharedTailnet().map((d) => d.nodeId === "nStorageMyapp1CNTRL" ? { ...d, created: "2025-03-02T15:10:00Z" } : d);
+    const api = await fakeTailscale({ devices });
+    try {
+        const creds = { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret", ...RAIDER_KEY };
+        const rec = await runTailnet({ ...creds, FAKE_TS_STATUS: status("nStorageMyapp1CNTRL", "nodekey:storage") }, "tailnet_node_record");
+        assert.equal(rec.code, 0, rec.stderr);
+        assert.match(rec.stderr, /not recording tailnet node nStorageMyapp1CNTRL .*nRaiderMyapp1CNTRL of the same name and tags joined the tailnet too while this VM's auth key was valid/);
+        await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: rec.stdout }, "tailnet_node_delete");
+        assert.ok(api.devices.some((d) => d.nodeId === "nStorageMyapp1CNTRL"), "storage's machine stays");
+        assert.ok(!api.calls.some((c) => c.startsWith("DELETE")));
+    } finally {
+        api.close();
+    }
+});

@@ -112,6 +112,10 @@ export class FakeTailscaleApi {
             if (req.method === "GET") return [200, this.view(k)];
             if (req.method === "DELETE") { k.deleted = true; return [200, {}]; }
         }
+        if (/^\/api\/v2\/tailnet\/[^/]+\/devices$/.test(url.pathname) && req.method === "GET") {
+            await this.discover();
+            return [200, { devices: [...this.devices.values()] }];
+        }
         if (device) {
             await this.discover();
             const d = this.devices.get(device[1]);

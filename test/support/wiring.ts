@@ -287,6 +287,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.deepEqual({ created: env.TS_KEY_CREATED, expires: env.TS_KEY_EXPIRES }, { created: times.createdAt, expires: times.expiresAt },
                 "only a node the API says was added while this VM's own auth key was valid is recorded");
             assert.ok(machine.dependencies.includes(key.urn), "the key's times come from its own key");
+            assert.equal(env.TS_TAILNET, s.tailscaleApi.tailnet, "its tailnet's machines are listed to rule out another of the same name");
             assert.deepEqual(machine.replaceWith, [system.urn], "a fresh system disk is a new node");
             assert.equal(machine.inputs.triggers, undefined, "a new domain on the same system disk is the same node (a memory change once deleted the VM's machine)");
             assert.deepEqual(machine.ignoreChanges, ["triggers"], "the domain trigger stacks applied before recorded does not replace it either");
