@@ -9,9 +9,11 @@
 
 # Every volume of a backup's chain must be a backup of PROJECT in the backups folder.
 backup_check_chain() {
-    local vol=$1 path backing
+    local vol=$1 path backing seen=" "
     while :; do
         backup_is_own "$vol" || die "'$vol' is not a backup of $PROJECT"
+        [[ "$seen" != *" $vol "* ]] || die "the backup chain of $1 comes back to $vol: it cannot be restored"
+        seen+="$vol "
         path=$(v vol-path --pool "$BACKUP_POOL" "$vol" 2>/dev/null) || die "there is no backup $vol in $BACKUP_POOL"
         backing=$(v vol-dumpxml --pool "$BACKUP_POOL" "$vol" | tr -d '\n' | sed -n 's:.*<backingStore>[[:space:]]*<path>\([^<]*\)</path>.*:\1:p')
         [ -n "$backing" ] || return 0
@@ -56,7 +58,12 @@ restore_run() {
     [ "$(backup_capacity "$PROJECT_POOL" "$aside")" = "$current" ] || { rm -f "$tmp"; die "the copy aside ($aside) does not have the disk's size; nothing else was changed"; }
     state=$(domain_state "$DOMAIN")
     [ -z "$state" ] || [ "$state" = "shut off" ] || { rm -f "$tmp"; die "$DOMAIN was started meanwhile; the disk was not replaced (its copy $aside is kept)"; }
-    # 2. The disk replaced by the backup, flattened, at least as large as it was.
+    # 2. The disk replaced by the backup, flattened, at least as large as it was. Interrupted from
+    # here until it is written and compared, the disk as it was is put back.
+    RESTORE_ASIDE=$aside RESTORE_CAPACITY=$current
+    trap 'restore_interrupted 130' INT
+    trap 'restore_interrupted 143' TERM
+    trap 'restore_interrupted 129' HUP
     v vol-delete --pool "$PROJECT_POOL" "$VOLUME" >/dev/null
     local size=$current
     [ "$backup_capacity_bytes" -le "$current" ] || size=$backup_capacity_bytes
@@ -83,12 +90,22 @@ restore_run() {
         verdict=unverified
         log "WARNING: the restored disk was NOT compared with $BACKUP (see above); check it before '${PROJECT_VM_CMD:-project-vm} restore --confirm $PROJECT'"
     fi
+    trap - INT TERM HUP
     log "restored $BACKUP to the project disk of $DOMAIN; the replaced disk is kept as $aside"
     if [ "$was_running" = true ]; then
         v start "$DOMAIN" >/dev/null
         log "started $DOMAIN again"
     fi
     echo "$aside $verdict"
+}
+
+# A signal while the disk is being replaced: the disk as it was is put back, then the exit.
+restore_interrupted() {
+    trap - INT TERM HUP
+    log "interrupted: putting the project disk as it was back from $RESTORE_ASIDE"
+    restore_put_back "$RESTORE_ASIDE" "$RESTORE_CAPACITY"
+    log "the project disk of $DOMAIN is as it was before the restore (also kept as $RESTORE_ASIDE)"
+    exit "$1"
 }
 
 # The project disk put back from the copy aside $1 (of $2 bytes) after a failed restore.

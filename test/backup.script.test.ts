@@ -336,3 +336,30 @@ test("a backup-begin that hangs is given up after its time limit: thawed, its jo
     assert.ok(verbs(host.calls()).includes("domjobabort"));
     assert.deepEqual(host.volumes(BPOOL), []);
 });
+
+test("Ctrl+C while a restore writes the backup: the project disk as it was is put back", async () => {
+    host.state("shut off");
+    host.pool(BPOOL, "/mnt/nas/backups");
+    host.volume(BPOOL, "myapp--20261127T020000Z--full.qcow2", 2 * GiB, GiB);
+    host.set("copy-slow");
+    const child = spawn("bash", ["-c", hostScript("restore.sh", "restore_run", ["backup.sh"])], {
+        detached: true,
+        env: {
+            ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: P, DOMAIN: `project-${P}`, PROJECT_POOL: POOL, VOLUME: "project.qcow2",
+            TARGET: "vdb", BACKUP_POOL: BPOOL, BACKUP_DIR: "/mnt/nas/backups", STAMP: "20261129T100000Z", BACKUP: "myapp--20261127T020000Z--full.qcow2",
+        },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const started = Date.now();
+    while (!fs.existsSync(path.join(host.dir, "copying"))) {
+        assert.ok(Date.now() - started < 20_000, "the write began");
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(-child.pid!, "SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    assert.equal(code, 130);
+    assert.match(stderr, /interrupted: putting the project disk as it was back from project\.qcow2\.before-restore-20261129T100000Z/);
+    assert.deepEqual(host.volumes(POOL), ["project.qcow2", "project.qcow2.before-restore-20261129T100000Z"], "a project disk, and its copy aside");
+    assert.equal(host.read(`pools/${POOL}/project.qcow2`).split(" ")[0], String(2 * GiB), "the disk as it was");
+});

@@ -55,11 +55,15 @@ case "$verb" in
     [ -e "$(vol "$p" "$n")" ] && { echo "error: storage volume name '$n' already in use." >&2; exit 1; }
     [ -e "$F/pool-full" ] && [[ "$n" == *.qcow2 ]] && { echo "error: cannot allocate '$n': No space left on device" >&2; exit 1; }
     c=$(sed -n 's:.*<capacity[^>]*>\([0-9]*\)</capacity>.*:\1:p' <<<"$x")
-    b=$(sed -n 's:.*<backingStore><path>\([^<]*\)</path>.*:\1:p' <<<"$x"); echo "$c 0 ${b:--} v3" > "$(vol "$p" "$n")"; cp "$2" "$F/last-volume.xml" ;;
+    b=$(sed -n 's:.*<backingStore><path>\([^<]*\)</path>.*:\1:p' <<<"$x")
+    # As libvirt reports it: a relative backing file resolved against the volume's folder.
+    [ -z "$b" ] || [[ "$b" == /* ]] || b="/pools/$p/$b"
+    echo "$c 0 ${b:--} v3" > "$(vol "$p" "$n")"; cp "$2" "$F/last-volume.xml" ;;
   vol-create-from) p=$1; ip=$(arg --inputpool "$@"); iv=${@: -1}; x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
     [ -e "$(vol "$ip" "$iv")" ] || { echo "error: no vol $iv" >&2; exit 1; }
     [ -e "$(vol "$p" "$n")" ] && { echo "error: storage volume name '$n' already in use." >&2; exit 1; }
     [ -e "$F/copy-fails" ] && [ "$ip" != "$p" ] && { echo "error: copy failed" >&2; exit 1; }
+    if [ -e "$F/copy-slow" ] && [ "$ip" != "$p" ]; then touch "$F/copying"; sleep 30; fi
     read -r cap alloc _ < "$(vol "$ip" "$iv")"; echo "$cap $alloc - v3" > "$(vol "$p" "$n")" ;;
   vol-delete) p=$(arg --pool "$@"); v=$(positional "$@"); rm "$(vol "$p" "$v")" ;;
   vol-resize) p=$(arg --pool "$@"); v=$(positional "$@" | head -n 1); f=$(vol "$p" "$v"); read -r cap alloc rest < "$f"; echo "${2%B} $alloc $rest" > "$f" ;;
