@@ -1,19 +1,15 @@
 // project-vm backup / backups / restore: the commands over the real host script and a stand-in
 // virsh, in the CLI's stand-in world: JSON shapes, exit codes, retention, refusals.
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import { World } from "./support/cli";
-import { backupWorld, BPOOL, GiB, runAt } from "./support/backupWorld";
+import { backupWorld, eachBackupWorld, BPOOL, GiB, runAt } from "./support/backupWorld";
 import { FakeHost } from "./support/fakeVirsh";
 
 let w: World;
 let host: FakeHost;
 
-beforeEach(() => ({ w, host } = backupWorld()));
-afterEach(() => {
-    w.cleanup();
-    host.cleanup();
-});
+eachBackupWorld((x) => ({ w, host } = x));
 
 const at = (iso: string, ...args: string[]) => runAt(w, iso, ...args);
 

@@ -4,19 +4,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterEach, beforeEach, test } from "node:test";
-import { backupWorld, BPOOL, runAt } from "./support/backupWorld";
+import { test } from "node:test";
+import { eachBackupWorld, BPOOL, runAt } from "./support/backupWorld";
 import { World } from "./support/cli";
 import { FakeHost } from "./support/fakeVirsh";
 
 let w: World;
 let host: FakeHost;
 
-beforeEach(() => ({ w, host } = backupWorld()));
-afterEach(() => {
-    w.cleanup();
-    host.cleanup();
-});
+eachBackupWorld((x) => ({ w, host } = x));
 
 const at = (iso: string, ...args: string[]) => runAt(w, iso, ...args);
 

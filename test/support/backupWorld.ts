@@ -1,5 +1,6 @@
 // The backup commands' test world: the CLI's stand-in world (test/support/cli.ts) with the stand-in
 // virsh (fakeVirsh.ts) holding two projects' disks, myapp's VM running with its guest agent.
+import { afterEach, beforeEach } from "node:test";
 import { World } from "./cli";
 import { FakeHost } from "./fakeVirsh";
 
@@ -41,4 +42,17 @@ export async function runAt(w: World, iso: string, ...args: string[]): Promise<{
     } finally {
         (globalThis as any).Date = RealDate;
     }
+}
+
+/** Gives each test of the file a fresh backup world (handed to `use`), cleaned up after it. */
+export function eachBackupWorld(use: (world: { w: World; host: FakeHost }) => void): void {
+    let current: { w: World; host: FakeHost } | undefined;
+    beforeEach(() => {
+        current = backupWorld();
+        use(current);
+    });
+    afterEach(() => {
+        current?.w.cleanup();
+        current?.host.cleanup();
+    });
 }
