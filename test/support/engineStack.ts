@@ -95,9 +95,13 @@ export class EngineStack {
         return fs.readFileSync(files[0], "utf8");
     }
 
-    /** The resources in the state (`pulumi stack export`). */
-    resources(): { urn: string; type: string; id?: string; inputs?: any; outputs?: any; retainOnDelete?: boolean }[] {
-        return JSON.parse(this.engine.pulumi(this.dir, "stack", "export", "--stack", this.name)).deployment.resources ?? [];
+    /**
+     * The resources in the state (`pulumi stack export`). `plain`: secrets decrypted — every save
+     * of the state (a failed `up` too) encrypts them anew, so only their values can be compared.
+     */
+    resources(plain = false): { urn: string; type: string; id?: string; inputs?: any; outputs?: any; retainOnDelete?: boolean }[] {
+        const args = ["stack", "export", "--stack", this.name, ...(plain ? ["--show-secrets"] : [])];
+        return JSON.parse(this.engine.pulumi(this.dir, ...args)).deployment.resources ?? [];
     }
 }
 
