@@ -7,7 +7,8 @@ import { Libvirt } from "../libvirt";
 import { lockFile, StackLock } from "../lock";
 import { interruptedBy, MIN_PULUMI, PulumiRunner, PulumiUnavailable, versionAtLeast } from "../pulumi";
 import { readApplied, readUndo, recordApplied, recordUndo } from "../undo";
-import { isPulumiRewrite, StackFile, stackFilePath, UsageError } from "../stacks";
+import { isPulumiRewrite } from "../stackText";
+import { StackFile, stackFilePath, UsageError } from "../stacks";
 
 /** The terminal. */
 export interface Io {
