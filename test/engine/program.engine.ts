@@ -7,186 +7,31 @@
 // fake API and on Pulumi's own output and state, and prints a timing line. The steps run in order
 // on one stack: each starts from where the one before left it.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
-import { BACKUP_POOL } from "../../components/backup";
 import { projectMac } from "../../components/names";
-import { baseImage, BaseImage } from "../../e2e/image";
-import { pickAccelerator } from "../../e2e/vm";
-import { buildEngine, Engine } from "../support/engine";
-import { claimEngineHost, sweepEngineLeftovers } from "../support/engineHost";
 import { EngineStack, plannedSteps } from "../support/engineStack";
-import { FakeTailscaleApi } from "../support/fakeTailscaleApi";
 import { guestOk, guestSh } from "../support/guestAgent";
+import {
+    A, API_KEY, B, id, changesOf, cloudInitStatus, domState, domUuid, everProjects, host, MARKER, markerOf, MINUTE, network, plan, project,
+    projectVm, ready, resourcesState, setUp, sha512, storageDir, tearDown, timing, URI, virsh, volumeBytes, w, waitFor, withProject, writeConfig,
+} from "../support/programWorld";
 import { EXAMPLES, REPO } from "../support/schemas";
-import { libvirtReachable, requireTool } from "../support/tools";
 
-const URI = "qemu:///system";
-/**
- * Steps i, j, k and l run only with PROJECT_VMS_ENGINE_FULL=1: with them the suite would take CI
- * past its budget (see the README's Tests), and i's check was fixed after its last full run (a
- * failed `up` encrypts the state's secrets anew: values are compared now, not ciphertexts).
- * Without it they are skipped, saying so. d+e and f joined CI once seen passing whole (f had
- * failed with the engine's "unknown provider default_0_27_1" until the program's Tailscale
- * provider became explicit).
- */
-const FULL = process.env.PROJECT_VMS_ENGINE_FULL === "1";
-const OPT_IN = new Set(["i", "j", "k", "l"]);
-const NOT_FULL = "too long for CI's budget with the others: run with PROJECT_VMS_ENGINE_FULL=1";
-/** The skip option of a step: false, or why it is skipped. */
-const unlessFull = (step: string): false | string => (FULL || !OPT_IN.has(step) ? false : NOT_FULL);
-const MINUTE = 60_000;
-const id = randomBytes(2).toString("hex");
-const storageDir = `/var/lib/pvms-engine-${id}`;
-const network = { name: `pvms-e${id}`, cidr: `10.${200 + (parseInt(id, 16) % 50)}.${parseInt(id.slice(2), 16)}.0/24` };
-const A = `alpha-${id}`;
-const B = `beta-${id}`;
-const host = (name: string) => `project-${name}`;
-const API_KEY = `tskey-api-engine${id}`;
-
-let engine: Engine | undefined;
-let stack: EngineStack | undefined;
-let api: FakeTailscaleApi | undefined;
-let image: BaseImage | undefined;
-let skipped: string | undefined;
-/** Releases the host-wide engine lock. */
-let release: (() => void) | undefined;
-/** Every project name the stack has had: their domains are read by the fake API and cleaned up. */
-const everProjects = new Set<string>();
-
-const virsh = (...args: string[]) => execFileSync("virsh", ["-q", "-c", URI, ...args], { encoding: "utf8" }).trim();
-const quiet = (...args: string[]) => spawnSync("virsh", ["-q", "-c", URI, ...args], { stdio: "ignore" });
-const domState = (d: string) => spawnSync("virsh", ["-q", "-c", URI, "domstate", d], { encoding: "utf8" }).stdout.trim();
-const domUuid = (d: string) => virsh("domuuid", d);
-const seconds = (s: number) => s.toFixed(1);
-const sha512 = (file: string) => createHash("sha512").update(fs.readFileSync(file)).digest("hex");
-
-function timing(step: string, s: number): void {
-    console.log(`timing: ${step} ${seconds(s)} s`);
-}
-
-/** The stack's config: two small projects without Nix and Claude Code (this machine reaches Debian's archive only). */
-interface StackShape {
-    projects: Record<string, unknown>[];
-    baseImages: { version: string; url: string; sha512: string }[];
-}
-let shape: StackShape;
-
-function project(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { name, memory: 1024, cpus: 1, disk: "2G", features: { nix: false, claudeCode: false }, ...extra };
-}
-
-/** The developer's key pair of the test stack (its public half in sshPublicKeys). */
-let sshKey: { public: string; private: string };
-
-function makeKey(dir: string): void {
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "engine-test", "-f", path.join(dir, "id_ed25519")]);
-    sshKey = { public: fs.readFileSync(path.join(dir, "id_ed25519.pub"), "utf8").trim(), private: fs.readFileSync(path.join(dir, "id_ed25519"), "utf8") };
-}
-
-function writeConfig(s: StackShape = shape): void {
-    shape = s;
-    for (const p of s.projects) everProjects.add(String(p.name));
-    stack!.setConfig({
-        "project-vms:libvirtUri": URI,
-        "project-vms:storageDir": storageDir,
-        "project-vms:sshPublicKeys": [sshKey.public],
-        "project-vms:baseImages": s.baseImages,
-        "project-vms:network": network,
-        "project-vms:tailscale": { enabled: true, tailnet: "standin.ts.net", tags: ["tag:project-vm"] },
-        "project-vms:aptCheckValidUntil": false,
-        "project-vms:shutdownTimeout": 90,
-        "project-vms:readyTimeout": 1800,
-        "project-vms:projects": s.projects,
-        "tailscale:baseUrl": api!.url,
-    });
-}
-
-/** Reads `cloud-init status` in a guest. */
-async function cloudInitStatus(name: string): Promise<string> {
-    return (await guestSh(URI, host(name), "cloud-init status --format json 2>/dev/null || cloud-init status")).stdout;
-}
-
-before(async () => {
-    if (!libvirtReachable(URI, (r) => (skipped = r))) return;
-    for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"], ["mkisofs", "genisoimage"], ["jq", "jq"],
-        ["grub-mkimage", "grub-pc-bin"], ["dnsmasq", "dnsmasq-base"], ["ssh-keygen", "openssh-client"]] as const) {
-        if (!requireTool(tool, pkg, (r) => (skipped = r))) return;
-    }
-    // One engine run at a time per host (the base pool's name is host-wide); what a killed run left
-    // behind would make this one fail (a base pool on its folder), so it goes first.
-    release = await claimEngineHost((line) => console.log(line));
-    for (const leftover of sweepEngineLeftovers(URI)) console.log(`engine: removed the leftover ${leftover} of an earlier run`);
-    // The provider asks libvirt for its capabilities several times per domain: a host where each
-    // call re-probes QEMU (8 s here once, /dev/kvm without udev's mode) pays minutes per VM.
-    for (let i = 1; i <= 3; i++) {
-        const started = Date.now();
-        virsh("capabilities");
-        timing(`libvirt capabilities call ${i}`, (Date.now() - started) / 1000);
-    }
-    const bin = buildEngine((r) => (skipped = r), true);
-    if (!bin) return;
-    engine = new Engine(bin);
-    let started = Date.now();
-    engine.installPlugins();
-    timing("plugins installed into PULUMI_HOME", (Date.now() - started) / 1000);
-    started = Date.now();
-    image = baseImage((line) => console.log(`engine image: ${line}`), "packaged");
-    timing(`test image (${image.built ? "built" : "cached"})`, (Date.now() - started) / 1000);
-    const accel = pickAccelerator(image);
-    console.log(`engine: accelerator ${accel}`);
-    api = new FakeTailscaleApi(API_KEY, async () => {
-        const running = new Set(spawnSync("virsh", ["-q", "-c", URI, "list", "--name"], { encoding: "utf8" }).stdout.split("\n"));
-        return [...everProjects].map(host).filter((d) => running.has(d)).map((domain) => ({ uri: URI, domain }));
-    });
-    await api.start();
-    // Without KVM the provider must make qemu (TCG) domains.
-    stack = new EngineStack(engine, `engine${id}`, accel === "kvm" ? {} : { TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE: "qemu" });
-    makeKey(engine.home);
-    stack.init({});
-    stack.setSecret("tailscale:apiKey", API_KEY);
-    // A boots alone in most steps: two vCPUs make its boots shorter under emulation.
-    writeConfig({ projects: [project(A, { cpus: 2 }), project(B)], baseImages: [{ version: "v1", url: image.disk, sha512: sha512(image.disk) }] });
-});
-
-after(async () => {
-    if (stack && !process.env.PROJECT_VMS_E2E_KEEP) {
-        const r = await stack.run(["destroy", "--yes", "--skip-preview"]);
-        if (r.code !== 0) console.log(`engine: cleanup destroy failed: ${(r.stdout + r.stderr).slice(-2000)}`);
-        for (const name of everProjects) {
-            quiet("destroy", host(name));
-            quiet("undefine", host(name), "--nvram");
-            quiet("pool-destroy", host(name));
-            quiet("pool-undefine", host(name));
-        }
-        for (const p of ["project-vms-base", BACKUP_POOL, `pvms-engine-backups-${id}`]) { quiet("pool-destroy", p); quiet("pool-undefine", p); }
-        quiet("net-destroy", network.name);
-        quiet("net-undefine", network.name);
-        fs.rmSync(storageDir, { recursive: true, force: true });
-    }
-    if (stack) console.log(`engine: the Pulumi log is ${stack.logFile}`);
-    api?.close();
-    if (!process.env.PROJECT_VMS_E2E_KEEP) engine?.cleanup();
-    release?.();
-});
-
-function ready(t: { skip: (r?: string) => void }): boolean {
-    if (!stack) { t.skip(skipped); return false; }
-    return true;
-}
+before(setUp);
+after(tearDown);
 
 test("m. the shipped stacks, pointed at the local daemon, preview cleanly", { timeout: 10 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     for (const name of ["storage", "raider"]) {
-        const shipped = new EngineStack(engine!, name);
+        const shipped = new EngineStack(w.engine!, name);
         const text = fs.readFileSync(path.join(EXAMPLES, `Pulumi.${name}.yaml`), "utf8")
             .replace(/^(  project-vms:libvirtUri:).*$/m, `$1 ${URI}`)
             .replace(/^(  project-vms:storageDir:).*$/m, `$1 ${storageDir}-${name}`);
-        engine!.pulumi(shipped.dir, "stack", "init", name);
+        w.engine!.pulumi(shipped.dir, "stack", "init", name);
         const salt = fs.readFileSync(shipped.stackFile, "utf8");
         // The shipped file as it is, under the salt `stack init` wrote (the user's steps 4–6).
         fs.writeFileSync(shipped.stackFile, `${salt.trimEnd()}\n${text}`);
@@ -203,12 +48,12 @@ test("m. the shipped stacks, pointed at the local daemon, preview cleanly", { ti
 
 test("a. preview, then up of a two-project stack from nothing: both guests provisioned, outputs right, secrets only encrypted", { timeout: 60 * MINUTE }, async (t) => {
     if (!ready(t)) return;
-    const preview = await stack!.ok(["preview", "--json"]);
+    const preview = await w.stack!.ok(["preview", "--json"]);
     const creates = [...plannedSteps(preview.stdout).values()].filter((op) => op === "create").length;
     assert.ok(creates > 20, `preview plans the whole stack (${creates} creates)`);
     timing("preview from nothing", preview.seconds);
 
-    const up = await stack!.up();
+    const up = await w.stack!.up();
     timing("up from nothing (layer built, two VMs provisioned)", up.seconds);
 
     // Both guests finished cloud-init when up returned.
@@ -239,7 +84,7 @@ test("a. preview, then up of a two-project stack from nothing: both guests provi
         // What the developer is promised, tried from inside the guest over its loopback: key login
         // as dev with passwordless sudo and Docker; no password login; no root login.
         const ssh = `ssh -i /root/engine-key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes`;
-        await guestOk(URI, host(name), `umask 077 && printf '%s' '${sshKey.private.replace(/'/g, "")}' > /root/engine-key`);
+        await guestOk(URI, host(name), `umask 077 && printf '%s' '${w.sshKey.private.replace(/'/g, "")}' > /root/engine-key`);
         assert.equal((await guestOk(URI, host(name), `${ssh} dev@127.0.0.1 'sudo -n true && docker info --format ok && cd project && touch probe && echo in'`)).trim().split("\n").pop(), "in");
         const pw = await guestSh(URI, host(name), `${ssh} -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive dev@127.0.0.1 true`);
         assert.notEqual(pw.code, 0);
@@ -260,7 +105,7 @@ test("a. preview, then up of a two-project stack from nothing: both guests provi
     assert.match(baseVolumes, /debian-testing-v1-prepared-[0-9a-f]{12}\.done/);
 
     // Outputs.
-    const out = stack!.outputs().projects;
+    const out = w.stack!.outputs().projects;
     assert.deepEqual(Object.keys(out).sort(), [A, B].sort());
     for (const name of [A, B]) {
         const o = out[name];
@@ -275,17 +120,17 @@ test("a. preview, then up of a two-project stack from nothing: both guests provi
 
     // The fake API: one single-use key per VM, each used by exactly that VM's node.
     for (const name of [A, B]) {
-        const devices = api!.devicesOf(host(name));
+        const devices = w.api!.devicesOf(host(name));
         assert.equal(devices.length, 1, `${name} joined the tailnet once`);
-        const key = api!.keys.get(devices[0].keyId)!;
+        const key = w.api!.keys.get(devices[0].keyId)!;
         assert.equal(key.reusable, false);
         assert.deepEqual(key.usedBy, [devices[0].nodeId]);
     }
-    assert.deepEqual(api!.refused, []);
+    assert.deepEqual(w.api!.refused, []);
 
     // The state holds the auth keys and user-data only encrypted.
-    const raw = stack!.rawState();
-    for (const k of api!.keys.values()) assert.ok(!raw.includes(k.key), "an auth key is in the state in the clear");
+    const raw = w.stack!.rawState();
+    for (const k of w.api!.keys.values()) assert.ok(!raw.includes(k.key), "an auth key is in the state in the clear");
     assert.ok(!raw.includes("ssh_authorized_keys"), "user-data is in the state in the clear");
     assert.ok(!raw.includes(API_KEY), "the API key is in the state in the clear");
 });
@@ -293,75 +138,46 @@ test("a. preview, then up of a two-project stack from nothing: both guests provi
 test("b. a second up changes nothing; preview --expect-no-changes passes, also after refresh", { timeout: 20 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     const uuids = [A, B].map((n) => domUuid(host(n)));
-    const again = await stack!.up();
+    const again = await w.stack!.up();
     const summary = /Resources:\n([\s\S]*?)\n\n/.exec(again.stdout)?.[1] ?? again.stdout;
     assert.match(summary, /^\s+\d+ unchanged$/m, `a second up: ${summary}`);
     assert.doesNotMatch(summary, /\b(created|updated|replaced|deleted|changed)\b/, `a second up changed something: ${summary}`);
     timing("no-op up", again.seconds);
-    const preview = await stack!.ok(["preview", "--expect-no-changes"]);
+    const preview = await w.stack!.ok(["preview", "--expect-no-changes"]);
     timing("preview --expect-no-changes", preview.seconds);
     // One provider call at a time: a refresh once hung here with the libvirt provider's reads in parallel.
-    const refresh = await stack!.ok(["refresh", "--yes", "--skip-preview", "--parallel", "1"]);
+    const refresh = await w.stack!.ok(["refresh", "--yes", "--skip-preview", "--parallel", "1"]);
     timing("refresh", refresh.seconds);
-    await stack!.ok(["preview", "--expect-no-changes"]);
+    await w.stack!.ok(["preview", "--expect-no-changes"]);
     assert.deepEqual([A, B].map((n) => domUuid(host(n))), uuids, "no domain was replaced");
 });
-
-/** The plan of a preview of the current config: URN → op. */
-async function plan(): Promise<Map<string, string>> {
-    return plannedSteps((await stack!.ok(["preview", "--json"])).stdout);
-}
-
-/** The ops planned for a project's resources (its URNs name its hostname), other than "same". */
-function changesOf(steps: Map<string, string>, name: string): string[] {
-    return [...steps].filter(([urn, op]) => urn.includes(host(name)) && op !== "same").map(([urn, op]) => `${op} ${urn.split("::").pop()}`);
-}
-
-const MARKER = `engine-marker-${id}`;
-const markerOf = (name: string) => guestOk(URI, host(name), "cat /home/dev/project/marker").then((m) => m.trim());
-
-/** Entries of the current config, with `name`'s changed by `change`. */
-function withProject(name: string, change: Record<string, unknown> | undefined): StackShape {
-    const projects = shape.projects.flatMap((p) => p.name !== name ? [p] : change === undefined ? [] : [{ ...p, ...change }]);
-    return { ...shape, projects };
-}
-
-/** What the state says of the stack's resources (the stack's own outputs and timestamps aside). */
-function resourcesState(): string {
-    return JSON.stringify(stack!.resources(true).filter((r) => r.type !== "pulumi:pulumi:Stack")
-        .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs })).sort((x, y) => x.urn.localeCompare(y.urn)));
-}
-
-function volumeBytes(file: string): number {
-    return JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", file], { encoding: "utf8" }))["virtual-size"];
-}
 
 test("c. memory of A changed: ACPI shutdown, domain replaced with the same MAC and address, marker intact, B untouched", { timeout: 30 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     await guestOk(URI, host(A), `echo ${MARKER} > /home/dev/project/marker && chown dev: /home/dev/project/marker && sync`);
-    const before = { uuid: domUuid(host(A)), ip: stack!.outputs().projects[A].ip, b: domUuid(host(B)) };
+    const before = { uuid: domUuid(host(A)), ip: w.stack!.outputs().projects[A].ip, b: domUuid(host(B)) };
     writeConfig(withProject(A, { memory: 1536 }));
     const steps = await plan();
     assert.deepEqual(changesOf(steps, B), [], "B is neither replaced nor updated");
     assert.ok(changesOf(steps, A).some((c) => /replace/.test(c) && c.endsWith(host(A))), `A's domain is replaced: ${changesOf(steps, A)}`);
-    const up = await stack!.up();
+    const up = await w.stack!.up();
     timing("memory change (graceful shutdown, replace, boot)", up.seconds);
     assert.match(up.stdout + up.stderr, new RegExp(`shutting down ${host(A)} \\(ACPI`), "a graceful shutdown first");
     assert.doesNotMatch(up.stdout + up.stderr, new RegExp(`${host(A)} did not shut down`), "not forced off");
     assert.notEqual(domUuid(host(A)), before.uuid, "the domain was replaced");
     assert.equal(domUuid(host(B)), before.b, "B's domain stays");
-    assert.match(virsh("domiflist", host(A)), new RegExp(projectMac(stack!.name, A)), "same MAC");
-    assert.equal(stack!.outputs().projects[A].ip, before.ip, "same address");
+    assert.match(virsh("domiflist", host(A)), new RegExp(projectMac(w.stack!.name, A)), "same MAC");
+    assert.equal(w.stack!.outputs().projects[A].ip, before.ip, "same address");
     assert.equal(await markerOf(A), MARKER);
     assert.match(await guestOk(URI, host(A), "grep MemTotal /proc/meminfo"), /MemTotal:\s+1[45]\d{5} kB/, "1.5 GiB in the guest");
 });
 
-test("d+e. disk of A grown in place (a shrink refused, nothing changed); running: false stops A across ups, running: true starts it, the filesystem grown", { skip: unlessFull("d+e"), timeout: 30 * MINUTE }, async (t) => {
+test("d+e. disk of A grown in place (a shrink refused, nothing changed); running: false stops A across ups, running: true starts it, the filesystem grown", { timeout: 30 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     const disk = `${storageDir}/${A}/project.qcow2`;
     const uuid = domUuid(host(A));
     writeConfig(withProject(A, { disk: "3G" }));
-    let up = await stack!.up();
+    let up = await w.stack!.up();
     timing("project disk grown", up.seconds);
     assert.equal(volumeBytes(disk), 3 * 1024 ** 3);
     assert.equal((await guestOk(URI, host(A), "blockdev --getsize64 /dev/vdb")).trim(), String(3 * 1024 ** 3), "the guest sees it live");
@@ -369,10 +185,10 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     assert.equal(await markerOf(A), MARKER);
 
     // (The state's order of resources may change with any up.)
-    const identities = () => JSON.stringify(stack!.resources().map((r) => [r.urn, r.id]).sort());
+    const identities = () => JSON.stringify(w.stack!.resources().map((r) => [r.urn, r.id]).sort());
     const exported = identities();
     writeConfig(withProject(A, { disk: "2G" }));
-    const shrink = await stack!.run(["up", "--yes", "--skip-preview"]);
+    const shrink = await w.stack!.run(["up", "--yes", "--skip-preview"]);
     writeConfig(withProject(A, { disk: "3G" }));
     assert.notEqual(shrink.code, 0, "a shrink fails");
     assert.match(shrink.stdout + shrink.stderr, /disk of project .* \(project-vms:projects\)/, "naming the key");
@@ -380,14 +196,14 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     assert.equal(identities(), exported, "no resource made, replaced or deleted");
 
     writeConfig(withProject(A, { disk: "3G", running: false }));
-    up = await stack!.up();
+    up = await w.stack!.up();
     timing("running: false", up.seconds);
     assert.equal(domState(host(A)), "shut off");
-    up = await stack!.up();
+    up = await w.stack!.up();
     assert.equal(domState(host(A)), "shut off", "stays off across another up");
     timing("up with A stopped", up.seconds);
     writeConfig(withProject(A, { running: true }));
-    up = await stack!.up();
+    up = await w.stack!.up();
     timing("running: true", up.seconds);
     assert.equal(domState(host(A)), "running");
     // The guest grew the filesystem at boot.
@@ -395,33 +211,20 @@ test("d+e. disk of A grown in place (a shrink refused, nothing changed); running
     assert.equal(await markerOf(A), MARKER);
 });
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        try {
-            if (await check()) return;
-        } catch {
-            // not yet (the agent may not answer while the guest boots)
-        }
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
-        await new Promise((r) => setTimeout(r, 3000));
-    }
-}
-
-test("f. a new base version and A moved to it: system disk replaced, only A's old machine deleted, a new single-use key, marker intact", { skip: unlessFull("f"), timeout: 40 * MINUTE }, async (t) => {
+test("f. a new base version and A moved to it: system disk replaced, only A's old machine deleted, a new single-use key, marker intact", { timeout: 40 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     // v2: the same image written anew (other bytes, so another checksum).
-    const v2 = path.join(stack!.engine.home, "base-v2.qcow2");
-    execFileSync("qemu-img", ["convert", "-q", "-O", "qcow2", "-o", "cluster_size=131072", image!.disk, v2]);
-    const oldA = api!.devicesOf(host(A))[0];
-    const oldB = api!.devicesOf(host(B))[0];
+    const v2 = path.join(w.stack!.engine.home, "base-v2.qcow2");
+    execFileSync("qemu-img", ["convert", "-q", "-O", "qcow2", "-o", "cluster_size=131072", w.image!.disk, v2]);
+    const oldA = w.api!.devicesOf(host(A))[0];
+    const oldB = w.api!.devicesOf(host(B))[0];
     const system = `${storageDir}/${A}/disk.qcow2`;
     const backing = () => JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", system], { encoding: "utf8" }))["backing-filename"];
     const before = backing();
     const uuid = domUuid(host(A));
     const instance = (await guestOk(URI, host(A), "cat /var/lib/cloud/data/instance-id")).trim();
-    writeConfig({ ...withProject(A, { base: "v2" }), baseImages: [...shape.baseImages, { version: "v2", url: v2, sha512: sha512(v2) }] });
-    const up = await stack!.up();
+    writeConfig({ ...withProject(A, { base: "v2" }), baseImages: [...w.shape.baseImages, { version: "v2", url: v2, sha512: sha512(v2) }] });
+    const up = await w.stack!.up();
     timing("base move of A (v2 layer built, system disk replaced)", up.seconds);
     // The old disk goes only once its VM is down, gracefully: the engine replaces the domain and its
     // commands in dependency order (the power command's ACPI shutdown first).
@@ -432,29 +235,29 @@ test("f. a new base version and A moved to it: system disk replaced, only A's ol
     assert.notEqual((await guestOk(URI, host(A), "cat /var/lib/cloud/data/instance-id")).trim(), instance, "a new instance to cloud-init");
     assert.notEqual(backing(), before, "A's system disk is on another base");
     assert.match(backing(), /v2/);
-    assert.equal(api!.devices.has(oldA.nodeId), false, "A's old machine is deleted");
-    assert.equal(api!.devices.has(oldB.nodeId), true, "B's machine stays");
-    const newA = api!.devicesOf(host(A));
+    assert.equal(w.api!.devices.has(oldA.nodeId), false, "A's old machine is deleted");
+    assert.equal(w.api!.devices.has(oldB.nodeId), true, "B's machine stays");
+    const newA = w.api!.devicesOf(host(A));
     assert.equal(newA.length, 1, "A joined again, once");
     assert.notEqual(newA[0].keyId, oldA.keyId, "with a new key");
-    assert.equal(api!.keys.get(newA[0].keyId)!.reusable, false);
+    assert.equal(w.api!.keys.get(newA[0].keyId)!.reusable, false);
     assert.equal(await markerOf(A), MARKER);
 });
 
 test("g. entry A removed: domain, system disk and ISO gone, project disk kept; added again: taken up, marker intact", { timeout: 30 * MINUTE }, async (t) => {
     if (!ready(t)) return;
-    const entry = shape.projects.find((p) => p.name === A)!;
-    const machine = api!.devicesOf(host(A))[0];
+    const entry = w.shape.projects.find((p) => p.name === A)!;
+    const machine = w.api!.devicesOf(host(A))[0];
     writeConfig(withProject(A, undefined));
-    let up = await stack!.up();
+    let up = await w.stack!.up();
     timing("project removed", up.seconds);
     assert.equal(domState(host(A)), "", "the domain is gone");
     assert.equal(fs.existsSync(`${storageDir}/${A}/disk.qcow2`), false, "the system disk is gone");
     assert.equal(fs.existsSync(`${storageDir}/${A}/cloud-init.iso`), false, "the ISO is gone");
     assert.equal(fs.existsSync(`${storageDir}/${A}/project.qcow2`), true, "the project disk is kept");
-    assert.equal(api!.devices.has(machine.nodeId), false, "its tailnet machine is deleted");
-    writeConfig({ ...shape, projects: [...shape.projects, entry] });
-    up = await stack!.up();
+    assert.equal(w.api!.devices.has(machine.nodeId), false, "its tailnet machine is deleted");
+    writeConfig({ ...w.shape, projects: [...w.shape.projects, entry] });
+    up = await w.stack!.up();
     timing("project added again", up.seconds);
     assert.equal(await markerOf(A), MARKER, "the kept disk is taken up");
 });
@@ -463,9 +266,9 @@ test("h. purge of B: its disk and folder gone, nothing else touched", { timeout:
     if (!ready(t)) return;
     const aUuid = domUuid(host(A));
     writeConfig(withProject(B, { purge: true }));
-    await stack!.up();
+    await w.stack!.up();
     writeConfig(withProject(B, undefined));
-    const up = await stack!.up();
+    const up = await w.stack!.up();
     timing("purge", up.seconds);
     assert.equal(domState(host(B)), "");
     assert.equal(fs.existsSync(`${storageDir}/${B}`), false, "B's folder is gone");
@@ -474,13 +277,13 @@ test("h. purge of B: its disk and folder gone, nothing else touched", { timeout:
     assert.equal(await markerOf(A), MARKER);
 });
 
-test("i. bad config: up fails naming the key, the state unchanged", { skip: unlessFull("i"), timeout: 10 * MINUTE }, async (t) => {
+test("i. bad config: up fails naming the key, the state unchanged", { timeout: 10 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     const exported = resourcesState();
-    const good = shape;
+    const good = w.shape;
     writeConfig(withProject(A, { memory: "lots" }));
     try {
-        const r = await stack!.run(["up", "--yes", "--skip-preview"]);
+        const r = await w.stack!.run(["up", "--yes", "--skip-preview"]);
         assert.notEqual(r.code, 0);
         assert.match(r.stdout + r.stderr, /project-vms:projects\[\d\]\.memory/, "the key is named");
         assert.match(r.stdout + r.stderr, /lots/, "and its value");
@@ -490,37 +293,20 @@ test("i. bad config: up fails naming the key, the state unchanged", { skip: unle
     }
 });
 
-test("j. destroy leaves only the kept project disks; a new up takes them up", { skip: unlessFull("j"), timeout: 30 * MINUTE }, async (t) => {
+test("j. destroy leaves only the kept project disks; a new up takes them up", { timeout: 30 * MINUTE }, async (t) => {
     if (!ready(t)) return;
-    let r = await stack!.ok(["destroy", "--yes", "--skip-preview"]);
+    let r = await w.stack!.ok(["destroy", "--yes", "--skip-preview"]);
     timing("destroy", r.seconds);
-    assert.equal(stack!.resources().length, 0);
+    assert.equal(w.stack!.resources().length, 0);
     assert.equal(domState(host(A)), "");
     assert.deepEqual(fs.readdirSync(`${storageDir}/${A}`), ["project.qcow2"], "only the project disk is left");
-    assert.equal(api!.devicesOf(host(A)).length, 0, "the machine is deleted");
-    r = await stack!.up();
+    assert.equal(w.api!.devicesOf(host(A)).length, 0, "the machine is deleted");
+    r = await w.stack!.up();
     timing("up after destroy", r.seconds);
     assert.equal(await markerOf(A), MARKER);
 });
 
-/** Runs the built `project-vm` on this stack, with the engine on its PATH; resolves to its exit code and output. */
-function projectVm(...args: string[]): Promise<{ code: number; out: string }> {
-    return new Promise((resolve) => {
-        const child = spawn(process.execPath, [path.join(REPO, "dist", "cli", "main.js"), "-C", stack!.dir, "-H", stack!.name, ...args], {
-            env: { ...stack!.engine.env, ...stack!.extraEnv, HOME: process.env.HOME, PROJECT_VM_LOCK_WAIT: "60", PROJECT_VMS_BACKUP_POOL: `pvms-engine-backups-${id}` },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout.on("data", (d) => { out += d; });
-        child.stderr.on("data", (d) => { out += d; });
-        child.on("close", (code) => {
-            fs.appendFileSync(stack!.logFile, `\n$ project-vm ${args.join(" ")}\n${out}`);
-            resolve({ code: code ?? -1, out });
-        });
-    });
-}
-
-test("k. project-vm driving this engine: create, stop, start, resize, backup, restore, destroy", { skip: unlessFull("k"), timeout: 40 * MINUTE }, async (t) => {
+test("k. project-vm driving this engine: create, stop, start, resize, backup, restore, destroy", { timeout: 40 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     if (!fs.existsSync(path.join(REPO, "dist", "cli", "main.js"))) throw new Error("dist/cli/main.js is missing: npm run build (npm ci and npm test build it)");
     const D = `delta-${id}`;
@@ -554,20 +340,21 @@ test("k. project-vm driving this engine: create, stop, start, resize, backup, re
     assert.equal(domState(host(D)), "");
     assert.equal(fs.existsSync(`${storageDir}/${D}/project.qcow2`), true, "its project disk is kept");
     // The stack file as project-vm left it is what the next steps build on.
-    shape = { ...shape, projects: parse(fs.readFileSync(stack!.stackFile, "utf8")).config["project-vms:projects"] };
+    w.shape = { ...w.shape, projects: parse(fs.readFileSync(w.stack!.stackFile, "utf8")).config["project-vms:projects"] };
 });
 
-test("l. an up interrupted mid-create, then a plain up: it converges with no manual virsh, nothing lost", { skip: unlessFull("l"), timeout: 40 * MINUTE }, async (t) => {
+test("l. an up interrupted mid-create, then a plain up: it converges with no manual virsh, nothing lost", { timeout: 40 * MINUTE }, async (t) => {
     if (!ready(t)) return;
     const C = `gamma-${id}`;
-    writeConfig({ ...shape, projects: [...shape.projects, project(C)] });
-    const stopped = await stack!.run(["up", "--yes", "--skip-preview"], { interruptOn: new RegExp(`Domain\\s+${host(C)}\\s+creating`) });
+    writeConfig({ ...w.shape, projects: [...w.shape.projects, project(C)] });
+    const stopped = await w.stack!.run(["up", "--yes", "--skip-preview"], { interruptOn: new RegExp(`Domain\\s+${host(C)}\\s+creating`) });
     assert.notEqual(stopped.code, 0, "the interrupted up fails");
     console.log(`engine: after the interrupt, ${host(C)} is ${domState(host(C)) || "not defined"} in libvirt`);
-    const up = await stack!.up();
+    const up = await w.stack!.up();
     timing("up after an interrupted create", up.seconds);
     assert.equal(domState(host(C)), "running");
     assert.match(await cloudInitStatus(C), /done/);
     assert.equal(await markerOf(A), MARKER);
-    await stack!.ok(["preview", "--expect-no-changes"]);
+    await w.stack!.ok(["preview", "--expect-no-changes"]);
 });
+
