@@ -1,6 +1,7 @@
 // The stack's configuration: the one pure function that turns raw config into validated settings —
 // or into every problem at once, each naming its key and its bad value, before any resource is
-// registered. What a stack may say is declared in configSchema.ts; single values are checked by
+// registered. What a stack may say is declared in configOptions.ts (each option once: its kind,
+// default, limits and description); plain values are read as declared (readOptions), checked by
 // validate.ts; object sections are read by configSections.ts.
 import { Raw, readOptions, Reader } from "./configReader";
 import {
