@@ -52,6 +52,11 @@ test("every plain stack option that is a setting as it is comes out of parseConf
     assert.ok(checked >= 7, `${checked} options checked`);
 });
 
+test("every stack option has its row in the README's configuration table", () => {
+    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+    for (const key of Object.keys(STACK_OPTIONS)) assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+});
+
 test("a project's options: each in `config --json` and `config`, with its stack default where it inherits one", async (t) => {
     const w = new World(["storage"]);
     t.after(() => w.cleanup());
