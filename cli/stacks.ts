@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import { ConfigError, Features, NAMESPACE, parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../components/config";
+import { ConfigError, NAMESPACE, parseConfig, ProjectEntry, rawConfig, Settings, tailscaleProviderConfig } from "../components/config";
 import { flatConfigValue, yamlErrorText } from "./stackText";
 
 export { flatConfigValue };
@@ -128,16 +128,8 @@ export function stackFilePath(dir: string, host: string): string {
     return path.join(dir, `Pulumi.${host}.yaml`);
 }
 
-/** The fields of a project entry the CLI writes. */
-export interface EntryFields {
-    memory?: number;
-    cpus?: number;
-    disk?: string;
-    running?: boolean;
-    purge?: boolean;
-    base?: string;
-    features?: Partial<Features>;
-}
+/** The fields of a project entry the CLI writes, as the stack file holds them (see PROJECT_OPTIONS). */
+export type EntryFields = Omit<ProjectEntry, "name">;
 
 /** One host's stack file, parsed as a YAML document so that edits keep everything else. */
 export class StackFile {

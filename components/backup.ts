@@ -1,27 +1,18 @@
 // Backups of project disks, the pure part: the stack's `backups` settings, the names of backup
 // volumes, which backup a new one builds on, and which backups retention keeps. The work on the
 // host is host-scripts/backup.sh; the commands are cli/backup.ts.
-import { Reader } from "./configReader";
+import { BACKUP_OPTIONS, defaultsOf, keysOf, Values } from "./configOptions";
+import { Reader, readOptions } from "./configReader";
 import { show, storageDirProblem } from "./validate";
 
 /** The libvirt dir pool holding every backup (one per host; the program never deletes it). */
 export const BACKUP_POOL = "project-vms-backups";
 
-/** `project-vms:backups`, defaults applied. */
-export interface BackupSettings {
-    /** The folder holding the backups: the pool's directory on the host. */
-    dir: string;
-    /** Days whose newest backup is kept. */
-    keepDaily: number;
-    /** ISO weeks whose newest backup is kept. */
-    keepWeekly: number;
-    /** The newest backups kept whatever their day (a backup taken before a restore, and the one after). */
-    keepLast: number;
-    /** A full backup after this many backups in a chain (the full and its incrementals). */
-    fullEvery: number;
-}
+/** `project-vms:backups`, defaults applied (see BACKUP_OPTIONS). */
+export type BackupSettings = Values<typeof BACKUP_OPTIONS>;
 
-export const BACKUP_DEFAULTS = { keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 } as const;
+/** The defaults of `project-vms:backups` but its dir (defaultBackupDir). */
+export const BACKUP_DEFAULTS = defaultsOf(BACKUP_OPTIONS);
 
 /**
  * The default folder: under storageDir, named so that no project folder can be it (`_` is not in
@@ -32,7 +23,7 @@ export function defaultBackupDir(storageDir: string): string {
 }
 
 /** The keys of `project-vms:backups`. */
-export const BACKUP_KEYS = ["dir", "keepDaily", "keepWeekly", "keepLast", "fullEvery"] as const;
+export const BACKUP_KEYS = keysOf(BACKUP_OPTIONS);
 
 /**
  * Why `dir` cannot hold the backups, or undefined: storageDir's own rules (a safe, normalised,
@@ -56,14 +47,13 @@ export function parseBackupSettings(r: Reader, raw: unknown, storageDir: string)
     const before = r.problems.length;
     const o = r.object(raw, "backups") ?? {};
     r.unknownKeys(o, BACKUP_KEYS, "backups");
-    const dir = r.string(o.dir, "backups.dir", defaultBackupDir(storageDir));
     // (The default is checked with storageDir, whose problem is its own.)
-    const problem = dir === undefined || o.dir === undefined || o.dir === null ? undefined : backupDirProblem(dir, storageDir);
-    if (problem) r.problem("backups.dir", `${show(dir)} ${problem}`);
-    const count = (k: "keepDaily" | "keepWeekly" | "keepLast" | "fullEvery", min: number) =>
-        r.integer(o[k], `backups.${k}`, BACKUP_DEFAULTS[k], { min, max: 1000 }, "");
-    const settings = { dir: dir!, keepDaily: count("keepDaily", 1)!, keepWeekly: count("keepWeekly", 0)!, keepLast: count("keepLast", 1)!, fullEvery: count("fullEvery", 1)! };
-    return r.problems.length > before ? undefined : settings;
+    const dirProblem = (dir: string) => {
+        const problem = backupDirProblem(dir, storageDir);
+        return problem && `${show(dir)} ${problem}`;
+    };
+    const settings = readOptions(r, { from: o, table: BACKUP_OPTIONS, at: "backups", inherited: { dir: defaultBackupDir(storageDir) }, checks: { dir: dirProblem } });
+    return r.problems.length > before ? undefined : settings as BackupSettings;
 }
 
 export type BackupKind = "full" | "inc";

@@ -1,15 +1,16 @@
 // The stack's configuration: the one pure function that turns raw config into validated settings —
 // or into every problem at once, each naming its key and its bad value, before any resource is
-// registered. What a stack may say is declared in configSchema.ts; single values are checked by
+// registered. What a stack may say is declared in configOptions.ts (each option once: its kind,
+// default, limits and description); plain values are read as declared (readOptions), checked by
 // validate.ts; object sections are read by configSections.ts.
-import { Raw, Reader } from "./configReader";
+import { Raw, readOptions, Reader } from "./configReader";
 import {
-    CAPACITY_KEYS, CONFIG_KEYS, ConfigError, DEFAULTS, FEATURE_KEYS, FEATURES, Features, LIMITS, NetworkSettings, PROJECT_KEYS, Project,
-    Settings,
+    CAPACITY_KEYS, CAPACITY_OPTIONS, CONFIG_KEYS, ConfigError, DEFAULTS, FEATURE_KEYS, FEATURES, Features, inheritedFrom, inheritedValues,
+    NetworkSettings, PROJECT_KEYS, PROJECT_OPTIONS, Project, Settings, STACK_OPTIONS,
 } from "./configSchema";
-import { parseBase, parseBaseImages, parseNetwork, parseTailscale, parseTailscaleApi } from "./configSections";
+import { baseProblem, parseBaseImages, parseNetwork, parseTailscale, parseTailscaleApi } from "./configSections";
 import { parseBackupSettings } from "./backup";
-import { hostnameOf, libvirtUriProblem, NAMESPACE, projectNameProblem, publicKeyProblem, show, storageDirProblem } from "./validate";
+import { hostnameOf, NAMESPACE, projectNameProblem, publicKeyProblem, show } from "./validate";
 
 export * from "./configSchema";
 export { BASE_POOL_DIR, formatSize, hostnameOf, memoryMiB, NAMESPACE, parseSize, projectNameProblem, publicKeyProblem, RESERVED_NAMES } from "./validate";
@@ -25,25 +26,10 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     const r = new Reader();
     r.unknownKeys(raw, CONFIG_KEYS, "");
 
-    const libvirtUri = r.string(raw.libvirtUri, "libvirtUri", DEFAULTS.libvirtUri);
-    const uriProblem = libvirtUri === undefined ? undefined : libvirtUriProblem(libvirtUri);
-    if (uriProblem) r.problem("libvirtUri", `${uriProblem}, got ${show(libvirtUri)}`);
-
-    const storageDir = r.string(raw.storageDir, "storageDir", DEFAULTS.storageDir);
-    const dirProblem = storageDir === undefined ? undefined : storageDirProblem(storageDir);
-    if (dirProblem) r.problem("storageDir", `${show(storageDir)} ${dirProblem}`);
-
+    // The plain options (libvirtUri, defaultMemory, …), each checked as STACK_OPTIONS declares it.
+    const v = readOptions(r, { from: raw, table: STACK_OPTIONS, at: "" });
     const baseImages = parseBaseImages(r, raw.baseImage, raw.baseImages, raw.baseImageSha512);
     const sshPublicKeys = parseKeys(r, raw.sshPublicKeys);
-
-    const defaultMemory = r.memory(raw.defaultMemory, "defaultMemory", DEFAULTS.defaultMemory, LIMITS.memoryMiB);
-    const defaultCpus = r.integer(raw.defaultCpus, "defaultCpus", DEFAULTS.defaultCpus, LIMITS.cpus, "");
-    const defaultDisk = r.size(raw.defaultDisk, "defaultDisk", DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
-    const systemDiskSize = r.size(raw.systemDiskSize, "systemDiskSize", DEFAULTS.systemDiskSize, LIMITS.systemDiskBytes);
-    const aptCheckValidUntil = r.boolean(raw.aptCheckValidUntil, "aptCheckValidUntil", true);
-    const prepare = r.boolean(raw.prepare, "prepare", true);
-    const shutdownTimeout = r.integer(raw.shutdownTimeout, "shutdownTimeout", DEFAULTS.shutdownTimeout, LIMITS.shutdownSeconds, " seconds");
-    const readyTimeout = r.integer(raw.readyTimeout, "readyTimeout", DEFAULTS.readyTimeout, LIMITS.readySeconds, " seconds");
     const hostCapacity = parseCapacity(r, raw.hostCapacity);
 
     const entries = r.array(raw.projects, "projects") ?? [];
@@ -52,28 +38,24 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     const tailscaleApi = parseTailscaleApi(r, tailscaleProvider);
 
     const { projects, sizesKnown } = parseProjects(r, entries, {
-        memory: defaultMemory ?? DEFAULTS.defaultMemory,
-        cpus: defaultCpus ?? DEFAULTS.defaultCpus,
-        disk: defaultDisk,
+        inherited: inheritedValues(PROJECT_OPTIONS, v),
         tailscale: tailscale.settings.enabled,
         tailscaleKnown: tailscale.known,
         network,
         baseImages,
     });
     // Capacity is checked only over values that were read: a bad one has said its problem already.
-    if (hostCapacity && sizesKnown && defaultMemory !== undefined && defaultCpus !== undefined) {
+    if (hostCapacity && sizesKnown && v.defaultMemory !== undefined && v.defaultCpus !== undefined) {
         for (const problem of capacityProblems(projects, hostCapacity)) r.problem("hostCapacity", problem);
     }
 
     // Backups: read by project-vm (the program itself makes none); checked here like every key.
-    const backups = parseBackupSettings(r, raw.backups, storageDir ?? DEFAULTS.storageDir);
+    const backups = parseBackupSettings(r, raw.backups, v.storageDir ?? DEFAULTS.storageDir);
 
     if (r.problems.length > 0) throw new ConfigError(r.problems);
-    return {
-        libvirtUri: libvirtUri!, storageDir: storageDir!, baseImages, sshPublicKeys, systemDiskSize: systemDiskSize!, network,
-        tailscale: tailscale.settings, aptCheckValidUntil: aptCheckValidUntil!, prepare: prepare!, shutdownTimeout: shutdownTimeout!,
-        readyTimeout: readyTimeout!, hostCapacity, backups: backups!, tailscaleApi, projects,
-    };
+    // Without problems every plain option has its value; the stack's defaults of project keys went into the projects.
+    const plain = Object.fromEntries(Object.entries(v).filter(([k]) => !inheritedFrom(PROJECT_OPTIONS).includes(k))) as Required<typeof v>;
+    return { ...plain, baseImages, sshPublicKeys, network, tailscale: tailscale.settings, hostCapacity, backups: backups!, tailscaleApi, projects };
 }
 
 /** The SSH public keys: at least one, each one OpenSSH public key line. */
@@ -103,16 +85,14 @@ function parseCapacity(r: Reader, v: unknown): Settings["hostCapacity"] {
         r.problem("hostCapacity", `needs both memory (MiB) and cpus, got ${show(capacity)}`);
         return undefined;
     }
-    const memory = r.memory(capacity.memory, "hostCapacity.memory", undefined, { min: LIMITS.memoryMiB.min, max: 64 * 1024 * 1024 });
-    const cpus = r.integer(capacity.cpus, "hostCapacity.cpus", undefined, { min: 1, max: 4096 }, "");
+    const { memory, cpus } = readOptions(r, { from: capacity, table: CAPACITY_OPTIONS, at: "hostCapacity" });
     return memory === undefined || cpus === undefined ? undefined : { memory, cpus };
 }
 
 /** What project entries inherit from the stack. */
 interface ProjectDefaults {
-    memory: number;
-    cpus: number;
-    disk: Project["disk"] | undefined;
+    /** The stack's values of the project options that inherit one (`memory` → defaultMemory's), undefined where it was bad. */
+    inherited: Record<string, unknown>;
     /** Whether the stack's VMs join the tailnet (the default of features.tailscale). */
     tailscale: boolean;
     /** False when tailscale.enabled could not be read: features.tailscale is then not checked against it. */
@@ -135,7 +115,9 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
             return;
         }
         r.unknownKeys(p, PROJECT_KEYS, at);
-        const name = r.string(p.name, `${at}.name`);
+        // The plain options (memory, purge, …), each checked as PROJECT_OPTIONS declares it.
+        const v = readOptions(r, { from: p, table: PROJECT_OPTIONS, at, inherited: d.inherited });
+        const name = v.name;
         if (name === undefined) {
             if (p.name === undefined || p.name === null) r.problem(`${at}.name`, "is required (the project name, e.g. myapp)");
             return;
@@ -157,24 +139,11 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
         if (features.tailscale && !d.tailscale && d.tailscaleKnown) {
             r.problem(`${at}.features.tailscale`, "is true but tailscale.enabled is false for this stack");
         }
+        baseProblem(r, v.base, `${at}.base`, d.baseImages);
 
-
-        const disk = p.disk === undefined ? d.disk : r.size(p.disk, `${at}.disk`, DEFAULTS.defaultDisk, LIMITS.projectDiskBytes);
-        const memory = r.memory(p.memory, `${at}.memory`, d.memory, LIMITS.memoryMiB);
-        const cpus = r.integer(p.cpus, `${at}.cpus`, d.cpus, LIMITS.cpus, "");
-        if (memory === undefined || cpus === undefined) sizesKnown = false;
-        projects.push({
-            name,
-            hostname: hostnameOf(name),
-            memory: memory ?? d.memory,
-            cpus: cpus ?? d.cpus,
-            disk: disk ?? { text: DEFAULTS.defaultDisk, bytes: 0 },
-            running: r.boolean(p.running, `${at}.running`, true) ?? true,
-            autostart: r.boolean(p.autostart, `${at}.autostart`, true) ?? true,
-            purge: r.boolean(p.purge, `${at}.purge`, false) ?? false,
-            base: parseBase(r, p.base, `${at}.base`, d.baseImages),
-            features,
-        });
+        if (v.memory === undefined || v.cpus === undefined) sizesKnown = false;
+        // (After a problem a value may be undefined: the projects are then only read on, never used.)
+        projects.push({ ...(v as Required<typeof v>), base: v.base, hostname: hostnameOf(name), features });
     });
     return { projects, sizesKnown };
 }

@@ -1,6 +1,7 @@
 // Reading typed values out of raw config while collecting problems instead of throwing: one
 // problem per bad value, naming its key and showing the value, with a hint for what YAML did to
 // it (an unquoted 2026.11 is a number, an unquoted 2026-11-01 a date, `no` a string here).
+import type { OptionDecl, Values } from "./configOptions";
 import { NAMESPACE, Size, formatSize, looksLikeSize, memoryMiB, parseSize, show } from "./validate";
 
 /** A raw config object, as JSON-parsed from Pulumi's config. */
@@ -142,6 +143,56 @@ export class Reader {
         }
         return v;
     }
+}
+
+/** What readOptions reads from, and where. */
+export interface ReadOptionsArgs<T extends Record<string, OptionDecl>> {
+    /** The mapping the options are set in (a stack's raw config, a project entry, …). */
+    from: Raw;
+    /** The declarations (see configOptions.ts). */
+    table: T;
+    /** The key path of `from` as messages show it (`projects[0]`), or "" for the stack's own keys. */
+    at: string;
+    /** The values of options whose default is another value (`inherits`), already read. */
+    inherited?: { [K in keyof T]?: unknown };
+    /** Checks of strings that need other values (after the declaration's own): the problem text after the key, or undefined. */
+    checks?: { [K in keyof T]?: (value: string) => string | undefined };
+}
+
+/**
+ * Reads the plain options of a table — strings, booleans, whole numbers, memory and sizes — in
+ * declaration order: each its default (or its inherited value) when unset, its limits and check
+ * applied, undefined after a problem. Lists, objects, features and the options that are part of
+ * another are left to their sections.
+ */
+export function readOptions<T extends Record<string, OptionDecl>>(r: Reader, args: ReadOptionsArgs<T>): Partial<Values<T>> {
+    const out: Record<string, unknown> = {};
+    for (const [k, d] of Object.entries(args.table)) {
+        if (d.partOf !== undefined) continue;
+        const key = args.at ? `${args.at}.${k}` : k;
+        const v = args.from[k];
+        const inherited = args.inherited && k in args.inherited;
+        if (inherited && (v === undefined || v === null)) {
+            out[k] = args.inherited![k];
+            continue;
+        }
+        const fallback = d.default as never;
+        switch (d.kind) {
+            case "string": {
+                const s = r.string(v, key, fallback, d.example);
+                const problem = s === undefined ? undefined : d.check?.(s) ?? args.checks?.[k]?.(s);
+                if (problem) r.problem(key, problem);
+                out[k] = s;
+                break;
+            }
+            case "boolean": out[k] = r.boolean(v, key, fallback); break;
+            case "integer": out[k] = r.integer(v, key, fallback, d.limits!, d.unit ?? ""); break;
+            case "memory": out[k] = r.memory(v, key, fallback, d.limits!); break;
+            case "size": out[k] = fallback === undefined && (v === undefined || v === null) ? undefined : r.size(v, key, fallback, d.limits!); break;
+            default: break;
+        }
+    }
+    return out as Partial<Values<T>>;
 }
 
 function editDistance(a: string, b: string): number {

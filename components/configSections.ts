@@ -4,8 +4,10 @@
 import { createHash } from "node:crypto";
 import { Raw, Reader } from "./configReader";
 import {
-    BASE_IMAGE_KEYS, BaseImage, DEFAULTS, NETWORK_KEYS, NetworkSettings, TAILSCALE_KEYS, TailscaleApiSettings, TailscaleSettings,
+    BASE_IMAGE_KEYS, BaseImage, DEFAULTS, NETWORK_DEFAULTS, NETWORK_KEYS, NetworkSettings, TAILSCALE_API_DEFAULTS, TAILSCALE_API_KEYS,
+    TAILSCALE_API_OPTIONS, TAILSCALE_DEFAULTS, TAILSCALE_KEYS, TailscaleApiSettings, TailscaleSettings,
 } from "./configSchema";
+import type { OptionDecl } from "./configOptions";
 import {
     apiBaseUrlProblem, apiTailnetProblem, cidrProblem, credentialProblem, debianSumsUrl, imageLocationProblem, interfaceNameProblem,
     sha512Problem, show, tailnetProblem,
@@ -73,13 +75,11 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown, singl
     return images;
 }
 
-/** A project's `base`: one of the base image versions. */
-export function parseBase(r: Reader, v: unknown, key: string, images: BaseImage[]): string | undefined {
-    const base = r.string(v, key, undefined, "2026-11");
+/** Reports a project's `base` (read as a string) that is not one of the base image versions. */
+export function baseProblem(r: Reader, base: string | undefined, key: string, images: BaseImage[]): void {
     if (base !== undefined && images.length > 0 && !images.some((b) => b.version === base)) {
         r.problem(key, `${show(base)} is not a base image version; known: ${images.map((b) => b.version).join(", ")}`);
     }
-    return base;
 }
 
 /** Where NICs attach: the program's NAT network (room for `guests` VMs), an existing network or a host bridge. */
@@ -105,10 +105,10 @@ export function parseNetwork(r: Reader, v: unknown, guests: number): NetworkSett
     if (bridge !== undefined) return { kind: "bridge", bridge };
     if (name !== undefined && cidr === undefined) return { kind: "network", name };
     if (cidr === undefined && n.cidr === undefined) {
-        const problem = cidrProblem(DEFAULTS.networkCidr, guests);
-        if (problem) r.problem("network.cidr", `is unset, and the default ${show(DEFAULTS.networkCidr)} ${problem}`);
+        const problem = cidrProblem(NETWORK_DEFAULTS.cidr, guests);
+        if (problem) r.problem("network.cidr", `is unset, and the default ${show(NETWORK_DEFAULTS.cidr)} ${problem}`);
     }
-    return { kind: "nat", name: name ?? DEFAULTS.networkName, cidr: cidr ?? DEFAULTS.networkCidr };
+    return { kind: "nat", name: name ?? NETWORK_DEFAULTS.name, cidr: cidr ?? NETWORK_DEFAULTS.cidr };
 }
 
 /** The stack's Tailscale settings; `known` is false when `enabled` could not be read (checks that depend on it are skipped). */
@@ -128,7 +128,7 @@ export function parseTailscale(r: Reader, v: unknown): { settings: TailscaleSett
         r.problem("tailscale.tailnet", "is required while tailscale.enabled is true (the MagicDNS suffix, e.g. bat-boa.ts.net); or set tailscale.enabled: false");
     }
     const tags: string[] = [];
-    const list = o.tags === undefined ? [...DEFAULTS.tailscaleTags] : r.array(o.tags, "tailscale.tags");
+    const list = o.tags === undefined ? [...TAILSCALE_DEFAULTS.tags] : r.array(o.tags, "tailscale.tags");
     list?.forEach((tag, i) => {
         if (typeof tag === "string" && TAG.test(tag)) tags.push(tag);
         else r.problem(`tailscale.tags[${i}]`, `must be a tag like tag:project-vm (lowercase letters, digits, hyphens), got ${show(tag)}`);
@@ -147,7 +147,7 @@ export function parseTailscale(r: Reader, v: unknown): { settings: TailscaleSett
 export function parseTailscaleApi(r: Reader, provider: Raw): TailscaleApiSettings {
     const key = (k: string) => `tailscale:${k}`;
     let oauthClientId: string | undefined;
-    for (const k of ["apiKey", "oauthClientId", "oauthClientSecret"] as const) {
+    for (const k of TAILSCALE_API_KEYS.filter((k) => (TAILSCALE_API_OPTIONS[k] as OptionDecl).secret)) {
         const v = provider[k];
         if (v === undefined || v === null) continue;
         const problem = typeof v === "string" ? credentialProblem(v) : credentialProblem("");
@@ -161,7 +161,7 @@ export function parseTailscaleApi(r: Reader, provider: Raw): TailscaleApiSetting
         if (problem) r.problemAt(key(k), `${problem}, got ${show(v)}`);
         return problem ? fallback : (v as string);
     };
-    const tailnet = plain("tailnet", DEFAULTS.tailscaleApiTailnet, apiTailnetProblem);
-    const baseUrl = plain("baseUrl", DEFAULTS.tailscaleApiBaseUrl, apiBaseUrlProblem);
+    const tailnet = plain("tailnet", TAILSCALE_API_DEFAULTS.tailnet, apiTailnetProblem);
+    const baseUrl = plain("baseUrl", TAILSCALE_API_DEFAULTS.baseUrl, apiBaseUrlProblem);
     return oauthClientId === undefined ? { tailnet, baseUrl } : { oauthClientId, tailnet, baseUrl };
 }

@@ -14,7 +14,7 @@ import { FEATURE_KEYS, LIMITS } from "./configSchema";
 import { isPreparedOf, preparedVolumeName } from "./names";
 
 /** The prepared layer's virtual size: the smallest system disk, which every system disk can hold. */
-export const PREPARED_BYTES = LIMITS.systemDiskBytes.min;
+export const PREPARED_BYTES = LIMITS.systemDiskSize.min;
 
 /** The guest script that seals a builder (run by the host through the guest agent). */
 export const SEAL_SCRIPT = "seal.sh";

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { DEFAULTS } from "../components/config";
+import { DEFAULTS, NETWORK_DEFAULTS } from "../components/config";
 import { TOOLS } from "../cli/commands";
 import { REPO } from "./support/schemas";
 import { requireTool } from "./support/tools";
@@ -55,7 +55,7 @@ test("the module's options: typed, described, defaults that pass their types and
     assert.equal(options.enable.default, false, "nothing happens until enabled");
     assert.equal(enabled, false, "config = mkIf cfg.enable");
     assert.equal(options.storageDir.default, DEFAULTS.storageDir, "the stacks' default storageDir");
-    assert.equal(options.networkBridge.default, DEFAULTS.networkName, "the program names its NAT network's bridge as the network");
+    assert.equal(options.networkBridge.default, NETWORK_DEFAULTS.name, "the program names its NAT network's bridge as the network");
     assert.equal(options.package.default, "project-vm-0.1.0");
     assert.equal(options.package.defaultText, "pkgs.callPackage ./nix/package.nix { }");
 });
