@@ -102,7 +102,39 @@ export function unpackProgram(packed: string): string {
     return zlib.gunzipSync(Buffer.from(packed, "base64")).toString("utf8");
 }
 
-const BASH = ["/bin/bash", "-c"];
+/** How every host script runs: a Pulumi command's interpreter, and runHostScript's. */
+export const HOST_INTERPRETER = ["/bin/bash", "-c"];
+
+/** Inputs of a host-scripts command (see hostCommand). */
+export interface HostCommandArgs {
+    /** The script under host-scripts/ whose functions the command calls, e.g. power.sh. */
+    script: string;
+    /** Its functions called on create, on update (default: create's) and on delete (default: none). */
+    calls: { create: string; update?: string; delete?: string };
+    /** Other scripts whose functions `script` calls (their text comes along). */
+    uses?: string[];
+    /** The settings the functions read, as environment variables (the packed program is added). */
+    environment: Record<string, pulumi.Input<string>>;
+    /** Register the whole environment as secret (it holds credentials). */
+    secret?: boolean;
+    /** Values whose change replaces the command. */
+    triggers?: pulumi.Input<unknown>[];
+}
+
+/**
+ * The one factory of host-scripts commands: a command calling functions of `script` (hostCalls),
+ * run by HOST_INTERPRETER, with its settings and its packed program in the environment.
+ */
+export function hostCommand(name: string, args: HostCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { program, ...calls } = hostCalls(args.script, args.calls, args.uses);
+    const environment = { ...args.environment, ...program };
+    return new command.local.Command(name, {
+        interpreter: HOST_INTERPRETER,
+        ...calls,
+        environment: args.secret ? pulumi.secret(environment) : environment,
+        ...(args.triggers ? { triggers: args.triggers } : {}),
+    }, opts);
+}
 
 /** Inputs of a pool command. */
 export interface PoolCommandArgs {
@@ -125,11 +157,10 @@ export function poolCommand(name: string, args: PoolCommandArgs, opts: pulumi.Cu
     for (const [what, value] of [["pool name", args.pool], ["pool folder", args.dir]]) {
         if (!xmlSafe(value)) throw new Error(`${what} ${JSON.stringify(value)} is not safe in libvirt XML (letters, digits, . _ - / only)`);
     }
-    const { program, ...calls } = hostCalls("pool.sh", { create: "pool_ensure", delete: "pool_remove" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
-        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge), ...program },
+    return hostCommand(name, {
+        script: "pool.sh",
+        calls: { create: "pool_ensure", delete: "pool_remove" },
+        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge) },
     }, opts);
 }
 
@@ -156,17 +187,15 @@ export interface PowerCommandArgs {
  * ID replaces it, old one first).
  */
 export function powerCommand(name: string, args: PowerCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    const { program, ...calls } = hostCalls("power.sh", { create: "power_apply", delete: "power_stop" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
+    return hostCommand(name, {
+        script: "power.sh",
+        calls: { create: "power_apply", delete: "power_stop" },
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             DOMAIN: args.domain,
             DESIRED: args.running ? "running" : "stopped",
             SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
             DOMAIN_UPDATES: pulumi.all(args.domainUpdates).apply((v) => v.join(" ")),
-            ...program,
         },
         triggers: [args.domainId],
     }, { ...opts, deleteBeforeReplace: true });
@@ -192,10 +221,9 @@ export interface GrowCommandArgs {
 
 /** Grows a volume in place when its configured size rises; refuses to shrink it. */
 export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    const { program, ...calls } = hostCalls("grow-disk.sh", { create: "disk_grow" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
+    return hostCommand(name, {
+        script: "grow-disk.sh",
+        calls: { create: "disk_grow" },
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             POOL: args.pool,
@@ -204,7 +232,6 @@ export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.Cu
             DOMAIN: args.domain,
             TARGET: args.target,
             CONFIG_KEY: args.configKey,
-            ...program,
         },
     }, opts);
 }
@@ -230,11 +257,10 @@ export interface ReadyCommandArgs {
  */
 export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     // An update (new config, or only a new program) of a stopped VM has nothing to wait for.
-    const { program, ...calls } = hostCalls("ready.sh", { create: "ready_wait", update: "ready_recheck" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
-        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId, ...program },
+    return hostCommand(name, {
+        script: "ready.sh",
+        calls: { create: "ready_wait", update: "ready_recheck" },
+        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId },
         triggers: [args.domainId],
     }, { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } });
 }
@@ -300,11 +326,11 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
     if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
     // A changed script, credential or input (the key's times, added to stacks with records) is the
     // same machine: the update keeps the record (a stopped VM's too), unchecked.
-    const { program, ...calls } = hostCalls("tailnet.sh", { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
-        environment: pulumi.secret({ ...env, ...program }),
+    return hostCommand(name, {
+        script: "tailnet.sh",
+        calls: { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" },
+        environment: env,
+        secret: true,
     }, {
         ...opts,
         deleteBeforeReplace: true,
