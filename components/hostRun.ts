@@ -2,7 +2,7 @@
 // domain-slot hook and the tests call a function of host-scripts/<script> through runHostScript,
 // with the same text (hostScript) and interpreter (HOST_INTERPRETER) a Pulumi command gets.
 import { spawn } from "node:child_process";
-import { HOST_INTERPRETER, HOST_SCRIPTS_DIR, hostScript } from "./hostCommands";
+import { HOST_INTERPRETER, HOST_SCRIPTS_DIR, hostScript } from "./hostScripts";
 
 /** A call of one function of a host script. */
 export interface HostScriptRun {
