@@ -48,8 +48,8 @@ export interface HostBackups {
 }
 
 /**
- * Reads a stack file's settings and `project-vms:backups`. The program's own validation is used
- * for the rest (the backups key is validated here until components/config.ts knows it).
+ * Reads a stack file's settings, `project-vms:backups` among them, with the program's own
+ * validation (components/config.ts), and the backups pool.
  */
 export function readHost(dir: string, host: string, env: NodeJS.ProcessEnv = {}): HostBackups {
     // The stack file as every command reads it (Pulumi's reading, every key checked, backups included).

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BaseImage } from "./configSchema";
-import { hostCalls } from "./hostCommands";
+import { hostCommand } from "./hostCommands";
 
 /** Where verified images are kept on the machine running Pulumi, by SHA-512: shared by every stack. */
 export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -27,10 +27,9 @@ export interface ImageFetchArgs {
 /** The command that downloads and verifies a base image; its stdout is the verified local file. */
 export function imageFetchCommand(name: string, args: ImageFetchArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     // An update (a changed url or sha512 of the version) refuses another image: see image_refetch.
-    const { program, ...calls } = hostCalls("fetch-image.sh", { create: "image_fetch", update: "image_refetch" });
-    return new command.local.Command(name, {
-        interpreter: ["/bin/bash", "-c"],
-        ...calls,
+    return hostCommand(name, {
+        script: "fetch-image.sh",
+        calls: { create: "image_fetch", update: "image_refetch" },
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             IMAGE_VERSION: args.image.version,
@@ -38,7 +37,6 @@ export function imageFetchCommand(name: string, args: ImageFetchArgs, opts: pulu
             IMAGE_SHA512: args.image.sha512 ?? "",
             IMAGE_SUMS_URL: args.image.sumsUrl ?? "",
             IMAGE_CACHE: args.cacheDir,
-            ...program,
         },
     }, opts);
 }

@@ -5,9 +5,8 @@
 // hook runs host-scripts/domain-slot.sh right before each create of the domain (never in a preview):
 // a leftover of this very project (its MAC, disks only in its folder) is removed with its disks
 // kept; any other domain of that name stops the create, named.
-import { execFile } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { hostScript } from "./hostCommands";
+import { runHostScript } from "./hostRun";
 
 /** Where the hook looks. */
 export interface DomainSlotArgs {
@@ -24,25 +23,24 @@ export interface DomainSlotArgs {
 }
 
 /** Runs domain-slot.sh's check-and-clear for `args`; rejects with its message when it refuses. */
-export function freeDomainSlot(args: DomainSlotArgs): Promise<string> {
-    return new Promise((resolve, reject) => {
-        execFile("bash", ["-c", hostScript("domain-slot.sh", "domain_slot_free")], {
-            // The whole environment, as the command provider gives its scripts: a qemu+ssh URI
-            // needs the SSH agent (SSH_AUTH_SOCK) and HOME's known_hosts.
-            env: {
-                ...process.env,
-                LIBVIRT_URI: args.libvirtUri,
-                DOMAIN: args.domain,
-                MAC: args.mac,
-                PROJECT_DIR: args.projectDir,
-                SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
-            },
-            timeout: (args.shutdownTimeout + 120) * 1000,
-        }, (error, _stdout, stderr) => {
-            if (error) reject(new Error(stderr.trim() || `domain-slot.sh failed: ${error.message}`));
-            else resolve(stderr.trim());
-        });
+export async function freeDomainSlot(args: DomainSlotArgs): Promise<string> {
+    const r = await runHostScript({
+        script: "domain-slot.sh",
+        fn: "domain_slot_free",
+        // The whole environment, as the command provider gives its scripts: a qemu+ssh URI
+        // needs the SSH agent (SSH_AUTH_SOCK) and HOME's known_hosts.
+        env: {
+            ...process.env,
+            LIBVIRT_URI: args.libvirtUri,
+            DOMAIN: args.domain,
+            MAC: args.mac,
+            PROJECT_DIR: args.projectDir,
+            SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
+        },
+        timeoutMs: (args.shutdownTimeout + 120) * 1000,
     });
+    if (r.code !== 0) throw new Error(r.stderr.trim() || `domain-slot.sh failed (exit ${r.code})`);
+    return r.stderr.trim();
 }
 
 /** The beforeCreate hook of a project's domain (named per domain: the engine tells hooks by name). */

@@ -6,103 +6,42 @@
 // settings.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as zlib from "node:zlib";
+import { HOST_INTERPRETER, hostCalls } from "./hostScripts";
 import { xmlSafe } from "./validate";
 
-/** The folder holding the host scripts. */
-export const HOST_SCRIPTS_DIR = path.join(__dirname, "..", "host-scripts");
+// The host scripts' text, as commands carry it and runHostScript runs it (no Pulumi in it: the CLI loads it).
+export * from "./hostScripts";
 
-/** lib.sh split into what runs first (strict mode, checks) and its functions, by name. */
-function library(dir: string): { prelude: string; functions: Map<string, string> } {
-    const functions = new Map<string, string>();
-    const prelude: string[] = [];
-    let current: string[] | undefined;
-    for (const line of fs.readFileSync(path.join(dir, "lib.sh"), "utf8").split("\n")) {
-        const start = /^([a-z_]+)\(\) \{$/.exec(line);
-        if (start) functions.set(start[1], (current = [line]).join("\n"));
-        else if (current) current.push(line);
-        else prelude.push(line);
-        if (current && line === "}") {
-            functions.set(/^([a-z_]+)/.exec(current[0])![1], current.join("\n"));
-            current = undefined;
-        }
-    }
-    return { prelude: prelude.join("\n"), functions };
-}
-
-/** Full-line comments and blank lines left out: they do not run, and every VM's state holds this text. */
-function withoutComments(text: string): string {
-    return text.split("\n").filter((l) => l.trim() !== "" && !/^\s*#/.test(l)).join("\n");
+/** Inputs of a host-scripts command (see hostCommand). */
+export interface HostCommandArgs {
+    /** The script under host-scripts/ whose functions the command calls, e.g. power.sh. */
+    script: string;
+    /** Its functions called on create, on update (default: create's) and on delete (default: none). */
+    calls: { create: string; update?: string; delete?: string };
+    /** Other scripts whose functions `script` calls (their text comes along). */
+    uses?: string[];
+    /** The settings the functions read, as environment variables (the packed program is added). */
+    environment: Record<string, pulumi.Input<string>>;
+    /** Register the whole environment as secret (it holds credentials). */
+    secret?: boolean;
+    /** Values whose change replaces the command. */
+    triggers?: pulumi.Input<unknown>[];
 }
 
 /**
- * The shell program of host-scripts/`script`: lib.sh's prelude and only the library functions it
- * calls (directly or through each other), the scripts it `uses`, then its own functions; comment
- * lines left out. No here-document or multi-line string of the host scripts holds a line that
- * starts with `#` (the tests run every function of this text).
+ * The one factory of host-scripts commands: a command calling functions of `script` (hostCalls),
+ * run by HOST_INTERPRETER, with its settings and its packed program in the environment.
  */
-export function hostProgram(script: string, uses: string[] = [], dir = HOST_SCRIPTS_DIR): string {
-    const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    const own = [...uses.map(read), read(script)].join("\n");
-    const { prelude, functions } = library(dir);
-    const needed = new Set<string>();
-    let text = own;
-    for (let grew = true; grew;) {
-        grew = false;
-        for (const [name, body] of functions) {
-            if (!needed.has(name) && new RegExp(`\\b${name}\\b`).test(text)) {
-                needed.add(name);
-                text += `\n${body}`;
-                grew = true;
-            }
-        }
-    }
-    const lib = [...functions].filter(([name]) => needed.has(name)).map(([, body]) => body);
-    return withoutComments([prelude, ...lib, own].join("\n"));
+export function hostCommand(name: string, args: HostCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const { program, ...calls } = hostCalls(args.script, args.calls, args.uses);
+    const environment = { ...args.environment, ...program };
+    return new command.local.Command(name, {
+        interpreter: HOST_INTERPRETER,
+        ...calls,
+        environment: args.secret ? pulumi.secret(environment) : environment,
+        ...(args.triggers ? { triggers: args.triggers } : {}),
+    }, opts);
 }
-
-/**
- * The shell text that calls `fn` of host-scripts/`script` (see hostProgram): run with bash -c,
- * its settings in the environment. Tests and the e2e run host scripts through it.
- */
-export function hostScript(script: string, fn: string, uses: string[] = [], dir = HOST_SCRIPTS_DIR): string {
-    if (!new RegExp(`^${fn}\\(\\) \\{$`, "m").test(fs.readFileSync(path.join(dir, script), "utf8"))) {
-        throw new Error(`host-scripts/${script} has no function ${fn}`);
-    }
-    return `${hostProgram(script, uses, dir)}\n${fn}\n`;
-}
-
-/** The environment variable that carries a command's program, packed (gzip, then base64). */
-export const PROGRAM_VAR = "PROJECT_VMS_PROGRAM";
-
-/** How a command unpacks its program before it calls one of its functions. */
-const UNPACK = `eval "$(printf '%s' "$${PROGRAM_VAR}" | base64 -d | gzip -dc)"`;
-
-/**
- * A command's create/update/delete calls of functions of host-scripts/`script`, with the program
- * once, packed, in the environment: the command still runs from Pulumi's state alone (a delete
- * after the checkout changed runs what was applied), at a fraction of the inlined size.
- */
-export function hostCalls(script: string, calls: { create: string; update?: string; delete?: string }, uses: string[] = []):
-    { create: string; update?: string; delete?: string; program: Record<string, string> } {
-    for (const fn of Object.values(calls)) if (fn) hostScript(script, fn, uses); // each must exist
-    const call = (fn?: string) => fn && `${UNPACK}\n${fn}\n`;
-    return {
-        create: call(calls.create)!,
-        ...(calls.update ? { update: call(calls.update) } : {}),
-        ...(calls.delete ? { delete: call(calls.delete) } : {}),
-        program: { [PROGRAM_VAR]: zlib.gzipSync(hostProgram(script, uses), { level: 9 }).toString("base64") },
-    };
-}
-
-/** The program a packed command carries, unpacked: for tests and for reading a command in state. */
-export function unpackProgram(packed: string): string {
-    return zlib.gunzipSync(Buffer.from(packed, "base64")).toString("utf8");
-}
-
-const BASH = ["/bin/bash", "-c"];
 
 /** Inputs of a pool command. */
 export interface PoolCommandArgs {
@@ -125,11 +64,10 @@ export function poolCommand(name: string, args: PoolCommandArgs, opts: pulumi.Cu
     for (const [what, value] of [["pool name", args.pool], ["pool folder", args.dir]]) {
         if (!xmlSafe(value)) throw new Error(`${what} ${JSON.stringify(value)} is not safe in libvirt XML (letters, digits, . _ - / only)`);
     }
-    const { program, ...calls } = hostCalls("pool.sh", { create: "pool_ensure", delete: "pool_remove" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
-        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge), ...program },
+    return hostCommand(name, {
+        script: "pool.sh",
+        calls: { create: "pool_ensure", delete: "pool_remove" },
+        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge) },
     }, opts);
 }
 
@@ -156,17 +94,15 @@ export interface PowerCommandArgs {
  * ID replaces it, old one first).
  */
 export function powerCommand(name: string, args: PowerCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    const { program, ...calls } = hostCalls("power.sh", { create: "power_apply", delete: "power_stop" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
+    return hostCommand(name, {
+        script: "power.sh",
+        calls: { create: "power_apply", delete: "power_stop" },
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             DOMAIN: args.domain,
             DESIRED: args.running ? "running" : "stopped",
             SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
             DOMAIN_UPDATES: pulumi.all(args.domainUpdates).apply((v) => v.join(" ")),
-            ...program,
         },
         triggers: [args.domainId],
     }, { ...opts, deleteBeforeReplace: true });
@@ -192,10 +128,9 @@ export interface GrowCommandArgs {
 
 /** Grows a volume in place when its configured size rises; refuses to shrink it. */
 export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    const { program, ...calls } = hostCalls("grow-disk.sh", { create: "disk_grow" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
+    return hostCommand(name, {
+        script: "grow-disk.sh",
+        calls: { create: "disk_grow" },
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             POOL: args.pool,
@@ -204,7 +139,6 @@ export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.Cu
             DOMAIN: args.domain,
             TARGET: args.target,
             CONFIG_KEY: args.configKey,
-            ...program,
         },
     }, opts);
 }
@@ -230,11 +164,10 @@ export interface ReadyCommandArgs {
  */
 export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     // An update (new config, or only a new program) of a stopped VM has nothing to wait for.
-    const { program, ...calls } = hostCalls("ready.sh", { create: "ready_wait", update: "ready_recheck" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
-        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId, ...program },
+    return hostCommand(name, {
+        script: "ready.sh",
+        calls: { create: "ready_wait", update: "ready_recheck" },
+        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId },
         triggers: [args.domainId],
     }, { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } });
 }
@@ -300,11 +233,11 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
     if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
     // A changed script, credential or input (the key's times, added to stacks with records) is the
     // same machine: the update keeps the record (a stopped VM's too), unchecked.
-    const { program, ...calls } = hostCalls("tailnet.sh", { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" });
-    return new command.local.Command(name, {
-        interpreter: BASH,
-        ...calls,
-        environment: pulumi.secret({ ...env, ...program }),
+    return hostCommand(name, {
+        script: "tailnet.sh",
+        calls: { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" },
+        environment: env,
+        secret: true,
     }, {
         ...opts,
         deleteBeforeReplace: true,

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { aptConfig, CLOUD_INIT_DIR, installSteps, packagesFor, readYaml, runcmdOf, scriptFiles, toYaml } from "./cloudInit";
 import { Features } from "./config";
-import { hostCalls } from "./hostCommands";
+import { hostCommand } from "./hostCommands";
 import { FEATURE_KEYS, LIMITS } from "./configSchema";
 import { isPreparedOf, preparedVolumeName } from "./names";
 
@@ -87,10 +87,10 @@ export interface PreparedBaseArgs {
  */
 export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     const r = renderRecipe(args.recipe);
-    const { program, ...calls } = hostCalls("prepare-base.sh", { create: "prepare_base" }, ["ready.sh"]);
-    return new command.local.Command(name, {
-        interpreter: ["/bin/bash", "-c"],
-        ...calls,
+    return hostCommand(name, {
+        script: "prepare-base.sh",
+        calls: { create: "prepare_base" },
+        uses: ["ready.sh"],
         environment: {
             LIBVIRT_URI: args.libvirtUri,
             POOL: args.pool,
@@ -102,7 +102,6 @@ export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: 
             BUILDER_NETWORK: args.network,
             PREPARED_BYTES: String(PREPARED_BYTES),
             BUILD_TIMEOUT: String(args.timeout),
-            ...program,
         },
     }, { ...opts, customTimeouts: { create: `${args.timeout + 900}s` } });
 }

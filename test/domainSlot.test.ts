@@ -3,9 +3,8 @@
 // kept; a domain of that name that is not provably this project's stops the create, named. Run
 // against the stand-in virsh; the engine suite runs it through the real engine and libvirtd.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
-import { hostScript } from "../components/hostCommands";
+import { runHostScript } from "../components/hostRun";
 import { FakeHost } from "./support/fakeVirsh";
 
 const DOMAIN = "project-myapp";
@@ -13,10 +12,10 @@ const MAC = "52:54:12:34:56:78";
 const DIR = "/var/lib/project-vms/myapp";
 
 function slot(h: FakeHost): Promise<{ code: number; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile("bash", ["-c", hostScript("domain-slot.sh", "domain_slot_free")], {
-            env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR, SHUTDOWN_TIMEOUT: "30" },
-        }, (err, _out, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+    return runHostScript({
+        script: "domain-slot.sh",
+        fn: "domain_slot_free",
+        env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR, SHUTDOWN_TIMEOUT: "30" },
     });
 }
 

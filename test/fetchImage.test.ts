@@ -1,7 +1,6 @@
 // A base image is verified before any VM is built on it: fetch-image.sh, run as the program runs
 // it, against images served on 127.0.0.1 (and the config's choice of where a checksum comes from).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -9,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { parseConfig } from "../components/config";
-import { hostScript } from "../components/hostCommands";
+import { runHostScript } from "../components/hostRun";
 import { requireTool } from "./support/tools";
 
 const IMAGE = Buffer.from("QFI\xfb pretend qcow2 image ".repeat(4096), "latin1");
@@ -44,14 +43,11 @@ after(() => {
 /** Runs image_fetch as the program does (asynchronously: the server answers from this process). */
 async function fetchImage(env: Record<string, string>, fn = "image_fetch") {
     const cache = env.IMAGE_CACHE ?? path.join(work, "cache");
-    const child = spawn("bash", ["-c", hostScript("fetch-image.sh", fn)], {
+    const { code: status, stdout, stderr } = await runHostScript({
+        script: "fetch-image.sh",
+        fn,
         env: { PATH: process.env.PATH, LIBVIRT_URI: "qemu:///system", IMAGE_SHA512: "", IMAGE_SUMS_URL: "", IMAGE_CACHE: cache, ...env },
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
     return { status, stdout: stdout.trim(), stderr };
 }
 

@@ -7,6 +7,8 @@ import { LibvirtUnavailable } from "../libvirt";
 import { PulumiUnavailable, systemDiskUrn } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
 import { ApplyFailed, applyChange, confirm, Context, lockStack, projectOf, requirePulumi, settingsOf, upAndRecord } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** The libvirt pool of the base images (components/host.ts basePoolName, without loading Pulumi). */
 const BASE_POOL = `${NAMESPACE}-${BASE_POOL_DIR}`;
@@ -228,3 +230,36 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
         }
     }
 }
+
+/** `project-vm base list|add|move|prune`. */
+export const declareBase: Declare = (program, f) => {
+    const base = program.command("base").description("base image versions: list (with the projects on each), add, move a project, prune");
+    base.command("list", { isDefault: true }).description("the versions, the newest last, with the VMs on each and the projects pinned to each")
+        .option("--json", "JSON: {baseImages: [{version, url, newest, pinned, inUse}]}")
+        .action(async (o, c: Command) => {
+            const w = f.where(c);
+            await baseList(w.ctx, w.host(), o);
+        });
+    base.command("add").description("add a dated image as the newest version, pinned to its SHA-512 (read from the SHA512SUMS beside a cloud.debian.org image)")
+        .argument("<version>", "its name, e.g. 2026-12")
+        .argument("<url>", "a dated image, e.g. https://cloud.debian.org/images/cloud/forky/20261201/debian-14-genericcloud-amd64-20261201.qcow2")
+        .option("--sha512 <sum>", "its SHA-512 (needed elsewhere than cloud.debian.org)")
+        .action(async (version: string, url: string, o, c: Command) => {
+            const w = f.where(c);
+            await baseAdd(w.ctx, w.host(), version, url, { sha512: o.sha512, fetchText: f.deps.fetchText });
+        });
+    base.command("move").description("move a project to a version: a fresh system disk on it; the project disk, MAC and tailnet name are kept")
+        .argument("<name>", "project name")
+        .argument("<version>", "a base image version of the host")
+        .option("-y, --yes", "do not ask")
+        .action(async (name: string, version: string, o, c: Command) => {
+            const w = f.where(c);
+            await baseMove(w.ctx, w.host(), name, version, o);
+        });
+    base.command("prune").description("remove versions that no project is pinned to and no VM runs on (never the newest), with their volumes")
+        .option("-y, --yes", "do not ask")
+        .action(async (o, c: Command) => {
+            const w = f.where(c);
+            await basePrune(w.ctx, w.host(), o);
+        });
+};

@@ -3,6 +3,8 @@ import { Features, OptionDecl, PROJECT_KEYS, PROJECT_OPTIONS, Size } from "../..
 import { projectMac, tailnetFqdn } from "../../components/names";
 import { StackFile } from "../stacks";
 import { Context, projectOf, settingsOf } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Shows a project's entry with the stack's defaults applied. */
 export async function showConfig(ctx: Context, host: string, name: string, opts: { json?: boolean }): Promise<void> {
@@ -46,3 +48,14 @@ export function unpinned(versions: string[], baseCommand: string): string {
     if (versions.length === 1) return "not pinned (on the stack's only base image)";
     return `not pinned (on the newest base image when its system disk was made; the newest now is ${versions[versions.length - 1]}; '${baseCommand}' shows which)`;
 }
+
+/** `project-vm config <name> [--json]`. */
+export const declareConfig: Declare = (program, f) => {
+    program.command("config").description("what a project's entry resolves to, the stack's defaults applied")
+        .argument("<name>", "project name")
+        .option("--json", "JSON")
+        .action(async (name: string, o, c: Command) => {
+            const w = f.where(c);
+            await showConfig(w.ctx, w.host(), name, o);
+        });
+};

@@ -5,6 +5,9 @@ import { PROJECT_FILES, projectPaths, sshCommand } from "../../components/names"
 import { EntryFields, listHosts, StackFile, UsageError } from "../stacks";
 import { applyChange, Context, lockStack, parseCpus, parseDisk, parseMemory, settingsOf } from "./context";
 import { viewProject } from "./view";
+import { Command } from "commander";
+import { FEATURES } from "../../components/configSchema";
+import { Declare } from "../factory";
 
 /** Whether a host's stack file has a project of this name (a file that cannot be read has none). */
 function hasProjectNamed(dir: string, host: string, name: string): boolean {
@@ -89,3 +92,19 @@ async function takeUpKeptDisk(ctx: Context, stack: StackFile, settings: Settings
     }
     ctx.io.err(`project-vm: ${name} takes up the project disk kept on ${stack.host}: ${where} (${size}, ${(kept.allocation / 1024 ** 3).toFixed(1)}G used)`);
 }
+
+/** `project-vm create <name> [memory] [cpus] [disk]`, with a --no-<feature> flag for each optional feature. */
+export const declareCreate: Declare = (program, f) => {
+    const cmd = program.command("create").description("add a project to the host and create its VM; prints how to log in")
+        .argument("<name>", "project name: a DNS label; the VM is project-<name>")
+        .argument("[memory]", "memory in MiB, or with a unit (8G); default: the stack's defaultMemory")
+        .argument("[cpus]", "vCPUs; default: the stack's defaultCpus")
+        .argument("[disk]", "project disk size, e.g. 100G; default: the stack's defaultDisk")
+        .action(async (name: string, memory: string | undefined, cpus: string | undefined, disk: string | undefined, o, c: Command) => {
+            const w = f.where(c);
+            // Commander names --no-claude-code's value claudeCode: each feature's key.
+            const features = Object.fromEntries(FEATURES.map((x) => [x.key, o[x.key] as boolean]));
+            await create(w.ctx, w.host(), name, { memory, cpus, disk, features });
+        });
+    for (const x of FEATURES) cmd.option(`--no-${x.flag}`, x.off);
+};

@@ -7,6 +7,8 @@ import { projectPaths } from "../../components/names";
 import { PulumiUnavailable } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
 import { applyChange, confirm, Context, lockStack, projectOf, settingsOf } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Options of `destroy`. */
 export interface DestroyOptions {
@@ -84,3 +86,15 @@ async function disarmPurge(ctx: Context, stack: StackFile, project: Project): Pr
         what: `destroy ${project.name} (step 1 of 2: keep its project disk)`,
     });
 }
+
+/** `project-vm destroy <name> [--purge] [-y]`. */
+export const declareDestroy: Declare = (program, f) => {
+    program.command("destroy").description("delete a project's VM; its project disk is kept unless --purge")
+        .argument("<name>", "project name")
+        .option("--purge", "delete the project disk too (asks you to type the project name; with --yes, for scripts, it does not)")
+        .option("-y, --yes", "do not ask")
+        .action(async (name: string, o, c: Command) => {
+            const w = f.where(c);
+            await destroy(w.ctx, w.host(), name, o);
+        });
+};

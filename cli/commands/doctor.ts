@@ -8,6 +8,8 @@ import { LibvirtUnavailable } from "../libvirt";
 import { MIN_PULUMI, versionAtLeast } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
 import { Context } from "./context";
+import { Command } from "commander";
+import { Declare, EXIT } from "../factory";
 
 /** One check of `doctor`. */
 export interface Check {
@@ -182,3 +184,17 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
     else for (const c of checks) ctx.io.out(`${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.detail}`);
     return ok;
 }
+
+/** `project-vm doctor [--json]`: exit 1 when a check fails. */
+export const declareDoctor: Declare = (program, f) => {
+    program.command("doctor").description("check the tools, every host's stack file and that its libvirt answers")
+        .option("--json", "JSON: {ok, checks: [{name, ok, detail}]}")
+        .action(async (o, c: Command) => {
+            const w = f.where(c);
+            // One host when one is picked (-H, PROJECT_VM_HOST); else every stack file, those not
+            // set up in the backend only noted.
+            const picked = w.globals.host !== undefined || f.deps.env.PROJECT_VM_HOST !== undefined;
+            const ok = await doctor(w.ctx, picked ? [w.host()] : w.hosts, f.deps.runTool, { ...o, picked });
+            f.setCode(ok ? EXIT.ok : EXIT.failed);
+        });
+};

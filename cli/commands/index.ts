@@ -1,4 +1,5 @@
-// What each `project-vm` command does, one file a command. Every change goes through a host's
+// What each `project-vm` command does, one file a command: its logic and its declaration (its
+// arguments, flags and action over the Factory's shared Context; cli/main.ts assembles them). Every change goes through a host's
 // stack file (edited with its comments kept, validated by the program's own rules, written
 // atomically) and then `pulumi up`; read-only commands combine the stack file, the stack's
 // outputs and libvirt's live state, and say what they could not see. Everything outside — Pulumi,
@@ -21,3 +22,8 @@ export * from "./undo";
 export * from "./restart";
 export * from "./config";
 export * from "./base";
+export * from "./backup";
+export * from "./backups";
+export * from "./restore";
+export * from "./use";
+export * from "./completion";

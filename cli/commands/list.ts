@@ -3,6 +3,8 @@ import { projectNameProblem } from "../../components/config";
 import { StackFile, UsageError } from "../stacks";
 import { Context } from "./context";
 import { stateText, table, viewHost } from "./view";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Options of `list`. */
 export interface ListOptions {
@@ -55,3 +57,15 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
         rows.map((r) => [r.host, r.name, stateText(r), r.memory === null ? "-" : `${r.memory}M`, show(r.cpus), show(r.disk), show(r.fqdn ?? r.ip)]),
     )) ctx.io.out(l);
 }
+
+/** `project-vm list [-a] [--json] [-q]` (alias ls). */
+export const declareList: Declare = (program, f) => {
+    program.command("list").alias("ls").description("the projects of the host (or of all hosts): wanted and live state, size, address")
+        .option("-a, --all", "every host")
+        .option("--json", "JSON: {projects: [...], warnings: [...]}")
+        .option("-q, --quiet", "project names only")
+        .action(async (o, c: Command) => {
+            const w = f.where(c);
+            await list(w.ctx, w.allOrOne(o.all), o);
+        });
+};

@@ -1,6 +1,8 @@
 // `logs`: cloud-init's output log through the guest agent, or the serial console.
 import { StackFile, UsageError } from "../stacks";
 import { ApplyFailed, Context, projectOf, settingsOf } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Shows the end of cloud-init's output log from the guest, or attaches to the serial console. */
 export async function logs(ctx: Context, host: string, name: string, opts: { console?: boolean; lines?: string }): Promise<number> {
@@ -29,3 +31,15 @@ export function printable(line: string): string {
     // eslint-disable-next-line no-control-regex
     return line.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
+
+/** `project-vm logs <name> [-n lines] [--console]`: with --console, its exit code is virsh console's. */
+export const declareLogs: Declare = (program, f) => {
+    program.command("logs").description("the end of cloud-init's output log in the VM, or its serial console")
+        .argument("<name>", "project name")
+        .option("-n, --lines <n>", "how many lines", "100")
+        .option("--console", "attach to the serial console instead (virsh console)")
+        .action(async (name: string, o, c: Command) => {
+            const w = f.where(c);
+            f.setCode(await logs(w.ctx, w.host(), name, o));
+        });
+};

@@ -2,6 +2,8 @@
 import { LibvirtUnavailable } from "../libvirt";
 import { StackFile } from "../stacks";
 import { ApplyFailed, applyChange, Context, lockStack, projectOf, noteUnapplied, requirePulumi, settingsOf, upAndRecord } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Sets a project running or stopped and applies it. */
 export async function setRunning(ctx: Context, host: string, name: string, running: boolean): Promise<void> {
@@ -37,3 +39,18 @@ export async function setRunning(ctx: Context, host: string, name: string, runni
     await applyChange(ctx, stack, { what: `${running ? "start" : "stop"} ${name}` });
     ctx.io.err(`project-vm: ${name} is ${running ? "running" : "stopped"}`);
 }
+
+/** `project-vm start <name>` and `project-vm stop <name>`. */
+export const declarePower: Declare = (program, f) => {
+    for (const [verb, running, description] of [
+        ["start", true, "start a project's VM (its entry's running: false goes)"],
+        ["stop", false, "shut a project's VM down (running: false; ACPI, forced after shutdownTimeout)"],
+    ] as const) {
+        program.command(verb).description(description)
+            .argument("<name>", "project name")
+            .action(async (name: string, _o, c: Command) => {
+                const w = f.where(c);
+                await setRunning(w.ctx, w.host(), name, running);
+            });
+    }
+};

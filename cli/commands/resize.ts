@@ -2,6 +2,8 @@
 import { parseSize } from "../../components/config";
 import { StackFile, UsageError } from "../stacks";
 import { applyChange, confirm, Context, lockStack, parseCpus, parseDisk, parseMemory, projectOf, settingsOf } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Options of `resize`. */
 export interface ResizeOptions {
@@ -43,3 +45,17 @@ export async function resize(ctx: Context, host: string, name: string, opts: Res
     ctx.io.err(`project-vm: ${name} has ${now.memory} MiB, ${now.cpus} vCPUs and a ${now.disk.text} project disk` +
         (grows ? " (its filesystem grows at the VM's next boot)" : ""));
 }
+
+/** `project-vm resize <name> [-m memory] [-c cpus] [-d size] [-y]`. */
+export const declareResize: Declare = (program, f) => {
+    program.command("resize").description("change memory or vCPUs (the VM restarts) or grow the project disk (in place)")
+        .argument("<name>", "project name")
+        .option("-m, --memory <memory>", "memory in MiB, or with a unit (16G)")
+        .option("-c, --cpus <cpus>", "vCPUs")
+        .option("-d, --disk <size>", "project disk size; it can only grow")
+        .option("-y, --yes", "do not ask before restarting the VM")
+        .action(async (name: string, o, c: Command) => {
+            const w = f.where(c);
+            await resize(w.ctx, w.host(), name, o);
+        });
+};

@@ -2,6 +2,8 @@
 import { LibvirtUnavailable } from "../libvirt";
 import { StackFile, UsageError } from "../stacks";
 import { ApplyFailed, Context, projectOf, settingsOf } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Reboots a project's running VM through ACPI. */
 export async function restart(ctx: Context, host: string, name: string): Promise<void> {
@@ -21,3 +23,13 @@ export async function restart(ctx: Context, host: string, name: string): Promise
     }
     ctx.io.err(`project-vm: ${project.hostname} is rebooting (ACPI); '${ctx.command(host, "status", name)}' shows when it is back`);
 }
+
+/** `project-vm restart <name>`. */
+export const declareRestart: Declare = (program, f) => {
+    program.command("restart").description("reboot a project's running VM (ACPI); the stack file is not changed")
+        .argument("<name>", "project name")
+        .action(async (name: string, _o, c: Command) => {
+            const w = f.where(c);
+            await restart(w.ctx, w.host(), name);
+        });
+};

@@ -2,6 +2,8 @@
 import { GUEST_USER } from "../../components/cloudInit";
 import { Context } from "./context";
 import { viewHost } from "./view";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** An ssh_config for the projects of the given hosts, to Include from ~/.ssh/config. */
 export async function sshConfig(ctx: Context, hosts: string[]): Promise<void> {
@@ -34,3 +36,15 @@ export async function sshConfig(ctx: Context, hosts: string[]): Promise<void> {
     }
     for (const l of lines) ctx.io.out(l);
 }
+
+/** `project-vm ssh-config [-a]`. */
+export const declareSshConfig: Declare = (program, f) => {
+    program.command("ssh-config").description("an ssh_config block (Host project-*) for the projects, to Include from ~/.ssh/config")
+        .option("-a, --all", "every host (the default unless -H or $PROJECT_VM_HOST picks one)")
+        .action(async (o, c: Command) => {
+            const w = f.where(c);
+            // One file for every project a user has: all hosts unless one is picked.
+            const picked = w.globals.host ?? f.deps.env.PROJECT_VM_HOST;
+            await sshConfig(w.ctx, w.allOrOne(o.all || !picked));
+        });
+};

@@ -6,6 +6,8 @@ import { GuestResult, LibvirtUnavailable, VolumeSize } from "../libvirt";
 import { PulumiUnavailable } from "../pulumi";
 import { Context } from "./context";
 import { ProjectRow, stateText, viewProject } from "./view";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** `status --json`: a project row with its disks and cloud-init's status. */
 export interface ProjectStatus extends ProjectRow {
@@ -82,3 +84,14 @@ export function parseCloudInitStatus(r: GuestResult): NonNullable<ProjectStatus[
         throw new LibvirtUnavailable(`cloud-init status said: ${(r.stderr || r.stdout).trim().split("\n")[0] ?? `exit ${r.code}`}`);
     }
 }
+
+/** `project-vm status <name> [--json]`. */
+export const declareStatus: Declare = (program, f) => {
+    program.command("status").description("one project: power state, addresses, disks, cloud-init status")
+        .argument("<name>", "project name")
+        .option("--json", "JSON")
+        .action(async (name: string, o, c: Command) => {
+            const w = f.where(c);
+            await status(w.ctx, w.host(), name, o);
+        });
+};

@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { StackFile, UsageError } from "../stacks";
 import { forgetUndo, readUndo } from "../undo";
 import { ApplyFailed, Context, lockStack, requirePulumi, settingsOf, upAndRecord } from "./context";
+import { Command } from "commander";
+import { Declare } from "../factory";
 
 /** Restores the host's stack file from before the latest project-vm change and applies it. */
 export async function undo(ctx: Context, host: string): Promise<void> {
@@ -35,3 +37,12 @@ export async function undo(ctx: Context, host: string): Promise<void> {
     ctx.io.err(record.lost ? `project-vm: '${record.what}' is undone as far as it can be (${record.lost})` : `project-vm: '${record.what}' is undone`);
 }
 
+
+/** `project-vm undo`. */
+export const declareUndo: Declare = (program, f) => {
+    program.command("undo").description("put the host's stack file back as it was before project-vm's latest change of it, and apply it")
+        .action(async (_o, c: Command) => {
+            const w = f.where(c);
+            await undo(w.ctx, w.host());
+        });
+};

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../../components/config";
-import { hostCalls, hostProgram, PROGRAM_VAR, unpackProgram } from "../../components/hostCommands";
+import { HOST_INTERPRETER, hostCalls, hostProgram, PROGRAM_VAR, unpackProgram } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
 import { layerName, layersOf, PREPARED_BYTES, renderRecipe } from "../../components/prepare";
 import { mockKeyTimes, Registered } from "./mocks";
@@ -36,7 +36,7 @@ export function settingsOf(stack: string, overrides: Record<string, unknown> = {
  */
 function assertHostScript(r: Registered, script: string, create: string | undefined, remove?: string, uses: string[] = [], update?: string): void {
     assert.equal(r.type, T.command);
-    assert.deepEqual(r.inputs.interpreter, ["/bin/bash", "-c"]);
+    assert.deepEqual(r.inputs.interpreter, HOST_INTERPRETER);
     const calls = hostCalls(script, { create: create!, update, delete: remove }, uses);
     assert.equal(r.inputs.create, calls.create);
     assert.equal(r.inputs.update, calls.update);
