@@ -19,6 +19,8 @@ import { libvirtReachable, requireTool } from "./tools";
 
 export const URI = "qemu:///system";
 export const MINUTE = 60_000;
+/** How long a step waits for a guest to boot (its agent to answer): TCG on a loaded host is slow. */
+export const BOOT_WAIT = 15 * MINUTE;
 export const id = randomBytes(2).toString("hex");
 export const storageDir = `/var/lib/pvms-engine-${id}`;
 export const network = { name: `pvms-e${id}`, cidr: `10.${200 + (parseInt(id, 16) % 50)}.${parseInt(id.slice(2), 16)}.0/24` };
