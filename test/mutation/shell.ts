@@ -1,0 +1,89 @@
+// The shell mutants of test/mutation/shell-mutants.json, each tried in a copy of the repository
+// (node_modules linked): the script's text with `find` (which must occur exactly once, so that a
+// stale entry fails loudly) replaced by `replace`, then the entry's test files run. A mutant is
+// killed when they fail or time out, survived when they pass.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** `only`: a --test-name-pattern narrowing the test files to the tests about the script (a speed-up: the score can only be lower for it). */
+export interface ShellMutant { id: string; file: string; find: string; replace: string; tests: string[]; only?: string }
+export interface Outcome { id: string; file: string; area: string; status: "Killed" | "Timeout" | "Survived"; description: string }
+
+export const SHELL_AREAS = ["host-scripts", "cloud-init/scripts"];
+
+export function loadShellMutants(repo: string): ShellMutant[] {
+    const list = JSON.parse(fs.readFileSync(path.join(repo, "test/mutation/shell-mutants.json"), "utf8")) as ShellMutant[];
+    const ids = new Set<string>();
+    for (const m of list) {
+        if (ids.has(m.id)) throw new Error(`shell mutant ${m.id} is listed twice`);
+        ids.add(m.id);
+        const text = fs.readFileSync(path.join(repo, m.file), "utf8");
+        const count = text.split(m.find).length - 1;
+        if (count !== 1) throw new Error(`shell mutant ${m.id}: ${JSON.stringify(m.find)} occurs ${count} times in ${m.file} (exactly once expected): update the entry`);
+        for (const t of m.tests) if (!fs.existsSync(path.join(repo, t))) throw new Error(`shell mutant ${m.id}: no test file ${t}`);
+    }
+    return list;
+}
+
+function sandbox(repo: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-shell-mutants-"));
+    const skip = new Set([".git", "node_modules", "reports", ".stryker-tmp", ".project-vm", ".e2e-cache"]);
+    for (const entry of fs.readdirSync(repo)) {
+        if (skip.has(entry)) continue;
+        fs.cpSync(path.join(repo, entry), path.join(dir, entry), { recursive: true, verbatimSymlinks: true });
+    }
+    fs.symlinkSync(path.join(repo, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+}
+
+function runTests(dir: string, tests: string[], only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; ms: number; output: string }> {
+    return new Promise((resolve) => {
+        const started = Date.now();
+        const child = spawn("node", ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=dot", ...(only ? [`--test-name-pattern=${only}`] : []), ...tests], {
+            cwd: dir, detached: true, env: { ...process.env, CI: process.env.CI ?? "" },
+        });
+        let output = "";
+        child.stdout.on("data", (d) => { output += d; });
+        child.stderr.on("data", (d) => { output += d; });
+        let timedOut = false;
+        const timer = setTimeout(() => { timedOut = true; try { process.kill(-(child.pid as number), "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
+        child.on("close", (code) => { clearTimeout(timer); resolve({ ok: code === 0 && !timedOut, timedOut, ms: Date.now() - started, output }); });
+    });
+}
+
+/** Runs `mutants` with `concurrency` sandboxes; the test sets are first run unmutated (they must pass). */
+export async function runShellMutants(repo: string, mutants: ShellMutant[], concurrency: number, log: (line: string) => void): Promise<Outcome[]> {
+    const boxes = Array.from({ length: Math.max(1, Math.min(concurrency, mutants.length)) }, () => sandbox(repo));
+    try {
+        const baseline = new Map<string, number>();
+        const keyOf = (m: ShellMutant) => `${m.tests.join(" ")}${m.only ? ` --test-name-pattern=${m.only}` : ""}`;
+        for (const m of [...new Map(mutants.map((x) => [keyOf(x), x])).values()]) {
+            const key = keyOf(m);
+            const r = await runTests(boxes[0], m.tests, m.only, 15 * 60_000);
+            if (!r.ok) throw new Error(`the unmutated scripts fail ${key}:\n${r.output.slice(-3000)}`);
+            baseline.set(key, r.ms);
+            log(`baseline ${key}: ${(r.ms / 1000).toFixed(1)} s`);
+        }
+        const outcomes: Outcome[] = [];
+        let next = 0;
+        await Promise.all(boxes.map(async (box) => {
+            while (next < mutants.length) {
+                const m = mutants[next++];
+                const file = path.join(box, m.file);
+                const original = fs.readFileSync(file, "utf8");
+                fs.writeFileSync(file, original.replace(m.find, () => m.replace));
+                const r = await runTests(box, m.tests, m.only, 3 * (baseline.get(keyOf(m)) ?? 60_000) + 30_000);
+                fs.writeFileSync(file, original);
+                const status = r.timedOut ? "Timeout" : r.ok ? "Survived" : "Killed";
+                const area = SHELL_AREAS.find((a) => m.file.startsWith(`${a}/`)) as string;
+                outcomes.push({ id: m.id, file: m.file, area, status, description: `${JSON.stringify(m.find)} → ${JSON.stringify(m.replace)}` });
+                log(`${status.padEnd(8)} ${m.id} (${(r.ms / 1000).toFixed(1)} s)`);
+            }
+        }));
+        return outcomes.sort((a, b) => a.id.localeCompare(b.id));
+    } finally {
+        for (const box of boxes) spawnSync("rm", ["-rf", box]);
+    }
+}
