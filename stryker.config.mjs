@@ -12,6 +12,9 @@ export default {
         nodeArgs: ["--import", "tsx", "--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
         forceBail: true,
     },
+    // The built CLI (dist/), which the process-level tests run, is built from the mutated code, so
+    // a mutant reaches those processes too (they inherit the active mutant's id).
+    buildCommand: "npm run build",
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },

@@ -1,8 +1,11 @@
-// `npm run test:mutation [-- AREA|FILE ...] [--concurrency N]`: mutation testing, one score per area.
+// `npm run test:mutation [-- AREA|FILE ...] [--concurrency N] [--tests FILE,...]`: mutation testing,
+// one score per area.
 //   components, cli            StrykerJS (stryker.config.mjs) over the unit tests that import them
 //   host-scripts, cloud-init/scripts   the hand-made mutants of test/mutation/shell-mutants.json
 // An argument may be a single file of an area (cli/lock.ts, host-scripts/backup.sh). No argument:
-// all four areas. Stryker's incremental file is kept per set of arguments under
+// all four areas. Stryker runs every unit test file that imports the mutated code, directly or not
+// (each mutant only the files whose run reached it); --tests names the test files instead (faster
+// while iterating on one file; a narrower set can only score lower). Stryker's incremental file is kept per set of arguments under
 // reports/stryker-incremental/ (gitignored: a local cache of this checkout's last run), so a rerun
 // only tries the mutants whose code or tests changed. Mutants that cannot change behaviour are
 // listed with the reason in test/mutation/equivalent.json and left out of the score.
@@ -24,10 +27,13 @@ interface StrykerMutant { id: string; mutatorName: string; replacement?: string;
 function args() {
     const list = process.argv.slice(2);
     let concurrency = 2;
+    let tests: string[] | undefined;
     const targets: string[] = [];
     for (let i = 0; i < list.length; i++) {
         if (list[i] === "--concurrency") concurrency = Number(list[++i]);
         else if (list[i].startsWith("--concurrency=")) concurrency = Number(list[i].split("=")[1]);
+        else if (list[i] === "--tests") tests = list[++i].split(",");
+        else if (list[i].startsWith("--tests=")) tests = list[i].slice("--tests=".length).split(",");
         else targets.push(list[i].replace(/\/$/, ""));
     }
     if (!(concurrency >= 1)) throw new Error("--concurrency takes a number of at least 1");
@@ -36,7 +42,8 @@ function args() {
         const known = [...TS_AREAS, ...SHELL_AREAS].some((a) => t === a || t.startsWith(`${a}/`));
         if (!known || !fs.existsSync(path.join(REPO, t))) throw new Error(`${t}: not an area (${[...TS_AREAS, ...SHELL_AREAS].join(", ")}) nor a file in one`);
     }
-    return { concurrency, targets: all };
+    for (const t of tests ?? []) if (!fs.existsSync(path.join(REPO, t))) throw new Error(`--tests: no file ${t}`);
+    return { concurrency, targets: all, tests };
 }
 
 function areaOf(file: string): string {
@@ -50,12 +57,12 @@ function originalText(source: string, m: StrykerMutant): string {
     return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
 }
 
-function runStryker(targets: string[], concurrency: number): Outcome[] {
+function runStryker(targets: string[], concurrency: number, only: string[] | undefined): Outcome[] {
     const mutate = targets.map((t) => (TS_AREAS.includes(t) ? `${t}/**/*.ts` : t));
     const sources = mutate.flatMap((g) => (g.endsWith("**/*.ts") ? fs.readdirSync(path.join(REPO, g.split("/")[0]), { recursive: true, encoding: "utf8" })
         .filter((f) => f.endsWith(".ts")).map((f) => path.join(g.split("/")[0], f)) : [g]));
-    const tests = testsReaching(REPO, sources);
-    const slug = targets.join("+").replace(/[^A-Za-z0-9.+-]+/g, "_");
+    const tests = only ?? testsReaching(REPO, sources);
+    const slug = [...targets, ...(only ? ["tests", ...only.map((t) => path.basename(t, ".test.ts"))] : [])].join("+").replace(/[^A-Za-z0-9.+-]+/g, "_");
     const report = `reports/mutation/${slug}.json`;
     console.log(`stryker: mutating ${mutate.join(", ")} against ${tests.length} test files`);
     const r = spawnSync(path.join(REPO, "node_modules/.bin/stryker"), ["run"], {
@@ -92,7 +99,7 @@ function isEquivalent(o: Outcome, eq: Equivalents): string | undefined {
 }
 
 async function main() {
-    const { concurrency, targets } = args();
+    const { concurrency, targets, tests } = args();
     const started = Date.now();
     const eq = JSON.parse(fs.readFileSync(path.join(REPO, "test/mutation/equivalent.json"), "utf8")) as Equivalents;
     const outcomes: Outcome[] = [];
@@ -103,7 +110,7 @@ async function main() {
         console.log(`shell: ${mutants.length} mutants of ${shTargets.join(", ")}`);
         outcomes.push(...await runShellMutants(REPO, mutants, concurrency, (l) => console.log(`  ${l}`)));
     }
-    if (tsTargets.length > 0) outcomes.push(...runStryker(tsTargets, concurrency));
+    if (tsTargets.length > 0) outcomes.push(...runStryker(tsTargets, concurrency, tests));
 
     const areas = [...new Set(targets.map(areaOf))];
     const summary: Record<string, unknown> = {};
