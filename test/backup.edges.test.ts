@@ -95,3 +95,14 @@ test("restore walks a chain to its full backup, and refuses a chain that comes b
     assert.equal(loop.status, 1);
     assert.match(loop.stderr, /the backup chain of app--20261130T020000Z--inc\.qcow2 comes back to app--20261130T020000Z--inc\.qcow2: it cannot be restored/);
 });
+
+test("an incremental over a previous backup that is gone becomes a full backup: no backup rests on a missing one", () => {
+    host.state("running");
+    host.set("agent");
+    host.bitmap("project-vms-20261128T020000Z");
+    const r = run("backup_take", { KIND: "inc", PARENT: "app--20261128T020000Z--full.qcow2", PARENT_EPOCH: "1795831200" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "app--20261129T100000Z--full.qcow2 full");
+    assert.match(r.stderr, /the previous backup app--20261128T020000Z--full\.qcow2 is gone: a full backup instead/);
+    assert.equal(host.read(`pools/${BPOOL}/app--20261129T100000Z--full.qcow2`).split(" ")[2], "-", "on no backing file");
+});

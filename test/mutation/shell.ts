@@ -3,6 +3,7 @@
 // stale entry fails loudly) replaced by `replace`, then the entry's test files run. A mutant is
 // killed when they fail or time out, survived when they pass.
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -38,10 +39,9 @@ function sandbox(repo: string): string {
     return dir;
 }
 
-function runTests(dir: string, tests: string[], only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; ms: number; output: string }> {
+function runFile(dir: string, test: string, only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; output: string }> {
     return new Promise((resolve) => {
-        const started = Date.now();
-        const child = spawn("node", ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=dot", ...(only ? [`--test-name-pattern=${only}`] : []), ...tests], {
+        const child = spawn("node", ["--import", "tsx", "--test", "--test-reporter=dot", ...(only ? [`--test-name-pattern=${only}`] : []), test], {
             cwd: dir, detached: true, env: { ...process.env, CI: process.env.CI ?? "" },
         });
         let output = "";
@@ -49,23 +49,64 @@ function runTests(dir: string, tests: string[], only: string | undefined, timeou
         child.stderr.on("data", (d) => { output += d; });
         let timedOut = false;
         const timer = setTimeout(() => { timedOut = true; try { process.kill(-(child.pid as number), "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
-        child.on("close", (code) => { clearTimeout(timer); resolve({ ok: code === 0 && !timedOut, timedOut, ms: Date.now() - started, output }); });
+        child.on("close", (code) => { clearTimeout(timer); resolve({ ok: code === 0 && !timedOut, timedOut, output }); });
     });
 }
 
+/** The test files one after the other, stopping at the first that fails (the mutant is killed then). */
+async function runTests(dir: string, tests: string[], only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; ms: number; output: string }> {
+    const started = Date.now();
+    for (const test of tests) {
+        const r = await runFile(dir, test, only, Math.max(1000, timeoutMs - (Date.now() - started)));
+        if (!r.ok) return { ...r, ms: Date.now() - started };
+    }
+    return { ok: true, timedOut: false, ms: Date.now() - started, output: "" };
+}
+
+/** What a mutant's outcome depends on: the entry, the scripts, the test files and their support. */
+function fingerprint(repo: string, m: ShellMutant): string {
+    const h = createHash("sha256").update(JSON.stringify(m));
+    const files = [m.file, path.join(path.dirname(m.file), "lib.sh"), ...m.tests, "components/hostCommands.ts",
+        ...fs.readdirSync(path.join(repo, "test/support")).map((f) => path.join("test/support", f))];
+    for (const f of files.sort()) {
+        const full = path.join(repo, f);
+        if (fs.existsSync(full) && fs.statSync(full).isFile()) h.update(f).update(fs.readFileSync(full));
+    }
+    return h.digest("hex");
+}
+
 /** Runs `mutants` with `concurrency` sandboxes; the test sets are first run unmutated (they must pass). */
-export async function runShellMutants(repo: string, mutants: ShellMutant[], concurrency: number, log: (line: string) => void): Promise<Outcome[]> {
+export async function runShellMutants(repo: string, all: ShellMutant[], concurrency: number, log: (line: string) => void): Promise<Outcome[]> {
+    // The incremental file: a mutant whose fingerprint is unchanged keeps its last outcome.
+    const cacheFile = path.join(repo, "reports/shell-incremental.json");
+    const cache: Record<string, Outcome & { fingerprint: string }> = fs.existsSync(cacheFile) ? JSON.parse(fs.readFileSync(cacheFile, "utf8")) : {};
+    const kept: Outcome[] = [];
+    const mutants = all.filter((m) => {
+        const c = cache[m.id];
+        if (c && c.fingerprint === fingerprint(repo, m)) { kept.push(c); return false; }
+        return true;
+    });
+    if (kept.length > 0) log(`${kept.length} mutants unchanged since the last run (reports/shell-incremental.json): their outcome kept`);
+    const save = (o: Outcome, m: ShellMutant) => {
+        cache[m.id] = { ...o, fingerprint: fingerprint(repo, m) };
+        fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+        fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 1));
+    };
+    if (mutants.length === 0) return kept.map(({ id, file, area, status, description }) => ({ id, file, area, status, description }));
     const boxes = Array.from({ length: Math.max(1, Math.min(concurrency, mutants.length)) }, () => sandbox(repo));
     try {
         const baseline = new Map<string, number>();
         const keyOf = (m: ShellMutant) => `${m.tests.join(" ")}${m.only ? ` --test-name-pattern=${m.only}` : ""}`;
-        for (const m of [...new Map(mutants.map((x) => [keyOf(x), x])).values()]) {
-            const key = keyOf(m);
-            const r = await runTests(boxes[0], m.tests, m.only, 15 * 60_000);
-            if (!r.ok) throw new Error(`the unmutated scripts fail ${key}:\n${r.output.slice(-3000)}`);
-            baseline.set(key, r.ms);
-            log(`baseline ${key}: ${(r.ms / 1000).toFixed(1)} s`);
-        }
+        // The unmutated scripts must pass each set of tests (run in the sandboxes side by side).
+        const sets = [...new Map(mutants.map((x) => [keyOf(x), x])).values()];
+        await Promise.all(boxes.map(async (box) => {
+            for (let m = sets.shift(); m; m = sets.shift()) {
+                const r = await runTests(box, m.tests, m.only, 15 * 60_000);
+                if (!r.ok) throw new Error(`the unmutated scripts fail ${keyOf(m)}:\n${r.output.slice(-3000)}`);
+                baseline.set(keyOf(m), r.ms);
+                log(`baseline ${keyOf(m)}: ${(r.ms / 1000).toFixed(1)} s`);
+            }
+        }));
         const outcomes: Outcome[] = [];
         let next = 0;
         await Promise.all(boxes.map(async (box) => {
@@ -78,11 +119,13 @@ export async function runShellMutants(repo: string, mutants: ShellMutant[], conc
                 fs.writeFileSync(file, original);
                 const status = r.timedOut ? "Timeout" : r.ok ? "Survived" : "Killed";
                 const area = SHELL_AREAS.find((a) => m.file.startsWith(`${a}/`)) as string;
-                outcomes.push({ id: m.id, file: m.file, area, status, description: `${JSON.stringify(m.find)} → ${JSON.stringify(m.replace)}` });
+                const outcome: Outcome = { id: m.id, file: m.file, area, status, description: `${JSON.stringify(m.find)} → ${JSON.stringify(m.replace)}` };
+                outcomes.push(outcome);
+                save(outcome, m);
                 log(`${status.padEnd(8)} ${m.id} (${(r.ms / 1000).toFixed(1)} s)`);
             }
         }));
-        return outcomes.sort((a, b) => a.id.localeCompare(b.id));
+        return [...outcomes, ...kept.map(({ id, file, area, status, description }) => ({ id, file, area, status, description }))].sort((a, b) => a.id.localeCompare(b.id));
     } finally {
         for (const box of boxes) spawnSync("rm", ["-rf", box]);
     }
