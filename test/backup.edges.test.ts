@@ -106,3 +106,24 @@ test("an incremental over a previous backup that is gone becomes a full backup: 
     assert.match(r.stderr, /the previous backup app--20261128T020000Z--full\.qcow2 is gone: a full backup instead/);
     assert.equal(host.read(`pools/${BPOOL}/app--20261129T100000Z--full.qcow2`).split(" ")[2], "-", "on no backing file");
 });
+
+test("restore --confirm deletes the copies a restore kept of this disk only, not a volume whose name ends like one", () => {
+    host.volume("project-app", "project.qcow2.before-restore-20261129T100000Z", 4 * GiB, GiB);
+    host.volume("project-app", "old-project.qcow2.before-restore-20261129T100000Z", 4 * GiB, GiB);
+    host.volume("project-app", "project.qcow2.before-restore-20261129T100000Z.bak", 4 * GiB, GiB);
+    assert.equal(run("restore_kept").stdout, `project.qcow2.before-restore-20261129T100000Z ${GiB}`);
+    const r = run("restore_confirm");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "project.qcow2.before-restore-20261129T100000Z");
+    assert.deepEqual(host.volumes("project-app"), ["old-project.qcow2.before-restore-20261129T100000Z", "project.qcow2", "project.qcow2.before-restore-20261129T100000Z.bak"]);
+});
+
+test("a copy aside that came out smaller than the disk stops the restore before the disk is touched", () => {
+    host.volume(BPOOL, "app--20261128T020000Z--full.qcow2", 4 * GiB, GiB);
+    host.set("copy-short");
+    const r = run("restore_run", { BACKUP: "app--20261128T020000Z--full.qcow2" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the copy aside \(project\.qcow2\.before-restore-20261129T100000Z\) does not have the disk's size; nothing else was changed/);
+    assert.equal(capacity("project-app", "project.qcow2"), 4 * GiB, "the disk itself untouched");
+    assert.ok(!host.calls().some((c) => c.startsWith("vol-delete")), "not deleted");
+});

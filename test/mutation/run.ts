@@ -71,6 +71,8 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
             ...process.env, PVMS_MUTATION_MUTATE: mutate.join(","), PVMS_MUTATION_TESTS: tests.join(","),
             PVMS_MUTATION_INCREMENTAL: `reports/stryker-incremental/${slug}.json`, PVMS_MUTATION_REPORT: report,
             PVMS_MUTATION_CONCURRENCY: String(concurrency),
+            // The sandbox is not beside ../shared/schemas: without this the program's tests skip.
+            PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO, "..", "shared", "schemas"),
         },
     });
     if (r.status !== 0) throw new Error(`stryker failed (exit ${r.status})`);

@@ -28,7 +28,10 @@ export function loadShellMutants(repo: string): ShellMutant[] {
     return list;
 }
 
+let REPO_OF_SANDBOXES = ".";
+
 function sandbox(repo: string): string {
+    REPO_OF_SANDBOXES = repo;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-shell-mutants-"));
     const skip = new Set([".git", "node_modules", "reports", ".stryker-tmp", ".project-vm", ".e2e-cache"]);
     for (const entry of fs.readdirSync(repo)) {
@@ -42,7 +45,9 @@ function sandbox(repo: string): string {
 function runFile(dir: string, test: string, only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; output: string }> {
     return new Promise((resolve) => {
         const child = spawn("node", ["--import", "tsx", "--test", "--test-reporter=dot", ...(only ? [`--test-name-pattern=${only}`] : []), test], {
-            cwd: dir, detached: true, env: { ...process.env, CI: process.env.CI ?? "" },
+            cwd: dir, detached: true,
+            // The sandbox is not beside ../shared/schemas: tests needing them would skip.
+            env: { ...process.env, CI: process.env.CI ?? "", PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO_OF_SANDBOXES, "..", "shared", "schemas") },
         });
         let output = "";
         child.stdout.on("data", (d) => { output += d; });
@@ -81,14 +86,16 @@ export async function runShellMutants(repo: string, all: ShellMutant[], concurre
     const cacheFile = path.join(repo, "reports/shell-incremental.json");
     const cache: Record<string, Outcome & { fingerprint: string }> = fs.existsSync(cacheFile) ? JSON.parse(fs.readFileSync(cacheFile, "utf8")) : {};
     const kept: Outcome[] = [];
+    // Taken before anything runs: what the sandboxes copy is what the outcome is recorded for.
+    const prints = new Map(all.map((m) => [m.id, fingerprint(repo, m)]));
     const mutants = all.filter((m) => {
         const c = cache[m.id];
-        if (c && c.fingerprint === fingerprint(repo, m)) { kept.push(c); return false; }
+        if (c && c.fingerprint === prints.get(m.id)) { kept.push(c); return false; }
         return true;
     });
     if (kept.length > 0) log(`${kept.length} mutants unchanged since the last run (reports/shell-incremental.json): their outcome kept`);
     const save = (o: Outcome, m: ShellMutant) => {
-        cache[m.id] = { ...o, fingerprint: fingerprint(repo, m) };
+        cache[m.id] = { ...o, fingerprint: prints.get(m.id) as string };
         fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
         fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 1));
     };
