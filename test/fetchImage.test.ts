@@ -27,7 +27,7 @@ before(async () => {
         requests.push(req.url ?? "");
         if (req.url === "/images/x.qcow2" || req.url === "/mirror/x.qcow2") res.end(IMAGE);
         else if (req.url === "/images/x2.qcow2") res.end(IMAGE2);
-        else if (req.url === "/images/SHA512SUMS") res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n${SHA2} *x2.qcow2\n`);
+        else if (req.url === "/images/SHA512SUMS") res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n${SHA2} *x2.qcow2\n${SHA.slice(0, 64)}  short.qcow2\n`);
         else {
             res.statusCode = 404;
             res.end();
@@ -92,6 +92,14 @@ test("a cached copy that no longer has its sum (corrupted on disk) is downloaded
     assert.equal(again.status, 0, again.stderr);
     assert.equal(requests.length, n + 1, "downloaded again");
     assert.ok(fs.readFileSync(again.stdout).equals(IMAGE), "the cache holds the image again");
+});
+
+test("a sum that is no SHA-512 (a SHA-256 in SHA512SUMS) is refused before anything is downloaded", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const r = await fetchImage({ IMAGE_URL: `${base}/short.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "short") });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /the SHA-512 of .*short\.qcow2 is not 128 hexadecimal digits/);
+    assert.ok(!requests.includes("/images/short.qcow2"), "no download");
 });
 
 test("a mismatch fails naming the URL and both sums, and leaves nothing to build on", async (t) => {
