@@ -129,6 +129,15 @@ test("a builder that could not be sealed makes no layer: its identities would be
     assert.equal(r.running, false, "the builder is destroyed");
 });
 
+test("a base image that is not in the pool is named, and no builder is made", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.rmSync(path.join(dir, "vols", "debian-testing-2026-11.qcow2")));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /base image volume debian-testing-2026-11\.qcow2 is not in pool project-vms-base/);
+    assert.deepEqual(r.vols, []);
+    assert.doesNotMatch(r.calls, /^create /m);
+});
+
 test("a failed copy leaves no half-made layer that a later run would take as done", (t) => {
     if (!tools(t)) return;
     const r = run((dir) => fs.writeFileSync(path.join(dir, "copy-fails"), ""));
