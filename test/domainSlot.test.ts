@@ -11,11 +11,11 @@ const DOMAIN = "project-myapp";
 const MAC = "52:54:12:34:56:78";
 const DIR = "/var/lib/project-vms/myapp";
 
-function slot(h: FakeHost): Promise<{ code: number; stderr: string }> {
+function slot(h: FakeHost, env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
     return runHostScript({
         script: "domain-slot.sh",
         fn: "domain_slot_free",
-        env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR, SHUTDOWN_TIMEOUT: "30" },
+        env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR, SHUTDOWN_TIMEOUT: "30", ...env },
     });
 }
 
@@ -37,6 +37,24 @@ test("no domain of that name: nothing to do", async (t) => {
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /project-vms:/, "nothing to say");
     assert.deepEqual(changes(h), []);
+});
+
+test("a domain whose name only starts like this one's is another domain: nothing to do", async (t) => {
+    const h = new FakeHost(`${DOMAIN}-old`);
+    t.after(() => h.cleanup());
+    h.state("running");
+    h.write("iflist", " -  network  project-vms  virtio  52:54:00:99:99:99\n");
+    const r = await slot(h);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(changes(h), []);
+});
+
+test("this project's leftover is recognised whatever the case of the MAC the config gives", async (t) => {
+    const h = leftover(t, "shut off");
+    h.write("iflist", " -  network  project-vms  virtio  52:54:12:ab:cd:ef\n");
+    const r = await slot(h, { MAC: "52:54:12:AB:CD:EF" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(changes(h), [`undefine ${DOMAIN} --snapshots-metadata --checkpoints-metadata --nvram`]);
 });
 
 test("this project's leftover, stopped: undefined, no storage touched", async (t) => {

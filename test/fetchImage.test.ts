@@ -26,7 +26,7 @@ before(async () => {
         requests.push(req.url ?? "");
         if (req.url === "/images/x.qcow2" || req.url === "/mirror/x.qcow2") res.end(IMAGE);
         else if (req.url === "/images/x2.qcow2") res.end(IMAGE2);
-        else if (req.url === "/images/SHA512SUMS") res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n`);
+        else if (req.url === "/images/SHA512SUMS") res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n${SHA2} *x2.qcow2\n${SHA.slice(0, 64)}  short.qcow2\n`);
         else {
             res.statusCode = 404;
             res.end();
@@ -68,6 +68,34 @@ test("without a sha512 the image's line of SHA512SUMS is the sum", async (t) => 
     const r = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "sums") });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.readFileSync(r.stdout).equals(IMAGE));
+});
+
+test("a line of SHA512SUMS in binary mode (sum, then *name) is read too", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const r = await fetchImage({ IMAGE_URL: `${base}/x2.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "binary") });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, path.join(work, "binary", `${SHA2}.qcow2`));
+});
+
+test("a cached copy that no longer has its sum (corrupted on disk) is downloaded again, never used", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const cache = path.join(work, "corrupt");
+    const first = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SHA512: SHA, IMAGE_CACHE: cache });
+    assert.equal(first.status, 0, first.stderr);
+    fs.writeFileSync(first.stdout, IMAGE.subarray(0, 1000));
+    const n = requests.length;
+    const again = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SHA512: SHA, IMAGE_CACHE: cache });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(requests.length, n + 1, "downloaded again");
+    assert.ok(fs.readFileSync(again.stdout).equals(IMAGE), "the cache holds the image again");
+});
+
+test("a sum that is no SHA-512 (a SHA-256 in SHA512SUMS) is refused before anything is downloaded", async (t) => {
+    if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
+    const r = await fetchImage({ IMAGE_URL: `${base}/short.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "short") });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /the SHA-512 of .*short\.qcow2 is not 128 hexadecimal digits/);
+    assert.ok(!requests.includes("/images/short.qcow2"), "no download");
 });
 
 test("a mismatch fails naming the URL and both sums, and leaves nothing to build on", async (t) => {

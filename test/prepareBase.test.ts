@@ -39,7 +39,7 @@ case "$verb" in
       *'"pid":1'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
       *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
       *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$INSTANCE_ID" | base64 -w0)" ;;
-      *'"pid":4'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf 'sealed' | base64 -w0)" ;;
+      *'"pid":4'*) printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "\${FAKE_SEAL_CODE:-0}" "$(printf 'sealed' | base64 -w0)" ;;
     esac ;;
   *) echo "fake virsh: unexpected $verb $*" >&2; exit 2 ;;
 esac
@@ -118,6 +118,24 @@ test("a failing builder fails with cloud-init's failing step, and leaves neither
     assert.match(r.stderr, /project-vms\[nix-install\]: FAILED \(exit 7\) at line 14: curl/, "the failing step, named");
     assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"], "the builder's volumes are gone, and no layer was made");
     assert.equal(r.running, false, "the builder is destroyed");
+});
+
+test("a builder that could not be sealed makes no layer: its identities would be every VM's", (t) => {
+    if (!tools(t)) return;
+    const r = run(() => undefined, { FAKE_SEAL_CODE: "1" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /sealing failed/);
+    assert.deepEqual(r.vols, ["debian-testing-2026-11.qcow2"], "neither a layer nor its marker, and the builder's disk gone");
+    assert.equal(r.running, false, "the builder is destroyed");
+});
+
+test("a base image that is not in the pool is named, and no builder is made", (t) => {
+    if (!tools(t)) return;
+    const r = run((dir) => fs.rmSync(path.join(dir, "vols", "debian-testing-2026-11.qcow2")));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /base image volume debian-testing-2026-11\.qcow2 is not in pool project-vms-base/);
+    assert.deepEqual(r.vols, []);
+    assert.doesNotMatch(r.calls, /^create /m);
 });
 
 test("a failed copy leaves no half-made layer that a later run would take as done", (t) => {

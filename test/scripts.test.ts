@@ -158,6 +158,15 @@ test("ready.sh fails with cloud-init's failing step and the tail of its output l
     assert.match(r.stderr, /ERROR: project-myapp: cloud-init failed/);
 });
 
+test("ready.sh on a VM whose provisioning of the current config failed: no reboot (it would fail the same), the failure and its log", (t) => {
+    if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
+    const r = runReady(1, "status: error\n", "project-vms[packages]: FAILED (exit 100) at line 9: apt-get\n", { attached: "project-myapp-aaaaaaaaaaaa", running: "project-myapp-aaaaaaaaaaaa" });
+    assert.notEqual(r.status, 0);
+    assert.doesNotMatch(r.stderr, /rebooting/);
+    assert.match(r.stderr, /project-vms\[packages\]: FAILED \(exit 100\) at line 9: apt-get/);
+    assert.match(r.stderr, /ERROR: project-myapp: cloud-init failed/);
+});
+
 test("ready.sh on a VM running fine with an older config: the new one applies at its next boot, no reboot", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
     const r = runReady(0, "status: done\n", "", { attached: "project-myapp-bbbbbbbbbbbb", running: "project-myapp-aaaaaaaaaaaa" });

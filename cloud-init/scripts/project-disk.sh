@@ -20,7 +20,7 @@ actual_label=$(blkid -o value -s LABEL "$source_dev" || true)
 
 # cloud-init creates mount points before it creates users, so both the home directory and the
 # mount point start out owned by root: hand them (not their content) to the user.
-home=$(getent passwd "$user" | cut -d: -f6)
+home=$(getent passwd "$user" | cut -d: -f6) || home=""
 [ -n "$home" ] || die "user $user does not exist"
 chown "$user:$user" "$home" "$mount_point"
 # useradd does not copy /etc/skel into a home directory that already exists.

@@ -64,9 +64,12 @@ case "$verb" in
     [ -e "$(vol "$p" "$n")" ] && { echo "error: storage volume name '$n' already in use." >&2; exit 1; }
     [ -e "$F/copy-fails" ] && [ "$ip" != "$p" ] && { echo "error: copy failed" >&2; exit 1; }
     if [ -e "$F/copy-slow" ] && [ "$ip" != "$p" ]; then touch "$F/copying"; sleep 30; fi
-    read -r cap alloc _ < "$(vol "$ip" "$iv")"; echo "$cap $alloc - v3" > "$(vol "$p" "$n")" ;;
+    read -r cap alloc _ < "$(vol "$ip" "$iv")"
+    if [ -e "$F/copy-short" ] && [ "$ip" = "$p" ]; then cap=$((cap / 2)); fi
+    echo "$cap $alloc - v3" > "$(vol "$p" "$n")"
+    if [ -e "$F/start-on-copy" ]; then rm "$F/start-on-copy"; echo running > "$F/state"; fi ;;
   vol-delete) p=$(arg --pool "$@"); v=$(positional "$@"); rm "$(vol "$p" "$v")" ;;
-  vol-resize) p=$(arg --pool "$@"); v=$(positional "$@" | head -n 1); f=$(vol "$p" "$v"); read -r cap alloc rest < "$f"; echo "${2%B} $alloc $rest" > "$f" ;;
+  vol-resize) p=$(arg --pool "$@"); v=$(positional "$@" | head -n 1); f=$(vol "$p" "$v"); s=$(positional "$@" | tail -n 1); read -r cap alloc rest < "$f"; echo "${s%B} $alloc $rest" > "$f" ;;
   checkpoint-create) x=$(cat "$2"); n=$(sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' <<<"$x")
     [ -e "$F/bitmaps/$n" ] || { echo "error: checkpoint inconsistent: missing or broken bitmap '$n'" >&2; exit 1; }; touch "$F/meta-$n" ;;
   checkpoint-list) for m in "$F"/meta-*; do [ -e "$m" ] && echo "${m##*/meta-}"; done; true ;;

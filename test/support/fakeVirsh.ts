@@ -3,7 +3,9 @@
 // (the domain's state; absent: no domain), freeze-fails, freeze-errs-after (frozen, then an error),
 // freeze-slow (frozen, then 30 s), begin-fails, begin-hangs (30 s), job-fails, list-fails, v2
 // (the project disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk), iflist and
-// blk-details (what domiflist and domblklist --details print), down (libvirt cannot be reached).
+// blk-details (what domiflist and domblklist --details print), down (libvirt cannot be reached),
+// start-on-copy (someone starts the VM while the next vol-create-from copies, once), copy-short (a
+// copy within a pool comes out at half the size).
 // Beside it a qemu-img whose compare says "identical" (compare-differs: "differ", compare-fails:
 // an error), and an ssh that runs the command given here; both record their calls too.
 import * as fs from "node:fs";

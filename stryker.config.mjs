@@ -1,0 +1,33 @@
+// StrykerJS for components/ and cli/, driven by test/mutation/run.ts (`npm run test:mutation`),
+// which sets the files to mutate, the test files that can reach them and the incremental file
+// per area through the environment. Each test file is one "test" to the tap runner: a mutant runs
+// only the files whose run executed its code. Run it alone: `npx stryker run` mutates every file.
+const env = process.env;
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+    testRunner: "tap",
+    tap: {
+        testFiles: env.PVMS_MUTATION_TESTS ? env.PVMS_MUTATION_TESTS.split(",") : ["test/*.test.ts"],
+        // tsx loads the TypeScript; node:test prints TAP; the hook records which mutants a file reaches.
+        nodeArgs: ["--import", "tsx", "--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
+        forceBail: true,
+    },
+    // The built CLI (dist/), which the process-level tests run, is built from the mutated code, so
+    // a mutant reaches those processes too (they inherit the active mutant's id).
+    buildCommand: "npm run build",
+    checkers: ["typescript"],
+    tsconfigFile: "tsconfig.json",
+    typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+    mutate: env.PVMS_MUTATION_MUTATE ? env.PVMS_MUTATION_MUTATE.split(",") : ["components/**/*.ts", "cli/**/*.ts"],
+    coverageAnalysis: "perTest",
+    incremental: true,
+    incrementalFile: env.PVMS_MUTATION_INCREMENTAL ?? "reports/stryker-incremental/all.json",
+    reporters: ["json", "progress"],
+    jsonReporter: { fileName: env.PVMS_MUTATION_REPORT ?? "reports/mutation/all.json" },
+    concurrency: Number(env.PVMS_MUTATION_CONCURRENCY ?? 2),
+    timeoutMS: 30000,
+    timeoutFactor: 2,
+    ignorePatterns: ["dist", "e2e", "engine", "reports", ".project-vm", "nix", "flake.nix", "examples/**/*.lock"],
+    tempDirName: ".stryker-tmp",
+    cleanTempDir: true,
+};

@@ -1,0 +1,140 @@
+// `npm run test:mutation [-- AREA|FILE ...] [--concurrency N] [--tests FILE,...]`: mutation testing,
+// one score per area.
+//   components, cli            StrykerJS (stryker.config.mjs) over the unit tests that import them
+//   host-scripts, cloud-init/scripts   the hand-made mutants of test/mutation/shell-mutants.json
+// An argument may be a single file of an area (cli/lock.ts, host-scripts/backup.sh). No argument:
+// all four areas. Stryker runs every unit test file that imports the mutated code, directly or not
+// (each mutant only the files whose run reached it); --tests names the test files instead (faster
+// while iterating on one file; a narrower set can only score lower). Stryker's incremental file is kept per set of arguments under
+// reports/stryker-incremental/ (gitignored: a local cache of this checkout's last run), so a rerun
+// only tries the mutants whose code or tests changed. Mutants that cannot change behaviour are
+// listed with the reason in test/mutation/equivalent.json and left out of the score.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { testsReaching } from "./graph";
+import { loadShellMutants, runShellMutants, SHELL_AREAS, Outcome } from "./shell";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const TS_AREAS = ["components", "cli"];
+
+interface Equivalents {
+    shell: Record<string, string>;
+    stryker: { file: string; mutator: string; original: string; replacement: string; why: string }[];
+}
+interface StrykerMutant { id: string; mutatorName: string; replacement?: string; status: string; location: { start: { line: number; column: number }; end: { line: number; column: number } } }
+
+function args() {
+    const list = process.argv.slice(2);
+    let concurrency = 2;
+    let tests: string[] | undefined;
+    const targets: string[] = [];
+    for (let i = 0; i < list.length; i++) {
+        if (list[i] === "--concurrency") concurrency = Number(list[++i]);
+        else if (list[i].startsWith("--concurrency=")) concurrency = Number(list[i].split("=")[1]);
+        else if (list[i] === "--tests") tests = list[++i].split(",");
+        else if (list[i].startsWith("--tests=")) tests = list[i].slice("--tests=".length).split(",");
+        else targets.push(list[i].replace(/\/$/, ""));
+    }
+    if (!(concurrency >= 1)) throw new Error("--concurrency takes a number of at least 1");
+    const all = targets.length === 0 ? [...TS_AREAS, ...SHELL_AREAS] : targets;
+    for (const t of all) {
+        const known = [...TS_AREAS, ...SHELL_AREAS].some((a) => t === a || t.startsWith(`${a}/`));
+        if (!known || !fs.existsSync(path.join(REPO, t))) throw new Error(`${t}: not an area (${[...TS_AREAS, ...SHELL_AREAS].join(", ")}) nor a file in one`);
+    }
+    for (const t of tests ?? []) if (!fs.existsSync(path.join(REPO, t))) throw new Error(`--tests: no file ${t}`);
+    return { concurrency, targets: all, tests };
+}
+
+function areaOf(file: string): string {
+    return [...SHELL_AREAS, ...TS_AREAS].find((a) => file === a || file.startsWith(`${a}/`)) as string;
+}
+
+function originalText(source: string, m: StrykerMutant): string {
+    const lines = source.split("\n");
+    const { start, end } = m.location;
+    if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
+    return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
+}
+
+function runStryker(targets: string[], concurrency: number, only: string[] | undefined): Outcome[] {
+    const mutate = targets.map((t) => (TS_AREAS.includes(t) ? `${t}/**/*.ts` : t));
+    const sources = mutate.flatMap((g) => (g.endsWith("**/*.ts") ? fs.readdirSync(path.join(REPO, g.split("/")[0]), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts")).map((f) => path.join(g.split("/")[0], f)) : [g]));
+    const tests = only ?? testsReaching(REPO, sources);
+    const slug = [...targets, ...(only ? ["tests", ...only.map((t) => path.basename(t, ".test.ts"))] : [])].join("+").replace(/[^A-Za-z0-9.+-]+/g, "_");
+    const report = `reports/mutation/${slug}.json`;
+    console.log(`stryker: mutating ${mutate.join(", ")} against ${tests.length} test files`);
+    const r = spawnSync(path.join(REPO, "node_modules/.bin/stryker"), ["run"], {
+        cwd: REPO, stdio: "inherit",
+        env: {
+            ...process.env, PVMS_MUTATION_MUTATE: mutate.join(","), PVMS_MUTATION_TESTS: tests.join(","),
+            PVMS_MUTATION_INCREMENTAL: `reports/stryker-incremental/${slug}.json`, PVMS_MUTATION_REPORT: report,
+            PVMS_MUTATION_CONCURRENCY: String(concurrency),
+            // The sandbox is not beside ../shared/schemas: without this the program's tests skip.
+            PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO, "..", "shared", "schemas"),
+        },
+    });
+    if (r.status !== 0) throw new Error(`stryker failed (exit ${r.status})`);
+    const json = JSON.parse(fs.readFileSync(path.join(REPO, report), "utf8")) as { files: Record<string, { source: string; mutants: StrykerMutant[] }> };
+    const outcomes: Outcome[] = [];
+    for (const [file, { source, mutants }] of Object.entries(json.files)) {
+        const rel = path.isAbsolute(file) ? path.relative(REPO, file) : file;
+        for (const m of mutants) {
+            if (!["Killed", "Timeout", "Survived", "NoCoverage"].includes(m.status)) continue;
+            const original = originalText(source, m);
+            outcomes.push({
+                id: `${rel}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`, file: rel, area: areaOf(rel),
+                status: m.status === "NoCoverage" ? "Survived" : (m.status as Outcome["status"]),
+                description: `${JSON.stringify(original.length > 80 ? `${original.slice(0, 77)}...` : original)} → ${JSON.stringify(m.replacement ?? "")}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}`,
+                ...{ original, replacement: m.replacement ?? "", mutator: m.mutatorName },
+            } as Outcome);
+        }
+    }
+    return outcomes;
+}
+
+function isEquivalent(o: Outcome, eq: Equivalents): string | undefined {
+    if (SHELL_AREAS.includes(o.area)) return eq.shell[o.id];
+    const x = o as Outcome & { original: string; replacement: string; mutator: string };
+    return eq.stryker.find((e) => e.file === x.file && e.mutator === x.mutator && e.original === x.original && e.replacement === x.replacement)?.why;
+}
+
+async function main() {
+    const { concurrency, targets, tests } = args();
+    const started = Date.now();
+    const eq = JSON.parse(fs.readFileSync(path.join(REPO, "test/mutation/equivalent.json"), "utf8")) as Equivalents;
+    const outcomes: Outcome[] = [];
+    const tsTargets = targets.filter((t) => TS_AREAS.includes(areaOf(t)));
+    const shTargets = targets.filter((t) => SHELL_AREAS.includes(areaOf(t)));
+    if (shTargets.length > 0) {
+        const mutants = loadShellMutants(REPO).filter((m) => shTargets.some((t) => m.file === t || m.file.startsWith(`${t}/`)));
+        console.log(`shell: ${mutants.length} mutants of ${shTargets.join(", ")}`);
+        outcomes.push(...await runShellMutants(REPO, mutants, concurrency, (l) => console.log(`  ${l}`)));
+    }
+    if (tsTargets.length > 0) outcomes.push(...runStryker(tsTargets, concurrency, tests));
+
+    const areas = [...new Set(targets.map(areaOf))];
+    const summary: Record<string, unknown> = {};
+    console.log(`\nmutation score (equivalent mutants left out), ${targets.join(" ")}:`);
+    let failed = false;
+    for (const area of areas) {
+        const mine = outcomes.filter((o) => o.area === area);
+        const equivalent = mine.filter((o) => isEquivalent(o, eq) !== undefined);
+        const counted = mine.filter((o) => isEquivalent(o, eq) === undefined);
+        const killed = counted.filter((o) => o.status !== "Survived").length;
+        const survivors = counted.filter((o) => o.status === "Survived");
+        const score = counted.length === 0 ? 100 : (100 * killed) / counted.length;
+        failed ||= score < 90;
+        console.log(`  ${area.padEnd(20)} ${score.toFixed(1).padStart(5)} %  killed ${killed} of ${counted.length} (${equivalent.length} equivalent)`);
+        for (const s of survivors) console.log(`      survived ${s.id}: ${s.description}`);
+        summary[area] = { score: Number(score.toFixed(1)), killed, counted: counted.length, equivalent: equivalent.length, survivors: survivors.map((s) => `${s.id}: ${s.description}`) };
+    }
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+    console.log(`  (${minutes} min)`);
+    fs.mkdirSync(path.join(REPO, "reports/mutation"), { recursive: true });
+    fs.writeFileSync(path.join(REPO, "reports/mutation/summary.json"), `${JSON.stringify({ targets, minutes: Number(minutes), areas: summary }, null, 2)}\n`);
+    if (failed) process.exitCode = 1;
+}
+
+main().catch((e: Error) => { console.error(e.message); process.exitCode = 2; });
