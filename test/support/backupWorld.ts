@@ -13,7 +13,7 @@ export function backupWorld(): { w: World; host: FakeHost } {
     const host = new FakeHost("project-myapp");
     w.env = host.env();
     host.state("running");
-    host.set("agent");
+    host.agent();
     host.pool("project-myapp", "/var/lib/project-vms/myapp");
     host.volume("project-myapp", "project.qcow2", 100 * GiB, 2 * GiB);
     host.pool("project-webapp", "/var/lib/project-vms/webapp");
