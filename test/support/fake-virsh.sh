@@ -64,20 +64,19 @@ nodomain() { echo "error: failed to get domain '$1'" >&2; exit 1; }
 running() { [ "$(state "$1")" = running ] || { echo "error: Requested operation is not valid: domain is not running" >&2; exit 1; }; }
 name_in() { sed -n 's:.*<name>\([^<]*\)</name>.*:\1:p' "$1" | head -n 1; }
 b64() { base64 -w0; }
-# The guest's answer to a command run by its agent: stdout, and the exit code on the last line.
+# The guest's answer to a command run by its agent: its stdout, and its exit code.
 guest() {
   local d=$1; shift
-  local cmd="$*"
-  case "$cmd" in
-    "cloud-init status --format json"*) cat "$d/cloud-init.json" 2>/dev/null || echo '{"status":"done","extended_status":"done","errors":[]}'; cat "$d/cloud-init.code" 2>/dev/null || echo 0 ;;
-    "cloud-init status"*) cat "$d/cloud-init.txt" 2>/dev/null || echo "status: done"; cat "$d/cloud-init.code" 2>/dev/null || echo 0 ;;
-    "tail -n "*) [ -e "$d/log" ] && tail -n "$3" "$d/log"; echo 0 ;;
-    "sh -c "*cloud-init-output.log*) cat "$d/log" 2>/dev/null; echo 0 ;;
-    "sh -c "*"tailscale status"*) cat "$d/tailscale.json" 2>/dev/null; echo 0 ;;
-    "cat /var/lib/cloud/data/instance-id") cat "$d/instance-id" 2>/dev/null; echo 0 ;;
-    "cat /proc/sys/kernel/random/boot_id") cat "$d/boot-id" 2>/dev/null || echo boot-1; echo 0 ;;
-    */seal.sh) touch "$d/sealed"; echo sealed; echo 0 ;;
-    *) echo 127 ;;
+  case "$*" in
+    "cloud-init status --format json"*) cat "$d/cloud-init.json" 2>/dev/null || echo '{"status":"done","extended_status":"done","errors":[]}'; return "$(cat "$d/cloud-init.code" 2>/dev/null || echo 0)" ;;
+    "cloud-init status"*) cat "$d/cloud-init.txt" 2>/dev/null || echo "status: done"; return "$(cat "$d/cloud-init.code" 2>/dev/null || echo 0)" ;;
+    "tail -n "*) [ ! -e "$d/log" ] || tail -n "$3" "$d/log" ;;
+    "sh -c "*cloud-init-output.log*) cat "$d/log" 2>/dev/null; true ;;
+    "sh -c "*"tailscale status"*) cat "$d/tailscale.json" 2>/dev/null; true ;;
+    "cat /var/lib/cloud/data/instance-id") cat "$d/instance-id" 2>/dev/null; true ;;
+    "cat /proc/sys/kernel/random/boot_id") cat "$d/boot-id" 2>/dev/null || echo boot-1 ;;
+    */seal.sh) touch "$d/sealed"; echo sealed ;;
+    *) return 127 ;;
   esac
 }
 countdown() { # true (and one less left) while the file $1 holds a count above 0
@@ -96,9 +95,7 @@ case "$verb" in
       if [ "$1" = --name ] || [ "$2" = --name ]; then echo "$n"; else printf ' %-5s %-20s %s\n' "$([ "$s" = running ] && echo $i || echo -)" "$n" "$s"; fi
     done ;;
   domstate) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"
-    if [ -e "$d/acpi" ] && [ "$(cat "$d/acpi")" != never ] && [ -e "$d/shutting-down" ]; then
-      countdown "$d/acpi" || { echo "shut off" > "$d/state"; rm -f "$d/acpi" "$d/shutting-down"; }
-    fi
+    if [ -e "$d/acpi-left" ]; then countdown "$d/acpi-left" || { echo "shut off" > "$d/state"; rm -f "$d/acpi-left"; }; fi
     cat "$d/state" ;;
   dominfo) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"
     cat "$d/dominfo" 2>/dev/null || printf 'Name:           %s\nState:          %s\nManaged save:   no\n' "$1" "$(cat "$d/state")" ;;
@@ -114,18 +111,18 @@ case "$verb" in
       guest-ping) countdown "$d/agent-late" && { echo "error: Guest agent is not responding" >&2; exit 1; }; echo '{"return":{}}' ;;
       guest-exec) pid=$(( $(cat "$F/last-pid" 2>/dev/null || echo 0) + 1 )); echo "$pid" > "$F/last-pid"
         mapfile -t argv < <(jq -r '.arguments.path, .arguments.arg[]' <<<"$2")
-        guest "$d" "${argv[@]}" > "$F/exec-$pid"; echo "{\"return\":{\"pid\":$pid}}" ;;
+        code=0; guest "$d" "${argv[@]}" > "$F/exec-$pid.out" || code=$?; echo "$code" > "$F/exec-$pid.code"
+        echo "{\"return\":{\"pid\":$pid}}" ;;
       guest-exec-status) countdown "$d/agent-busy" && { echo "error: guest agent is busy" >&2; exit 1; }
-        pid=$(jq -r .arguments.pid <<<"$2"); code=$(tail -n 1 "$F/exec-$pid"); out=$(sed '$d' "$F/exec-$pid")
-        [ -z "$out" ] || out+=$'\n'
-        printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\n' "$code" "$(printf '%s' "$out" | b64)" ;;
+        pid=$(jq -r .arguments.pid <<<"$2")
+        printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\n' "$(cat "$F/exec-$pid.code")" "$(b64 < "$F/exec-$pid.out")" ;;
       *) echo "fake virsh: unexpected agent command $2" >&2; exit 2 ;;
     esac ;;
   reboot) [ -e "$(dom "$1")/state" ] || nodomain "$1"; running "$1"; echo "boot-$RANDOM" > "$(dom "$1")/boot-id"; echo "Domain '$1' is being rebooted" ;;
   create) n=$(name_in "$1"); mkdir -p "$(dom "$n")"; cp -r "$F/new-domain/." "$(dom "$n")/" 2>/dev/null; cp "$1" "$(dom "$n")/xml"; echo running > "$(dom "$n")/state" ;;
   shutdown) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"; running "$1"; echo "$1" >> "$F/shut-down"
-    if [ -e "$d/acpi" ]; then touch "$d/shutting-down"; else echo "shut off" > "$d/state"; fi ;;
-  destroy) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"; running "$1"; rm -f "$d/acpi" "$d/shutting-down"
+    if [ ! -e "$d/acpi" ]; then echo "shut off" > "$d/state"; elif [ "$(cat "$d/acpi")" != never ] && [ ! -e "$d/acpi-left" ]; then cp "$d/acpi" "$d/acpi-left"; fi ;;
+  destroy) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"; running "$1"; rm -f "$d/acpi-left"
     if grep -q '<name>' "$d/xml" 2>/dev/null; then rm -rf "$d"; else echo "shut off" > "$d/state"; fi ;;
   start) [ -e "$(dom "$1")/state" ] || nodomain "$1"; echo running > "$(dom "$1")/state" ;;
   undefine) rm -f "$(dom "$1")/state" ;;
@@ -137,11 +134,11 @@ case "$verb" in
   pool-list) for p in "$F"/pools/*/; do [ -d "$p" ] && basename "$p"; done; true ;;
   pool-info) p=$(positional "$@"); [ -d "$F/pools/$p" ] || { echo "error: failed to get pool '$p'" >&2; exit 1; }
     printf 'Name:           %s\nState:          %s\n' "$p" "$(cat "$F/pools/$p.state" 2>/dev/null || echo running)" ;;
-  pool-define-as) mkdir -p "$F/pools/$1"; t=$(arg --target "$@"); echo "${t:-$4}" > "$F/pooldir-$1"; echo inactive > "$F/pools/$1.state" ;;
+  pool-define-as) [ -e "$F/pools/$1.state" ] && { echo "error: pool '$1' already exists" >&2; exit 1; }; mkdir -p "$F/pools/$1"; t=$(arg --target "$@"); echo "${t:-$4}" > "$F/pooldir-$1"; echo inactive > "$F/pools/$1.state" ;;
   pool-start) [ -d "$F/pools/$1" ] && echo running > "$F/pools/$1.state" ;;
   pool-destroy) [ -d "$F/pools/$1" ] && echo inactive > "$F/pools/$1.state" ;;
   pool-delete) rmdir "$F/pools/$1" ;;
-  pool-undefine) rm -f "$F/pools/$1.state" "$F/pooldir-$1"; [ -d "$F/pools/$1" ] || true ;;
+  pool-undefine) [ -e "$F/pools/$1.state" ] || exit 1; rm -f "$F/pools/$1.state" "$F/pooldir-$1" ;;
   pool-build|pool-autostart|pool-refresh) p=$(positional "$@"); [ -d "$F/pools/$p" ] ;;
   pool-dumpxml) printf '<pool type="dir">\n  <target>\n    <path>%s</path>\n  </target>\n</pool>\n' "$(cat "$F/pooldir-$1" 2>/dev/null)" ;;
   vol-list) p=$(arg --pool "$@"); [ -n "$p" ] || p=$1; [ -d "$F/pools/$p" ] || { echo "error: failed to get pool '$p'" >&2; exit 1; }
