@@ -4,12 +4,14 @@
 # in calls (the arguments after the URI).
 #
 #   domains/<name>/          a domain: state (absent: defined nowhere), agent (its guest agent
-#                            answers), ip, iflist, blk-details, dominfo, xml (what create got), acpi
+#                            answers), ip, iflist, blk-details, dominfo, xml and transient (made
+#                            by create: gone once it stops; its folder is kept to be read), acpi
 #                            (domstate polls a shutdown takes; "never": the guest ignores it), and
 #                            its guest's answers: cloud-init.txt/.json/.code, log, instance-id,
 #                            boot-id, tailscale.json, agent-late (pings that fail first), agent-busy
 #                            (status polls that fail first), sealed (seal.sh ran)
 #   new-domain/              what a domain made by create starts with (copied into it)
+#   kvm                      domcapabilities --virttype kvm answers (absent: no KVM)
 #   pools/<pool>/<volume>    a volume: "capacity allocation backing compat" (backing "-": none);
 #                            content/<pool>/<volume> what vol-upload wrote; pooldir-<pool> its
 #                            target path; pools/<pool>.state (absent: running)
@@ -18,7 +20,8 @@
 # Knobs (files): down (no libvirt at all), fail-after (N: every call after the Nth fails, libvirt
 # gone), fails/<verb> (the call fails, nothing done; its content the error), errs-after/<verb>
 # (the call takes effect, then reports its content as an error), slow/<verb> ("<seconds> before"
-# or "<seconds> after" the effect; touches in-<verb> when the wait begins), list-fails, job-fails,
+# or "<seconds> after" the effect; touches in-<verb> when the wait begins), after/<verb> (a bash
+# script run once right after the call, given its arguments: another actor), list-fails, job-fails,
 # v2, pool-full, copy-fails, copy-slow (a copy between pools; touches copying), begin-kill (the
 # signal backup-begin sends the calling script), FAKE_LOCK (env: a path whose presence at each
 # call is recorded in lock-seen).
@@ -119,11 +122,12 @@ case "$verb" in
       *) echo "fake virsh: unexpected agent command $2" >&2; exit 2 ;;
     esac ;;
   reboot) [ -e "$(dom "$1")/state" ] || nodomain "$1"; running "$1"; echo "boot-$RANDOM" > "$(dom "$1")/boot-id"; echo "Domain '$1' is being rebooted" ;;
-  create) n=$(name_in "$1"); mkdir -p "$(dom "$n")"; cp -r "$F/new-domain/." "$(dom "$n")/" 2>/dev/null; cp "$1" "$(dom "$n")/xml"; echo running > "$(dom "$n")/state" ;;
+  create) n=$(name_in "$1"); [ -e "$(dom "$n")/state" ] && { echo "error: domain '$n' already exists" >&2; exit 1; }
+    mkdir -p "$(dom "$n")"; cp -r "$F/new-domain/." "$(dom "$n")/"; cp "$1" "$(dom "$n")/xml"; touch "$(dom "$n")/transient"; echo running > "$(dom "$n")/state" ;;
   shutdown) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"; running "$1"; echo "$1" >> "$F/shut-down"
-    if [ ! -e "$d/acpi" ]; then echo "shut off" > "$d/state"; elif [ "$(cat "$d/acpi")" != never ] && [ ! -e "$d/acpi-left" ]; then cp "$d/acpi" "$d/acpi-left"; fi ;;
+    if [ -e "$d/transient" ]; then rm "$d/state"; elif [ ! -e "$d/acpi" ]; then echo "shut off" > "$d/state"; elif [ "$(cat "$d/acpi")" != never ] && [ ! -e "$d/acpi-left" ]; then cp "$d/acpi" "$d/acpi-left"; fi ;;
   destroy) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"; running "$1"; rm -f "$d/acpi-left"
-    if grep -q '<name>' "$d/xml" 2>/dev/null; then rm -rf "$d"; else echo "shut off" > "$d/state"; fi ;;
+    if [ -e "$d/transient" ]; then rm "$d/state"; else echo "shut off" > "$d/state"; fi ;;
   start) [ -e "$(dom "$1")/state" ] || nodomain "$1"; echo running > "$(dom "$1")/state" ;;
   undefine) rm -f "$(dom "$1")/state" ;;
   domfsfreeze) touch "$F/frozen" ;;
@@ -162,7 +166,7 @@ case "$verb" in
     # As libvirt reports it: a relative backing file resolved against the volume's folder.
     [ -z "$b" ] || [[ "$b" == /* ]] || b="/pools/$p/$b"
     echo "$c 0 ${b:--} v3" > "$(vol "$p" "$n")"; cp "$2" "$F/last-volume.xml" ;;
-  vol-create-from) p=$1; ip=$(arg --inputpool "$@"); iv=${*: -1}; n=$(name_in "$2")
+  vol-create-from) p=$1; ip=$(arg --inputpool "$@"); mapfile -t pos < <(positional "$@"); iv=${pos[2]}; n=$(name_in "$2")
     [ -e "$(vol "$ip" "$iv")" ] || { echo "error: no vol $iv" >&2; exit 1; }
     [ -e "$(vol "$p" "$n")" ] && { echo "error: storage volume name '$n' already in use." >&2; exit 1; }
     [ -e "$F/copy-fails" ] && [ "$ip" != "$p" ] && { echo "error: copy failed" >&2; exit 1; }
@@ -194,5 +198,7 @@ case "$verb" in
   *) echo "fake virsh: unexpected $verb $*" >&2; exit 2 ;;
 esac
 wait_slow after
+# Something else acting on the host right after this call (once): after/<verb> run with its arguments.
+if [ -e "$F/after/$verb" ]; then mv "$F/after/$verb" "$F/after/$verb.done"; bash "$F/after/$verb.done" "$@"; fi
 [ -e "$F/errs-after/$verb" ] && { cat "$F/errs-after/$verb" >&2; exit 1; }
 exit 0

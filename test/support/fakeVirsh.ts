@@ -137,6 +137,11 @@ export class FakeHost {
         this.knob("slow", verb, `${seconds} ${when}`);
     }
 
+    /** Runs bash `script` once, right after the next `verb` call (given its arguments): another actor on the host. */
+    after(verb: string, script: string): void {
+        this.write(path.join("after", verb), script);
+    }
+
     /** Whether a slow `verb` has begun its wait. */
     waiting(verb: string): boolean {
         return fs.existsSync(path.join(this.dir, `in-${verb}`));
@@ -226,6 +231,12 @@ export class FakeHost {
         if (!fs.existsSync(f)) return undefined;
         const [capacity, allocation] = fs.readFileSync(f, "utf8").split(" ").map(Number);
         return { capacity, allocation };
+    }
+
+    /** Writes `content` into a volume, as vol-upload does (making the volume when there is none). */
+    upload(pool: string, name: string, content: string): void {
+        if (!this.size(pool, name)) this.volume(pool, name, Buffer.byteLength(content));
+        this.write(path.join("content", pool, name), content);
     }
 
     /** What vol-upload wrote into a volume (undefined: nothing). */
