@@ -7,7 +7,8 @@
 #                            answers), ip, iflist, blk-details, dominfo, xml and transient (made
 #                            by create: gone once it stops; its folder is kept to be read), acpi
 #                            (domstate polls a shutdown takes; "never": the guest ignores it), and
-#                            its guest's answers: cloud-init.txt/.json/.code, log, instance-id,
+#                            its guest's answers: cloud-init.txt/.json/.code, log, log-error
+#                            (tail fails, printing it), instance-id,
 #                            boot-id, tailscale.json, agent-late (pings that fail first), agent-busy
 #                            (status polls that fail first), sealed (seal.sh ran)
 #   new-domain/              what a domain made by create starts with (copied into it)
@@ -32,7 +33,7 @@ echo "$*" >> "$F/calls"
 verb=$1; shift
 # Whether project-vm held the stack's lock (FAKE_LOCK: its path) at each call.
 [ -z "${FAKE_LOCK:-}" ] || { [ -e "$FAKE_LOCK" ] && echo "held $verb" || echo "free $verb"; } >> "$F/lock-seen"
-[ -e "$F/down" ] && { echo "error: failed to connect to the hypervisor" >&2; exit 1; }
+[ -e "$F/down" ] && { printf "error: failed to connect to the hypervisor\nerror: Cannot recv data: Connection reset by peer\n" >&2; exit 1; }
 if [ -e "$F/fail-after" ]; then
   n=$(wc -l < "$F/calls")
   [ "$n" -gt "$(cat "$F/fail-after")" ] && { echo "error: Cannot recv data: Connection reset by peer" >&2; exit 1; }
@@ -73,7 +74,7 @@ guest() {
   case "$*" in
     "cloud-init status --format json"*) cat "$d/cloud-init.json" 2>/dev/null || echo '{"status":"done","extended_status":"done","errors":[]}'; return "$(cat "$d/cloud-init.code" 2>/dev/null || echo 0)" ;;
     "cloud-init status"*) cat "$d/cloud-init.txt" 2>/dev/null || echo "status: done"; return "$(cat "$d/cloud-init.code" 2>/dev/null || echo 0)" ;;
-    "tail -n "*) [ ! -e "$d/log" ] || tail -n "$3" "$d/log" ;;
+    "tail -n "*) [ ! -e "$d/log-error" ] || { cat "$d/log-error" >&2; return 1; }; [ ! -e "$d/log" ] || tail -n "$3" "$d/log" ;;
     "sh -c "*cloud-init-output.log*) cat "$d/log" 2>/dev/null; true ;;
     "sh -c "*"tailscale status"*) cat "$d/tailscale.json" 2>/dev/null; true ;;
     "cat /var/lib/cloud/data/instance-id") cat "$d/instance-id" 2>/dev/null; true ;;
@@ -114,11 +115,11 @@ case "$verb" in
       guest-ping) countdown "$d/agent-late" && { echo "error: Guest agent is not responding" >&2; exit 1; }; echo '{"return":{}}' ;;
       guest-exec) pid=$(( $(cat "$F/last-pid" 2>/dev/null || echo 0) + 1 )); echo "$pid" > "$F/last-pid"
         mapfile -t argv < <(jq -r '.arguments.path, .arguments.arg[]' <<<"$2")
-        code=0; guest "$d" "${argv[@]}" > "$F/exec-$pid.out" || code=$?; echo "$code" > "$F/exec-$pid.code"
+        code=0; guest "$d" "${argv[@]}" > "$F/exec-$pid.out" 2> "$F/exec-$pid.err" || code=$?; echo "$code" > "$F/exec-$pid.code"
         echo "{\"return\":{\"pid\":$pid}}" ;;
       guest-exec-status) countdown "$d/agent-busy" && { echo "error: guest agent is busy" >&2; exit 1; }
         pid=$(jq -r .arguments.pid <<<"$2")
-        printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\n' "$(cat "$F/exec-$pid.code")" "$(b64 < "$F/exec-$pid.out")" ;;
+        printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s","err-data":"%s"}}\n' "$(cat "$F/exec-$pid.code")" "$(b64 < "$F/exec-$pid.out")" "$(b64 < "$F/exec-$pid.err")" ;;
       *) echo "fake virsh: unexpected agent command $2" >&2; exit 2 ;;
     esac ;;
   reboot) [ -e "$(dom "$1")/state" ] || nodomain "$1"; running "$1"; echo "boot-$RANDOM" > "$(dom "$1")/boot-id"; echo "Domain '$1' is being rebooted" ;;

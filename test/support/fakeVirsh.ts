@@ -44,6 +44,8 @@ export interface FakeDomain {
     cloudInitCode?: number;
     /** Lines of /var/log/cloud-init-output.log. */
     log?: string[];
+    /** What a failing `tail` of that log prints on stderr (undefined: it works). */
+    logError?: string;
     /** /var/lib/cloud/data/instance-id in the guest. */
     instanceId?: string;
     /** What `tailscale status --json` prints in it. */
@@ -172,6 +174,7 @@ export class FakeHost {
         put("cloud-init.txt", d.cloudInitText);
         put("cloud-init.code", d.cloudInitCode?.toString());
         put("log", d.log && d.log.map((l) => `${l}\n`).join(""));
+        put("log-error", d.logError);
         put("instance-id", d.instanceId);
         put("tailscale.json", d.tailscale);
         put("agent-late", d.agentLate?.toString());
