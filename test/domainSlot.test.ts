@@ -115,3 +115,12 @@ test("libvirt cannot list its domains: the create stops, nothing changed", async
     assert.match(r.stderr, /cannot list the domains at qemu:\/\/\/system/);
     assert.deepEqual(changes(h), []);
 });
+
+test("libvirt lost right after listing the domains: the create stops, naming what it could not read, nothing changed", async (t) => {
+    const h = leftover(t, "shut off");
+    h.failAfter(1);
+    const r = await slot(h);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot read the NICs of domain project-myapp/);
+    assert.deepEqual(h.calls().map((c) => c.split(" ")[0]), ["list", "domiflist"], "nothing after the lost connection");
+});

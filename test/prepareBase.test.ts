@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
+import { builderShapeEnv, cpuXml, DOMAIN_MACHINE } from "../components/domainShape";
 import { hostScript } from "../components/hostCommands";
 import { renderRecipe, PREPARED_BYTES } from "../components/prepare";
 import { FakeDomain, FakeHost } from "./support/fakeVirsh";
@@ -41,7 +42,7 @@ function run(setup: (host: FakeHost) => void, env: Record<string, string> = {}, 
                 ...host.env(), LIBVIRT_URI: "qemu:///system", POOL,
                 BASE_VOLUME: BASE, PREPARED_VOLUME: layer, USER_DATA: recipe.userData, META_DATA: recipe.metaData,
                 INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "network:project-vms", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "60",
-                ...env,
+                ...builderShapeEnv(), ...env,
             },
             timeout: 60_000,
         });
@@ -82,6 +83,7 @@ test("a new layer: builder on an overlay of the base with the recipe's seed, rea
     assert.match(r.calls, new RegExp(`vol-create-from project-vms-base \\S+ ${builder}\\.qcow2 --inputpool project-vms-base`), "flattened from the builder's disk");
     assert.match(r.xml, new RegExp(`<name>${builder}</name>`));
     assert.match(r.xml, /<domain type='qemu'>/, "emulation where libvirt offers no KVM");
+    assert.ok(r.xml.includes(`machine='${DOMAIN_MACHINE}'`) && r.xml.includes(cpuXml("qemu")), "the program's machine type and emulated CPU");
     assert.match(r.xml, /<source network='project-vms'\/>/);
     assert.match(r.xml, /org\.qemu\.guest_agent\.0/);
     assert.match(r.xml, /discard='unmap'/);
