@@ -7,14 +7,15 @@ import {
     Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf, stampProblem, unchangedSinceBackup,
 } from "../components/backup";
 import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
+import { PROJECT_DISK_TARGET } from "../components/domainShape";
 import { PROJECT_FILES } from "../components/names";
 import { bashRunner, RunBackupScript } from "./backupRunner";
 import { Io } from "./commands";
 import { lockStack } from "./commands/context";
 import { StackFile, UsageError } from "./stacks";
 
-/** The guest disk the project disk is attached as. */
-export const PROJECT_DISK_TARGET = "vdb";
+/** The guest disk the project disk is attached as (domainShape.ts; re-exported where it was). */
+export { PROJECT_DISK_TARGET } from "../components/domainShape";
 
 /** What the backup commands need. */
 export interface BackupContext {

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { aptConfig, CLOUD_INIT_DIR, installSteps, packagesFor, readYaml, runcmdOf, scriptFiles, toYaml } from "./cloudInit";
 import { Features } from "./config";
+import { builderShapeEnv } from "./domainShape";
 import { hostCommand } from "./hostCommands";
 import { FEATURE_KEYS, LIMITS } from "./configSchema";
 import { isPreparedOf, preparedVolumeName } from "./names";
@@ -102,6 +103,7 @@ export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: 
             BUILDER_NETWORK: args.network,
             PREPARED_BYTES: String(PREPARED_BYTES),
             BUILD_TIMEOUT: String(args.timeout),
+            ...builderShapeEnv(),
         },
     }, { ...opts, customTimeouts: { create: `${args.timeout + 900}s` } });
 }

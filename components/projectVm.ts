@@ -9,15 +9,11 @@ import { GuestConfig, projectDiskLayout, renderCloudInit } from "./cloudInit";
 import { growCommand, poolCommand, powerCommand, readyCommand, TailscaleApi, tailnetNodeCommand } from "./hostCommands";
 import { domainSlotHook } from "./domainSlot";
 import { NicAttachment } from "./host";
+import { DOMAIN_CPU_MODE, DOMAIN_MACHINE } from "./domainShape";
 import { PROJECT_FILES, projectMac, projectPaths, sshCommand, tailnetFqdn } from "./names";
 
-/**
- * The guest CPU: `maximum` is the host's own CPU under KVM (as host-passthrough) and every feature
- * QEMU can emulate under TCG, where libvirt refuses host-passthrough ("not supported by
- * hypervisor": a VM on a host without KVM could not start). The builder of prepared layers and the
- * test guests use the same.
- */
-export const DOMAIN_CPU_MODE = "maximum";
+/** The guest CPU (domainShape.ts; re-exported for the modules that took it from here). */
+export { DOMAIN_CPU_MODE } from "./domainShape";
 
 /** A single-use auth key is used at first boot; a day is ample and bounds a leaked key's life. */
 export const AUTH_KEY_EXPIRY_SECONDS = 24 * 60 * 60;
@@ -194,8 +190,7 @@ export class ProjectVm extends pulumi.ComponentResource {
             memory: p.memory,
             vcpu: p.cpus,
             cpu: { mode: DOMAIN_CPU_MODE },
-            // pc (i440fx): the provider attaches the cloud-init ISO on IDE, which q35 lacks.
-            machine: "pc",
+            machine: DOMAIN_MACHINE,
             disks: [{ volumeId: systemDisk.id }, { volumeId: this.projectDisk.id }],
             cloudinit: cloudInit.id,
             networkInterfaces: [{

@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { after, test } from "node:test";
+import { PROJECT_DISK_TARGET } from "../components/domainShape";
 import { hostScript } from "../components/hostCommands";
 import { Libvirt, virshOnPath } from "../cli/libvirt";
 import { main } from "../cli/main";
@@ -89,7 +90,7 @@ test("backup, incremental, damage, restore and keep: a real guest on a real libv
     const serial = `${guestDir}/serial.log`;
     fs.writeFileSync(`${guestDir}/domain.xml`, guestDomainXml({
         name: domain, dir: guestDir, iso: seedIso(guestDir, "seed", userData, domain, domain), serial,
-        extraDisks: [`<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='${domain}' volume='project.qcow2'/><target dev='vdb' bus='virtio'/></disk>`],
+        extraDisks: [`<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='${domain}' volume='project.qcow2'/><target dev='${PROJECT_DISK_TARGET}' bus='virtio'/></disk>`],
     }));
     virsh("define", `${guestDir}/domain.xml`);
     const libvirt = new Libvirt(URI, virshOnPath);

@@ -9,6 +9,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { cpuXml, DOMAIN_MACHINE, SYSTEM_DISK_TARGET } from "../components/domainShape";
 
 /** A NoCloud ISO (label cidata) in `dir` holding `userData` (as #cloud-config) and an instance-id. */
 export function seedIso(dir: string, name: string, userData: object, instanceId: string, hostname = name): string {
@@ -40,13 +41,13 @@ export interface GuestDomain {
 export function guestDomainXml(g: GuestDomain): string {
     return `<domain type='qemu'>
   <name>${g.name}</name><memory unit='MiB'>1536</memory><vcpu>2</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${g.dir}/kernel</kernel><initrd>${g.dir}/initrd</initrd>
+  <os><type arch='x86_64' machine='${DOMAIN_MACHINE}'>hvm</type><kernel>${g.dir}/kernel</kernel><initrd>${g.dir}/initrd</initrd>
     <cmdline>root=LABEL=root ro console=ttyS0 panic=10</cmdline></os>
   <features><acpi/><apic/></features>
-  <cpu mode='maximum' check='none'/>
+  ${cpuXml("qemu")}
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>restart</on_crash>
   <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${g.dir}/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${g.dir}/disk.qcow2'/><target dev='${SYSTEM_DISK_TARGET}' bus='virtio'/></disk>
     ${(g.extraDisks ?? []).join("\n    ")}
     <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${g.iso}'/><target dev='hdd' bus='ide'/><readonly/></disk>
     <interface type='user'>${g.mac ? `<mac address='${g.mac}'/>` : ""}<model type='virtio'/></interface>

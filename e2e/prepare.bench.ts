@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import { after, test } from "node:test";
 import { projectDiskLayout, renderCloudInit } from "../components/cloudInit";
 import { parseConfig } from "../components/config";
+import { builderShapeEnv } from "../components/domainShape";
 import { hostScript } from "../components/hostCommands";
 import { projectMac } from "../components/names";
 import { PREPARED_BYTES, preparedVolumeName, renderRecipe } from "../components/prepare";
@@ -93,6 +94,7 @@ test("a prepared layer is built once on libvirt, sealed, and boots a project VM 
     const env = {
         POOL: pool, BASE_VOLUME: baseVolume, PREPARED_VOLUME: layerName, USER_DATA: recipe.userData, META_DATA: recipe.metaData,
         INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "user", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "900",
+        ...builderShapeEnv(),
         BUILDER_CONSOLE_LOG: `${root}/builder-console.log`, BUILDER_KERNEL: `${root}/boot/kernel`, BUILDER_INITRD: `${root}/boot/initrd`, BUILDER_CMDLINE: "root=LABEL=root ro console=ttyS0 panic=10",
     };
 

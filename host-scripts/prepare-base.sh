@@ -10,7 +10,8 @@
 # Settings: POOL (the base pool), BASE_VOLUME, PREPARED_VOLUME (volume names in POOL);
 # USER_DATA, META_DATA (the builder's NoCloud files); INSTANCE_ID (the one in META_DATA);
 # BUILDER_NETWORK (network:<name>, bridge:<name> or user); PREPARED_BYTES (virtual size);
-# BUILD_TIMEOUT seconds (default 1800); BUILDER_MEMORY MiB (default 2048), BUILDER_CPUS (default 2).
+# BUILD_TIMEOUT seconds (default 1800); BUILDER_MEMORY MiB (default 2048), BUILDER_CPUS (default 2);
+# DOMAIN_MACHINE, CPU_XML_KVM, CPU_XML_QEMU (the shape of every project-vms domain: domainShape.ts).
 # Optional, for images without a boot loader: BUILDER_KERNEL, BUILDER_INITRD, BUILDER_CMDLINE
 # (files on the host); BUILDER_CONSOLE_LOG, a file on the host for the builder's serial console. The domain type is kvm when the host offers it, else qemu (emulation), or
 # TERRAFORM_LIBVIRT_TEST_DOMAIN_TYPE when set, as the libvirt provider reads it.
@@ -73,7 +74,8 @@ builder_xml() {
     if [ -n "${BUILDER_KERNEL:-}" ]; then
         boot="<kernel>$(xml_text "$BUILDER_KERNEL")</kernel><initrd>$(xml_text "${BUILDER_INITRD:?BUILDER_KERNEL needs BUILDER_INITRD}")</initrd><cmdline>$(xml_text "${BUILDER_CMDLINE:-root=LABEL=root ro console=ttyS0}")</cmdline>"
     fi
-    if [ "$DOMAIN_TYPE" = kvm ]; then cpu="<cpu mode='host-passthrough'/>"; else cpu="<cpu mode='maximum' check='none'/>"; fi
+    # The shape shared with the program's VMs (components/domainShape.ts, through prepare.ts).
+    if [ "$DOMAIN_TYPE" = kvm ]; then cpu=${CPU_XML_KVM:?}; else cpu=${CPU_XML_QEMU:?}; fi
     local serial="<serial type='pty'><target port='0'/></serial>"
     if [ -n "${BUILDER_CONSOLE_LOG:-}" ]; then
         serial="<serial type='file'><source path='$(xml_text "$BUILDER_CONSOLE_LOG")'/><target port='0'/></serial>"
@@ -82,7 +84,7 @@ builder_xml() {
 <domain type='$DOMAIN_TYPE'>
   <name>$(xml_text "$BUILDER")</name>
   <memory unit='MiB'>${BUILDER_MEMORY:-2048}</memory><vcpu>${BUILDER_CPUS:-2}</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>$boot<boot dev='hd'/></os>
+  <os><type arch='x86_64' machine='$(xml_text "${DOMAIN_MACHINE:?}")'>hvm</type>$boot<boot dev='hd'/></os>
   <features><acpi/><apic/></features>
   $cpu
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>

@@ -48,7 +48,7 @@ test("backup: a full, then incrementals; --json reports each; backups lists them
 });
 
 test("backup without an agent exits 1 with the way on; a usage mistake exits 2", async () => {
-    host.set("agent", false);
+    host.agent(false);
     const r = await at("2026-11-27T02:00:00Z", "backup", "myapp", "--json");
     assert.equal(r.code, 1);
     assert.equal(r.json.backups[0].ok, false);

@@ -43,7 +43,7 @@ test("app's restore and incremental never take myapp's backups, whose names end 
     assert.deepEqual(host.volumes("project-app"), ["project.qcow2"], "nothing copied aside or replaced");
 
     host.state("running");
-    host.set("agent");
+    host.agent();
     const inc = run("backup_take", { KIND: "inc", PARENT: "myapp--20261128T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" });
     assert.equal(inc.status, 1);
     assert.match(inc.stderr, /'myapp--20261128T020000Z--full\.qcow2' is not a backup of app/);
@@ -51,7 +51,7 @@ test("app's restore and incremental never take myapp's backups, whose names end 
 });
 
 test("a stopped VM started while its disk is copied: the copy, which may be torn, is not kept as a backup", () => {
-    host.set("start-on-copy");
+    host.after("vol-create-from", 'echo running > "$FAKE_VIRSH/domains/project-app/state"');
     const r = run("backup_take");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /project-app was started while its disk was being copied: that copy may be torn and is deleted; back it up again/);
@@ -60,7 +60,7 @@ test("a stopped VM started while its disk is copied: the copy, which may be torn
 
 test("a VM started while restore copies its disk aside: the disk is not replaced, and its copy is kept", () => {
     host.volume(BPOOL, "app--20261128T020000Z--full.qcow2", 4 * GiB, GiB);
-    host.set("start-on-copy");
+    host.after("vol-create-from", 'echo running > "$FAKE_VIRSH/domains/project-app/state"');
     const r = run("restore_run", { BACKUP: "app--20261128T020000Z--full.qcow2" });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /project-app was started meanwhile; the disk was not replaced \(its copy project\.qcow2\.before-restore-20261129T100000Z is kept\)/);
@@ -98,7 +98,7 @@ test("restore walks a chain to its full backup, and refuses a chain that comes b
 
 test("an incremental over a previous backup that is gone becomes a full backup: no backup rests on a missing one", () => {
     host.state("running");
-    host.set("agent");
+    host.agent();
     host.bitmap("project-vms-20261128T020000Z");
     const r = run("backup_take", { KIND: "inc", PARENT: "app--20261128T020000Z--full.qcow2", PARENT_EPOCH: "1795831200" });
     assert.equal(r.status, 0, r.stderr);

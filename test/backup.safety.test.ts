@@ -101,7 +101,7 @@ test("10. a restore that could not be compared says so (exit 0, verified: false)
 
 test("10. backups and restore with libvirt unreachable say libvirt could not be read, exit 1 — never 'no backups'", async () => {
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
-    host.set("down");
+    host.down();
     for (const args of [["backups", "myapp"], ["backups", "myapp", "--json"], ["restore", "myapp", "latest", "--yes"]]) {
         const r = await at("2026-11-27T03:00:00Z", ...args);
         assert.equal(r.code, 1, `${args.join(" ")}: ${w.errText()}`);

@@ -18,7 +18,7 @@ let host: FakeHost;
 beforeEach(() => {
     host = new FakeHost(`project-${P}`);
     host.state("running");
-    host.set("agent");
+    host.agent();
     host.pool(POOL, "/var/lib/project-vms/myapp");
     host.volume(POOL, "project.qcow2", 2 * GiB, GiB);
     // Another project's disk and backups, which nothing here may touch.
@@ -127,7 +127,7 @@ test("a qcow2 v2 project disk (as libvirt makes one without <compat>): full back
 });
 
 test("without a guest agent: refused, nothing frozen, nothing made, the two ways named", () => {
-    host.set("agent", false);
+    host.agent(false);
     const r = run("backup_take");
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /guest agent of project-myapp does not answer.*project-vm stop myapp; project-vm backup myapp; project-vm start myapp.*No backup was made/);
@@ -136,8 +136,12 @@ test("without a guest agent: refused, nothing frozen, nothing made, the two ways
 });
 
 test("a failing backup job is thawed, its target and its new checkpoint deleted, and fails", () => {
-    for (const knob of ["begin-fails", "job-fails"]) {
-        host.set(knob);
+    const knobs: Record<string, (on: boolean) => void> = {
+        "begin-fails": (on) => host.fails("backup-begin", on ? "error: backup failed to start" : undefined),
+        "job-fails": (on) => host.set("job-fails", on),
+    };
+    for (const [knob, set] of Object.entries(knobs)) {
+        set(true);
         const from = host.calls().length;
         const r = run("backup_take");
         assert.notEqual(r.status, 0, knob);
@@ -147,9 +151,9 @@ test("a failing backup job is thawed, its target and its new checkpoint deleted,
         assert.deepEqual(host.volumes(BPOOL), [], `${knob}: nothing kept`);
         assert.deepEqual(host.bitmaps(), [], `${knob}: no bitmap left`);
         assert.match(r.stderr, /the backup of project-myapp failed; nothing was kept/);
-        host.set(knob, false);
+        set(false);
     }
-    host.set("freeze-fails");
+    host.fails("domfsfreeze", "error: freeze failed");
     const from = host.calls().length;
     const r = run("backup_take");
     assert.notEqual(r.status, 0);
@@ -160,7 +164,7 @@ test("a failing backup job is thawed, its target and its new checkpoint deleted,
 
 test("a stopped VM: a full copy with vol-create-from, no agent needed", () => {
     host.state("shut off");
-    host.set("agent", false);
+    host.agent(false);
     const r = run("backup_take", { KIND: "inc", PARENT: "myapp--20261126T020000Z--full.qcow2", PARENT_EPOCH: "1" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "myapp--20261127T020000Z--full.qcow2 full");
@@ -293,7 +297,7 @@ test("5. a stopped VM's copy that fails, or that a start tore, leaves no volume 
 });
 
 test("a freeze that took effect but reported an error is thawed; no backup is begun", () => {
-    host.set("freeze-errs-after");
+    host.errsAfter("domfsfreeze", "error: Guest agent is not responding: timed out");
     const r = run("backup_take");
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /could not freeze its filesystems; no backup was made/);
@@ -305,7 +309,7 @@ test("a freeze that took effect but reported an error is thawed; no backup is be
 });
 
 test("Ctrl+C while the freeze runs: the guest is thawed on the way out and nothing is kept", async () => {
-    host.set("freeze-slow");
+    host.slow("domfsfreeze", 30, "after");
     const child = spawn("bash", ["-c", hostScript("backup.sh", "backup_take")], {
         detached: true,
         env: {
@@ -314,7 +318,7 @@ test("Ctrl+C while the freeze runs: the guest is thawed on the way out and nothi
         },
     });
     const started = Date.now();
-    while (!fs.existsSync(path.join(host.dir, "freezing"))) {
+    while (!host.waiting("domfsfreeze")) {
         assert.ok(Date.now() - started < 20_000, "the freeze began");
         await new Promise((r) => setTimeout(r, 50));
     }
@@ -326,7 +330,7 @@ test("Ctrl+C while the freeze runs: the guest is thawed on the way out and nothi
 });
 
 test("a backup-begin that hangs is given up after its time limit: thawed, its job aborted, nothing kept", () => {
-    host.set("begin-hangs");
+    host.slow("backup-begin", 30, "before");
     const started = Date.now();
     const r = run("backup_take", { BACKUP_BEGIN_TIMEOUT: "2" });
     assert.notEqual(r.status, 0);
@@ -361,5 +365,5 @@ test("Ctrl+C while a restore writes the backup: the project disk as it was is pu
     assert.equal(code, 130);
     assert.match(stderr, /interrupted: putting the project disk as it was back from project\.qcow2\.before-restore-20261129T100000Z/);
     assert.deepEqual(host.volumes(POOL), ["project.qcow2", "project.qcow2.before-restore-20261129T100000Z"], "a project disk, and its copy aside");
-    assert.equal(host.read(`pools/${POOL}/project.qcow2`).split(" ")[0], String(2 * GiB), "the disk as it was");
+    assert.equal(host.size(POOL, "project.qcow2")?.capacity, 2 * GiB, "the disk as it was");
 });

@@ -104,11 +104,11 @@ test("base move pins the project, asks first, applies; prune removes only what n
 
     // State: myapp now on 2027-01, webapp still on the first; 2026-12 is used by nothing.
     w.systemDisks.storage = { myapp: "debian-testing-2027-01-prepared-0123456789ab.qcow2", webapp: `debian-testing-${first}.qcow2` };
-    w.volumes["project-vms-base/debian-testing-2026-12.qcow2"] = [1, 1];
-    w.volumes["project-vms-base/debian-testing-2026-12-prepared-aaaaaaaaaaaa.qcow2"] = [1, 1];
-    w.volumes["project-vms-base/debian-testing-2026-12-prepared-bbbbbbbbbbbb.qcow2"] = [1, 1];
-    w.volumes["project-vms-base/debian-testing-2026-12-prepared-bbbbbbbbbbbb.done"] = [512, 512];
-    w.volumes["project-vms-base/debian-testing-2027-01-prepared-0123456789ab.qcow2"] = [1, 1];
+    w.host.volume("project-vms-base", "debian-testing-2026-12.qcow2", 1, 1);
+    w.host.volume("project-vms-base", "debian-testing-2026-12-prepared-aaaaaaaaaaaa.qcow2", 1, 1);
+    w.host.volume("project-vms-base", "debian-testing-2026-12-prepared-bbbbbbbbbbbb.qcow2", 1, 1);
+    w.host.volume("project-vms-base", "debian-testing-2026-12-prepared-bbbbbbbbbbbb.done", 512, 512);
+    w.host.volume("project-vms-base", "debian-testing-2027-01-prepared-0123456789ab.qcow2", 1, 1);
     w.stateUnreadable = true;
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 2, "state unknown: nothing pruned");
     w.stateUnreadable = false;
@@ -116,8 +116,8 @@ test("base move pins the project, asks first, applies; prune removes only what n
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0, w.errText());
     assert.deepEqual(parse(w.stackText("storage")).config["project-vms:baseImages"].map((b: any) => b.version), [first, "2027-01"]);
     assert.equal(w.applies.length, applies + 1);
-    assert.equal(w.volumes["project-vms-base/debian-testing-2026-12.qcow2"], undefined, "its volume deleted from the host");
-    assert.deepEqual(Object.keys(w.volumes).filter((k) => k.startsWith("project-vms-base/")), ["project-vms-base/debian-testing-2027-01-prepared-0123456789ab.qcow2"],
+    assert.equal(w.host.size("project-vms-base", "debian-testing-2026-12.qcow2"), undefined, "its volume deleted from the host");
+    assert.deepEqual(w.host.volumes("project-vms-base"), ["debian-testing-2027-01-prepared-0123456789ab.qcow2"],
         "and its prepared layers with their markers; a layer of a version in use stays");
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0);
     assert.match(w.errText(), /every base image version of storage is in use \(or the newest\); nothing to prune/);

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { World } from "./support/cli";
+import { FakeHost } from "./support/fakeVirsh";
 import { REPO } from "./support/schemas";
 
 const BIN = path.join(REPO, "dist", "cli", "main.js");
@@ -32,10 +33,6 @@ esac
 exit 1
 `;
 
-const FAKE_VIRSH = `#!/bin/bash
-echo "error: failed to connect to the hypervisor" >&2
-exit 1
-`;
 
 function setup(t: { after(fn: () => void): void }, withPulumi = true) {
     assert.ok(fs.existsSync(BIN), `${BIN} is built by npm run build (npm test builds it first)`);
@@ -44,15 +41,18 @@ function setup(t: { after(fn: () => void): void }, withPulumi = true) {
     const bin = path.join(w.dir, ".fake-bin");
     fs.mkdirSync(bin);
     if (withPulumi) fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "virsh"), FAKE_VIRSH, { mode: 0o755 });
+    // libvirt cannot be reached.
+    const host = new FakeHost();
+    host.down();
+    t.after(() => host.cleanup());
     const log = path.join(w.dir, ".fake-log");
     const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, ...args], {
         cwd: w.dir,
         encoding: "utf8",
-        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, FAKE_LOG: log, ...env },
+        env: { PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, FAKE_LOG: log, ...env },
     });
     const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
-    return { w, run, calls };
+    return { w, run, calls, host };
 }
 
 test("create runs pulumi up on the host's stack without a prompt, then prints the login", (t) => {
@@ -129,11 +129,11 @@ test("the built command stays executable after every build (npm link points at i
 
 /** Starts the built CLI as a process of its own, sends it `signal` once Pulumi runs, and waits for it. */
 async function interrupt(t: { after(fn: () => void): void }, signal: NodeJS.Signals) {
-    const { w, calls } = setup(t);
+    const { w, calls, host } = setup(t);
     const bin = path.join(w.dir, ".fake-bin");
     const log = path.join(w.dir, ".fake-log");
     const child = spawn(process.execPath, [BIN, "stop", "-H", "storage", "webapp"], {
-        cwd: w.dir, env: { PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, FAKE_LOG: log, FAKE_UP_SLEEP: "30" },
+        cwd: w.dir, env: { PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, FAKE_LOG: log, FAKE_UP_SLEEP: "30" },
     });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));

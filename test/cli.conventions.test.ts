@@ -91,11 +91,11 @@ test("doctor says what is still a placeholder, an old Pulumi, and mkisofs's real
 test("restart reboots a running VM through libvirt, without touching the stack file; a stopped one is refused", async (t) => {
     const w = world(t);
     const before = w.stackText("storage");
-    w.domains["project-myapp"] = { state: "running" };
+    w.host.define("project-myapp", { state: "running" });
     assert.equal(await w.run("restart", "-H", "storage", "myapp"), 0, w.errText());
-    assert.ok(w.virshCalls.some((c) => c.includes("reboot") && c.includes("project-myapp")));
+    assert.ok(w.host.calls().some((c) => c.startsWith("reboot project-myapp")));
     assert.match(w.errText(), /project-myapp is rebooting \(ACPI\)/);
-    w.domains["project-webapp"] = { state: "shut off" };
+    w.host.define("project-webapp", { state: "shut off" });
     assert.equal(await w.run("restart", "-H", "storage", "webapp"), 2);
     assert.match(w.errText(), /project-webapp is shut off, not running: start it with 'project-vm -C \S+ -H storage start webapp'/);
     assert.equal(w.stackText("storage"), before);

@@ -11,6 +11,7 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { lockFile, lockPathOf, processStart } from "../cli/lock";
 import { World } from "./support/cli";
+import { FakeHost } from "./support/fakeVirsh";
 import { REPO } from "./support/schemas";
 
 const BIN = path.join(REPO, "dist", "cli", "main.js");
@@ -34,9 +35,12 @@ function setup(t: { after(fn: () => void): void }) {
     const bin = path.join(w.dir, ".fake-bin");
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "virsh"), "#!/bin/bash\necho 'error: failed to connect to the hypervisor' >&2\nexit 1\n", { mode: 0o755 });
+    // libvirt cannot be reached.
+    const host = new FakeHost();
+    host.down();
+    t.after(() => host.cleanup());
     const lock = lockPathOf(path.join(w.dir, "Pulumi.storage.yaml"));
-    const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:/usr/bin:/bin`, HOME: w.dir, LOCK: lock, ...extra });
+    const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, LOCK: lock, ...extra });
     const runAsync = (args: string[], extra: Record<string, string> = {}) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, [BIN, ...args], { cwd: w.dir, env: env(extra), stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";

@@ -36,13 +36,13 @@ test("create without the tailnet prints the login by the address the stack outpu
 
 test("create over a project disk kept from an earlier project of that name takes it up at its size", async (t) => {
     const w = world(t);
-    w.volumes["project-oldapp/project.qcow2"] = [200 * 1024 ** 3, 30 * 1024 ** 3];
+    w.host.volume("project-oldapp", "project.qcow2", 200 * 1024 ** 3, 30 * 1024 ** 3);
     assert.equal(await w.run("create", "-H", "storage", "oldapp"), 0, w.errText());
     assert.deepEqual(entry(w.applies[0].projects, "oldapp"), { name: "oldapp", disk: "200G" }, "not the 50G default, which the grow step would refuse");
     assert.match(w.errText(), /oldapp takes up the project disk kept on storage: \/var\/lib\/project-vms\/oldapp\/project\.qcow2 \(200G, 30\.0G used\)/);
 
     const x = world(t);
-    x.volumes["project-oldapp/project.qcow2"] = [200 * 1024 ** 3, 30 * 1024 ** 3];
+    x.host.volume("project-oldapp", "project.qcow2", 200 * 1024 ** 3, 30 * 1024 ** 3);
     const before = x.stackText("storage");
     assert.equal(await x.run("create", "-H", "storage", "oldapp", "4G", "2", "100G"), 2);
     assert.match(x.errText(), /a project disk kept from an earlier 'oldapp' is on host storage .*so its disk cannot be 100G: give 200G or more, or leave the size out/);
@@ -106,14 +106,14 @@ test("without the Pulumi CLI (or with one too old) a change is refused before an
 
 test("stop on a stopped project, start on a running one, resize to the same size: said, and no pulumi up", async (t) => {
     const w = world(t);
-    w.domains["project-myapp"] = { state: "running" };
+    w.host.define("project-myapp", { state: "running" });
     assert.equal(await w.run("start", "-H", "storage", "myapp"), 0, w.errText());
     assert.match(w.errText(), /myapp is already running; nothing to do/);
     assert.equal(await w.run("resize", "-H", "storage", "myapp", "--memory", "16G", "--cpus", "8", "--disk", "100G"), 0, w.errText());
     assert.match(w.errText(), /myapp already has 16384 MiB, 8 vCPUs and a 100G project disk; nothing to do/);
     assert.equal(w.applies.length, 0);
     // The entry says running, the VM is off (crashed, or stopped by hand): start sets it right.
-    w.domains["project-myapp"] = { state: "shut off" };
+    w.host.define("project-myapp", { state: "shut off" });
     assert.equal(await w.run("start", "-H", "storage", "myapp"), 0, w.errText());
     assert.match(w.errText(), /myapp's entry already says running, but its VM is shut off: applying the stack/);
     assert.equal(w.applies.length, 1);
@@ -206,7 +206,7 @@ test("resize: the disk grows in place; new memory restarts the VM, so it asks", 
 
 test("ssh logs in as dev over the tailnet with the arguments after --, and returns ssh's exit code", async (t) => {
     const w = world(t);
-    w.domains["project-myapp"] = { state: "running" };
+    w.host.define("project-myapp", { state: "running" });
     w.interactiveCode = 130;
     assert.equal(await w.run("ssh", "-H", "storage", "myapp", "--", "-L", "8080:localhost:8080", "uptime"), 130);
     assert.deepEqual(w.interactive, [{ cmd: "ssh", args: ["dev@project-myapp.bat-boa.ts.net", "-L", "8080:localhost:8080", "uptime"] }]);
@@ -215,7 +215,7 @@ test("ssh logs in as dev over the tailnet with the arguments after --, and retur
 
 test("ssh to a project off the tailnet uses its address from the outputs, else libvirt's lease", async (t) => {
     const w = world(t);
-    w.domains["project-sandbox"] = { state: "running", ip: "10.17.0.44" };
+    w.host.define("project-sandbox", { state: "running", ip: "10.17.0.44" });
     assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 0, w.errText());
     w.outputs.raider = { sandbox: { ip: "10.17.0.45" } };
     assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 0, w.errText());
@@ -224,7 +224,7 @@ test("ssh to a project off the tailnet uses its address from the outputs, else l
 
 test("ssh offers to start a stopped VM; without a terminal it says how", async (t) => {
     const w = world(t);
-    w.domains["project-datalab"] = { state: "shut off" };
+    w.host.define("project-datalab", { state: "shut off" });
     w.answers = [undefined];
     assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 2);
     assert.match(w.errText(), /project-datalab is shut off; start it with 'project-vm -C \S+ -H raider start datalab' or 'project-vm -C \S+ -H raider ssh --start datalab'/);
@@ -240,7 +240,9 @@ test("ssh offers to start a stopped VM; without a terminal it says how", async (
 
 test("list shows every host's projects with wanted and live state and addresses", async (t) => {
     const w = world(t);
-    w.domains = { "project-myapp": { state: "running" }, "project-webapp": { state: "shut off" }, "project-sandbox": { state: "running" } };
+    w.host.define("project-myapp", { state: "running" });
+    w.host.define("project-webapp", { state: "shut off" });
+    w.host.define("project-sandbox", { state: "running" });
     w.outputs.raider = { sandbox: { ip: "10.17.0.45" } };
     assert.equal(await w.run("list", "--all"), 0, w.errText());
     assert.deepEqual(w.out, [
@@ -256,7 +258,7 @@ test("list shows every host's projects with wanted and live state and addresses"
 test("list works without Pulumi and libvirt, from the stack files, and says what it could not see", async (t) => {
     const w = world(t);
     w.pulumiMissing = true;
-    w.libvirtDown = true;
+    w.host.down();
     assert.equal(await w.run("list", "-H", "storage"), 0, w.errText());
     assert.equal(w.out.length, 3);
     assert.match(w.out[1], /^storage\s+myapp\s+\? \(wants running\)\s+16384M/, "the wanted state shows while the live one is unknown");
@@ -275,7 +277,7 @@ test("list of a stack file with problems still names its projects", async (t) =>
 
 test("list --json and -q: their shapes", async (t) => {
     const w = world(t);
-    w.domains = { "project-myapp": { state: "running", ip: "10.17.0.10" } };
+    w.host.define("project-myapp", { state: "running", ip: "10.17.0.10" });
     assert.equal(await w.run("list", "-H", "storage", "--json"), 0, w.errText());
     const json = JSON.parse(w.out.join("\n"));
     assert.deepEqual(Object.keys(json), ["projects", "warnings"]);
@@ -292,9 +294,9 @@ test("list --json and -q: their shapes", async (t) => {
 
 test("status: state, login, disks with sizes, cloud-init; --json", async (t) => {
     const w = world(t);
-    w.domains["project-myapp"] = { state: "running", ip: "10.17.0.10", cloudInit: { status: "error", extended_status: "error - done", errors: ["scripts_user failed"] } };
-    w.volumes["project-myapp/project.qcow2"] = [100 * 1024 ** 3, 12 * 1024 ** 3];
-    w.volumes["project-myapp/disk.qcow2"] = [20 * 1024 ** 3, 4 * 1024 ** 3];
+    w.host.define("project-myapp", { state: "running", ip: "10.17.0.10", cloudInit: { status: "error", extended_status: "error - done", errors: ["scripts_user failed"] } });
+    w.host.volume("project-myapp", "project.qcow2", 100 * 1024 ** 3, 12 * 1024 ** 3);
+    w.host.volume("project-myapp", "disk.qcow2", 20 * 1024 ** 3, 4 * 1024 ** 3);
     assert.equal(await w.run("status", "-H", "storage", "myapp"), 0, w.errText());
     assert.deepEqual(w.out, [
         "project-myapp on storage",
@@ -317,7 +319,7 @@ test("status: state, login, disks with sizes, cloud-init; --json", async (t) => 
 
 test("status of a stopped VM has no cloud-init status; of an unknown project, exit 2", async (t) => {
     const w = world(t);
-    w.domains["project-webapp"] = { state: "shut off" };
+    w.host.define("project-webapp", { state: "shut off" });
     assert.equal(await w.run("status", "-H", "storage", "webapp", "--json"), 0, w.errText());
     const json = JSON.parse(w.out.join("\n"));
     assert.equal(json.state, "shut off");
@@ -329,7 +331,7 @@ test("status of a stopped VM has no cloud-init status; of an unknown project, ex
 test("status without Pulumi and libvirt: what the stack file says, and what could not be seen", async (t) => {
     const w = world(t);
     w.pulumiMissing = true;
-    w.libvirtDown = true;
+    w.host.down();
     assert.equal(await w.run("status", "-H", "storage", "myapp", "--json"), 0, w.errText());
     const json = JSON.parse(w.out.join("\n"));
     assert.deepEqual([json.state, json.desired, json.ssh, json.cloudInit], [null, "running", "ssh dev@project-myapp.bat-boa.ts.net", null]);
@@ -340,12 +342,12 @@ test("status without Pulumi and libvirt: what the stack file says, and what coul
 
 test("logs: the end of cloud-init's output from the guest, or the serial console", async (t) => {
     const w = world(t);
-    w.domains["project-myapp"] = { state: "running", log: ["one", "two", "three"] };
+    w.host.define("project-myapp", { state: "running", log: ["one", "two", "three"] });
     assert.equal(await w.run("logs", "-H", "storage", "myapp", "-n", "2"), 0, w.errText());
     assert.deepEqual(w.out, ["two", "three"]);
     assert.equal(await w.run("logs", "-H", "storage", "myapp", "--console"), 0);
     assert.deepEqual(w.interactive, [{ cmd: "virsh", args: ["-c", "qemu+ssh://admin@storage/system", "console", "project-myapp"] }]);
-    w.domains["project-myapp"].state = "shut off";
+    w.host.state("shut off", "project-myapp");
     assert.equal(await w.run("logs", "-H", "storage", "myapp"), 2);
     assert.match(w.errText(), /project-myapp is shut off: its logs can be read while it runs/);
 });
@@ -385,7 +387,7 @@ test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exi
     }
     const x = world(t);
     x.pulumiMissing = true;
-    x.libvirtDown = true;
+    x.host.down();
     assert.equal(await x.run("doctor", "--json"), 1);
     const json = JSON.parse(x.out.join("\n"));
     const failed = json.checks.filter((c: any) => !c.ok).map((c: any) => c.name);
@@ -498,7 +500,7 @@ test("hostile guest text: an address that is not one never reaches ssh_config; l
     assert.doesNotMatch(text, /ProxyCommand|10\.0\.0\.5/, text);
     assert.match(w.errText(), /raider: the stack output's address of sandbox is not an IP address, left out: "10\.0\.0\.5\\nHost/);
     w.out.length = 0;
-    w.domains["project-myapp"] = { state: "running", log: ["ok \x1b]52;c;ZXZpbA==\x07 done", "\x1b[2J\ttab\x9b"] };
+    w.host.define("project-myapp", { state: "running", log: ["ok \x1b]52;c;ZXZpbA==\x07 done", "\x1b[2J\ttab\x9b"] });
     assert.equal(await w.run("logs", "-H", "storage", "myapp"), 0, w.errText());
     assert.deepEqual(w.out, ["ok \\x1b]52;c;ZXZpbA==\\x07 done", "\\x1b[2J\ttab\\x9b"]);
 });
@@ -576,11 +578,7 @@ test("one table of features: each row gives create a --no-<flag> that writes fea
 
 test("logs: a failing tail's stderr from the guest is shown with control characters escaped", async (t) => {
     const w = world(t);
-    w.domains["project-myapp"] = { state: "running", log: [] };
-    const real = (w as any).virsh;
-    (w as any).virsh = async (a: string[]) => a[3] === "qemu-agent-command" && a[5].includes("guest-exec-status")
-        ? { code: 0, stderr: "", stdout: JSON.stringify({ return: { exited: true, exitcode: 1, "err-data": Buffer.from("\x1b]52;c;ZXZpbA==\x07\x1b[2J").toString("base64") } }) }
-        : real(a);
+    w.host.define("project-myapp", { state: "running", logError: "\x1b]52;c;ZXZpbA==\x07\x1b[2J" });
     assert.equal(await w.run("logs", "-H", "storage", "myapp"), 1);
     assert.doesNotMatch(w.errText(), /\x1b/, "no escape sequence reaches the terminal");
     assert.match(w.errText(), /\\x1b\]52;c;ZXZpbA==\\x07\\x1b\[2J/);

@@ -22,9 +22,11 @@ function slot(h: FakeHost, env: Record<string, string> = {}): Promise<{ code: nu
 function leftover(t: { after: (f: () => void) => void }, state: string): FakeHost {
     const h = new FakeHost(DOMAIN);
     t.after(() => h.cleanup());
-    h.state(state);
-    h.write("iflist", ` -  network  project-vms  virtio  ${MAC}\n`);
-    h.write("blk-details", ` file  disk  vda  ${DIR}/disk.qcow2\n file  disk  vdb  ${DIR}/project.qcow2\n file  cdrom  hdd  ${DIR}/cloud-init.iso\n`);
+    h.define(DOMAIN, {
+        state,
+        iflist: ` -  network  project-vms  virtio  ${MAC}\n`,
+        blkDetails: ` file  disk  vda  ${DIR}/disk.qcow2\n file  disk  vdb  ${DIR}/project.qcow2\n file  cdrom  hdd  ${DIR}/cloud-init.iso\n`,
+    });
     return h;
 }
 
@@ -42,8 +44,7 @@ test("no domain of that name: nothing to do", async (t) => {
 test("a domain whose name only starts like this one's is another domain: nothing to do", async (t) => {
     const h = new FakeHost(`${DOMAIN}-old`);
     t.after(() => h.cleanup());
-    h.state("running");
-    h.write("iflist", " -  network  project-vms  virtio  52:54:00:99:99:99\n");
+    h.define(`${DOMAIN}-old`, { state: "running", iflist: " -  network  project-vms  virtio  52:54:00:99:99:99\n" });
     const r = await slot(h);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(changes(h), []);
@@ -51,7 +52,7 @@ test("a domain whose name only starts like this one's is another domain: nothing
 
 test("this project's leftover is recognised whatever the case of the MAC the config gives", async (t) => {
     const h = leftover(t, "shut off");
-    h.write("iflist", " -  network  project-vms  virtio  52:54:12:ab:cd:ef\n");
+    h.define(DOMAIN, { iflist: " -  network  project-vms  virtio  52:54:12:ab:cd:ef\n" });
     const r = await slot(h, { MAC: "52:54:12:AB:CD:EF" });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(changes(h), [`undefine ${DOMAIN} --snapshots-metadata --checkpoints-metadata --nvram`]);
@@ -80,7 +81,7 @@ for (const [what, blk] of [
 ]) {
     test(`a domain of that name with ${what} is not this stack's`, async (t) => {
         const h = leftover(t, "shut off");
-        h.write("blk-details", ` file  disk  vda  ${DIR}/disk.qcow2\n${blk}`);
+        h.write(`domains/${DOMAIN}/blk-details`, ` file  disk  vda  ${DIR}/disk.qcow2\n${blk}`);
         const r = await slot(h);
         assert.equal(r.code, 1, r.stderr);
         assert.match(r.stderr, /is not this stack's/);
@@ -90,7 +91,7 @@ for (const [what, blk] of [
 
 test("a domain of that name holding a managed save (a suspended VM's memory) is not a leftover", async (t) => {
     const h = leftover(t, "shut off");
-    h.write("dominfo", `Name:           ${DOMAIN}\nState:          shut off\nManaged save:   yes\n`);
+    h.write(`domains/${DOMAIN}/dominfo`, `Name:           ${DOMAIN}\nState:          shut off\nManaged save:   yes\n`);
     const r = await slot(h);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /it has a managed save/);
@@ -99,7 +100,7 @@ test("a domain of that name holding a managed save (a suspended VM's memory) is 
 
 test("a domain of that name with another MAC is not this stack's: the create stops, nothing changed", async (t) => {
     const h = leftover(t, "running");
-    h.write("iflist", " -  bridge  br0  virtio  52:54:aa:bb:cc:dd\n");
+    h.write(`domains/${DOMAIN}/iflist`, " -  bridge  br0  virtio  52:54:aa:bb:cc:dd\n");
     const r = await slot(h);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /a domain named project-myapp exists at qemu:\/\/\/system that is not this stack's \(its NICs have MAC 52:54:aa:bb:cc:dd \(this project's is 52:54:12:34:56:78\)\)\. Nothing was changed/);
@@ -108,7 +109,7 @@ test("a domain of that name with another MAC is not this stack's: the create sto
 
 test("a domain of that name with a disk outside the project's folder is not this stack's", async (t) => {
     const h = leftover(t, "shut off");
-    h.write("blk-details", ` file  disk  vda  ${DIR}/disk.qcow2\n file  disk  vdb  /srv/other/data.qcow2\n`);
+    h.write(`domains/${DOMAIN}/blk-details`, ` file  disk  vda  ${DIR}/disk.qcow2\n file  disk  vdb  /srv/other/data.qcow2\n`);
     const r = await slot(h);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /it has the disk \/srv\/other\/data\.qcow2 outside \/var\/lib\/project-vms\/myapp/);
@@ -117,7 +118,7 @@ test("a domain of that name with a disk outside the project's folder is not this
 
 test("a folder whose name only starts like the project's is outside it", async (t) => {
     const h = leftover(t, "shut off");
-    h.write("blk-details", ` file  disk  vda  ${DIR}-old/disk.qcow2\n`);
+    h.write(`domains/${DOMAIN}/blk-details`, ` file  disk  vda  ${DIR}-old/disk.qcow2\n`);
     assert.equal((await slot(h)).code, 1);
     assert.deepEqual(changes(h), []);
 });
@@ -129,4 +130,13 @@ test("libvirt cannot list its domains: the create stops, nothing changed", async
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot list the domains at qemu:\/\/\/system/);
     assert.deepEqual(changes(h), []);
+});
+
+test("libvirt lost right after listing the domains: the create stops, naming what it could not read, nothing changed", async (t) => {
+    const h = leftover(t, "shut off");
+    h.failAfter(1);
+    const r = await slot(h);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot read the NICs of domain project-myapp/);
+    assert.deepEqual(h.calls().map((c) => c.split(" ")[0]), ["list", "domiflist"], "nothing after the lost connection");
 });

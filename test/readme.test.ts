@@ -25,7 +25,6 @@ for (const [i, block] of examples().entries()) {
     test(`README example block ${i + 1} runs as printed: ${block.join("; ")}`, async (t) => {
         const w = new World();
         t.after(() => w.cleanup());
-        w.domains = {}; // the VMs the stand-in Pulumi "creates" are running
         for (const line of block) {
             const before = w.applies.length;
             const code = await w.paste(line.replace(/^project-vm /, `project-vm -C ${w.dir} `));
@@ -37,7 +36,7 @@ for (const [i, block] of examples().entries()) {
             if (/ create /.test(line)) {
                 assert.equal(w.applies.length, before + 1, `${line} applied once`);
                 const name = line.split(" create ")[1].split(" ")[0];
-                w.domains[`project-${name}`] = { state: "running", ip: "10.17.0.50" };
+                w.host.define(`project-${name}`, { state: "running", ip: "10.17.0.50" });
             }
         }
     });

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { CLOUD_INIT_DIR } from "../components/cloudInit";
 import { hostCalls, hostProgram, PROGRAM_VAR, unpackProgram, HOST_SCRIPTS_DIR, hostScript } from "../components/hostCommands";
+import { FakeDomain, FakeHost } from "./support/fakeVirsh";
 import { requireTool } from "./support/tools";
 
 const SCRIPTS = path.join(CLOUD_INIT_DIR, "scripts");
@@ -91,40 +92,29 @@ test("host scripts refuse to run without a libvirt URI, and size messages use th
     assert.deepEqual(sizes.stdout.trim().split("\n"), ["100G", "512M", "1000B"]);
 });
 
-/** A stand-in for virsh that answers the guest agent calls ready.sh makes, from FAKE_* settings. */
-function fakeVirsh(dir: string): string {
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
-args="$*"
-case "$args" in
-  *domstate*) echo "\${FAKE_DOMSTATE:-running}" ;;
-  *guest-ping*) [ -e "$FAKE_DIR/agent-up" ] || { touch "$FAKE_DIR/agent-up"; exit 1; }; echo '{"return":{}}' ;;
-  *'"guest-exec",'*) if [[ "$args" == *tail* ]]; then echo '{"return":{"pid":2}}'; elif [[ "$args" == *instance-id* ]]; then echo '{"return":{"pid":3}}'; else echo '{"return":{"pid":1}}'; fi ;;
-  *'"pid":3'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_INSTANCE" | base64 -w0)" ;;
-  *'"pid":1'*) if [ -n "\${FAKE_FLAKY:-}" ] && [ ! -e "$FAKE_DIR/flaked" ]; then touch "$FAKE_DIR/flaked"; echo "error: guest agent is busy" >&2; exit 1; fi
-    printf '{"return":{"exited":true,"exitcode":%s,"out-data":"%s"}}\\n' "$FAKE_CODE" "$(printf '%s' "$FAKE_STATUS" | base64 -w0)" ;;
-  *'"pid":2'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_LOG" | base64 -w0)" ;;
-  *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
-esac
-`, { mode: 0o755 });
-    return bin;
-}
-
-function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, extra: Record<string, string> = {}, fn = "ready_wait") {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-ready-"));
-    const bin = fakeVirsh(dir);
-    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    return spawnSync("bash", ["-c", hostScript("ready.sh", fn)], {
-        encoding: "utf8",
-        env: {
-            PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
-            FAKE_DIR: dir, FAKE_CODE: String(code), FAKE_STATUS: status, FAKE_LOG: log,
-            ...(instance ? { INSTANCE_ID: instance.attached, FAKE_INSTANCE: instance.running } : {}),
-            ...extra,
-        },
-        timeout: 60_000,
+/**
+ * Runs a ready.sh function against the stand-in virsh, its guest's cloud-init exiting `code` with
+ * `status`, `log` its output log; the agent's first ping fails. `instance`: the config the
+ * program attached and the one the guest runs; `domain`: more of the domain's setup.
+ */
+function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, domain: FakeDomain = {}, fn = "ready_wait") {
+    const host = new FakeHost("project-myapp").noSleep();
+    host.define("project-myapp", {
+        state: "running", agentLate: 1, cloudInitText: status, cloudInitCode: code, log: log ? log.replace(/\n$/, "").split("\n") : undefined,
+        instanceId: instance?.running, ...domain,
     });
+    try {
+        return spawnSync("bash", ["-c", hostScript("ready.sh", fn)], {
+            encoding: "utf8",
+            env: {
+                ...host.env(), LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
+                ...(instance ? { INSTANCE_ID: instance.attached } : {}),
+            },
+            timeout: 60_000,
+        });
+    } finally {
+        host.cleanup();
+    }
 }
 
 test("ready.sh waits for the guest agent, then for cloud-init, and says ready", (t) => {
@@ -137,13 +127,13 @@ test("ready.sh waits for the guest agent, then for cloud-init, and says ready", 
 
 test("ready.sh's update: a stopped VM has nothing to wait for; a running one is waited for; a new VM that is not running fails", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
-    const stopped = runReady(1, "status: error\n", "", undefined, { FAKE_DOMSTATE: "shut off" }, "ready_recheck");
+    const stopped = runReady(1, "status: error\n", "", undefined, { state: "shut off" }, "ready_recheck");
     assert.equal(stopped.status, 0, stopped.stderr);
     assert.match(stopped.stderr, /project-myapp is shut off: nothing to wait for; its config applies when it next starts/);
     const running = runReady(1, "status: error\n", "", undefined, {}, "ready_recheck");
     assert.notEqual(running.status, 0, "a running VM whose provisioning failed still fails the update");
     assert.match(running.stderr, /provisioning FAILED/);
-    const created = runReady(0, "status: done\n", "", undefined, { FAKE_DOMSTATE: "shut off" });
+    const created = runReady(0, "status: done\n", "", undefined, { state: "shut off" });
     assert.notEqual(created.status, 0, "a create never takes a stopped VM as ready");
     assert.match(created.stderr, /project-myapp is not running \(state: 'shut off'\)/);
 });
@@ -177,7 +167,7 @@ test("ready.sh on a VM running fine with an older config: the new one applies at
 
 test("ready.sh polls again when one poll of the guest agent fails", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
-    const r = runReady(0, "status: done\n", "", undefined, { FAKE_FLAKY: "1" });
+    const r = runReady(0, "status: done\n", "", undefined, { agentBusy: 1 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), "ready");
 });
@@ -234,31 +224,24 @@ async function fakeTailscale(opts: { devices?: FakeDevice[]; token?: string } = 
     return { url: `http://127.0.0.1:${port}`, calls, bodies, devices, close: () => server.close() };
 }
 
-/** A stand-in for virsh whose guest answers `tailscale status --json` with FAKE_TS_STATUS. */
-function fakeTailscaleGuest(dir: string): string {
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
-args="$*"
-case "$args" in
-  *domstate*) echo "\${FAKE_DOMSTATE:-running}" ;;
-  *'"guest-exec",'*) [[ "$args" == *"tailscale status --json"* ]] || exit 2; echo '{"return":{"pid":9}}' ;;
-  *'"pid":9'*) printf '{"return":{"exited":true,"exitcode":0,"out-data":"%s"}}\\n' "$(printf '%s' "$FAKE_TS_STATUS" | base64 -w0)" ;;
-  *) echo "fake virsh: unexpected $args" >&2; exit 2 ;;
-esac
-`, { mode: 0o755 });
-    return bin;
-}
-
+/**
+ * Runs a tailnet.sh function against the stand-in virsh; FAKE_TS_STATUS in `env` is what the
+ * guest's `tailscale status --json` prints, FAKE_DOMSTATE its state (default running).
+ */
 function runTailnet(env: Record<string, string>, fn = "tailnet_node_delete"): Promise<{ code: number; stdout: string; stderr: string }> {
-    const bin = fakeTailscaleGuest(fs.mkdtempSync(path.join(os.tmpdir(), "pvms-tailnet-")));
+    const { FAKE_DOMSTATE, FAKE_TS_STATUS, ...rest } = env;
+    const host = new FakeHost("project-myapp");
+    host.define("project-myapp", { state: FAKE_DOMSTATE ?? "running", tailscale: FAKE_TS_STATUS });
     return new Promise((resolve) => {
         execFile("bash", ["-c", hostScript("tailnet.sh", fn)], {
             env: {
-                PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", NODE_HOSTNAME: "project-myapp",
-                TS_TAGS: "tag:project-vm", ...env,
+                ...host.env(), LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", NODE_HOSTNAME: "project-myapp",
+                TS_TAGS: "tag:project-vm", ...rest,
             },
-        }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+        }, (err, stdout, stderr) => {
+            host.cleanup();
+            resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+        });
     });
 }
 
@@ -539,88 +522,36 @@ test("tailnet.sh refuses a token from the API that is not one, before it reaches
 });
 
 /**
- * A stand-in for virsh with state, for power.sh, grow-disk.sh and pool.sh: one domain (its state
- * in $FAKE_DIR/domstate, none when the file is missing), volumes as files holding their size, pools
- * as folders under $FAKE_DIR/pools. Every call is appended to $FAKE_DIR/calls. A guest that honours
- * ACPI shuts down after $FAKE_ACPI_POLLS more domstate calls following a shutdown; "never" ignores
- * it. `sleep` is a no-op, so a timeout costs no time.
+ * A fake host for power.sh, grow-disk.sh and pool.sh: the stand-in virsh with domain project-myapp
+ * (state `domstate`, none when left out; its project disk vdb is project-myapp/project.qcow2) whose
+ * guest shuts down `acpiPolls` domstate calls after an ACPI shutdown ("never": it ignores it).
+ * `sleep` is a no-op, so a timeout costs no time.
  */
-function statefulVirsh(dir: string): string {
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(path.join(dir, "pools"), { recursive: true });
-    fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/bash
-set -u
-[ "$1 $2" = "-q -c" ] || { echo "fake virsh: expected -q -c URI" >&2; exit 2; }
-shift 3
-echo "$*" >>"$FAKE_DIR/calls"
-d=$FAKE_DIR
-pool_dir() { echo "$d/pools/$1"; }
-case "$1" in
-  domstate)
-    [ -e "$d/domstate" ] || { echo "error: failed to get domain '$2'" >&2; exit 1; }
-    if [ -e "$d/acpi-countdown" ]; then
-      n=$(cat "$d/acpi-countdown")
-      if [ "$n" -le 0 ]; then echo "shut off" >"$d/domstate"; rm "$d/acpi-countdown"; else echo $((n - 1)) >"$d/acpi-countdown"; fi
-    fi
-    cat "$d/domstate" ;;
-  shutdown)
-    [ "$(cat "$d/domstate")" = running ] || exit 1
-    if [ "\${FAKE_ACPI_POLLS:-never}" != never ] && [ ! -e "$d/acpi-countdown" ]; then echo "$FAKE_ACPI_POLLS" >"$d/acpi-countdown"; fi ;;
-  destroy) echo "shut off" >"$d/domstate"; rm -f "$d/acpi-countdown" ;;
-  start) echo running >"$d/domstate" ;;
-  vol-info)
-    f=$(pool_dir "$3")/$4
-    [ -e "$f" ] || { echo "error: no volume $4" >&2; exit 1; }
-    printf 'Name:           %s\\nType:           file\\nCapacity:       %s bytes\\nAllocation:     0 bytes\\n' "$4" "$(cat "$f")" ;;
-  blockresize) [ "$(cat "$d/domstate")" = running ] || exit 1; echo "\${5%B}" >"$(pool_dir "$FAKE_POOL")/$FAKE_VOLUME" ;;
-  vol-resize) echo "\${5%B}" >"$(pool_dir "$3")/$4" ;;
-  pool-info)
-    p=$(pool_dir "$2"); [ -d "$p" ] || { echo "error: failed to get pool '$2'" >&2; exit 1; }
-    printf 'Name:           %s\\nState:          %s\\n' "$2" "$(cat "$p.state")" ;;
-  pool-define-as) p=$(pool_dir "$2"); mkdir "$p"; echo "$5" >"$p.target"; echo inactive >"$p.state" ;;
-  pool-dumpxml) printf '<pool type="dir">\\n  <target>\\n    <path>%s</path>\\n  </target>\\n</pool>\\n' "$(cat "$(pool_dir "$2").target")" ;;
-  pool-build|pool-autostart|pool-refresh) [ -d "$(pool_dir "$2")" ] ;;
-  pool-start) echo running >"$(pool_dir "$2").state" ;;
-  vol-list) for f in "$(pool_dir "$2")"/*; do [ -e "$f" ] && echo " $(basename "$f")   $f"; done; true ;;
-  pool-destroy) echo inactive >"$(pool_dir "$2").state" ;;
-  pool-delete) rmdir "$(pool_dir "$2")" ;;
-  pool-undefine) rm "$(pool_dir "$2").state" "$(pool_dir "$2").target" ;;
-  *) echo "fake virsh: unexpected $*" >&2; exit 2 ;;
-esac
-`, { mode: 0o755 });
-    return bin;
-}
-
-/** A fake host: a temp folder with the stateful virsh, and how to run a host script function on it. */
 function fakeHost(setup: { domstate?: string; acpiPolls?: number | "never" } = {}) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-host-"));
-    const bin = statefulVirsh(dir);
-    if (setup.domstate) fs.writeFileSync(path.join(dir, "domstate"), `${setup.domstate}\n`);
-    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+    const host = new FakeHost("project-myapp").noSleep();
+    if (setup.domstate) {
+        host.define("project-myapp", {
+            state: setup.domstate, acpi: setup.acpiPolls ?? "never",
+            blkDetails: " file  disk  vda  /pools/project-myapp/disk.qcow2\n file  disk  vdb  /pools/project-myapp/project.qcow2\n",
+        });
+    }
     return {
-        dir,
+        dir: host.dir,
         run(script: string, fn: string, env: Record<string, string>) {
-            fs.rmSync(path.join(dir, "calls"), { force: true });
+            host.clearCalls();
             return spawnSync("bash", ["-c", hostScript(script, fn)], {
                 encoding: "utf8",
-                env: { PATH: `${bin}:${process.env.PATH}`, LIBVIRT_URI: "qemu:///system", FAKE_DIR: dir, FAKE_ACPI_POLLS: String(setup.acpiPolls ?? "never"), ...env },
+                env: { ...host.env(), LIBVIRT_URI: "qemu:///system", ...env },
                 timeout: 30_000,
             });
         },
-        /** The virsh calls of the last run, first word of each (domstate polls left out unless asked). */
-        calls(withPolls = false): string[] {
-            return read("calls").split("\n").filter((l) => l && (withPolls || !l.startsWith("domstate")));
-        },
-        domstate: () => read("domstate").trim(),
+        /** The virsh calls of the last run (domstate polls left out unless asked). */
+        calls: (withPolls = false): string[] => host.calls().filter((l) => withPolls || !l.startsWith("domstate")),
+        domstate: () => host.stateOf() ?? "",
         /** Writes a volume of `bytes` into pool `pool`. */
-        volume(pool: string, name: string, bytes: number) {
-            fs.mkdirSync(path.join(dir, "pools", pool), { recursive: true });
-            fs.writeFileSync(path.join(dir, "pools", pool, name), `${bytes}\n`);
-        },
-        size: (pool: string, name: string) => Number(read(path.join("pools", pool, name)).trim()),
-        poolExists: (pool: string) => fs.existsSync(path.join(dir, "pools", pool)) || fs.existsSync(path.join(dir, "pools", `${pool}.state`)),
+        volume: (pool: string, name: string, bytes: number) => host.volume(pool, name, bytes),
+        size: (pool: string, name: string) => host.size(pool, name)?.capacity ?? NaN,
+        poolExists: (pool: string) => host.poolDefined(pool) || fs.existsSync(path.join(host.dir, "pools", pool)),
     };
 }
 
@@ -671,7 +602,7 @@ test("power.sh leaves a VM already in the desired state alone, and starts a stop
 const G = 1024 ** 3;
 const growEnv = (size: number) => ({
     POOL: "project-myapp", VOLUME: "project.qcow2", SIZE: String(size), DOMAIN: "project-myapp", TARGET: "vdb",
-    CONFIG_KEY: "disk of project myapp (project-vms:projects)", FAKE_POOL: "project-myapp", FAKE_VOLUME: "project.qcow2",
+    CONFIG_KEY: "disk of project myapp (project-vms:projects)",
 });
 
 test("grow-disk.sh refuses to shrink a project disk, naming the project, and changes nothing", () => {

@@ -1,5 +1,5 @@
-// The backup commands' test world: the CLI's stand-in world (test/support/cli.ts) with the stand-in
-// virsh (fakeVirsh.ts) holding two projects' disks, myapp's VM running with its guest agent.
+// The backup commands' test world: the CLI's stand-in world (test/support/cli.ts), its stand-in virsh
+// (fakeVirsh.ts) holding two projects' disks, myapp's VM running with its guest agent.
 import { afterEach, beforeEach } from "node:test";
 import { World } from "./cli";
 import { FakeHost } from "./fakeVirsh";
@@ -10,10 +10,10 @@ export const BPOOL = "project-vms-backups";
 /** A fresh world: the `storage` stack, myapp (100G, running) and webapp (50G, no VM). */
 export function backupWorld(): { w: World; host: FakeHost } {
     const w = new World(["storage"]);
-    const host = new FakeHost("project-myapp");
+    const host = w.host;
     w.env = host.env();
     host.state("running");
-    host.set("agent");
+    host.agent();
     host.pool("project-myapp", "/var/lib/project-vms/myapp");
     host.volume("project-myapp", "project.qcow2", 100 * GiB, 2 * GiB);
     host.pool("project-webapp", "/var/lib/project-vms/webapp");

@@ -1,6 +1,6 @@
 // A stand-in world for the CLI: a copy of the project's Pulumi files in a temporary folder, a
-// Pulumi that records each apply together with the stack file it saw, a virsh that answers from
-// a table of domains, and a terminal with scripted answers.
+// Pulumi that records each apply together with the stack file it saw, the shared stand-in virsh
+// (fakeVirsh.ts), and a terminal with scripted answers.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { Deps, main } from "../../cli/main";
 import { ProjectOutput, PulumiUnavailable, systemDiskUrn } from "../../cli/pulumi";
-import { RunResult } from "../../cli/run";
+import { FakeHost } from "./fakeVirsh";
 import { EXAMPLES, REPO } from "./schemas";
 
 /** One `pulumi up` the CLI ran: the host and the stack file's text at that moment. */
@@ -21,16 +21,6 @@ export interface Apply {
     projects: Record<string, any>[];
 }
 
-/** A domain the fake libvirt knows. */
-export interface FakeDomain {
-    state: string;
-    ip?: string;
-    /** What `cloud-init status --format json` prints in it. */
-    cloudInit?: object;
-    /** Lines of /var/log/cloud-init-output.log. */
-    log?: string[];
-}
-
 /** The fake world and what the CLI did in it. */
 export class World {
     readonly dir: string;
@@ -39,7 +29,6 @@ export class World {
     readonly err: string[] = [];
     readonly asked: string[] = [];
     readonly interactive: { cmd: string; args: string[] }[] = [];
-    readonly virshCalls: string[][] = [];
     /** Answers to questions, in order; undefined = no terminal. */
     answers: (string | undefined)[] = [];
     /** Exit codes of the next applies (0 when empty). */
@@ -48,14 +37,10 @@ export class World {
     upRewrites: ((text: string) => string)[] = [];
     /** Whether the Pulumi CLI is missing. */
     pulumiMissing = false;
-    /** Whether libvirt is unreachable. */
-    libvirtDown = false;
+    /** libvirt: the stand-in virsh's host, its domains and volumes (the CLI and the host scripts both see it). */
+    readonly host = new FakeHost();
     /** The stack outputs by host. */
     outputs: Record<string, Record<string, ProjectOutput>> = {};
-    /** libvirt's domains by name. */
-    domains: Record<string, FakeDomain> = {};
-    /** Volumes by `pool/volume`: [capacity, allocation]. */
-    volumes: Record<string, [number, number]> = {};
     /**
      * Pulumi's state as far as project disks go, by host and project: whether the disk is held
      * with retainOnDelete. Every apply, failed ones too (the engine may have updated the volume
@@ -105,58 +90,6 @@ export class World {
     files(): string[] {
         return fs.readdirSync(this.dir).filter((f) => f !== ".project-vm").sort();
     }
-
-    private virsh = async (args: string[]): Promise<RunResult> => {
-        this.virshCalls.push(args);
-        const ok = (stdout: string): RunResult => ({ code: 0, stdout, stderr: "" });
-        const fail = (stderr: string): RunResult => ({ code: 1, stdout: "", stderr });
-        if (this.libvirtDown) return fail("error: failed to connect to the hypervisor\nerror: Cannot recv data: Connection reset by peer");
-        const [, , , verb, ...rest] = args; // -q -c <uri> <verb> ...
-        const domain = this.domains[rest[0]];
-        switch (verb) {
-            case "list":
-                return ok(Object.entries(this.domains).map(([n, d], i) => ` ${d.state === "running" ? i + 1 : "-"}    ${n}   ${d.state}`).join("\n") + "\n");
-            case "reboot":
-                if (!domain || domain.state !== "running") return fail(`error: Requested operation is not valid: domain is not running`);
-                return ok(`Domain '${rest[0]}' is being rebooted\n`);
-            case "domifaddr":
-                if (!domain) return fail(`error: failed to get domain '${rest[0]}'`);
-                return ok(domain.ip && rest[2] === "lease" ? ` vnet0      52:54:00:aa:bb:cc    ipv4         ${domain.ip}/24\n` : "");
-            case "vol-delete": {
-                const key = `${rest[1]}/${rest[2]}`; // --pool <pool> <volume>
-                if (!this.volumes[key]) return fail(`error: failed to get vol '${rest[2]}'`);
-                delete this.volumes[key];
-                return ok(`Vol ${rest[2]} deleted\n`);
-            }
-            case "vol-list": {
-                const names = Object.keys(this.volumes).filter((k) => k.startsWith(`${rest[1]}/`)).map((k) => k.slice(rest[1].length + 1)); // --pool <pool>
-                return ok(names.sort().map((n) => ` ${n}   /p/${rest[1]}/${n}`).join("\n") + "\n");
-            }
-            case "vol-info": {
-                const v = this.volumes[`${rest[2]}/${rest[3]}`];
-                return v ? ok(`Name:           ${rest[3]}\nType:           file\nCapacity:       ${v[0]} bytes\nAllocation:     ${v[1]} bytes\n`) : fail("error: failed to get vol");
-            }
-            case "qemu-agent-command": {
-                if (!domain || domain.state !== "running") return fail("error: Guest agent is not responding: QEMU guest agent is not connected");
-                const req = JSON.parse(rest[1]);
-                if (req.execute === "guest-exec") {
-                    this.lastExec = [req.arguments.path, ...req.arguments.arg];
-                    return ok(JSON.stringify({ return: { pid: 42 } }));
-                }
-                const [prog, ...a] = this.lastExec;
-                let out = "";
-                let code = 0;
-                if (prog === "cloud-init") out = JSON.stringify(domain.cloudInit ?? { status: "done", extended_status: "done", errors: [] });
-                else if (prog === "tail") out = (domain.log ?? []).slice(-Number(a[1])).join("\n") + "\n";
-                else code = 127;
-                return ok(JSON.stringify({ return: { exited: true, exitcode: code, "out-data": Buffer.from(out).toString("base64") } }));
-            }
-            default:
-                return fail(`error: unknown verb ${verb}`);
-        }
-    };
-
-    private lastExec: string[] = [];
 
     deps(): Deps {
         return {
@@ -215,7 +148,7 @@ export class World {
                     return new Set(Object.entries(this.retained[host] ?? {}).filter(([, kept]) => !kept).map(([name]) => name));
                 },
             }),
-            virsh: this.virsh,
+            virsh: this.host.virsh,
             interactive: async (cmd, args) => {
                 this.interactive.push({ cmd, args });
                 return this.interactiveCode;
@@ -257,6 +190,7 @@ export class World {
     }
 
     cleanup(): void {
+        this.host.cleanup();
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }

@@ -1,19 +1,16 @@
-// A stand-in virsh for the host scripts: domains, pools and volumes as files under a state folder,
-// every call recorded. Knobs (files in the state folder): agent (the guest agent answers), state
-// (the domain's state; absent: no domain), freeze-fails, freeze-errs-after (frozen, then an error),
-// freeze-slow (frozen, then 30 s), begin-fails, begin-hangs (30 s), job-fails, list-fails, v2
-// (the project disk is qcow2 v2), bitmaps/<name> (dirty bitmaps in the project disk), iflist and
-// blk-details (what domiflist and domblklist --details print), down (libvirt cannot be reached),
-// start-on-copy (someone starts the VM while the next vol-create-from copies, once), copy-short (a
-// copy within a pool comes out at half the size).
+// The one stand-in virsh of the tests, for the host scripts (on PATH) and the CLI (its `virsh`
+// dependency runs the same script): libvirt's state as files under a state folder, every call
+// recorded. fake-virsh.sh, beside this file, lists the files; FakeHost sets them up and reads them.
 // Beside it a qemu-img whose compare says "identical" (compare-differs: "differ", compare-fails:
 // an error), and an ssh that runs the command given here; both record their calls too.
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { RunResult } from "../../cli/run";
 
 /** The stand-in (a bash script beside this file). */
-const SCRIPT = fs.readFileSync(path.join(__dirname, "fake-virsh.sh"), "utf8");
+export const FAKE_VIRSH = path.join(__dirname, "fake-virsh.sh");
 
 const QEMU_IMG = `#!/bin/bash
 echo "qemu-img $*" >> "$FAKE_VIRSH/calls"
@@ -31,18 +28,54 @@ shift
 exec "$@"
 `;
 
+/** A domain's setup: its state and what its guest answers through the agent. */
+export interface FakeDomain {
+    /** "running", "shut off", …; undefined: the domain is not defined. */
+    state?: string;
+    /** Whether its guest agent answers (while it runs); default true. */
+    agent?: boolean;
+    /** Its DHCP lease's address (domifaddr --source lease). */
+    ip?: string;
+    /** What `cloud-init status --format json` prints in it. */
+    cloudInit?: object;
+    /** What `cloud-init status --long` prints in it. */
+    cloudInitText?: string;
+    /** The exit code of `cloud-init status`. */
+    cloudInitCode?: number;
+    /** Lines of /var/log/cloud-init-output.log. */
+    log?: string[];
+    /** What a failing `tail` of that log prints on stderr (undefined: it works). */
+    logError?: string;
+    /** /var/lib/cloud/data/instance-id in the guest. */
+    instanceId?: string;
+    /** What `tailscale status --json` prints in it. */
+    tailscale?: string;
+    /** Guest-ping calls that fail before the agent answers. */
+    agentLate?: number;
+    /** guest-exec-status polls that fail (the agent busy) before one answers. */
+    agentBusy?: number;
+    /** domstate polls an ACPI shutdown takes; "never": the guest ignores it; undefined: at once. */
+    acpi?: number | "never";
+    /** The exit code of seal.sh run in it (default 0). */
+    sealCode?: number;
+    /** What `domiflist` prints. */
+    iflist?: string;
+    /** What `domblklist --details` prints. */
+    blkDetails?: string;
+}
+
 /** A fake host: its state folder and a bin folder to put first on PATH. */
 export class FakeHost {
     readonly dir: string;
     readonly bin: string;
 
-    constructor(readonly domain: string) {
+    /** @param domain the domain FAKE_DOMAIN names and state()/agent() set by default. */
+    constructor(readonly domain = "project-myapp") {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-fakevirsh-"));
         this.bin = path.join(this.dir, "bin");
-        fs.mkdirSync(this.bin);
-        fs.mkdirSync(path.join(this.dir, "pools"));
-        fs.mkdirSync(path.join(this.dir, "bitmaps"));
-        fs.writeFileSync(path.join(this.bin, "virsh"), SCRIPT, { mode: 0o755 });
+        for (const d of ["bin", "pools", "bitmaps", "domains", "new-domain", "fails", "errs-after", "slow"]) fs.mkdirSync(path.join(this.dir, d));
+        fs.copyFileSync(FAKE_VIRSH, path.join(this.bin, "virsh"));
+        fs.chmodSync(path.join(this.bin, "virsh"), 0o755);
         fs.writeFileSync(path.join(this.bin, "qemu-img"), QEMU_IMG, { mode: 0o755 });
         fs.writeFileSync(path.join(this.bin, "ssh"), SSH, { mode: 0o755 });
     }
@@ -52,28 +85,170 @@ export class FakeHost {
         return { PATH: `${this.bin}:${process.env.PATH}`, FAKE_VIRSH: this.dir, FAKE_DOMAIN: this.domain };
     }
 
+    /** Makes `sleep` on PATH a no-op, so that a script's waits and timeouts cost no time. */
+    noSleep(): this {
+        fs.writeFileSync(path.join(this.bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        return this;
+    }
+
+    /** Runs the stand-in as the CLI runs virsh (its `virsh` dependency). */
+    virsh = (args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> => new Promise((resolve) => {
+        execFile(path.join(this.bin, "virsh"), args, { encoding: "utf8", env: { ...process.env, ...this.env() }, timeout: opts.timeoutMs }, (err, stdout, stderr) => {
+            resolve({ code: err ? (typeof err.code === "number" ? err.code : 124) : 0, stdout, stderr });
+        });
+    });
+
+    /** Turns a knob file (fake-virsh.sh lists them) on or off. */
     set(knob: string, on = true): void {
         const f = path.join(this.dir, knob);
+        fs.mkdirSync(path.dirname(f), { recursive: true });
         if (on) fs.writeFileSync(f, "");
         else fs.rmSync(f, { force: true });
     }
 
-    /** Writes a knob file with content. */
+    /** Writes a file of the state folder. */
     write(file: string, content: string): void {
+        fs.mkdirSync(path.dirname(path.join(this.dir, file)), { recursive: true });
         fs.writeFileSync(path.join(this.dir, file), content);
     }
 
-    state(s: string): void {
-        fs.writeFileSync(path.join(this.dir, "state"), `${s}\n`);
+    read(file: string): string {
+        return fs.readFileSync(path.join(this.dir, file), "utf8");
     }
 
-    pool(name: string, dir = `/fake/${name}`): void {
+    /** Whether libvirt cannot be reached at all. */
+    down(on = true): void {
+        this.set("down", on);
+    }
+
+    /** Every call after the `n`th fails as a lost connection does. */
+    failAfter(n: number): void {
+        this.write("fail-after", `${n}\n`);
+    }
+
+    /** `verb` fails without effect, saying `message`; undefined: it works again. */
+    fails(verb: string, message: string | undefined = `error: ${verb} failed`): void {
+        this.knob("fails", verb, message);
+    }
+
+    /** `verb` takes effect, then reports `message` as an error (a freeze that froze, then timed out). */
+    errsAfter(verb: string, message: string | undefined = `error: ${verb}: timed out`): void {
+        this.knob("errs-after", verb, message);
+    }
+
+    /** `verb` takes `seconds` before (no effect yet) or after (taken effect) it does its work. */
+    slow(verb: string, seconds = 30, when: "before" | "after" = "before"): void {
+        this.knob("slow", verb, `${seconds} ${when}`);
+    }
+
+    /** Runs bash `script` once, right after the next `verb` call (given its arguments): another actor on the host. */
+    after(verb: string, script: string): void {
+        this.write(path.join("after", verb), script);
+    }
+
+    /** Whether a slow `verb` has begun its wait. */
+    waiting(verb: string): boolean {
+        return fs.existsSync(path.join(this.dir, `in-${verb}`));
+    }
+
+    private knob(kind: string, verb: string, content: string | undefined): void {
+        const f = path.join(this.dir, kind, verb);
+        if (content === undefined) fs.rmSync(f, { force: true });
+        else fs.writeFileSync(f, `${content}\n`);
+    }
+
+    /** Defines (or changes) domain `name`; fields left out are left as they were. */
+    define(name: string, d: FakeDomain): void {
+        this.guest(path.join("domains", name), { agent: true, ...d });
+    }
+
+    /** What a domain made by `virsh create` (the base builder) starts with. */
+    newDomains(d: FakeDomain): void {
+        this.guest("new-domain", { agent: true, ...d });
+    }
+
+    private guest(dir: string, d: FakeDomain): void {
+        const put = (file: string, v: string | undefined) => v === undefined || this.write(path.join(dir, file), v);
+        put("state", d.state === undefined ? undefined : `${d.state}\n`);
+        if (d.agent !== undefined) this.set(path.join(dir, "agent"), d.agent);
+        put("ip", d.ip);
+        put("cloud-init.json", d.cloudInit && JSON.stringify(d.cloudInit));
+        put("cloud-init.txt", d.cloudInitText);
+        put("cloud-init.code", d.cloudInitCode?.toString());
+        put("log", d.log && d.log.map((l) => `${l}\n`).join(""));
+        put("log-error", d.logError);
+        put("instance-id", d.instanceId);
+        put("tailscale.json", d.tailscale);
+        put("agent-late", d.agentLate?.toString());
+        put("agent-busy", d.agentBusy?.toString());
+        put("acpi", d.acpi?.toString());
+        put("seal.code", d.sealCode?.toString());
+        put("iflist", d.iflist);
+        put("blk-details", d.blkDetails);
+    }
+
+    /** Sets the state of `domain` (the host's own by default). */
+    state(s: string, domain = this.domain): void {
+        this.define(domain, { state: s, agent: fs.existsSync(path.join(this.dir, "domains", domain, "agent")) });
+    }
+
+    /** The state of `domain`; undefined when it is not defined. */
+    stateOf(domain = this.domain): string | undefined {
+        const f = path.join(this.dir, "domains", domain, "state");
+        return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : undefined;
+    }
+
+    /** Whether the guest agent of `domain` answers (while it runs). */
+    agent(on = true, domain = this.domain): void {
+        this.set(path.join("domains", domain, "agent"), on);
+    }
+
+    /** A file of domain `name`'s folder (xml: what create got; sealed: seal.sh ran in it). */
+    domainFile(name: string, file: string): string | undefined {
+        const f = path.join(this.dir, "domains", name, file);
+        return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined;
+    }
+
+    /** The domains defined, by name. */
+    domains(): string[] {
+        return fs.readdirSync(path.join(this.dir, "domains")).filter((d) => this.stateOf(d) !== undefined).sort();
+    }
+
+    /** Defines pool `name` (running unless `state` says otherwise), its target folder `dir`. */
+    pool(name: string, dir = `/fake/${name}`, state = "running"): void {
         fs.mkdirSync(path.join(this.dir, "pools", name), { recursive: true });
-        fs.writeFileSync(path.join(this.dir, `pooldir-${name}`), dir);
+        fs.writeFileSync(path.join(this.dir, `pooldir-${name}`), `${dir}\n`);
+        fs.writeFileSync(path.join(this.dir, "pools", `${name}.state`), `${state}\n`);
+    }
+
+    /** Whether pool `name` is defined. */
+    poolDefined(name: string): boolean {
+        return fs.existsSync(path.join(this.dir, "pools", `${name}.state`));
     }
 
     volume(pool: string, name: string, capacity: number, allocation = 0, backing = "-", compat = "v3"): void {
+        fs.mkdirSync(path.join(this.dir, "pools", pool), { recursive: true });
         fs.writeFileSync(path.join(this.dir, "pools", pool, name), `${capacity} ${allocation} ${backing} ${compat}\n`);
+    }
+
+    /** A volume's capacity and allocation in bytes; undefined when there is no such volume. */
+    size(pool: string, name: string): { capacity: number; allocation: number } | undefined {
+        const f = path.join(this.dir, "pools", pool, name);
+        if (!fs.existsSync(f)) return undefined;
+        const [capacity, allocation] = fs.readFileSync(f, "utf8").split(" ").map(Number);
+        return { capacity, allocation };
+    }
+
+    /** Writes `content` into a volume, as vol-upload does (making the volume when there is none). */
+    upload(pool: string, name: string, content: string): void {
+        if (!this.size(pool, name)) this.volume(pool, name, Buffer.byteLength(content));
+        this.write(path.join("content", pool, name), content);
+    }
+
+    /** What vol-upload wrote into a volume (undefined: nothing). */
+    content(pool: string, name: string): string | undefined {
+        const f = path.join(this.dir, "content", pool, name);
+        return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined;
     }
 
     /** Sets when a volume last changed (its stand-in file's mtime, which vol-dumpxml reports). */
@@ -105,8 +280,9 @@ export class FakeHost {
         return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim().split("\n").filter(Boolean) : [];
     }
 
-    read(file: string): string {
-        return fs.readFileSync(path.join(this.dir, file), "utf8");
+    /** Forgets the calls made so far. */
+    clearCalls(): void {
+        fs.rmSync(path.join(this.dir, "calls"), { force: true });
     }
 
     cleanup(): void {

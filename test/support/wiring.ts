@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { parseConfig, rawConfig, Settings, tailscaleProviderConfig } from "../../components/config";
+import { builderShapeEnv } from "../../components/domainShape";
 import { HOST_INTERPRETER, hostCalls, hostProgram, PROGRAM_VAR, unpackProgram } from "../../components/hostCommands";
 import { projectMac } from "../../components/names";
 import { layerName, layersOf, PREPARED_BYTES, renderRecipe } from "../../components/prepare";
@@ -122,7 +123,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             PREPARED_VOLUME: `${bases.get(use.version)!.inputs.name.replace(/\.qcow2$/, "")}-prepared-${recipe.hash}.qcow2`,
             USER_DATA: recipe.userData, META_DATA: recipe.metaData, INSTANCE_ID: recipe.instanceId,
             BUILDER_NETWORK: s.network.kind === "bridge" ? `bridge:${s.network.bridge}` : `network:${s.network.name}`,
-            PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: String(s.readyTimeout),
+            PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: String(s.readyTimeout), ...builderShapeEnv(),
         });
         assert.deepEqual(layer.secretInputs, [], "a recipe holds nothing secret");
         if (s.network.kind === "nat") assert.ok(layer.dependencies.includes(run.named("host-network").urn), "the builder needs the network");
