@@ -18,10 +18,7 @@ export function withPluginVersion<T extends pulumi.ResourceOptions>(opts: T | un
  * key here (the Node runtime only creates outputs for keys it is given), so absent inputs are
  * passed as `undefined`. When `opts.id` is set (a `get`), `state` is used instead of `args`.
  */
-export function propertyBag(
-    names: readonly string[],
-    values: object | undefined,
-): Record<string, unknown> {
+export function propertyBag(names: readonly string[], values: object | undefined): Record<string, unknown> {
     const given = (values ?? {}) as Record<string, unknown>;
     const bag: Record<string, unknown> = {};
     for (const n of names) bag[n] = given[n];
