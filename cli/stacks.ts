@@ -128,7 +128,7 @@ export function rememberHost(env: NodeJS.ProcessEnv, host: string | undefined): 
 export function projectDefaults(dir: string): Record<string, string> {
     const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
     const out: Record<string, string> = {};
-    for (const [k, decl] of Object.entries<any>(project?.config ?? {})) {
+    for (const [k, decl] of Object.entries<unknown>(project?.config ?? {})) {
         if (decl && typeof decl === "object" && "default" in decl) out[`${project.name}:${k}`] = flatConfigValue(decl.default);
     }
     return out;

@@ -45,7 +45,10 @@ export interface GuestConfig {
     };
     /** Whether guest apt checks Release files' Valid-Until. */
     aptCheckValidUntil: boolean;
-    /** Whether the system disk is an overlay of a prepared layer (packages and install steps done) rather than the bare image: then no apt at first boot. */
+    /**
+     * Whether the system disk is an overlay of a prepared layer (packages and install steps done)
+     * rather than the bare image: then no apt at first boot.
+     */
     prepared: boolean;
 }
 

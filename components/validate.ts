@@ -10,7 +10,10 @@ export const NAMESPACE = "project-vms";
 /** Name of the pool folder under storageDir that holds the base images (the pool is `project-vms-base`). */
 export const BASE_POOL_DIR = "base";
 
-/** How a message shows a value: JSON, with everything outside printable ASCII as a \u escape (so lookalikes and control characters are visible). */
+/**
+ * How a message shows a value: JSON, with everything outside printable ASCII as a \u escape (so
+ * lookalikes and control characters are visible).
+ */
 export function show(v: unknown): string {
     return (JSON.stringify(v) ?? String(v)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
@@ -122,6 +125,7 @@ const KEY_TYPES = new Set([
 ]);
 
 /** C0 and C1 control characters, DEL, and Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern finds
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** The first control character of `s`, described (`U+000A, a line break`), or undefined. */
@@ -365,7 +369,10 @@ export function apiTailnetProblem(t: string): string | undefined {
         : "must be '-' (the credentials' own tailnet) or the tailnet's name: letters, digits and . _ @ -";
 }
 
-/** Why `url` cannot be the Tailscale API's address, or undefined: https (http only to this machine, for tests), a host, an optional port and path. */
+/**
+ * Why `url` cannot be the Tailscale API's address, or undefined: https (http only to this machine,
+ * for tests), a host, an optional port and path.
+ */
 export function apiBaseUrlProblem(url: string): string | undefined {
     const m = /^(https?):\/\/([A-Za-z0-9.-]+|\[::1\])(?::(\d{1,5}))?(\/[A-Za-z0-9._~/-]*)?$/.exec(url);
     if (!m || !(HOST.test(m[2]) || m[2] === "[::1]"))

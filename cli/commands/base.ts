@@ -21,7 +21,10 @@ export interface BaseRow {
     newest: boolean;
     /** Projects whose entry pins this version. */
     pinned: string[];
-    /** Projects whose system disk, by Pulumi's state, is an overlay of this version or of one of its prepared layers (null when unknown). */
+    /**
+     * Projects whose system disk, by Pulumi's state, is an overlay of this version or of one of its
+     * prepared layers (null when unknown).
+     */
     inUse: string[] | null;
 }
 

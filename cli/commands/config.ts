@@ -51,7 +51,10 @@ function jsonValue(v: unknown): unknown {
     return v && typeof v === "object" && "text" in v ? (v as Size).text : v;
 }
 
-/** A project option's value as `config` shows it, by its kind (memory in MiB, a size as written, features on or off); undefined when unset. */
+/**
+ * A project option's value as `config` shows it, by its kind (memory in MiB, a size as written,
+ * features on or off); undefined when unset.
+ */
 export function optionText(d: OptionDecl, v: unknown): string | undefined {
     if (v === undefined) return undefined;
     switch (d.kind) {

@@ -88,7 +88,7 @@ export function requiredKeys(dir: string): string[] {
     const file = path.join(dir, "Pulumi.yaml");
     if (!fs.existsSync(file)) return [];
     const project = parse(fs.readFileSync(file, "utf8")) ?? {};
-    return Object.entries<any>(project.config ?? {})
+    return Object.entries<{ default?: unknown } | null>(project.config ?? {})
         .filter(([, d]) => d?.default === undefined)
         .map(([key]) => `${project.name}:${key}`);
 }

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The provider plugin version this binding speaks to: pulumi-libvirt v0.5.4 (the final release). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the generated SDKs' own line: this file stays swappable
 export const pluginVersion: string = (require("./package.json").version as string).replace(/^v/, "");
 
 /**
