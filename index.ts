@@ -21,7 +21,10 @@ function loadSettings(): Settings {
 }
 const settings = loadSettings();
 const stack = pulumi.getStack();
-const macProblems = macCollisions(stack, settings.projects.map((p) => p.name));
+const macProblems = macCollisions(
+    stack,
+    settings.projects.map((p) => p.name),
+);
 if (macProblems.length > 0) throw new pulumi.RunError(macProblems.join("\n"));
 
 // ... and the Tailscale provider's own config (validated above), to delete machines from the
@@ -50,30 +53,40 @@ const host = new Host("host", {
 });
 
 // 3. One VM per project entry.
-const vms = settings.projects.map((project) => new ProjectVm(project.hostname, {
-    project,
-    stack,
-    libvirtUri: settings.libvirtUri,
-    shutdownTimeout: settings.shutdownTimeout,
-    readyTimeout: settings.readyTimeout,
-    tailscaleApi,
-    tailnetProvider: tailnet,
-    storageDir: settings.storageDir,
-    provider: host.provider,
-    systemDiskBase: host.systemDiskBase(project.base ?? newest, project.features),
-    systemDiskBytes: settings.systemDiskSize.bytes,
-    nic: host.nic,
-    sshPublicKeys: settings.sshPublicKeys,
-    tailscale: settings.tailscale,
-    aptCheckValidUntil: settings.aptCheckValidUntil,
-}));
+const vms = settings.projects.map(
+    (project) =>
+        new ProjectVm(project.hostname, {
+            project,
+            stack,
+            libvirtUri: settings.libvirtUri,
+            shutdownTimeout: settings.shutdownTimeout,
+            readyTimeout: settings.readyTimeout,
+            tailscaleApi,
+            tailnetProvider: tailnet,
+            storageDir: settings.storageDir,
+            provider: host.provider,
+            systemDiskBase: host.systemDiskBase(project.base ?? newest, project.features),
+            systemDiskBytes: settings.systemDiskSize.bytes,
+            nic: host.nic,
+            sshPublicKeys: settings.sshPublicKeys,
+            tailscale: settings.tailscale,
+            aptCheckValidUntil: settings.aptCheckValidUntil,
+        }),
+);
 
 // 4. Outputs, keyed by project name: `pulumi stack output projects`.
-export const projects = pulumi.output(Object.fromEntries(settings.projects.map((p, i) => [p.name, {
-    hostname: vms[i].hostname,
-    fqdn: vms[i].fqdn,
-    ssh: vms[i].ssh,
-    ip: vms[i].ip,
-    domainName: vms[i].domainName,
-    disks: vms[i].disks,
-}])));
+export const projects = pulumi.output(
+    Object.fromEntries(
+        settings.projects.map((p, i) => [
+            p.name,
+            {
+                hostname: vms[i].hostname,
+                fqdn: vms[i].fqdn,
+                ssh: vms[i].ssh,
+                ip: vms[i].ip,
+                domainName: vms[i].domainName,
+                disks: vms[i].disks,
+            },
+        ]),
+    ),
+);

@@ -4,7 +4,17 @@
 // qemu+ssh://); this module picks what to do (full or incremental, what retention deletes, which
 // backup to restore), runs it, and reports.
 import {
-    Backup, BACKUP_POOL, BackupSettings, chainOf, chains, parseBackupVolume, planBackup, retention, stampOf, stampProblem, unchangedSinceBackup,
+    Backup,
+    BACKUP_POOL,
+    BackupSettings,
+    chainOf,
+    chains,
+    parseBackupVolume,
+    planBackup,
+    retention,
+    stampOf,
+    stampProblem,
+    unchangedSinceBackup,
 } from "../components/backup";
 import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
 import { PROJECT_DISK_TARGET } from "../components/domainShape";
@@ -135,7 +145,15 @@ export async function listBackups(ctx: BackupContext, h: HostBackups, project: s
         for (const b of chain) {
             const [size, capacity] = sizes.get(b.volume)!;
             total += size;
-            rows.push({ volume: b.volume, time: b.time.toISOString(), kind: b.kind, size, capacity, base: chain[0].volume, chainSize: total });
+            rows.push({
+                volume: b.volume,
+                time: b.time.toISOString(),
+                kind: b.kind,
+                size,
+                capacity,
+                base: chain[0].volume,
+                chainSize: total,
+            });
         }
     }
     return { backups, rows };
@@ -149,7 +167,9 @@ function checkName(name: string): void {
 function needProject(h: HostBackups, name: string): void {
     if (!h.settings.projects.some((p) => p.name === name)) {
         const names = h.settings.projects.map((p) => p.name);
-        throw new UsageError(`there is no project '${name}' on host ${h.host}` + (names.length ? ` (its projects: ${names.join(", ")})` : ""));
+        throw new UsageError(
+            `there is no project '${name}' on host ${h.host}` + (names.length ? ` (its projects: ${names.join(", ")})` : ""),
+        );
     }
 }
 
@@ -185,7 +205,9 @@ async function diskChanged(ctx: BackupContext, h: HostBackups, project: string):
 
 /** Domain states through the host script's virsh (list --all). */
 async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<string, string> | undefined> {
-    const r = await runner(ctx)("backup_states", { LIBVIRT_URI: h.settings.libvirtUri, PROJECT: "x", BACKUP_POOL: h.pool }, (l) => ctx.io.err(l));
+    const r = await runner(ctx)("backup_states", { LIBVIRT_URI: h.settings.libvirtUri, PROJECT: "x", BACKUP_POOL: h.pool }, (l) =>
+        ctx.io.err(l),
+    );
     if (r.code !== 0) return undefined;
     const states = new Map<string, string>();
     for (const line of r.stdout.split("\n")) {
@@ -232,8 +254,10 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
                     ctx.io.err(`project-vm: ${project}: skipped, ${result.skipped}`);
                     continue;
                 }
-                ctx.io.err(`project-vm: ${project}: ${hostnameOf(project)} is ${state}, but its disk changed ` +
-                    `${changed ? `at ${changed.toISOString()}` : "at a time libvirt does not give"}, after its newest backup`);
+                ctx.io.err(
+                    `project-vm: ${project}: ${hostnameOf(project)} is ${state}, but its disk changed ` +
+                        `${changed ? `at ${changed.toISOString()}` : "at a time libvirt does not give"}, after its newest backup`,
+                );
             }
             const plan = planBackup(backups, h.backups.fullEvery, opts.full);
             const now = (ctx.now ?? (() => new Date()))();
@@ -243,15 +267,23 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
             const started = Date.now();
             const epoch = (t: Date) => String(Math.floor(t.getTime() / 1000));
             const env: Record<string, string> = {
-                ...baseEnv(ctx, h, project), STAMP: stampOf(now), EPOCH: epoch(now), KIND: plan.kind,
+                ...baseEnv(ctx, h, project),
+                STAMP: stampOf(now),
+                EPOCH: epoch(now),
+                KIND: plan.kind,
                 // Bitmaps the newest backups may have left in the disk (dropped after the backup).
-                OLD: backups.slice(-5).map((b) => `${b.stamp}:${epoch(b.time)}`).join(" "),
+                OLD: backups
+                    .slice(-5)
+                    .map((b) => `${b.stamp}:${epoch(b.time)}`)
+                    .join(" "),
             };
             if (plan.parent) {
                 env.PARENT = plan.parent.volume;
                 env.PARENT_EPOCH = epoch(plan.parent.time);
             }
-            ctx.io.err(`project-vm: backing up ${project} (${plan.kind === "inc" ? `incremental over ${plan.parent!.volume}` : "full"}) to ${h.backups.dir}`);
+            ctx.io.err(
+                `project-vm: backing up ${project} (${plan.kind === "inc" ? `incremental over ${plan.parent!.volume}` : "full"}) to ${h.backups.dir}`,
+            );
             let taken: string;
             try {
                 taken = await script(ctx, "backup_take", env);
@@ -272,8 +304,11 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
                 result.deleted = plan2.remove.map((b) => b.volume);
             }
             const total = after.rows.filter((r) => !result.deleted?.includes(r.volume)).reduce((s, r) => s + r.size, 0);
-            ctx.io.err(`project-vm: ${project}: ${volume} (${kind}, ${gib(row?.size ?? 0)}) in ${result.seconds}s; ` +
-                `${plan2.keep.length} backup(s) kept, ${gib(total)} in all` + (result.deleted?.length ? `; retention deleted ${result.deleted.length}` : ""));
+            ctx.io.err(
+                `project-vm: ${project}: ${volume} (${kind}, ${gib(row?.size ?? 0)}) in ${result.seconds}s; ` +
+                    `${plan2.keep.length} backup(s) kept, ${gib(total)} in all` +
+                    (result.deleted?.length ? `; retention deleted ${result.deleted.length}` : ""),
+            );
         } catch (e) {
             if (!(e instanceof BackupFailed || e instanceof UsageError)) throw e;
             result.error = e.message;
@@ -295,22 +330,33 @@ export async function backups(ctx: BackupContext, h: HostBackups, name: string, 
         ctx.io.out(JSON.stringify({ host: h.host, project: name, dir: h.backups.dir, backups: rows, total, keptAside: kept }, null, 2));
         return;
     }
-    if (!h.settings.projects.some((p) => p.name === name)) ctx.io.err(`project-vm: note: ${name} is not a project of ${h.host} (any more); its backups are kept`);
-    if (rows.length === 0) ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with '${cmd(ctx, h.host, "backup", name)}'`);
+    if (!h.settings.projects.some((p) => p.name === name))
+        ctx.io.err(`project-vm: note: ${name} is not a project of ${h.host} (any more); its backups are kept`);
+    if (rows.length === 0)
+        ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with '${cmd(ctx, h.host, "backup", name)}'`);
     for (const r of [...rows].reverse()) {
         ctx.io.out(`${r.time.replace(/\.000Z$/, "Z")}  ${r.kind.padEnd(4)}  ${gib(r.size).padStart(8)}  ${r.volume}`);
     }
-    if (rows.length) ctx.io.err(`project-vm: ${rows.length} backup(s) of ${name}, ${gib(total)} in ${h.backups.dir} (disk ${formatSize(rows[rows.length - 1].capacity)})`);
-    for (const k of kept) ctx.io.err(`project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes it`);
+    if (rows.length)
+        ctx.io.err(
+            `project-vm: ${rows.length} backup(s) of ${name}, ${gib(total)} in ${h.backups.dir} (disk ${formatSize(rows[rows.length - 1].capacity)})`,
+        );
+    for (const k of kept)
+        ctx.io.err(
+            `project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes it`,
+        );
 }
 
 async function keptAside(ctx: BackupContext, h: HostBackups, name: string): Promise<{ volume: string; size: number }[]> {
     if (!h.settings.projects.some((p) => p.name === name)) return [];
     const out = await script(ctx, "restore_kept", baseEnv(ctx, h, name));
-    return out.split("\n").filter((l) => l.trim()).map((l) => {
-        const [volume, size] = l.trim().split(/\s+/);
-        return { volume, size: Number(size) };
-    });
+    return out
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => {
+            const [volume, size] = l.trim().split(/\s+/);
+            return { volume, size: Number(size) };
+        });
 }
 
 /** Options of `restore`. */
@@ -325,7 +371,13 @@ export interface RestoreOptions {
  * Restores a backup (a volume name, its stamp, or `latest`) to a project's disk; or, with
  * --confirm, deletes the disks earlier restores kept aside.
  */
-export async function restore(ctx: BackupContext, h: HostBackups, name: string, which: string | undefined, opts: RestoreOptions): Promise<void> {
+export async function restore(
+    ctx: BackupContext,
+    h: HostBackups,
+    name: string,
+    which: string | undefined,
+    opts: RestoreOptions,
+): Promise<void> {
     checkName(name);
     needProject(h, name);
     if (opts.confirm && which) throw new UsageError("restore --confirm takes only the project name");
@@ -346,19 +398,30 @@ export async function restore(ctx: BackupContext, h: HostBackups, name: string, 
         await script(ctx, "restore_confirm", baseEnv(ctx, h, name));
         return;
     }
-    if (!which) throw new UsageError(`restore needs the backup: a name '${cmd(ctx, h.host, "backups", name)}' lists, its time stamp, or latest`);
+    if (!which)
+        throw new UsageError(`restore needs the backup: a name '${cmd(ctx, h.host, "backups", name)}' lists, its time stamp, or latest`);
     const { backups } = await listBackups(ctx, h, name);
-    const chosen = which === "latest" ? backups[backups.length - 1]
-        : backups.find((b) => b.volume === which || b.stamp === which || b.volume === `${which}.qcow2`);
+    const chosen =
+        which === "latest"
+            ? backups[backups.length - 1]
+            : backups.find((b) => b.volume === which || b.stamp === which || b.volume === `${which}.qcow2`);
     if (!chosen) {
         const other = parseBackupVolume(which.endsWith(".qcow2") ? which : `${which}.qcow2`);
-        if (other && other.project !== name) throw new UsageError(`${which} is a backup of ${other.project}, not of ${name}: a restore never takes another project's backup`);
-        throw new UsageError(`${name} has no backup '${which}'` + (backups.length ? `; '${cmd(ctx, h.host, "backups", name)}' lists them` : ` (it has none in ${h.backups.dir})`));
+        if (other && other.project !== name)
+            throw new UsageError(
+                `${which} is a backup of ${other.project}, not of ${name}: a restore never takes another project's backup`,
+            );
+        throw new UsageError(
+            `${name} has no backup '${which}'` +
+                (backups.length ? `; '${cmd(ctx, h.host, "backups", name)}' lists them` : ` (it has none in ${h.backups.dir})`),
+        );
     }
     const chain = chainOf(backups, chosen.volume)!;
     if (chain[0].kind !== "full") throw new UsageError(`${chosen.volume} rests on no full backup, so it cannot be restored`);
-    ctx.io.err(`project-vm: this replaces the project disk of ${name} with ${chosen.volume} (${chosen.time.toISOString()}${chain.length > 1 ? `, a chain of ${chain.length}` : ""}). ` +
-        `The disk as it is now is kept aside until '${cmd(ctx, h.host, "restore", "--confirm", name)}'.`);
+    ctx.io.err(
+        `project-vm: this replaces the project disk of ${name} with ${chosen.volume} (${chosen.time.toISOString()}${chain.length > 1 ? `, a chain of ${chain.length}` : ""}). ` +
+            `The disk as it is now is kept aside until '${cmd(ctx, h.host, "restore", "--confirm", name)}'.`,
+    );
     if (!opts.yes) {
         const answer = await ctx.io.ask(`Restore ${name} on ${h.host} to ${chosen.stamp}? [y/N] `);
         if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
@@ -367,7 +430,10 @@ export async function restore(ctx: BackupContext, h: HostBackups, name: string, 
     const now = (ctx.now ?? (() => new Date()))();
     const started = Date.now();
     const out = await script(ctx, "restore_run", {
-        ...baseEnv(ctx, h, name), BACKUP: chosen.volume, STAMP: stampOf(now), STOP: String(!!opts.stop),
+        ...baseEnv(ctx, h, name),
+        BACKUP: chosen.volume,
+        STAMP: stampOf(now),
+        STOP: String(!!opts.stop),
         SHUTDOWN_TIMEOUT: String(h.settings.shutdownTimeout),
     });
     const [aside, verdict] = (out.trim().split("\n").pop() ?? "").split(" ");
@@ -375,8 +441,9 @@ export async function restore(ctx: BackupContext, h: HostBackups, name: string, 
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, verified, seconds }, null, 2));
     else ctx.io.out(aside);
-    ctx.io.err(`project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s, ` +
-        (verified ? "verified against the backup (qemu-img compare)" : "NOT verified against the backup (see above why)") +
-        `. Check it, then '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`);
+    ctx.io.err(
+        `project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s, ` +
+            (verified ? "verified against the backup (qemu-img compare)" : "NOT verified against the backup (see above why)") +
+            `. Check it, then '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`,
+    );
 }
-

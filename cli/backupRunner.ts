@@ -23,8 +23,12 @@ export function backupScriptOf(fn: string): { script: string; uses: string[] } {
 export function bashRunner(dir: string, baseEnv: NodeJS.ProcessEnv): RunBackupScript {
     return async (fn, env, onErr) => {
         // The project folder's scripts (the checkout that runs pulumi up), else the CLI's own.
-        const scripts = [path.join(dir, "host-scripts"), path.resolve(__dirname, "..", "host-scripts"), path.resolve(__dirname, "..", "..", "host-scripts")]
-            .find((d) => fs.existsSync(path.join(d, "backup.sh"))) ?? path.join(dir, "host-scripts");
+        const scripts =
+            [
+                path.join(dir, "host-scripts"),
+                path.resolve(__dirname, "..", "host-scripts"),
+                path.resolve(__dirname, "..", "..", "host-scripts"),
+            ].find((d) => fs.existsSync(path.join(d, "backup.sh"))) ?? path.join(dir, "host-scripts");
         const r = await runHostScript({ ...backupScriptOf(fn), fn, dir: scripts, env: { ...baseEnv, ...env }, onErr });
         return { code: r.code, stdout: r.stdout };
     };

@@ -53,13 +53,22 @@ export function parseAddresses(text: string): string[] {
 
 /** One host's libvirt, reached at `uri`. */
 export class Libvirt {
-    constructor(readonly uri: string, private readonly virsh: RunVirsh = virshOnPath) {}
+    constructor(
+        readonly uri: string,
+        private readonly virsh: RunVirsh = virshOnPath,
+    ) {}
 
     private async call(args: string[], timeoutMs = 30_000): Promise<string> {
         const r = await this.virsh(["-q", "-c", this.uri, ...args], { timeoutMs });
         if (r.code === 127) throw new LibvirtUnavailable("virsh is not installed or not on PATH (Debian: libvirt-clients)");
         if (r.code !== 0) {
-            const why = r.stderr.trim().split("\n").filter(Boolean).pop()?.replace(/^error:\s*/, "") ?? `exit ${r.code}`;
+            const why =
+                r.stderr
+                    .trim()
+                    .split("\n")
+                    .filter(Boolean)
+                    .pop()
+                    ?.replace(/^error:\s*/, "") ?? `exit ${r.code}`;
             throw new LibvirtUnavailable(why);
         }
         return r.stdout;
@@ -101,7 +110,10 @@ export class Libvirt {
 
     /** The names of a pool's volumes. */
     async volumes(pool: string): Promise<string[]> {
-        return (await this.call(["vol-list", "--pool", pool])).split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+        return (await this.call(["vol-list", "--pool", pool]))
+            .split("\n")
+            .map((l) => l.trim().split(/\s+/)[0])
+            .filter(Boolean);
     }
 
     /** A volume's size, or undefined when it is not there. */
@@ -119,7 +131,8 @@ export class Libvirt {
             try {
                 return JSON.parse(await this.call(["qemu-agent-command", domain, JSON.stringify(request)]))?.return;
             } catch (e) {
-                if (e instanceof LibvirtUnavailable) throw new LibvirtUnavailable(`the guest agent of ${domain} did not answer: ${e.message}`);
+                if (e instanceof LibvirtUnavailable)
+                    throw new LibvirtUnavailable(`the guest agent of ${domain} did not answer: ${e.message}`);
                 throw new LibvirtUnavailable(`the guest agent of ${domain} answered with something that is not JSON`);
             }
         };

@@ -130,9 +130,18 @@ function breakStale(lock: string, seen: string): void {
  * once whom it waits for (through `onWait`) and polls, for up to `waitMs`; then refuses with a
  * LockBusy naming the holder. A lock whose holder died is taken over.
  */
-export async function lockFile(file: string, opts: { command: string; waitMs: number; onWait(message: string): void; pollMs?: number }): Promise<StackLock> {
+export async function lockFile(
+    file: string,
+    opts: { command: string; waitMs: number; onWait(message: string): void; pollMs?: number },
+): Promise<StackLock> {
     const lock = lockPathOf(file);
-    const me: LockHolder = { pid: process.pid, started: processStart(process.pid), hostname: os.hostname(), command: opts.command, since: new Date().toISOString() };
+    const me: LockHolder = {
+        pid: process.pid,
+        started: processStart(process.pid),
+        hostname: os.hostname(),
+        command: opts.command,
+        since: new Date().toISOString(),
+    };
     const text = `${JSON.stringify(me)}\n`;
     const tmp = `${lock}.${process.pid}.tmp`;
     const deadline = Date.now() + opts.waitMs;
@@ -160,7 +169,9 @@ export async function lockFile(file: string, opts: { command: string; waitMs: nu
         if (!seen) continue; // released meanwhile
         if (seen.holder && seen.holder.pid === process.pid && seen.holder.hostname === me.hostname && seen.holder.started === me.started) {
             // Waiting for ourselves would never end.
-            throw new Error(`${path.basename(file)} is already locked by this very command (${seen.holder.command}); this is a bug in project-vm`);
+            throw new Error(
+                `${path.basename(file)} is already locked by this very command (${seen.holder.command}); this is a bug in project-vm`,
+            );
         }
         if (seen.holder && holderIsGone(seen.holder)) {
             breakStale(lock, seen.text);
@@ -169,8 +180,10 @@ export async function lockFile(file: string, opts: { command: string; waitMs: nu
         const name = path.basename(file);
         if (Date.now() >= deadline) {
             const where = seen.holder && seen.holder.hostname !== os.hostname() ? ` on ${seen.holder.hostname}` : "";
-            throw new LockBusy(`${name} is being changed by ${describe(seen.holder)}; gave up waiting after ${Math.round(opts.waitMs / 1000)}s, nothing changed. ` +
-                `Run it again when that is done (PROJECT_VM_LOCK_WAIT=<seconds> waits longer). If no project-vm is running${where}, remove ${lock}.`);
+            throw new LockBusy(
+                `${name} is being changed by ${describe(seen.holder)}; gave up waiting after ${Math.round(opts.waitMs / 1000)}s, nothing changed. ` +
+                    `Run it again when that is done (PROJECT_VM_LOCK_WAIT=<seconds> waits longer). If no project-vm is running${where}, remove ${lock}.`,
+            );
         }
         if (!told) {
             opts.onWait(`waiting for ${describe(seen.holder)} editing ${name}…`);

@@ -54,8 +54,10 @@ export const COMMANDS: readonly Declare[] = [
  */
 export function buildProgram(deps: Deps, setCode: (code: number) => void, declared: readonly Declare[] = COMMANDS): Command {
     const program = new Command("project-vm")
-        .description("One development VM per project on a libvirt host, through the host's Pulumi stack.\n" +
-            "Changes edit Pulumi.<host>.yaml (comments kept) and run 'pulumi up'; reads combine the stack file, its outputs and libvirt.")
+        .description(
+            "One development VM per project on a libvirt host, through the host's Pulumi stack.\n" +
+                "Changes edit Pulumi.<host>.yaml (comments kept) and run 'pulumi up'; reads combine the stack file, its outputs and libvirt.",
+        )
         .option("-H, --host <host>", "the host stack (default: $PROJECT_VM_HOST, else the only Pulumi.<host>.yaml)")
         .option("-C, --dir <dir>", "the project-vms Pulumi project folder (default: $PROJECT_VMS_DIR, else found from here)")
         .version(VERSION, "-V, --version", "the version of project-vm")
@@ -123,4 +125,3 @@ if (require.main === module) {
         process.exitCode = code;
     });
 }
-

@@ -140,13 +140,17 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
                 const done = () => handlers.forEach((off) => off());
                 child.on("error", (e: NodeJS.ErrnoException) => {
                     done();
-                    reject(e.code === "ENOENT"
-                        ? new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/`)
-                        : e);
+                    reject(
+                        e.code === "ENOENT"
+                            ? new PulumiUnavailable(
+                                  `the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/`,
+                              )
+                            : e,
+                    );
                 });
                 child.on("close", (code, signal) => {
                     done();
-                    resolve(interrupted ? 128 + os.constants.signals[interrupted] : code ?? (signal ? 128 : 1));
+                    resolve(interrupted ? 128 + os.constants.signals[interrupted] : (code ?? (signal ? 128 : 1)));
                 });
             });
         },
@@ -166,7 +170,10 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
         },
         async version() {
             const r = await run(exe, ["version"]);
-            if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/ (or build it: bash engine/build.sh)`);
+            if (r.code === 127)
+                throw new PulumiUnavailable(
+                    `the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/ (or build it: bash engine/build.sh)`,
+                );
             if (r.code !== 0) throw new PulumiUnavailable(`pulumi version failed: ${lastLine(r.stderr)}`);
             return r.stdout.trim();
         },
@@ -180,7 +187,14 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
 }
 
 function lastLine(text: string): string {
-    return text.trim().split("\n").filter(Boolean).pop()?.replace(/^error:\s*/, "") ?? "no message";
+    return (
+        text
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .pop()
+            ?.replace(/^error:\s*/, "") ?? "no message"
+    );
 }
 
 /** The signal an `up` exit code says this process got while Pulumi ran (SIGINT, SIGTERM, SIGHUP), if any. */

@@ -16,10 +16,12 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = 
         let stderr = "";
         let timedOut = false;
         const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-        const timer = opts.timeoutMs ? setTimeout(() => {
-            timedOut = true;
-            child.kill("SIGKILL");
-        }, opts.timeoutMs) : undefined;
+        const timer = opts.timeoutMs
+            ? setTimeout(() => {
+                  timedOut = true;
+                  child.kill("SIGKILL");
+              }, opts.timeoutMs)
+            : undefined;
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
         child.on("error", (e: NodeJS.ErrnoException) => {

@@ -11,16 +11,23 @@ export function flatConfigValue(value: unknown): string {
  * A YAML parse error as a user reads it: where, what (a duplicated key named), and the line:
  * `line 3, column 3: the key 'memory' is given twice: "    memory: 8G"`.
  */
-export function yamlErrorText(error: { code: string; message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, text: string): string {
+export function yamlErrorText(
+    error: { code: string; message: string; linePos?: [{ line: number; col: number }, ...unknown[]] },
+    text: string,
+): string {
     const at = error.linePos?.[0];
-    const what = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "").replace(/:\s*$/, "");
+    const what = error.message
+        .split("\n")[0]
+        .replace(/ at line \d+, column \d+:?\s*$/, "")
+        .replace(/:\s*$/, "");
     if (!at) return what;
     const line = text.split(/\r?\n/)[at.line - 1] ?? "";
     const shown = JSON.stringify(line.length > 80 ? `${line.slice(0, 77)}...` : line);
     if (error.code === "DUPLICATE_KEY") {
         // A plain key ends at ": " or a final ":" (project-vms:libvirtUri is one key).
         const key = /^\s*(?:-\s+)?("[^"]*"|'[^']*'|[^#]+?)\s*:(?:\s|$)/.exec(line.slice(Math.max(0, at.col - 1)))?.[1];
-        if (key) return `line ${at.line}, column ${at.col}: the key ${key.startsWith("'") || key.startsWith("\"") ? key : `'${key}'`} is given twice in one map: ${shown}`;
+        if (key)
+            return `line ${at.line}, column ${at.col}: the key ${key.startsWith("'") || key.startsWith('"') ? key : `'${key}'`} is given twice in one map: ${shown}`;
     }
     return `line ${at.line}, column ${at.col}: ${what}: ${shown}`;
 }
@@ -36,7 +43,9 @@ export function isPulumiRewrite(before: string, after: string): boolean {
             const doc = parse(text.replace(/^\uFEFF/, "")) ?? {};
             if (typeof doc !== "object" || Array.isArray(doc)) return undefined;
             const { encryptionsalt: _, config, ...rest } = doc as Record<string, unknown>;
-            const flat = Object.entries((config ?? {}) as Record<string, unknown>).map(([k, v]) => [k, flatConfigValue(v)]).sort();
+            const flat = Object.entries((config ?? {}) as Record<string, unknown>)
+                .map(([k, v]) => [k, flatConfigValue(v)])
+                .sort();
             return JSON.stringify([flat, Object.entries(rest).sort()]);
         } catch {
             return undefined;

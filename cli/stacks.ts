@@ -39,8 +39,10 @@ export function findProjectDir(opts: { dir?: string; env: NodeJS.ProcessEnv; cwd
     if (given) {
         const dir = path.resolve(opts.cwd, given);
         if (!isProjectDir(dir)) {
-            throw new UsageError(`${dir} is not the project-vms Pulumi project (no Pulumi.yaml with name: ${NAMESPACE})` +
-                (opts.dir ? " (given with --dir)" : " (given in PROJECT_VMS_DIR)"));
+            throw new UsageError(
+                `${dir} is not the project-vms Pulumi project (no Pulumi.yaml with name: ${NAMESPACE})` +
+                    (opts.dir ? " (given with --dir)" : " (given in PROJECT_VMS_DIR)"),
+            );
         }
         return dir;
     }
@@ -54,7 +56,8 @@ export function findProjectDir(opts: { dir?: string; env: NodeJS.ProcessEnv; cwd
 
 /** The host stacks of the project: one `Pulumi.<host>.yaml` each, sorted. */
 export function listHosts(dir: string): string[] {
-    return fs.readdirSync(dir)
+    return fs
+        .readdirSync(dir)
         .map((f) => /^Pulumi\.([A-Za-z0-9_-]+)\.yaml$/.exec(f)?.[1])
         .filter((h): h is string => h !== undefined)
         .sort();
@@ -65,15 +68,24 @@ export function pickHost(hosts: string[], opts: { host?: string; env: NodeJS.Pro
     const given = opts.host ?? opts.env.PROJECT_VM_HOST ?? opts.remembered;
     if (given !== undefined) {
         if (!hosts.includes(given)) {
-            const from = opts.host !== undefined ? "" : opts.env.PROJECT_VM_HOST !== undefined ? " (from PROJECT_VM_HOST)" : " (remembered by 'project-vm use')";
-            throw new UsageError(`no host stack '${given}'${from}: ` +
-                (hosts.length ? `the hosts are ${hosts.join(", ")}` : "there is no Pulumi.<host>.yaml"));
+            const from =
+                opts.host !== undefined
+                    ? ""
+                    : opts.env.PROJECT_VM_HOST !== undefined
+                      ? " (from PROJECT_VM_HOST)"
+                      : " (remembered by 'project-vm use')";
+            throw new UsageError(
+                `no host stack '${given}'${from}: ` +
+                    (hosts.length ? `the hosts are ${hosts.join(", ")}` : "there is no Pulumi.<host>.yaml"),
+            );
         }
         return given;
     }
     if (hosts.length === 1) return hosts[0];
     if (hosts.length === 0) throw new UsageError("there is no host stack (Pulumi.<host>.yaml) in the project");
-    throw new UsageError(`there are ${hosts.length} hosts (${hosts.join(", ")}): pick one with --host <host>, PROJECT_VM_HOST, or once for all with 'project-vm use <host>'`);
+    throw new UsageError(
+        `there are ${hosts.length} hosts (${hosts.join(", ")}): pick one with --host <host>, PROJECT_VM_HOST, or once for all with 'project-vm use <host>'`,
+    );
 }
 
 /** The user's settings file of project-vm: `$XDG_CONFIG_HOME/project-vm/config.json` (~/.config/…). */
@@ -116,12 +128,11 @@ export function rememberHost(env: NodeJS.ProcessEnv, host: string | undefined): 
 export function projectDefaults(dir: string): Record<string, string> {
     const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
     const out: Record<string, string> = {};
-    for (const [k, decl] of Object.entries<any>(project?.config ?? {})) {
+    for (const [k, decl] of Object.entries<unknown>(project?.config ?? {})) {
         if (decl && typeof decl === "object" && "default" in decl) out[`${project.name}:${k}`] = flatConfigValue(decl.default);
     }
     return out;
 }
-
 
 /** The stack file of a host. */
 export function stackFilePath(dir: string, host: string): string {
@@ -141,7 +152,10 @@ export class StackFile {
     /** Whether the file starts with a byte order mark (kept). */
     private bom: boolean;
 
-    constructor(readonly dir: string, readonly host: string) {
+    constructor(
+        readonly dir: string,
+        readonly host: string,
+    ) {
         this.path = stackFilePath(dir, host);
         this.original = fs.readFileSync(this.path, "utf8");
         [this.doc, this.bom, this.eol] = this.parse(this.original);
@@ -232,8 +246,10 @@ export class StackFile {
     /** The message for a name that is not a project of this host. */
     noSuchProject(name: string): string {
         const names = this.projectNames();
-        return `there is no project '${name}' on host ${this.host}` +
-            (names.length ? ` (its projects: ${names.join(", ")})` : " (it has no projects yet)");
+        return (
+            `there is no project '${name}' on host ${this.host}` +
+            (names.length ? ` (its projects: ${names.join(", ")})` : " (it has no projects yet)")
+        );
     }
 
     /** Whether the host has a project entry of this name. */
@@ -271,7 +287,9 @@ export class StackFile {
     setBaseImages(images: { version: string; url: string; sha512?: string }[]): void {
         this.doc.deleteIn(["config", `${NAMESPACE}:baseImage`]);
         this.doc.deleteIn(["config", `${NAMESPACE}:baseImageSha512`]);
-        const node = this.doc.createNode(images.map((b) => (b.sha512 ? { version: b.version, url: b.url, sha512: b.sha512 } : { version: b.version, url: b.url })));
+        const node = this.doc.createNode(
+            images.map((b) => (b.sha512 ? { version: b.version, url: b.url, sha512: b.sha512 } : { version: b.version, url: b.url })),
+        );
         quoteAmbiguous(node); // versions such as 2026-11-01 stay strings for every reader
         const config = this.doc.get("config", true);
         if (!isMap(config)) this.doc.set("config", this.doc.createNode({}));
@@ -320,8 +338,20 @@ export class StackFile {
 }
 
 /** The file system calls writeAtomically makes (tests hand in one that fails midway). */
-export type AtomicFs = Pick<typeof fs, "realpathSync" | "statSync" | "accessSync" | "openSync" | "writeSync" | "fsyncSync" | "fchmodSync" |
-    "fchownSync" | "closeSync" | "renameSync" | "rmSync">;
+export type AtomicFs = Pick<
+    typeof fs,
+    | "realpathSync"
+    | "statSync"
+    | "accessSync"
+    | "openSync"
+    | "writeSync"
+    | "fsyncSync"
+    | "fchmodSync"
+    | "fchownSync"
+    | "closeSync"
+    | "renameSync"
+    | "rmSync"
+>;
 
 /**
  * Writes a file by renaming a complete temporary copy over it: readers see the old file or the
@@ -339,8 +369,10 @@ export function writeAtomically(file: string, text: string, fsx: AtomicFs = fs):
         writable = false;
     }
     if (!writable) {
-        throw new UsageError(`${file}${target !== file ? ` (${target})` : ""} is read-only (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); ` +
-            `nothing written. Make it writable (chmod u+w) to change it with project-vm.`);
+        throw new UsageError(
+            `${file}${target !== file ? ` (${target})` : ""} is read-only (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); ` +
+                `nothing written. Make it writable (chmod u+w) to change it with project-vm.`,
+        );
     }
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
     let fd: number | undefined;

@@ -41,8 +41,12 @@ export function recordUndo(dir: string, host: string, record: UndoRecord): void 
 export function readUndo(dir: string, host: string): UndoRecord | undefined {
     try {
         const r = JSON.parse(fs.readFileSync(undoPath(dir, host), "utf8"));
-        return typeof r?.before === "string" && typeof r?.after === "string" && typeof r?.what === "string" &&
-            (r.lost === undefined || typeof r.lost === "string") ? r : undefined;
+        return typeof r?.before === "string" &&
+            typeof r?.after === "string" &&
+            typeof r?.what === "string" &&
+            (r.lost === undefined || typeof r.lost === "string")
+            ? r
+            : undefined;
     } catch {
         return undefined;
     }

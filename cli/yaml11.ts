@@ -18,13 +18,29 @@ export class Timestamp {
 
 /** yaml.v3's plain-scalar values that it looks up by name (resolve.go). */
 const V3_NAMED: Record<string, unknown> = {
-    true: true, True: true, TRUE: true,
-    false: false, False: false, FALSE: false,
-    "": null, "~": null, null: null, Null: null, NULL: null,
-    ".nan": NaN, ".NaN": NaN, ".NAN": NaN,
-    ".inf": Infinity, ".Inf": Infinity, ".INF": Infinity,
-    "+.inf": Infinity, "+.Inf": Infinity, "+.INF": Infinity,
-    "-.inf": -Infinity, "-.Inf": -Infinity, "-.INF": -Infinity,
+    true: true,
+    True: true,
+    TRUE: true,
+    false: false,
+    False: false,
+    FALSE: false,
+    "": null,
+    "~": null,
+    null: null,
+    Null: null,
+    NULL: null,
+    ".nan": NaN,
+    ".NaN": NaN,
+    ".NAN": NaN,
+    ".inf": Infinity,
+    ".Inf": Infinity,
+    ".INF": Infinity,
+    "+.inf": Infinity,
+    "+.Inf": Infinity,
+    "+.INF": Infinity,
+    "-.inf": -Infinity,
+    "-.Inf": -Infinity,
+    "-.INF": -Infinity,
 };
 
 /** Go's strconv.ParseInt(s, 0, 64) / ParseUint: sign, then 0x, 0o, 0b, a leading 0 (octal) or decimal. */
@@ -45,7 +61,10 @@ const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 
 /** yaml.v3's timestamp forms (2006-1-2, with a time after T, t or a space); the date must exist. */
 function v3Timestamp(s: string): boolean {
-    const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?(?:Z|[-+]\d{2}:\d{2})| \d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?)?$/.exec(s);
+    const m =
+        /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?(?:Z|[-+]\d{2}:\d{2})| \d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?)?$/.exec(
+            s,
+        );
     if (!m) return false;
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
     const date = new Date(Date.UTC(y, mo - 1, d));
@@ -145,17 +164,25 @@ export function readingProblems(doc: Document): string[] {
             const where = showPath(at);
             const source = (node as Scalar & { source?: string }).source;
             if (typeof node.value === "number" && !Number.isFinite(node.value)) {
-                problems.push(`${where}: ${source ?? showReading(node.value)} is not a finite number, which Pulumi cannot store (it fails to load the stack file); write a number, or quote it if it is text`);
+                problems.push(
+                    `${where}: ${source ?? showReading(node.value)} is not a finite number, which Pulumi cannot store (it fails to load the stack file); write a number, or quote it if it is text`,
+                );
                 return;
             }
             if (node.type !== Scalar.PLAIN || node.tag || typeof source !== "string" || source.includes("\n")) return;
             const v12 = node.value;
             const v3 = v3Resolve(source);
             const v11 = yaml11(source);
-            const readers = !same(v3, v12) ? `Pulumi (yaml.v3) reads ${showReading(v3)}` : !same(v11, v12) ? `a YAML 1.1 reader reads ${showReading(v11)}` : undefined;
+            const readers = !same(v3, v12)
+                ? `Pulumi (yaml.v3) reads ${showReading(v3)}`
+                : !same(v11, v12)
+                  ? `a YAML 1.1 reader reads ${showReading(v11)}`
+                  : undefined;
             if (readers) {
-                problems.push(`${where}: ${source} is ambiguous: YAML 1.2 (project-vm) reads ${showReading(v12)}, ${readers}; ` +
-                    `write it unambiguously (${typeof v12 === "string" ? `quoted: "${source}"` : `e.g. ${showReading(v12)}, or quoted if it is text`})`);
+                problems.push(
+                    `${where}: ${source} is ambiguous: YAML 1.2 (project-vm) reads ${showReading(v12)}, ${readers}; ` +
+                        `write it unambiguously (${typeof v12 === "string" ? `quoted: "${source}"` : `e.g. ${showReading(v12)}, or quoted if it is text`})`,
+                );
             }
         }
     };

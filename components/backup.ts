@@ -33,7 +33,10 @@ export const BACKUP_KEYS = keysOf(BACKUP_OPTIONS);
 export function backupDirProblem(dir: string, storageDir: string): string | undefined {
     const problem = storageDirProblem(dir);
     if (problem) return problem;
-    if (dir === storageDir || (dir.startsWith(`${storageDir}/`) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(dir.slice(storageDir.length + 1).split("/")[0]))) {
+    if (
+        dir === storageDir ||
+        (dir.startsWith(`${storageDir}/`) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(dir.slice(storageDir.length + 1).split("/")[0]))
+    ) {
         return `is or is inside a project's folder under storageDir; use another disk, or ${defaultBackupDir(storageDir)}`;
     }
     return undefined;
@@ -52,8 +55,14 @@ export function parseBackupSettings(r: Reader, raw: unknown, storageDir: string)
         const problem = backupDirProblem(dir, storageDir);
         return problem && `${show(dir)} ${problem}`;
     };
-    const settings = readOptions(r, { from: o, table: BACKUP_OPTIONS, at: "backups", inherited: { dir: defaultBackupDir(storageDir) }, checks: { dir: dirProblem } });
-    return r.problems.length > before ? undefined : settings as BackupSettings;
+    const settings = readOptions(r, {
+        from: o,
+        table: BACKUP_OPTIONS,
+        at: "backups",
+        inherited: { dir: defaultBackupDir(storageDir) },
+        checks: { dir: dirProblem },
+    });
+    return r.problems.length > before ? undefined : (settings as BackupSettings);
 }
 
 export type BackupKind = "full" | "inc";
@@ -80,7 +89,10 @@ const VOLUME = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--(\d{8}T\d{6}Z)--(full|inc)\.
 
 /** A UTC time as a stamp, `20261127T111500Z` (to the second). */
 export function stampOf(time: Date): string {
-    return time.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    return time
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
 }
 
 /** A stamp back to a time; undefined when it is not one. */
@@ -143,7 +155,11 @@ function linkedChains(backups: Backup[]): Backup[][] {
         groups.set(root, [...(groups.get(root) ?? []), root === b ? [b] : p]);
     }
     return [...groups.entries()]
-        .map(([, paths]) => paths.sort((x, y) => x.length - y.length || x[x.length - 1].stamp.localeCompare(y[y.length - 1].stamp)).map((p) => p[p.length - 1]))
+        .map(([, paths]) =>
+            paths
+                .sort((x, y) => x.length - y.length || x[x.length - 1].stamp.localeCompare(y[y.length - 1].stamp))
+                .map((p) => p[p.length - 1]),
+        )
         .sort((x, y) => x[0].stamp.localeCompare(y[0].stamp));
 }
 
@@ -193,7 +209,10 @@ export function isoWeek(time: Date): string {
  * everything it rests on (the earlier backups of its chain). The newest backup is always kept.
  * Everything else goes: a backup is deleted only when nothing kept depends on it.
  */
-export function retention(backups: Backup[], keep: { keepDaily: number; keepWeekly: number; keepLast?: number }): { keep: Backup[]; remove: Backup[] } {
+export function retention(
+    backups: Backup[],
+    keep: { keepDaily: number; keepWeekly: number; keepLast?: number },
+): { keep: Backup[]; remove: Backup[] } {
     const sorted = [...backups].sort((a, b) => b.stamp.localeCompare(a.stamp));
     const wanted = new Set<Backup>();
     const newestOf = (period: (b: Backup) => string, n: number) => {

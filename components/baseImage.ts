@@ -27,16 +27,20 @@ export interface ImageFetchArgs {
 /** The command that downloads and verifies a base image; its stdout is the verified local file. */
 export function imageFetchCommand(name: string, args: ImageFetchArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     // An update (a changed url or sha512 of the version) refuses another image: see image_refetch.
-    return hostCommand(name, {
-        script: "fetch-image.sh",
-        calls: { create: "image_fetch", update: "image_refetch" },
-        environment: {
-            LIBVIRT_URI: args.libvirtUri,
-            IMAGE_VERSION: args.image.version,
-            IMAGE_URL: args.image.url,
-            IMAGE_SHA512: args.image.sha512 ?? "",
-            IMAGE_SUMS_URL: args.image.sumsUrl ?? "",
-            IMAGE_CACHE: args.cacheDir,
+    return hostCommand(
+        name,
+        {
+            script: "fetch-image.sh",
+            calls: { create: "image_fetch", update: "image_refetch" },
+            environment: {
+                LIBVIRT_URI: args.libvirtUri,
+                IMAGE_VERSION: args.image.version,
+                IMAGE_URL: args.image.url,
+                IMAGE_SHA512: args.image.sha512 ?? "",
+                IMAGE_SUMS_URL: args.image.sumsUrl ?? "",
+                IMAGE_CACHE: args.cacheDir,
+            },
         },
-    }, opts);
+        opts,
+    );
 }

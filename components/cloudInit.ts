@@ -45,7 +45,10 @@ export interface GuestConfig {
     };
     /** Whether guest apt checks Release files' Valid-Until. */
     aptCheckValidUntil: boolean;
-    /** Whether the system disk is an overlay of a prepared layer (packages and install steps done) rather than the bare image: then no apt at first boot. */
+    /**
+     * Whether the system disk is an overlay of a prepared layer (packages and install steps done)
+     * rather than the bare image: then no apt at first boot.
+     */
     prepared: boolean;
 }
 
@@ -160,13 +163,20 @@ export function packagesFor(steps: Step[], dir = CLOUD_INIT_DIR): string[] {
  */
 export function scriptFile(script: string, target: string, permissions: string, dir = CLOUD_INIT_DIR): Record<string, string> {
     const text = fs.readFileSync(path.join(dir, "scripts", script), "utf8");
-    return { path: target, owner: "root:root", permissions, encoding: "gz+b64", content: zlib.gzipSync(text, { level: 9 }).toString("base64") };
+    return {
+        path: target,
+        owner: "root:root",
+        permissions,
+        encoding: "gz+b64",
+        content: zlib.gzipSync(text, { level: 9 }).toString("base64"),
+    };
 }
 
 /** write_files entries installing `steps`' scripts (and lib.sh) under GUEST_SCRIPT_DIR. */
 export function scriptFiles(steps: Step[], dir = CLOUD_INIT_DIR): Array<Record<string, string>> {
     return ["lib.sh", ...steps.map((s) => s.script)].map((script) =>
-        scriptFile(script, `${GUEST_SCRIPT_DIR}/${script}`, script === "lib.sh" ? "0644" : "0755", dir));
+        scriptFile(script, `${GUEST_SCRIPT_DIR}/${script}`, script === "lib.sh" ? "0644" : "0755", dir),
+    );
 }
 
 /** The runcmd lines that run `steps` in order. */
@@ -203,7 +213,12 @@ export function renderCloudInit(g: GuestConfig, dir = CLOUD_INIT_DIR): CloudInit
     const files = scriptFiles(plan, dir);
     // At every boot, grow the project filesystem to its disk (the host grows disks in place).
     files.push(
-        { path: GUEST_PROJECT_DISK_ENV, owner: "root:root", permissions: "0644", content: `LABEL=${disk.label}\nMOUNT_POINT=${disk.mountPoint}\n` },
+        {
+            path: GUEST_PROJECT_DISK_ENV,
+            owner: "root:root",
+            permissions: "0644",
+            content: `LABEL=${disk.label}\nMOUNT_POINT=${disk.mountPoint}\n`,
+        },
         scriptFile("grow-project-disk.sh", `${GUEST_PER_BOOT_DIR}/project-vms-grow-project-disk.sh`, "0755", dir),
     );
     if (g.features.tailscale) {

@@ -5,15 +5,39 @@
 // validate.ts; object sections are read by configSections.ts.
 import { Raw, readOptions, Reader } from "./configReader";
 import {
-    CAPACITY_KEYS, CAPACITY_OPTIONS, CONFIG_KEYS, ConfigError, DEFAULTS, FEATURE_KEYS, FEATURES, Features, inheritedFrom, inheritedValues,
-    NetworkSettings, PROJECT_KEYS, PROJECT_OPTIONS, Project, Settings, STACK_OPTIONS,
+    CAPACITY_KEYS,
+    CAPACITY_OPTIONS,
+    CONFIG_KEYS,
+    ConfigError,
+    DEFAULTS,
+    FEATURE_KEYS,
+    FEATURES,
+    Features,
+    inheritedFrom,
+    inheritedValues,
+    NetworkSettings,
+    PROJECT_KEYS,
+    PROJECT_OPTIONS,
+    Project,
+    Settings,
+    STACK_OPTIONS,
 } from "./configSchema";
 import { baseProblem, parseBaseImages, parseNetwork, parseTailscale, parseTailscaleApi } from "./configSections";
 import { parseBackupSettings } from "./backup";
 import { hostnameOf, NAMESPACE, projectNameProblem, publicKeyProblem, show } from "./validate";
 
 export * from "./configSchema";
-export { BASE_POOL_DIR, formatSize, hostnameOf, memoryMiB, NAMESPACE, parseSize, projectNameProblem, publicKeyProblem, RESERVED_NAMES } from "./validate";
+export {
+    BASE_POOL_DIR,
+    formatSize,
+    hostnameOf,
+    memoryMiB,
+    NAMESPACE,
+    parseSize,
+    projectNameProblem,
+    publicKeyProblem,
+    RESERVED_NAMES,
+} from "./validate";
 export type { Size } from "./validate";
 
 /**
@@ -55,17 +79,35 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     // Without problems every plain option has its value; the stack's defaults of project keys went into the projects.
     const plain = Object.fromEntries(Object.entries(v).filter(([k]) => !inheritedFrom(PROJECT_OPTIONS).includes(k))) as Required<typeof v>;
-    return { ...plain, baseImages, sshPublicKeys, network, tailscale: tailscale.settings, hostCapacity, backups: backups!, tailscaleApi, projects };
+    return {
+        ...plain,
+        baseImages,
+        sshPublicKeys,
+        network,
+        tailscale: tailscale.settings,
+        hostCapacity,
+        backups: backups!,
+        tailscaleApi,
+        projects,
+    };
 }
 
 /** The SSH public keys: at least one, each one OpenSSH public key line. */
 function parseKeys(r: Reader, v: unknown): string[] {
     const keys = r.array(v, "sshPublicKeys");
     if (!keys) {
-        if (v === undefined || v === null) r.problem("sshPublicKeys", "must list at least one SSH public key (e.g. the content of ~/.ssh/id_ed25519.pub): without one nobody can log in as dev");
+        if (v === undefined || v === null)
+            r.problem(
+                "sshPublicKeys",
+                "must list at least one SSH public key (e.g. the content of ~/.ssh/id_ed25519.pub): without one nobody can log in as dev",
+            );
         return [];
     }
-    if (keys.length === 0) r.problem("sshPublicKeys", "must list at least one SSH public key (e.g. the content of ~/.ssh/id_ed25519.pub): without one nobody can log in as dev");
+    if (keys.length === 0)
+        r.problem(
+            "sshPublicKeys",
+            "must list at least one SSH public key (e.g. the content of ~/.ssh/id_ed25519.pub): without one nobody can log in as dev",
+        );
     const out: string[] = [];
     keys.forEach((k, i) => {
         const problem = typeof k === "string" ? publicKeyProblem(k) : "must be a string";
@@ -132,10 +174,12 @@ function parseProjects(r: Reader, list: unknown[], d: ProjectDefaults): { projec
 
         const f = r.object(p.features, `${at}.features`) ?? {};
         r.unknownKeys(f, FEATURE_KEYS, `${at}.features`);
-        const features = Object.fromEntries(FEATURES.map(({ key, followsTailscale }) => {
-            const fallback = followsTailscale ? d.tailscale : true;
-            return [key, r.boolean(f[key], `${at}.features.${key}`, fallback) ?? fallback];
-        })) as Features;
+        const features = Object.fromEntries(
+            FEATURES.map(({ key, followsTailscale }) => {
+                const fallback = followsTailscale ? d.tailscale : true;
+                return [key, r.boolean(f[key], `${at}.features.${key}`, fallback) ?? fallback];
+            }),
+        ) as Features;
         if (features.tailscale && !d.tailscale && d.tailscaleKnown) {
             r.problem(`${at}.features.tailscale`, "is true but tailscale.enabled is false for this stack");
         }
@@ -158,8 +202,14 @@ export function capacityProblems(projects: Project[], capacity: { memory: number
     const cpus = running.reduce((sum, p) => sum + p.cpus, 0);
     const who = running.map((p) => `${p.name} ${p.memory} MiB/${p.cpus} vCPUs`).join(", ");
     const problems: string[] = [];
-    if (memory > capacity.memory) problems.push(`is ${capacity.memory} MiB of memory, but the running projects need ${memory} MiB (${who}); stop a project (running: false) or give less memory`);
-    if (cpus > capacity.cpus) problems.push(`is ${capacity.cpus} vCPUs, but the running projects need ${cpus} (${who}); stop a project (running: false) or give fewer cpus`);
+    if (memory > capacity.memory)
+        problems.push(
+            `is ${capacity.memory} MiB of memory, but the running projects need ${memory} MiB (${who}); stop a project (running: false) or give less memory`,
+        );
+    if (cpus > capacity.cpus)
+        problems.push(
+            `is ${capacity.cpus} vCPUs, but the running projects need ${cpus} (${who}); stop a project (running: false) or give fewer cpus`,
+        );
     return problems;
 }
 

@@ -33,7 +33,10 @@ export class Reader {
         for (const k of Object.keys(obj)) {
             if (known.includes(k)) continue;
             const near = known.find((c) => c.toLowerCase() === k.toLowerCase() || editDistance(c, k) <= 2);
-            this.problem(at ? `${at}.${k}` : k, `is not a known key${near ? ` (did you mean '${near}'?)` : ""}; known: ${known.join(", ")}`);
+            this.problem(
+                at ? `${at}.${k}` : k,
+                `is not a known key${near ? ` (did you mean '${near}'?)` : ""}; known: ${known.join(", ")}`,
+            );
         }
     }
 
@@ -44,7 +47,10 @@ export class Reader {
     string(v: unknown, key: string, fallback?: string, example?: string): string | undefined {
         if (v === undefined || v === null) return fallback;
         if (typeof v === "number") {
-            this.problem(key, `must be a string${example ? ` like ${show(example)}` : ""}, got the number ${show(v)}; quote it in the stack file: "${v}"`);
+            this.problem(
+                key,
+                `must be a string${example ? ` like ${show(example)}` : ""}, got the number ${show(v)}; quote it in the stack file: "${v}"`,
+            );
             return undefined;
         }
         if (typeof v !== "string" || v.trim() === "") {
@@ -94,7 +100,10 @@ export class Reader {
             return undefined;
         }
         if (n < range.min || n > range.max) {
-            this.problem(key, `is ${show(v)}${typeof v === "string" && !/^\s*\d+\s*$/.test(v) ? ` (${n} MiB)` : " MiB"}; it must be between ${range.min} and ${range.max} MiB`);
+            this.problem(
+                key,
+                `is ${show(v)}${typeof v === "string" && !/^\s*\d+\s*$/.test(v) ? ` (${n} MiB)` : " MiB"}; it must be between ${range.min} and ${range.max} MiB`,
+            );
             return undefined;
         }
         return n;
@@ -180,16 +189,25 @@ export function readOptions<T extends Record<string, OptionDecl>>(r: Reader, arg
         switch (d.kind) {
             case "string": {
                 const s = r.string(v, key, fallback, d.example);
-                const problem = s === undefined ? undefined : d.check?.(s) ?? args.checks?.[k]?.(s);
+                const problem = s === undefined ? undefined : (d.check?.(s) ?? args.checks?.[k]?.(s));
                 if (problem) r.problem(key, problem);
                 out[k] = s;
                 break;
             }
-            case "boolean": out[k] = r.boolean(v, key, fallback); break;
-            case "integer": out[k] = r.integer(v, key, fallback, d.limits!, d.unit ?? ""); break;
-            case "memory": out[k] = r.memory(v, key, fallback, d.limits!); break;
-            case "size": out[k] = fallback === undefined && (v === undefined || v === null) ? undefined : r.size(v, key, fallback, d.limits!); break;
-            default: break;
+            case "boolean":
+                out[k] = r.boolean(v, key, fallback);
+                break;
+            case "integer":
+                out[k] = r.integer(v, key, fallback, d.limits!, d.unit ?? "");
+                break;
+            case "memory":
+                out[k] = r.memory(v, key, fallback, d.limits!);
+                break;
+            case "size":
+                out[k] = fallback === undefined && (v === undefined || v === null) ? undefined : r.size(v, key, fallback, d.limits!);
+                break;
+            default:
+                break;
         }
     }
     return out as Partial<Values<T>>;

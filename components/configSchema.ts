@@ -3,8 +3,19 @@
 // fills them in.
 import type { BackupSettings } from "./backup";
 import {
-    BASE_IMAGE_OPTIONS, CAPACITY_OPTIONS, defaultsOf, FeatureKey, FEATURES, keysOf, limitsOf, NETWORK_OPTIONS, PROJECT_OPTIONS, STACK_OPTIONS,
-    TAILSCALE_API_OPTIONS, TAILSCALE_OPTIONS, Values,
+    BASE_IMAGE_OPTIONS,
+    CAPACITY_OPTIONS,
+    defaultsOf,
+    FeatureKey,
+    FEATURES,
+    keysOf,
+    limitsOf,
+    NETWORK_OPTIONS,
+    PROJECT_OPTIONS,
+    STACK_OPTIONS,
+    TAILSCALE_API_OPTIONS,
+    TAILSCALE_OPTIONS,
+    Values,
 } from "./configOptions";
 
 export * from "./configOptions";
@@ -13,10 +24,12 @@ export * from "./configOptions";
 type Flat<T> = { [K in keyof T]: T[K] };
 
 /** One project: one VM, one project disk (see PROJECT_OPTIONS), and its hostname. */
-export type Project = Flat<Values<typeof PROJECT_OPTIONS> & {
-    /** `project-<name>`: the domain name, the guest hostname and the tailnet machine name. */
-    hostname: string;
-}>;
+export type Project = Flat<
+    Values<typeof PROJECT_OPTIONS> & {
+        /** `project-<name>`: the domain name, the guest hostname and the tailnet machine name. */
+        hostname: string;
+    }
+>;
 
 /** One version of the Debian testing base image. */
 export interface BaseImage {
@@ -58,30 +71,38 @@ export interface TailscaleApiSettings {
 }
 
 /** The stack options whose value is a project's default (`defaultMemory`, …): they shape the projects, not the settings. */
-type ProjectDefaultKey = { [K in keyof typeof PROJECT_OPTIONS]: (typeof PROJECT_OPTIONS)[K] extends { inherits: infer S } ? S : never }[keyof typeof PROJECT_OPTIONS];
+type ProjectDefaultKey = {
+    [K in keyof typeof PROJECT_OPTIONS]: (typeof PROJECT_OPTIONS)[K] extends { inherits: infer S } ? S : never;
+}[keyof typeof PROJECT_OPTIONS];
 
 /** The stack options that are settings as they are: plain values, neither a project's default nor part of another setting. */
 type DirectKey = {
-    [K in keyof typeof STACK_OPTIONS]: (typeof STACK_OPTIONS)[K] extends { partOf: string } ? never : K extends ProjectDefaultKey ? never : K;
+    [K in keyof typeof STACK_OPTIONS]: (typeof STACK_OPTIONS)[K] extends { partOf: string }
+        ? never
+        : K extends ProjectDefaultKey
+          ? never
+          : K;
 }[keyof typeof STACK_OPTIONS];
 
 /** The validated settings of one host stack: the plain options as they are (see STACK_OPTIONS), and the sections shaped. */
-export type Settings = Flat<Pick<Values<typeof STACK_OPTIONS>, DirectKey & keyof Values<typeof STACK_OPTIONS>> & {
-    /** The base image versions, oldest first; the last is the newest (from baseImages, or the one baseImage). */
-    baseImages: BaseImage[];
-    /** Where NICs attach. */
-    network: NetworkSettings;
-    /** Tailscale settings. */
-    tailscale: TailscaleSettings;
-    /** What the host can give the VMs that run, when the stack says. */
-    hostCapacity?: Values<typeof CAPACITY_OPTIONS>;
-    /** Where project-vm keeps backups of project disks, and how many (see components/backup.ts). */
-    backups: BackupSettings;
-    /** The Tailscale API's address and the non-secret part of its credentials (validated; secrets stay with the provider's config). */
-    tailscaleApi: TailscaleApiSettings;
-    /** The projects, in config order. */
-    projects: Project[];
-}>;
+export type Settings = Flat<
+    Pick<Values<typeof STACK_OPTIONS>, DirectKey & keyof Values<typeof STACK_OPTIONS>> & {
+        /** The base image versions, oldest first; the last is the newest (from baseImages, or the one baseImage). */
+        baseImages: BaseImage[];
+        /** Where NICs attach. */
+        network: NetworkSettings;
+        /** Tailscale settings. */
+        tailscale: TailscaleSettings;
+        /** What the host can give the VMs that run, when the stack says. */
+        hostCapacity?: Values<typeof CAPACITY_OPTIONS>;
+        /** Where project-vm keeps backups of project disks, and how many (see components/backup.ts). */
+        backups: BackupSettings;
+        /** The Tailscale API's address and the non-secret part of its credentials (validated; secrets stay with the provider's config). */
+        tailscaleApi: TailscaleApiSettings;
+        /** The projects, in config order. */
+        projects: Project[];
+    }
+>;
 
 /** Defaults of the stack options that have one. */
 export const DEFAULTS = defaultsOf(STACK_OPTIONS);
@@ -119,8 +140,10 @@ export const TAILSCALE_API_KEYS = keysOf(TAILSCALE_API_OPTIONS);
 /** Thrown with every problem of a stack's config; `message` lists them one per line. */
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
-        super(`The stack's configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-            problems.map((p) => `  - ${p}`).join("\n"));
+        super(
+            `The stack's configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
         this.name = "ConfigError";
     }
 }

@@ -4,13 +4,32 @@
 import { createHash } from "node:crypto";
 import { Raw, Reader } from "./configReader";
 import {
-    BASE_IMAGE_KEYS, BaseImage, DEFAULTS, NETWORK_DEFAULTS, NETWORK_KEYS, NetworkSettings, TAILSCALE_API_DEFAULTS, TAILSCALE_API_KEYS,
-    TAILSCALE_API_OPTIONS, TAILSCALE_DEFAULTS, TAILSCALE_KEYS, TailscaleApiSettings, TailscaleSettings,
+    BASE_IMAGE_KEYS,
+    BaseImage,
+    DEFAULTS,
+    NETWORK_DEFAULTS,
+    NETWORK_KEYS,
+    NetworkSettings,
+    TAILSCALE_API_DEFAULTS,
+    TAILSCALE_API_KEYS,
+    TAILSCALE_API_OPTIONS,
+    TAILSCALE_DEFAULTS,
+    TAILSCALE_KEYS,
+    TailscaleApiSettings,
+    TailscaleSettings,
 } from "./configSchema";
 import type { OptionDecl } from "./configOptions";
 import {
-    apiBaseUrlProblem, apiTailnetProblem, cidrProblem, credentialProblem, debianSumsUrl, imageLocationProblem, interfaceNameProblem,
-    sha512Problem, show, tailnetProblem,
+    apiBaseUrlProblem,
+    apiTailnetProblem,
+    cidrProblem,
+    credentialProblem,
+    debianSumsUrl,
+    imageLocationProblem,
+    interfaceNameProblem,
+    sha512Problem,
+    show,
+    tailnetProblem,
 } from "./validate";
 
 const VERSION = /^[a-z0-9][a-z0-9.-]{0,31}$/;
@@ -21,8 +40,11 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown, singl
     const image = (version: string, url: string, sha512?: string): BaseImage => {
         const sumsUrl = sha512 ? undefined : debianSumsUrl(url);
         return {
-            version, url, volume: `debian-testing-${version}.qcow2`,
-            ...(sha512 ? { sha512: sha512.toLowerCase() } : {}), ...(sumsUrl ? { sumsUrl } : {}),
+            version,
+            url,
+            volume: `debian-testing-${version}.qcow2`,
+            ...(sha512 ? { sha512: sha512.toLowerCase() } : {}),
+            ...(sumsUrl ? { sumsUrl } : {}),
         };
     };
     const checksum = (v: unknown, key: string): string | undefined => {
@@ -42,8 +64,10 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown, singl
         const url = location(single, "baseImage", DEFAULTS.baseImage, sha512);
         return url === undefined ? [] : [image(`url-${createHash("sha256").update(url).digest("hex").slice(0, 8)}`, url, sha512)];
     }
-    if (single !== undefined && single !== null) r.problem("baseImage", "is set together with baseImages; list every image in baseImages instead");
-    if (singleSha512 !== undefined && singleSha512 !== null) r.problem("baseImageSha512", "goes with baseImage; give each of baseImages its own sha512");
+    if (single !== undefined && single !== null)
+        r.problem("baseImage", "is set together with baseImages; list every image in baseImages instead");
+    if (singleSha512 !== undefined && singleSha512 !== null)
+        r.problem("baseImageSha512", "goes with baseImage; give each of baseImages its own sha512");
     const entries = r.array(list, "baseImages");
     if (entries?.length === 0) r.problem("baseImages", "must list at least one {version, url}");
     const images: BaseImage[] = [];
@@ -54,7 +78,7 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown, singl
         r.unknownKeys(o, BASE_IMAGE_KEYS, at);
         let version = r.string(o.version, `${at}.version`, undefined, "2026-11");
         if (version === undefined) {
-            if (o.version === undefined || o.version === null) r.problem(`${at}.version`, "is required, e.g. \"2026-11\"");
+            if (o.version === undefined || o.version === null) r.problem(`${at}.version`, 'is required, e.g. "2026-11"');
         } else if (!VERSION.test(version)) {
             r.problem(`${at}.version`, `must be lowercase letters, digits, dots and hyphens (at most 32), got ${show(version)}`);
             version = undefined;
@@ -98,7 +122,11 @@ export function parseNetwork(r: Reader, v: unknown, guests: number): NetworkSett
     if (cidrText) r.problem("network.cidr", `${show(cidr)} ${cidrText}`);
     if (name !== undefined && cidr !== undefined) {
         const problem = interfaceNameProblem(name);
-        if (problem) r.problem("network.name", `names the program's own NAT network and its bridge, so it must be a Linux interface name (at most 15 characters): ${show(name)} ${problem}`);
+        if (problem)
+            r.problem(
+                "network.name",
+                `names the program's own NAT network and its bridge, so it must be a Linux interface name (at most 15 characters): ${show(name)} ${problem}`,
+            );
     } else if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
         r.problem("network.name", `is not a libvirt network name: ${show(name)}`);
     }
@@ -125,7 +153,10 @@ export function parseTailscale(r: Reader, v: unknown): { settings: TailscaleSett
         tailnet = undefined;
     }
     if (enabled === true && o.tailnet === undefined) {
-        r.problem("tailscale.tailnet", "is required while tailscale.enabled is true (the MagicDNS suffix, e.g. bat-boa.ts.net); or set tailscale.enabled: false");
+        r.problem(
+            "tailscale.tailnet",
+            "is required while tailscale.enabled is true (the MagicDNS suffix, e.g. bat-boa.ts.net); or set tailscale.enabled: false",
+        );
     }
     const tags: string[] = [];
     const list = o.tags === undefined ? [...TAILSCALE_DEFAULTS.tags] : r.array(o.tags, "tailscale.tags");
@@ -134,7 +165,10 @@ export function parseTailscale(r: Reader, v: unknown): { settings: TailscaleSett
         else r.problem(`tailscale.tags[${i}]`, `must be a tag like tag:project-vm (lowercase letters, digits, hyphens), got ${show(tag)}`);
     });
     if (enabled === true && list && list.length === 0) {
-        r.problem("tailscale.tags", "must name at least one tag: the VMs' auth keys are tagged so they belong to the tailnet, not to a person");
+        r.problem(
+            "tailscale.tags",
+            "must name at least one tag: the VMs' auth keys are tagged so they belong to the tailnet, not to a person",
+        );
     }
     return { settings: { enabled: enabled ?? false, tailnet, tags }, known: enabled !== undefined };
 }

@@ -63,43 +63,64 @@ export class Host extends pulumi.ComponentResource {
         this.provider = new libvirt.Provider(`${name}-libvirt`, { uri: args.libvirtUri }, { parent: this });
         const child = { parent: this, provider: this.provider };
 
-        this.basePool = poolCommand(`${name}-base-pool`, {
-            libvirtUri: args.libvirtUri,
-            pool: basePoolName(),
-            dir: `${args.storageDir}/${BASE_POOL_DIR}`,
-            purge: false,
-        }, { parent: this });
+        this.basePool = poolCommand(
+            `${name}-base-pool`,
+            {
+                libvirtUri: args.libvirtUri,
+                pool: basePoolName(),
+                dir: `${args.storageDir}/${BASE_POOL_DIR}`,
+                purge: false,
+            },
+            { parent: this },
+        );
 
         // A version's volume never changes (its source is ignored after creation: re-uploading it
         // would corrupt every overlay) and stays on the host when the version leaves the config,
         // since unpinned VMs may still run on it.
         // It is made from the verified download (see baseImage.ts), never from the URL itself.
-        this.baseImages = Object.fromEntries(args.baseImages.map((b) => {
-            const fetched = imageFetchCommand(`${name}-base-fetch-${b.version}`, {
-                libvirtUri: args.libvirtUri,
-                image: b,
-                cacheDir: args.imageCacheDir ?? imageCacheDir(),
-            }, { parent: this });
-            return [b.version, new libvirt.Volume(`${name}-base-image-${b.version}`, {
-                name: b.volume,
-                pool: basePoolName(),
-                source: fetched.stdout,
-                format: "qcow2",
-            }, { ...child, dependsOn: [this.basePool, fetched], retainOnDelete: true, ignoreChanges: ["source"] })];
-        }));
+        this.baseImages = Object.fromEntries(
+            args.baseImages.map((b) => {
+                const fetched = imageFetchCommand(
+                    `${name}-base-fetch-${b.version}`,
+                    {
+                        libvirtUri: args.libvirtUri,
+                        image: b,
+                        cacheDir: args.imageCacheDir ?? imageCacheDir(),
+                    },
+                    { parent: this },
+                );
+                return [
+                    b.version,
+                    new libvirt.Volume(
+                        `${name}-base-image-${b.version}`,
+                        {
+                            name: b.volume,
+                            pool: basePoolName(),
+                            source: fetched.stdout,
+                            format: "qcow2",
+                        },
+                        { ...child, dependsOn: [this.basePool, fetched], retainOnDelete: true, ignoreChanges: ["source"] },
+                    ),
+                ];
+            }),
+        );
 
         const n = args.network;
         if (n.kind === "nat") {
-            this.network = new libvirt.Network(`${name}-network`, {
-                name: n.name,
-                // The bridge is named as the network, so that a host's firewall can trust it by name.
-                bridge: n.name,
-                mode: "nat",
-                addresses: [n.cidr],
-                autostart: true,
-                dhcp: { enabled: true },
-                dns: { enabled: true },
-            }, child);
+            this.network = new libvirt.Network(
+                `${name}-network`,
+                {
+                    name: n.name,
+                    // The bridge is named as the network, so that a host's firewall can trust it by name.
+                    bridge: n.name,
+                    mode: "nat",
+                    addresses: [n.cidr],
+                    autostart: true,
+                    dhcp: { enabled: true },
+                    dns: { enabled: true },
+                },
+                child,
+            );
             this.nic = { networkId: this.network.id };
         } else if (n.kind === "network") {
             this.nic = { networkName: n.name };
@@ -112,14 +133,21 @@ export class Host extends pulumi.ComponentResource {
         this.layers = {};
         let previous: command.local.Command | undefined;
         for (const use of args.layers) {
-            const layer: command.local.Command = preparedBaseCommand(`${name}-prepared-${layerName(use)}`, {
-                libvirtUri: args.libvirtUri,
-                pool: basePoolName(),
-                baseVolume: args.baseImages.find((b) => b.version === use.version)!.volume,
-                recipe: use.recipe,
-                network: builderNetwork(n),
-                timeout: args.buildTimeout,
-            }, { parent: this, dependsOn: [this.baseImages[use.version], ...(this.network ? [this.network] : []), ...(previous ? [previous] : [])] });
+            const layer: command.local.Command = preparedBaseCommand(
+                `${name}-prepared-${layerName(use)}`,
+                {
+                    libvirtUri: args.libvirtUri,
+                    pool: basePoolName(),
+                    baseVolume: args.baseImages.find((b) => b.version === use.version)!.volume,
+                    recipe: use.recipe,
+                    network: builderNetwork(n),
+                    timeout: args.buildTimeout,
+                },
+                {
+                    parent: this,
+                    dependsOn: [this.baseImages[use.version], ...(this.network ? [this.network] : []), ...(previous ? [previous] : [])],
+                },
+            );
             this.layers[`${use.version}/${recipeKey(use.recipe.features)}`] = layer;
             previous = layer;
         }

@@ -35,12 +35,16 @@ export interface HostCommandArgs {
 export function hostCommand(name: string, args: HostCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     const { program, ...calls } = hostCalls(args.script, args.calls, args.uses);
     const environment = { ...args.environment, ...program };
-    return new command.local.Command(name, {
-        interpreter: HOST_INTERPRETER,
-        ...calls,
-        environment: args.secret ? pulumi.secret(environment) : environment,
-        ...(args.triggers ? { triggers: args.triggers } : {}),
-    }, opts);
+    return new command.local.Command(
+        name,
+        {
+            interpreter: HOST_INTERPRETER,
+            ...calls,
+            environment: args.secret ? pulumi.secret(environment) : environment,
+            ...(args.triggers ? { triggers: args.triggers } : {}),
+        },
+        opts,
+    );
 }
 
 /** Inputs of a pool command. */
@@ -61,14 +65,21 @@ export interface PoolCommandArgs {
  */
 export function poolCommand(name: string, args: PoolCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     // virsh pool-define-as writes both into the pool's XML without escaping them.
-    for (const [what, value] of [["pool name", args.pool], ["pool folder", args.dir]]) {
+    for (const [what, value] of [
+        ["pool name", args.pool],
+        ["pool folder", args.dir],
+    ]) {
         if (!xmlSafe(value)) throw new Error(`${what} ${JSON.stringify(value)} is not safe in libvirt XML (letters, digits, . _ - / only)`);
     }
-    return hostCommand(name, {
-        script: "pool.sh",
-        calls: { create: "pool_ensure", delete: "pool_remove" },
-        environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge) },
-    }, opts);
+    return hostCommand(
+        name,
+        {
+            script: "pool.sh",
+            calls: { create: "pool_ensure", delete: "pool_remove" },
+            environment: { LIBVIRT_URI: args.libvirtUri, POOL: args.pool, POOL_DIR: args.dir, PURGE: String(args.purge) },
+        },
+        opts,
+    );
 }
 
 /** Inputs of a power command. */
@@ -94,18 +105,22 @@ export interface PowerCommandArgs {
  * ID replaces it, old one first).
  */
 export function powerCommand(name: string, args: PowerCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return hostCommand(name, {
-        script: "power.sh",
-        calls: { create: "power_apply", delete: "power_stop" },
-        environment: {
-            LIBVIRT_URI: args.libvirtUri,
-            DOMAIN: args.domain,
-            DESIRED: args.running ? "running" : "stopped",
-            SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
-            DOMAIN_UPDATES: pulumi.all(args.domainUpdates).apply((v) => v.join(" ")),
+    return hostCommand(
+        name,
+        {
+            script: "power.sh",
+            calls: { create: "power_apply", delete: "power_stop" },
+            environment: {
+                LIBVIRT_URI: args.libvirtUri,
+                DOMAIN: args.domain,
+                DESIRED: args.running ? "running" : "stopped",
+                SHUTDOWN_TIMEOUT: String(args.shutdownTimeout),
+                DOMAIN_UPDATES: pulumi.all(args.domainUpdates).apply((v) => v.join(" ")),
+            },
+            triggers: [args.domainId],
         },
-        triggers: [args.domainId],
-    }, { ...opts, deleteBeforeReplace: true });
+        { ...opts, deleteBeforeReplace: true },
+    );
 }
 
 /** Inputs of a disk grow command. */
@@ -128,19 +143,23 @@ export interface GrowCommandArgs {
 
 /** Grows a volume in place when its configured size rises; refuses to shrink it. */
 export function growCommand(name: string, args: GrowCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return hostCommand(name, {
-        script: "grow-disk.sh",
-        calls: { create: "disk_grow" },
-        environment: {
-            LIBVIRT_URI: args.libvirtUri,
-            POOL: args.pool,
-            VOLUME: args.volume,
-            SIZE: String(args.sizeBytes),
-            DOMAIN: args.domain,
-            TARGET: args.target,
-            CONFIG_KEY: args.configKey,
+    return hostCommand(
+        name,
+        {
+            script: "grow-disk.sh",
+            calls: { create: "disk_grow" },
+            environment: {
+                LIBVIRT_URI: args.libvirtUri,
+                POOL: args.pool,
+                VOLUME: args.volume,
+                SIZE: String(args.sizeBytes),
+                DOMAIN: args.domain,
+                TARGET: args.target,
+                CONFIG_KEY: args.configKey,
+            },
         },
-    }, opts);
+        opts,
+    );
 }
 
 /** Inputs of a readiness command. */
@@ -164,12 +183,21 @@ export interface ReadyCommandArgs {
  */
 export function readyCommand(name: string, args: ReadyCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     // An update (new config, or only a new program) of a stopped VM has nothing to wait for.
-    return hostCommand(name, {
-        script: "ready.sh",
-        calls: { create: "ready_wait", update: "ready_recheck" },
-        environment: { LIBVIRT_URI: args.libvirtUri, DOMAIN: args.domain, READY_TIMEOUT: String(args.timeout), INSTANCE_ID: args.instanceId },
-        triggers: [args.domainId],
-    }, { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } });
+    return hostCommand(
+        name,
+        {
+            script: "ready.sh",
+            calls: { create: "ready_wait", update: "ready_recheck" },
+            environment: {
+                LIBVIRT_URI: args.libvirtUri,
+                DOMAIN: args.domain,
+                READY_TIMEOUT: String(args.timeout),
+                INSTANCE_ID: args.instanceId,
+            },
+            triggers: [args.domainId],
+        },
+        { ...opts, customTimeouts: { create: `${args.timeout + 300}s` } },
+    );
 }
 
 /** Credentials and address of the Tailscale API, from the Tailscale provider's own config. */
@@ -233,16 +261,20 @@ export function tailnetNodeCommand(name: string, args: TailnetNodeCommandArgs, o
     if (args.api.oauthClientSecret) env.TS_OAUTH_CLIENT_SECRET = args.api.oauthClientSecret;
     // A changed script, credential or input (the key's times, added to stacks with records) is the
     // same machine: the update keeps the record (a stopped VM's too), unchecked.
-    return hostCommand(name, {
-        script: "tailnet.sh",
-        calls: { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" },
-        environment: env,
-        secret: true,
-    }, {
-        ...opts,
-        deleteBeforeReplace: true,
-        // Stacks applied before this recorded the domain's ID as a trigger: ignored, so that the
-        // upgrade (and any later domain replacement) keeps the recorded machine.
-        ignoreChanges: ["triggers"],
-    });
+    return hostCommand(
+        name,
+        {
+            script: "tailnet.sh",
+            calls: { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" },
+            environment: env,
+            secret: true,
+        },
+        {
+            ...opts,
+            deleteBeforeReplace: true,
+            // Stacks applied before this recorded the domain's ID as a trigger: ignored, so that the
+            // upgrade (and any later domain replacement) keeps the recorded machine.
+            ignoreChanges: ["triggers"],
+        },
+    );
 }

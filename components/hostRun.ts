@@ -47,10 +47,12 @@ export function runHostScript(run: HostScriptRun): Promise<HostScriptResult> {
         let stderr = "";
         let pending = "";
         let timedOut = false;
-        const timer = run.timeoutMs ? setTimeout(() => {
-            timedOut = true;
-            child.kill("SIGKILL");
-        }, run.timeoutMs) : undefined;
+        const timer = run.timeoutMs
+            ? setTimeout(() => {
+                  timedOut = true;
+                  child.kill("SIGKILL");
+              }, run.timeoutMs)
+            : undefined;
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => {
             stderr += d;

@@ -28,7 +28,10 @@ function library(dir: string): { prelude: string; functions: Map<string, string>
 
 /** Full-line comments and blank lines left out: they do not run, and every VM's state holds this text. */
 function withoutComments(text: string): string {
-    return text.split("\n").filter((l) => l.trim() !== "" && !/^\s*#/.test(l)).join("\n");
+    return text
+        .split("\n")
+        .filter((l) => l.trim() !== "" && !/^\s*#/.test(l))
+        .join("\n");
 }
 
 /**
@@ -79,8 +82,11 @@ const UNPACK = `eval "$(printf '%s' "$${PROGRAM_VAR}" | base64 -d | gzip -dc)"`;
  * once, packed, in the environment: the command still runs from Pulumi's state alone (a delete
  * after the checkout changed runs what was applied), at a fraction of the inlined size.
  */
-export function hostCalls(script: string, calls: { create: string; update?: string; delete?: string }, uses: string[] = []):
-    { create: string; update?: string; delete?: string; program: Record<string, string> } {
+export function hostCalls(
+    script: string,
+    calls: { create: string; update?: string; delete?: string },
+    uses: string[] = [],
+): { create: string; update?: string; delete?: string; program: Record<string, string> } {
     for (const fn of Object.values(calls)) if (fn) hostScript(script, fn, uses); // each must exist
     const call = (fn?: string) => fn && `${UNPACK}\n${fn}\n`;
     return {

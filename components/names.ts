@@ -15,7 +15,10 @@ export const PROJECT_FILES = {
 } as const;
 
 /** Where a project's files live on the host. */
-export function projectPaths(storageDir: string, name: string): { dir: string; systemDisk: string; projectDisk: string; cloudInit: string } {
+export function projectPaths(
+    storageDir: string,
+    name: string,
+): { dir: string; systemDisk: string; projectDisk: string; cloudInit: string } {
     const dir = `${storageDir}/${name}`;
     return {
         dir,
@@ -56,7 +59,8 @@ export function macCollisions(stack: string, names: string[]): string[] {
     for (const name of names) {
         const mac = projectMac(stack, name);
         const other = seen.get(mac);
-        if (other !== undefined && other !== name) problems.push(`projects ${other} and ${name} derive the same MAC address (${mac}) on stack ${stack}; rename one of them`);
+        if (other !== undefined && other !== name)
+            problems.push(`projects ${other} and ${name} derive the same MAC address (${mac}) on stack ${stack}; rename one of them`);
         else seen.set(mac, name);
     }
     return problems;

@@ -48,7 +48,10 @@ export function recipeKey(features: Features): string {
 
 /** Renders the builder's user-data for `recipe` from cloud-init/prepare.yaml. Pure. */
 export function renderRecipe(recipe: PrepareRecipe, dir = CLOUD_INIT_DIR): RenderedRecipe {
-    const config = readYaml<Record<string, unknown> & { write_files: Array<Record<string, string>>; runcmd: unknown[] }>(dir, "prepare.yaml");
+    const config = readYaml<Record<string, unknown> & { write_files: Array<Record<string, string>>; runcmd: unknown[] }>(
+        dir,
+        "prepare.yaml",
+    );
     const steps = installSteps(recipe.features);
     config.packages = packagesFor(steps, dir);
     config.write_files = [...config.write_files, ...scriptFiles([...steps, { script: SEAL_SCRIPT, args: [], packages: [] }], dir)];
@@ -88,24 +91,28 @@ export interface PreparedBaseArgs {
  */
 export function preparedBaseCommand(name: string, args: PreparedBaseArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
     const r = renderRecipe(args.recipe);
-    return hostCommand(name, {
-        script: "prepare-base.sh",
-        calls: { create: "prepare_base" },
-        uses: ["ready.sh"],
-        environment: {
-            LIBVIRT_URI: args.libvirtUri,
-            POOL: args.pool,
-            BASE_VOLUME: args.baseVolume,
-            PREPARED_VOLUME: preparedVolumeName(args.baseVolume, r.hash),
-            USER_DATA: r.userData,
-            META_DATA: r.metaData,
-            INSTANCE_ID: r.instanceId,
-            BUILDER_NETWORK: args.network,
-            PREPARED_BYTES: String(PREPARED_BYTES),
-            BUILD_TIMEOUT: String(args.timeout),
-            ...builderShapeEnv(),
+    return hostCommand(
+        name,
+        {
+            script: "prepare-base.sh",
+            calls: { create: "prepare_base" },
+            uses: ["ready.sh"],
+            environment: {
+                LIBVIRT_URI: args.libvirtUri,
+                POOL: args.pool,
+                BASE_VOLUME: args.baseVolume,
+                PREPARED_VOLUME: preparedVolumeName(args.baseVolume, r.hash),
+                USER_DATA: r.userData,
+                META_DATA: r.metaData,
+                INSTANCE_ID: r.instanceId,
+                BUILDER_NETWORK: args.network,
+                PREPARED_BYTES: String(PREPARED_BYTES),
+                BUILD_TIMEOUT: String(args.timeout),
+                ...builderShapeEnv(),
+            },
         },
-    }, { ...opts, customTimeouts: { create: `${args.timeout + 900}s` } });
+        { ...opts, customTimeouts: { create: `${args.timeout + 900}s` } },
+    );
 }
 
 /** A prepared layer the stack needs: of a base version, for a recipe. */
@@ -120,7 +127,12 @@ export interface LayerUse {
  * The prepared layers a stack's projects start on, once each: a project starts on its pinned
  * version (else the newest) with its own features' recipe. Empty when `prepare` is off.
  */
-export function layersOf(projects: Array<{ base?: string; features: Features }>, newest: string, aptCheckValidUntil: boolean, prepare: boolean): LayerUse[] {
+export function layersOf(
+    projects: Array<{ base?: string; features: Features }>,
+    newest: string,
+    aptCheckValidUntil: boolean,
+    prepare: boolean,
+): LayerUse[] {
     if (!prepare) return [];
     const seen = new Map<string, LayerUse>();
     for (const p of projects) {

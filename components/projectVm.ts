@@ -114,47 +114,59 @@ export class ProjectVm extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
 
         // The project's folder as a pool, made idempotently; deleted only when purged.
-        const pool = poolCommand(`${name}-pool`, {
-            libvirtUri: args.libvirtUri,
-            pool: p.hostname,
-            dir: paths.dir,
-            purge: p.purge,
-        }, { parent: this });
+        const pool = poolCommand(
+            `${name}-pool`,
+            {
+                libvirtUri: args.libvirtUri,
+                pool: p.hostname,
+                dir: paths.dir,
+                purge: p.purge,
+            },
+            { parent: this },
+        );
         const inPool = { ...child, dependsOn: [pool] };
 
         // The system disk: an overlay of the pinned base version, else of the newest when it is
         // created (its prepared layer, when the stack prepares), and of that one thereafter: it is
         // rebuilt on another only when the entry's base changes (systemDiskTrigger).
-        const systemDisk = new libvirt.Volume(`${name}-system-disk`, {
-            name: PROJECT_FILES.systemDisk,
-            pool: p.hostname,
-            baseVolumeId: args.systemDiskBase.id,
-            size: args.systemDiskBytes,
-            format: "qcow2",
-        }, {
-            ...inPool,
-            // The tailnet key is replaced with this disk: its provider must be loaded by then.
-            dependsOn: [pool, ...(args.tailnetProvider ? [args.tailnetProvider] : [])],
-            // Neither a new base (layer, newest version) nor a new systemDiskSize replaces a disk:
-            // the provider can only replace a volume whose size changes, and a replacement takes
-            // the newest base too. Both reach new system disks (and a moved one).
-            ignoreChanges: ["baseVolumeId", "size"],
-            replacementTrigger: systemDiskTrigger(p),
-            // The old disk goes first: the new one has its name, which libvirt refuses twice (a
-            // replacement the trigger asks for skips the provider's diff, which would ask for this).
-            deleteBeforeReplace: true,
-        });
+        const systemDisk = new libvirt.Volume(
+            `${name}-system-disk`,
+            {
+                name: PROJECT_FILES.systemDisk,
+                pool: p.hostname,
+                baseVolumeId: args.systemDiskBase.id,
+                size: args.systemDiskBytes,
+                format: "qcow2",
+            },
+            {
+                ...inPool,
+                // The tailnet key is replaced with this disk: its provider must be loaded by then.
+                dependsOn: [pool, ...(args.tailnetProvider ? [args.tailnetProvider] : [])],
+                // Neither a new base (layer, newest version) nor a new systemDiskSize replaces a disk:
+                // the provider can only replace a volume whose size changes, and a replacement takes
+                // the newest base too. Both reach new system disks (and a moved one).
+                ignoreChanges: ["baseVolumeId", "size"],
+                replacementTrigger: systemDiskTrigger(p),
+                // The old disk goes first: the new one has its name, which libvirt refuses twice (a
+                // replacement the trigger asks for skips the provider's diff, which would ask for this).
+                deleteBeforeReplace: true,
+            },
+        );
 
         // The developer's work. Removing the project or `pulumi destroy` leaves it in the
         // project's folder (a project of the same name takes it up again), unless the entry was
         // marked purge: true first. Its size is grown in place by `grow` below: a size change
         // through the provider would recreate it empty.
-        this.projectDisk = new libvirt.Volume(`${name}-project-disk`, {
-            name: PROJECT_FILES.projectDisk,
-            pool: p.hostname,
-            size: p.disk.bytes,
-            format: "qcow2",
-        }, { ...inPool, retainOnDelete: !p.purge, ignoreChanges: ["size"] });
+        this.projectDisk = new libvirt.Volume(
+            `${name}-project-disk`,
+            {
+                name: PROJECT_FILES.projectDisk,
+                pool: p.hostname,
+                size: p.disk.bytes,
+                format: "qcow2",
+            },
+            { ...inPool, retainOnDelete: !p.purge, ignoreChanges: ["size"] },
+        );
 
         // On the tailnet: a single-use key for the first boot of each system disk (a fresh disk is
         // a new machine, with a new key).
@@ -162,78 +174,104 @@ export class ProjectVm extends pulumi.ComponentResource {
         let tailnetKey: tailscale.TailnetKey | undefined;
         if (p.features.tailscale) {
             if (!args.tailnetProvider) throw new Error(`project ${p.name} joins the tailnet but has no Tailscale provider`);
-            tailnetKey = new tailscale.TailnetKey(`${name}-tailnet-key`, {
-                reusable: false,
-                ephemeral: false,
-                preauthorized: true,
-                expiry: AUTH_KEY_EXPIRY_SECONDS,
-                tags: args.tailscale.tags,
-                description: `project-vms ${p.hostname}`,
-                recreateIfInvalid: "never",
-            }, { parent: this, provider: args.tailnetProvider, replaceWith: [systemDisk] });
+            tailnetKey = new tailscale.TailnetKey(
+                `${name}-tailnet-key`,
+                {
+                    reusable: false,
+                    ephemeral: false,
+                    preauthorized: true,
+                    expiry: AUTH_KEY_EXPIRY_SECONDS,
+                    tags: args.tailscale.tags,
+                    description: `project-vms ${p.hostname}`,
+                    recreateIfInvalid: "never",
+                },
+                { parent: this, provider: args.tailnetProvider, replaceWith: [systemDisk] },
+            );
             authKey = pulumi.secret(tailnetKey.key);
         }
 
         const files = authKey.apply((key) => renderCloudInit(guestConfig(p, args, mac, args.systemDiskBase.prepared, key)));
 
-        const cloudInit = new libvirt.CloudInitDisk(`${name}-cloud-init`, {
-            name: PROJECT_FILES.cloudInit,
-            pool: p.hostname,
-            userData: pulumi.secret(files.userData),
-            // Derived from the secret user-data (through its hash) but holding nothing secret.
-            metaData: pulumi.unsecret(files.metaData),
-            networkConfig: pulumi.unsecret(files.networkConfig),
-        }, inPool);
-
-        this.domain = new libvirt.Domain(name, {
-            name: p.hostname,
-            memory: p.memory,
-            vcpu: p.cpus,
-            cpu: { mode: DOMAIN_CPU_MODE },
-            machine: DOMAIN_MACHINE,
-            disks: [{ volumeId: systemDisk.id }, { volumeId: this.projectDisk.id }],
-            cloudinit: cloudInit.id,
-            networkInterfaces: [{
-                ...args.nic,
-                mac,
-                hostname: p.hostname,
-                waitForLease: true,
-            }],
-            // The guest agent channel is always attached and the guest installs the agent. Asking
-            // the provider to read addresses through it only pays off on a bridge, where libvirt
-            // sees no DHCP lease; elsewhere leases answer at once, before the agent is installed.
-            qemuAgent: "bridge" in args.nic,
-            consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
-            graphics: { type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true },
-            // A stopped project stays stopped across a host reboot: only running ones start with it.
-            autostart: p.autostart && p.running,
-            // The provider can only start a domain; power.sh below owns the power state.
-            running: true,
-        }, {
-            ...child,
-            customTimeouts: { create: "20m" },
-            // cpu: domains made before `maximum` keep their host-passthrough (a CPU change replaces
-            // the domain: an upgrade would restart every VM); they take it when replaced anyway.
-            ignoreChanges: ["running", "cpu"],
-            // Its name is fixed: the old domain goes before the new one is defined. (A fresh system
-            // disk replaces it too: the disk is deleted before it is replaced, and the engine then
-            // replaces what uses it, in dependency order, so the power command's graceful shutdown
-            // runs first. A replaceWith here would not keep that order.)
-            deleteBeforeReplace: true,
-            // A domain left defined by a create that failed or was stopped is cleared first.
-            hooks: {
-                beforeCreate: [domainSlotHook({ libvirtUri: args.libvirtUri, domain: p.hostname, mac, projectDir: paths.dir, shutdownTimeout: args.shutdownTimeout })],
+        const cloudInit = new libvirt.CloudInitDisk(
+            `${name}-cloud-init`,
+            {
+                name: PROJECT_FILES.cloudInit,
+                pool: p.hostname,
+                userData: pulumi.secret(files.userData),
+                // Derived from the secret user-data (through its hash) but holding nothing secret.
+                metaData: pulumi.unsecret(files.metaData),
+                networkConfig: pulumi.unsecret(files.networkConfig),
             },
-        });
+            inPool,
+        );
+
+        this.domain = new libvirt.Domain(
+            name,
+            {
+                name: p.hostname,
+                memory: p.memory,
+                vcpu: p.cpus,
+                cpu: { mode: DOMAIN_CPU_MODE },
+                machine: DOMAIN_MACHINE,
+                disks: [{ volumeId: systemDisk.id }, { volumeId: this.projectDisk.id }],
+                cloudinit: cloudInit.id,
+                networkInterfaces: [
+                    {
+                        ...args.nic,
+                        mac,
+                        hostname: p.hostname,
+                        waitForLease: true,
+                    },
+                ],
+                // The guest agent channel is always attached and the guest installs the agent. Asking
+                // the provider to read addresses through it only pays off on a bridge, where libvirt
+                // sees no DHCP lease; elsewhere leases answer at once, before the agent is installed.
+                qemuAgent: "bridge" in args.nic,
+                consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
+                graphics: { type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true },
+                // A stopped project stays stopped across a host reboot: only running ones start with it.
+                autostart: p.autostart && p.running,
+                // The provider can only start a domain; power.sh below owns the power state.
+                running: true,
+            },
+            {
+                ...child,
+                customTimeouts: { create: "20m" },
+                // cpu: domains made before `maximum` keep their host-passthrough (a CPU change replaces
+                // the domain: an upgrade would restart every VM); they take it when replaced anyway.
+                ignoreChanges: ["running", "cpu"],
+                // Its name is fixed: the old domain goes before the new one is defined. (A fresh system
+                // disk replaces it too: the disk is deleted before it is replaced, and the engine then
+                // replaces what uses it, in dependency order, so the power command's graceful shutdown
+                // runs first. A replaceWith here would not keep that order.)
+                deleteBeforeReplace: true,
+                // A domain left defined by a create that failed or was stopped is cleared first.
+                hooks: {
+                    beforeCreate: [
+                        domainSlotHook({
+                            libvirtUri: args.libvirtUri,
+                            domain: p.hostname,
+                            mac,
+                            projectDir: paths.dir,
+                            shutdownTimeout: args.shutdownTimeout,
+                        }),
+                    ],
+                },
+            },
+        );
 
         // A new VM is done when cloud-init is: `pulumi up` waits for it, or fails saying why.
-        const ready = readyCommand(`${name}-ready`, {
-            libvirtUri: args.libvirtUri,
-            domain: p.hostname,
-            domainId: this.domain.id,
-            timeout: args.readyTimeout,
-            instanceId: pulumi.unsecret(files.instanceId),
-        }, { parent: this, dependsOn: [this.domain] });
+        const ready = readyCommand(
+            `${name}-ready`,
+            {
+                libvirtUri: args.libvirtUri,
+                domain: p.hostname,
+                domainId: this.domain.id,
+                timeout: args.readyTimeout,
+                instanceId: pulumi.unsecret(files.instanceId),
+            },
+            { parent: this, dependsOn: [this.domain] },
+        );
 
         // The VM's tailnet machine, recorded by its node ID once it has joined (and only when the
         // API says that node was added while this VM's auth key was valid), and deleted by that ID
@@ -241,36 +279,50 @@ export class ProjectVm extends pulumi.ComponentResource {
         // fresh system disk.
         const tailnetMachine: pulumi.Resource[] = [];
         if (tailnetKey) {
-            tailnetMachine.push(tailnetNodeCommand(`${name}-tailnet-machine`, {
-                libvirtUri: args.libvirtUri,
-                domain: p.hostname,
-                hostname: p.hostname,
-                tags: args.tailscale.tags,
-                authKey: { createdAt: tailnetKey.createdAt, expiresAt: tailnetKey.expiresAt },
-                api: args.tailscaleApi,
-            }, { parent: this, dependsOn: [this.domain, ready], replaceWith: [systemDisk] }));
+            tailnetMachine.push(
+                tailnetNodeCommand(
+                    `${name}-tailnet-machine`,
+                    {
+                        libvirtUri: args.libvirtUri,
+                        domain: p.hostname,
+                        hostname: p.hostname,
+                        tags: args.tailscale.tags,
+                        authKey: { createdAt: tailnetKey.createdAt, expiresAt: tailnetKey.expiresAt },
+                        api: args.tailscaleApi,
+                    },
+                    { parent: this, dependsOn: [this.domain, ready], replaceWith: [systemDisk] },
+                ),
+            );
         }
 
         // Power state, and a graceful shutdown before the domain is replaced or deleted.
-        const power = powerCommand(`${name}-power`, {
-            libvirtUri: args.libvirtUri,
-            domain: p.hostname,
-            domainId: this.domain.id,
-            running: p.running,
-            shutdownTimeout: args.shutdownTimeout,
-            domainUpdates: [cloudInit.id, String(p.autostart && p.running)],
-        }, { parent: this, dependsOn: [this.domain, ready, ...tailnetMachine] });
+        const power = powerCommand(
+            `${name}-power`,
+            {
+                libvirtUri: args.libvirtUri,
+                domain: p.hostname,
+                domainId: this.domain.id,
+                running: p.running,
+                shutdownTimeout: args.shutdownTimeout,
+                domainUpdates: [cloudInit.id, String(p.autostart && p.running)],
+            },
+            { parent: this, dependsOn: [this.domain, ready, ...tailnetMachine] },
+        );
 
         // Project disk grow: in place, live when the VM runs; the guest grows the filesystem at boot.
-        growCommand(`${name}-grow-project-disk`, {
-            libvirtUri: args.libvirtUri,
-            pool: p.hostname,
-            volume: PROJECT_FILES.projectDisk,
-            sizeBytes: p.disk.bytes,
-            domain: p.hostname,
-            target: projectDiskLayout().device.replace("/dev/", ""),
-            configKey: `disk of project ${p.name} (project-vms:projects)`,
-        }, { parent: this, dependsOn: [this.projectDisk, power] });
+        growCommand(
+            `${name}-grow-project-disk`,
+            {
+                libvirtUri: args.libvirtUri,
+                pool: p.hostname,
+                volume: PROJECT_FILES.projectDisk,
+                sizeBytes: p.disk.bytes,
+                domain: p.hostname,
+                target: projectDiskLayout().device.replace("/dev/", ""),
+                configKey: `disk of project ${p.name} (project-vms:projects)`,
+            },
+            { parent: this, dependsOn: [this.projectDisk, power] },
+        );
 
         this.hostname = pulumi.output(p.hostname);
         this.domainName = this.domain.name;
@@ -285,7 +337,12 @@ export class ProjectVm extends pulumi.ComponentResource {
         }));
 
         this.registerOutputs({
-            hostname: this.hostname, fqdn: this.fqdn, ip: this.ip, ssh: this.ssh, domainName: this.domainName, disks: this.disks,
+            hostname: this.hostname,
+            fqdn: this.fqdn,
+            ip: this.ip,
+            ssh: this.ssh,
+            domainName: this.domainName,
+            disks: this.disks,
         });
     }
 }

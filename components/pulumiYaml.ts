@@ -8,11 +8,18 @@ import { NAMESPACE } from "./validate";
 /** The type Pulumi's project schema gives an option of this kind, or undefined when it has none (objects, lists). */
 export function pulumiType(d: OptionDecl): Record<string, unknown> | undefined {
     switch (d.kind) {
-        case "string": case "size": return { type: "string" };
-        case "integer": case "memory": return { type: "integer" };
-        case "boolean": return { type: "boolean" };
-        case "strings": return { type: "array", items: { type: "string" } };
-        default: return undefined;
+        case "string":
+        case "size":
+            return { type: "string" };
+        case "integer":
+        case "memory":
+            return { type: "integer" };
+        case "boolean":
+            return { type: "boolean" };
+        case "strings":
+            return { type: "array", items: { type: "string" } };
+        default:
+            return undefined;
     }
 }
 
@@ -42,7 +49,9 @@ function defaultWords(d: OptionDecl): string | undefined {
 
 /** `{name, memory?, …}`: an object's keys, `?` on those that may be left out. */
 function shape(options: Readonly<Record<string, OptionDecl>>): string {
-    return `{${Object.entries(options).map(([k, d]) => (d.required ? k : `${k}?`)).join(", ")}}`;
+    return `{${Object.entries(options)
+        .map(([k, d]) => (d.required ? k : `${k}?`))
+        .join(", ")}}`;
 }
 
 /** Words wrapped into comment lines of at most `width` characters, the first after `first`, the rest after `rest`. */
@@ -68,7 +77,8 @@ function documented(key: string, d: OptionDecl, depth: number): string[] {
     const lines = commentLines(text, pad, `${pad}    `);
     for (const [k, child] of Object.entries(d.options ?? {})) lines.push(...documented(k, child, depth + 1));
     if (d.kind === "features") {
-        for (const f of FEATURES) lines.push(...commentLines(`${f.key}: ${f.about}${f.followsTailscale ? "" : " Default true."}`, `${pad}  `, `${pad}      `));
+        for (const f of FEATURES)
+            lines.push(...commentLines(`${f.key}: ${f.about}${f.followsTailscale ? "" : " Default true."}`, `${pad}  `, `${pad}      `));
     }
     return lines;
 }
@@ -79,7 +89,11 @@ export function pulumiYamlText(table: Readonly<Record<string, OptionDecl>> = STA
     const undeclared: string[] = [];
     for (const [key, d] of Object.entries(table)) {
         if (declaredInPulumiYaml(d)) {
-            config[key] = { ...pulumiType(d), ...(d.default === undefined ? {} : { default: d.default }), description: shownDescription(d) };
+            config[key] = {
+                ...pulumiType(d),
+                ...(d.default === undefined ? {} : { default: d.default }),
+                description: shownDescription(d),
+            };
         } else {
             undeclared.push(...documented(key, d, 0));
         }

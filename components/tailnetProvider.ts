@@ -27,16 +27,20 @@ export function defaultProviderName(version: string): string {
  */
 export function tailnetProvider(name: string): tailscale.Provider {
     const config = new pulumi.Config("tailscale");
-    return new tailscale.Provider(name, {
-        apiKey: config.getSecret("apiKey"),
-        oauthClientId: config.get("oauthClientId"),
-        oauthClientSecret: config.getSecret("oauthClientSecret"),
-        identityToken: config.getSecret("identityToken"),
-        scopes: config.getObject<string[]>("scopes"),
-        tailnet: config.get("tailnet"),
-        baseUrl: config.get("baseUrl"),
-        userAgent: config.get("userAgent"),
-    }, {
-        aliases: [pulumi.createUrn(defaultProviderName(sdkVersion), "pulumi:providers:tailscale")],
-    });
+    return new tailscale.Provider(
+        name,
+        {
+            apiKey: config.getSecret("apiKey"),
+            oauthClientId: config.get("oauthClientId"),
+            oauthClientSecret: config.getSecret("oauthClientSecret"),
+            identityToken: config.getSecret("identityToken"),
+            scopes: config.getObject<string[]>("scopes"),
+            tailnet: config.get("tailnet"),
+            baseUrl: config.get("baseUrl"),
+            userAgent: config.get("userAgent"),
+        },
+        {
+            aliases: [pulumi.createUrn(defaultProviderName(sdkVersion), "pulumi:providers:tailscale")],
+        },
+    );
 }

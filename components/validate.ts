@@ -10,7 +10,10 @@ export const NAMESPACE = "project-vms";
 /** Name of the pool folder under storageDir that holds the base images (the pool is `project-vms-base`). */
 export const BASE_POOL_DIR = "base";
 
-/** How a message shows a value: JSON, with everything outside printable ASCII as a \u escape (so lookalikes and control characters are visible). */
+/**
+ * How a message shows a value: JSON, with everything outside printable ASCII as a \u escape (so
+ * lookalikes and control characters are visible).
+ */
 export function show(v: unknown): string {
     return (JSON.stringify(v) ?? String(v)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
@@ -96,7 +99,8 @@ export function projectNameProblem(name: string): string | undefined {
 
 /** Why `name` cannot name a Linux interface the program creates or attaches to, or undefined. */
 export function interfaceNameProblem(name: string): string | undefined {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name)) return "is not a Linux interface name (letters, digits, _ . -, at most 15 characters)";
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name))
+        return "is not a Linux interface name (letters, digits, _ . -, at most 15 characters)";
     if (["lo", "all", "default"].includes(name)) return "is reserved by the kernel (the loopback interface or a sysctl name)";
     return undefined;
 }
@@ -111,11 +115,17 @@ export function tailnetProblem(t: string): string | undefined {
 // ---- SSH keys ----
 
 const KEY_TYPES = new Set([
-    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
 ]);
 
 /** C0 and C1 control characters, DEL, and Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern finds
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** The first control character of `s`, described (`U+000A, a line break`), or undefined. */
@@ -135,12 +145,15 @@ export function controlCharacter(s: string): string | undefined {
 export function publicKeyProblem(line: string): string | undefined {
     if (/PRIVATE KEY/.test(line)) return "is a private key; give the public key (the .pub file)";
     const control = controlCharacter(line);
-    if (control) return `contains a control character (${control}): a key is one line, and a second line would be a second authorized_keys entry`;
+    if (control)
+        return `contains a control character (${control}): a key is one line, and a second line would be a second authorized_keys entry`;
     const parts = line.trim().split(/ +/);
     if (parts.length < 2) return "is not '<type> <base64> [comment]'";
     const [type, blob] = parts;
     if (!KEY_TYPES.has(type)) {
-        const options = /[=",]/.test(type) || /^(no-|restrict|cert-authority|permitopen|from|command|environment|tunnel|principals|expiry-time)/.test(type);
+        const options =
+            /[=",]/.test(type) ||
+            /^(no-|restrict|cert-authority|permitopen|from|command|environment|tunnel|principals|expiry-time)/.test(type);
         return options
             ? `starts with authorized_keys options (${show(type.slice(0, 40))}); give only '<type> <base64> [comment]'`
             : `has unknown key type ${show(type)}; known: ${[...KEY_TYPES].join(", ")}`;
@@ -161,9 +174,34 @@ export const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
 
 /** Folders that must not be the storage folder themselves. */
 export const SYSTEM_DIRS = [
-    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt", "/nix",
-    "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/lib", "/usr/local", "/var", "/var/lib",
-    "/var/tmp", "/var/run",
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/media",
+    "/mnt",
+    "/nix",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/usr/lib",
+    "/usr/local",
+    "/var",
+    "/var/lib",
+    "/var/tmp",
+    "/var/run",
 ] as const;
 
 /** Trees whose content is virtual, read-only or gone at the next boot: no project disk may live there. */
@@ -210,13 +248,14 @@ const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
  * reach other sockets or skip host-key checks) and no other transport (`ext`, `tcp` are unsafe).
  */
 export function libvirtUriProblem(uri: string): string | undefined {
-    const refuse = "must be qemu:///system, qemu:///session or qemu+ssh://[user@]host/system (or /session), " +
-        "without a port or ?parameters";
+    const refuse =
+        "must be qemu:///system, qemu:///session or qemu+ssh://[user@]host/system (or /session), " + "without a port or ?parameters";
     if (uri === "qemu:///system" || uri === "qemu:///session") return undefined;
     const m = /^qemu\+ssh:\/\/(?:([^@/]*)@)?([^/:?#]*)\/(system|session)$/.exec(uri);
     if (!m) {
         if (/[?#]/.test(uri)) return `${refuse}: parameters can run commands, reach other sockets or skip host-key checks`;
-        if (/^qemu\+ssh:\/\/[^/]*:\d*\//.test(uri)) return `${refuse}: the libvirt provider mishandles an explicit port (use port 22 or an ~/.ssh/config Host entry)`;
+        if (/^qemu\+ssh:\/\/[^/]*:\d*\//.test(uri))
+            return `${refuse}: the libvirt provider mishandles an explicit port (use port 22 or an ~/.ssh/config Host entry)`;
         return refuse;
     }
     if (m[1] !== undefined && !USER.test(m[1])) return `${refuse}: the user must be letters, digits, _ . - (not starting with - or .)`;
@@ -235,11 +274,13 @@ const URL_CHARS = /^[A-Za-z0-9._~:/?#@!&+,=%-]+$/;
 export function imageLocationProblem(url: string, sha512?: string): string | undefined {
     const control = controlCharacter(url);
     if (control) return `contains a control character (${control})`;
-    if (/^http:\/\//i.test(url) && !sha512) return "is a plain http:// URL without a sha512, which anyone on the way can change; use an https:// URL, a local path, or give its sha512";
+    if (/^http:\/\//i.test(url) && !sha512)
+        return "is a plain http:// URL without a sha512, which anyone on the way can change; use an https:// URL, a local path, or give its sha512";
     if (/^https?:\/\//i.test(url)) {
         const m = /^https?:\/\/([^/?#]+)(.*)$/i.exec(url);
         const host = m?.[1].replace(/:\d{1,5}$/, "");
-        if (!m || !URL_CHARS.test(url) || !host || !HOST.test(host)) return "must be an https:// URL of plain characters (letters, digits, . _ ~ : / ? # @ ! & + , = % -) or a local path";
+        if (!m || !URL_CHARS.test(url) || !host || !HOST.test(host))
+            return "must be an https:// URL of plain characters (letters, digits, . _ ~ : / ? # @ ! & + , = % -) or a local path";
         if (!sha512 && !debianSumsUrl(url)) {
             return "is not a cloud.debian.org image (whose SHA512SUMS the program reads), so it needs its sha512 in the config";
         }
@@ -296,14 +337,16 @@ export function cidrProblem(cidr: string, guests: number): string | undefined {
     const prefix = Number(m[5]);
     const size = 2 ** (32 - prefix);
     const start = ipv4(octets.join("."));
-    if (start % size !== 0) return `has host bits set; the network address is ${[24, 16, 8, 0].map((s) => Math.floor((start - (start % size)) / 2 ** s) % 256).join(".")}/${prefix}`;
+    if (start % size !== 0)
+        return `has host bits set; the network address is ${[24, 16, 8, 0].map((s) => Math.floor((start - (start % size)) / 2 ** s) % 256).join(".")}/${prefix}`;
     for (const [base, bits, what] of SPECIAL_RANGES) {
         const b = ipv4(base);
         const bsize = 2 ** (32 - bits);
         if (start < b + bsize && b < start + size) return `overlaps ${what}; use a private range such as 10.17.0.0/24 or 192.168.150.0/24`;
     }
     const room = size - 3;
-    if (guests > room) return `has room for ${room} VMs (besides the network, broadcast and gateway addresses), but the stack has ${guests} projects; use a shorter prefix`;
+    if (guests > room)
+        return `has room for ${room} VMs (besides the network, broadcast and gateway addresses), but the stack has ${guests} projects; use a shorter prefix`;
     return undefined;
 }
 
@@ -314,7 +357,9 @@ const CREDENTIAL = /^[A-Za-z0-9_-]{1,256}$/;
 
 /** Why a Tailscale credential is refused, never showing it: undefined when it is fine. */
 export function credentialProblem(value: string): string | undefined {
-    return CREDENTIAL.test(value) ? undefined : "is malformed (Tailscale credentials are letters, digits, '-' and '_'); its value is secret and not shown";
+    return CREDENTIAL.test(value)
+        ? undefined
+        : "is malformed (Tailscale credentials are letters, digits, '-' and '_'); its value is secret and not shown";
 }
 
 /** Why `t` cannot be the Tailscale API's tailnet (`-`, an organisation such as example.com, or a tailnet ID), or undefined. */
@@ -324,10 +369,14 @@ export function apiTailnetProblem(t: string): string | undefined {
         : "must be '-' (the credentials' own tailnet) or the tailnet's name: letters, digits and . _ @ -";
 }
 
-/** Why `url` cannot be the Tailscale API's address, or undefined: https (http only to this machine, for tests), a host, an optional port and path. */
+/**
+ * Why `url` cannot be the Tailscale API's address, or undefined: https (http only to this machine,
+ * for tests), a host, an optional port and path.
+ */
 export function apiBaseUrlProblem(url: string): string | undefined {
     const m = /^(https?):\/\/([A-Za-z0-9.-]+|\[::1\])(?::(\d{1,5}))?(\/[A-Za-z0-9._~/-]*)?$/.exec(url);
-    if (!m || !(HOST.test(m[2]) || m[2] === "[::1]")) return "must be an https:// URL: a host, an optional port and path, e.g. https://api.tailscale.com";
+    if (!m || !(HOST.test(m[2]) || m[2] === "[::1]"))
+        return "must be an https:// URL: a host, an optional port and path, e.g. https://api.tailscale.com";
     const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(m[2]);
     if (m[1] === "http" && !loopback) return "is plain http, which would send the Tailscale credentials in the clear; use https://";
     return undefined;

@@ -15,9 +15,25 @@ export const RECIPE = {
     suite: "testing",
     mirror: "http://deb.debian.org/debian",
     packages: [
-        "linux-image-cloud-amd64", "systemd-sysv", "udev", "dbus", "systemd-resolved", "netplan.io",
-        "cloud-init", "cloud-guest-utils", "fdisk", "e2fsprogs", "openssh-server", "openssh-client", "sudo", "ca-certificates",
-        "passwd", "adduser", "iproute2", "procps", "jq",
+        "linux-image-cloud-amd64",
+        "systemd-sysv",
+        "udev",
+        "dbus",
+        "systemd-resolved",
+        "netplan.io",
+        "cloud-init",
+        "cloud-guest-utils",
+        "fdisk",
+        "e2fsprogs",
+        "openssh-server",
+        "openssh-client",
+        "sudo",
+        "ca-certificates",
+        "passwd",
+        "adduser",
+        "iproute2",
+        "procps",
+        "jq",
     ],
     // As Debian's cloud images: no SSH host keys and no machine-id baked in, root by label.
     customize: [
@@ -80,7 +96,9 @@ export function imagePackages(variant: ImageVariant): string[] {
 }
 
 export function recipeKey(variant: ImageVariant = "bare"): string {
-    const hash = createHash("sha256").update(JSON.stringify(RECIPE)).update(JSON.stringify(imagePackages(variant)));
+    const hash = createHash("sha256")
+        .update(JSON.stringify(RECIPE))
+        .update(JSON.stringify(imagePackages(variant)));
     for (const f of STAND_INS) hash.update(f.to).update(fs.readFileSync(path.join(REPO, f.from)));
     return hash.digest("hex").slice(0, 16);
 }
@@ -106,14 +124,21 @@ export function baseImage(log: (line: string) => void, variant: ImageVariant = "
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-image-"));
     try {
         const rootfs = path.join(work, "rootfs");
-        run("mmdebstrap", [
-            "--variant=apt", "--mode=root",
-            `--include=${imagePackages(variant).join(",")}`,
-            // The mirror's testing Release files may be past Valid-Until on frozen snapshots.
-            '--aptopt=Acquire::Check-Valid-Until "false"',
-            ...RECIPE.customize.map((h) => `--customize-hook=${h}`),
-            RECIPE.suite, rootfs, RECIPE.mirror,
-        ], log);
+        run(
+            "mmdebstrap",
+            [
+                "--variant=apt",
+                "--mode=root",
+                `--include=${imagePackages(variant).join(",")}`,
+                // The mirror's testing Release files may be past Valid-Until on frozen snapshots.
+                '--aptopt=Acquire::Check-Valid-Until "false"',
+                ...RECIPE.customize.map((h) => `--customize-hook=${h}`),
+                RECIPE.suite,
+                rootfs,
+                RECIPE.mirror,
+            ],
+            log,
+        );
         for (const f of STAND_INS) {
             fs.copyFileSync(path.join(REPO, f.from), path.join(rootfs, f.to));
             fs.chmodSync(path.join(rootfs, f.to), f.mode);
@@ -162,18 +187,22 @@ function installGrubFiles(rootfs: string, kernel: string, initrd: string, work: 
     for (const f of fs.readdirSync(GRUB_DIR).filter((f) => /\.(mod|lst)$/.test(f))) {
         fs.copyFileSync(path.join(GRUB_DIR, f), path.join(grub, "i386-pc", f));
     }
-    fs.writeFileSync(path.join(grub, "grub.cfg"), [
-        "set timeout=0",
-        "serial --unit=0 --speed=115200",
-        "terminal_input console serial",
-        "terminal_output console serial",
-        `linux /boot/${kernel} ${RECIPE.bootLoader.cmdline}`,
-        `initrd /boot/${initrd}`,
-        "boot",
-        "",
-    ].join("\n"));
+    fs.writeFileSync(
+        path.join(grub, "grub.cfg"),
+        [
+            "set timeout=0",
+            "serial --unit=0 --speed=115200",
+            "terminal_input console serial",
+            "terminal_output console serial",
+            `linux /boot/${kernel} ${RECIPE.bootLoader.cmdline}`,
+            `initrd /boot/${initrd}`,
+            "boot",
+            "",
+        ].join("\n"),
+    );
     const core = path.join(work, "core.img");
     run("grub-mkimage", ["-O", "i386-pc", "-d", GRUB_DIR, "-p", "(hd0,msdos1)/boot/grub", "-o", core, ...RECIPE.bootLoader.modules], log);
-    if (fs.statSync(core).size > 1023 * 512) throw new Error(`core.img is ${fs.statSync(core).size} bytes: too large for the gap before the partition`);
+    if (fs.statSync(core).size > 1023 * 512)
+        throw new Error(`core.img is ${fs.statSync(core).size} bytes: too large for the gap before the partition`);
     return core;
 }

@@ -18,7 +18,17 @@ export function seedIso(dir: string, name: string, userData: object, instanceId:
     fs.writeFileSync(path.join(d, "user-data"), `#cloud-config\n${JSON.stringify(userData)}\n`);
     fs.writeFileSync(path.join(d, "meta-data"), `instance-id: ${instanceId}\nlocal-hostname: ${hostname}\n`);
     const iso = path.join(dir, `${name}.iso`);
-    execFileSync("genisoimage", ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock", path.join(d, "user-data"), path.join(d, "meta-data")]);
+    execFileSync("genisoimage", [
+        "-quiet",
+        "-output",
+        iso,
+        "-volid",
+        "cidata",
+        "-joliet",
+        "-rock",
+        path.join(d, "user-data"),
+        path.join(d, "meta-data"),
+    ]);
     return iso;
 }
 
@@ -76,7 +86,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * panicked `maxPanics` times (each panic reboots it; one is TCG's bad luck, three is a broken guest),
  * with the console's tail either way. A panic that the guest recovers from is logged.
  */
-export async function waitForGuest(what: string, serialLog: string, ok: () => Promise<boolean>, timeoutMs: number, maxPanics = 3): Promise<void> {
+export async function waitForGuest(
+    what: string,
+    serialLog: string,
+    ok: () => Promise<boolean>,
+    timeoutMs: number,
+    maxPanics = 3,
+): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let seen = kernelPanics(serialLog);
     while (Date.now() < deadline) {
@@ -86,7 +102,8 @@ export async function waitForGuest(what: string, serialLog: string, ok: () => Pr
             console.log(`e2e: the guest's kernel panicked (${panics} in all); it reboots by itself (panic=10)`);
             seen = panics;
         }
-        if (panics >= maxPanics) throw new Error(`${what}: the guest's kernel panicked ${panics} times; console:\n${consoleTail(serialLog)}`);
+        if (panics >= maxPanics)
+            throw new Error(`${what}: the guest's kernel panicked ${panics} times; console:\n${consoleTail(serialLog)}`);
         await sleep(5000);
     }
     throw new Error(`${what} within ${timeoutMs / 1000}s; console:\n${consoleTail(serialLog)}`);

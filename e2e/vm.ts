@@ -16,8 +16,18 @@ export function renderedSeedIso(dir: string, files: CloudInitFiles, name: string
     fs.writeFileSync(path.join(d, "meta-data"), files.metaData);
     fs.writeFileSync(path.join(d, "network-config"), files.networkConfig);
     const iso = path.join(dir, `${name}.iso`);
-    execFileSync("genisoimage", ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
-        path.join(d, "user-data"), path.join(d, "meta-data"), path.join(d, "network-config")]);
+    execFileSync("genisoimage", [
+        "-quiet",
+        "-output",
+        iso,
+        "-volid",
+        "cidata",
+        "-joliet",
+        "-rock",
+        path.join(d, "user-data"),
+        path.join(d, "meta-data"),
+        path.join(d, "network-config"),
+    ]);
     return iso;
 }
 
@@ -35,14 +45,31 @@ export function freePort(): Promise<number> {
 
 /** KVM when a guest can really run under it here, else TCG (QEMU's emulator). */
 export function pickAccelerator(base: BaseImage): "kvm" | "tcg" {
-    if (process.env.PROJECT_VMS_E2E_ACCEL === "kvm" || process.env.PROJECT_VMS_E2E_ACCEL === "tcg") return process.env.PROJECT_VMS_E2E_ACCEL;
+    if (process.env.PROJECT_VMS_E2E_ACCEL === "kvm" || process.env.PROJECT_VMS_E2E_ACCEL === "tcg")
+        return process.env.PROJECT_VMS_E2E_ACCEL;
     if (!fs.existsSync("/dev/kvm")) return "tcg";
     // Some hosts expose /dev/kvm but abort on the first vCPU run (e.g. "failed to set MSR"):
     // boot the kernel for a few seconds and see whether QEMU survives.
-    const r = spawnSync("qemu-system-x86_64", [
-        "-accel", "kvm", "-cpu", "host", "-m", "256", "-display", "none", "-nodefaults", "-no-reboot",
-        "-kernel", base.kernel, "-append", "console=ttyS0 panic=-1",
-    ], { timeout: 6000, encoding: "utf8" });
+    const r = spawnSync(
+        "qemu-system-x86_64",
+        [
+            "-accel",
+            "kvm",
+            "-cpu",
+            "host",
+            "-m",
+            "256",
+            "-display",
+            "none",
+            "-nodefaults",
+            "-no-reboot",
+            "-kernel",
+            base.kernel,
+            "-append",
+            "console=ttyS0 panic=-1",
+        ],
+        { timeout: 6000, encoding: "utf8" },
+    );
     return r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT" ? "kvm" : "tcg";
 }
 
@@ -89,36 +116,90 @@ export class Vm {
         for (const f of [this.qmpSocket, this.qgaSocket]) fs.rmSync(f, { force: true });
         fs.appendFileSync(this.serialLog, `\n===== boot at ${new Date().toISOString()} =====\n`);
         const accel = s.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg,thread=multi", "-cpu", "max"];
-        this.proc = spawn("qemu-system-x86_64", [
-            "-name", "project-e2e", "-machine", "pc", ...accel, "-smp", String(s.cpus), "-m", String(s.memoryMiB),
-            "-display", "none", "-nodefaults", "-no-user-config",
-            "-kernel", s.base.kernel, "-initrd", s.base.initrd,
-            "-append", "root=LABEL=root ro console=ttyS0,115200",
-            "-drive", `file=${s.systemDisk},if=virtio,format=qcow2`,
-            "-drive", `file=${s.projectDisk},if=virtio,format=qcow2`,
-            "-drive", `file=${s.seedIso},if=ide,media=cdrom,format=raw,readonly=on`,
-            "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`,
-            "-device", `virtio-net-pci,netdev=n0,mac=${s.mac}`,
-            "-device", "virtio-serial",
-            "-chardev", `socket,id=qga0,path=${this.qgaSocket},server=on,wait=off`,
-            "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
-            "-chardev", `file,id=ser0,path=${this.serialLog},append=on`,
-            "-serial", "chardev:ser0",
-            "-qmp", `unix:${this.qmpSocket},server=on,wait=off`,
-            "-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0",
-        ], { stdio: ["ignore", "ignore", fs.openSync(path.join(s.dir, "qemu.stderr"), "a")] });
+        this.proc = spawn(
+            "qemu-system-x86_64",
+            [
+                "-name",
+                "project-e2e",
+                "-machine",
+                "pc",
+                ...accel,
+                "-smp",
+                String(s.cpus),
+                "-m",
+                String(s.memoryMiB),
+                "-display",
+                "none",
+                "-nodefaults",
+                "-no-user-config",
+                "-kernel",
+                s.base.kernel,
+                "-initrd",
+                s.base.initrd,
+                "-append",
+                "root=LABEL=root ro console=ttyS0,115200",
+                "-drive",
+                `file=${s.systemDisk},if=virtio,format=qcow2`,
+                "-drive",
+                `file=${s.projectDisk},if=virtio,format=qcow2`,
+                "-drive",
+                `file=${s.seedIso},if=ide,media=cdrom,format=raw,readonly=on`,
+                "-netdev",
+                `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`,
+                "-device",
+                `virtio-net-pci,netdev=n0,mac=${s.mac}`,
+                "-device",
+                "virtio-serial",
+                "-chardev",
+                `socket,id=qga0,path=${this.qgaSocket},server=on,wait=off`,
+                "-device",
+                "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+                "-chardev",
+                `file,id=ser0,path=${this.serialLog},append=on`,
+                "-serial",
+                "chardev:ser0",
+                "-qmp",
+                `unix:${this.qmpSocket},server=on,wait=off`,
+                "-object",
+                "rng-random,id=rng0,filename=/dev/urandom",
+                "-device",
+                "virtio-rng-pci,rng=rng0",
+            ],
+            { stdio: ["ignore", "ignore", fs.openSync(path.join(s.dir, "qemu.stderr"), "a")] },
+        );
         this.exited = false;
-        this.proc.on("exit", () => { this.exited = true; });
+        this.proc.on("exit", () => {
+            this.exited = true;
+        });
     }
 
     /** Runs a command in the guest over SSH, as dev unless told otherwise. */
     ssh(command: string, opts: { timeoutMs?: number; extra?: string[]; user?: string } = {}): SpawnSyncReturns<string> {
-        return spawnSync("ssh", [
-            "-i", this.spec.sshKey, "-p", String(this.sshPort),
-            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15",
-            ...(opts.extra ?? []), `${opts.user ?? "dev"}@127.0.0.1`, command,
-        ], { encoding: "utf8", timeout: opts.timeoutMs ?? 120_000 });
+        return spawnSync(
+            "ssh",
+            [
+                "-i",
+                this.spec.sshKey,
+                "-p",
+                String(this.sshPort),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "ConnectTimeout=10",
+                "-o",
+                "ServerAliveInterval=15",
+                ...(opts.extra ?? []),
+                `${opts.user ?? "dev"}@127.0.0.1`,
+                command,
+            ],
+            { encoding: "utf8", timeout: opts.timeoutMs ?? 120_000 },
+        );
     }
 
     /**
@@ -161,7 +242,12 @@ export class Vm {
 
     /** Sends one QMP command and resolves with its reply. */
     qmp(command: string): Promise<unknown> {
-        return jsonSession(this.qmpSocket, [{ execute: "qmp_capabilities" }, { execute: command }], (msg) => "return" in msg || "error" in msg, 2);
+        return jsonSession(
+            this.qmpSocket,
+            [{ execute: "qmp_capabilities" }, { execute: command }],
+            (msg) => "return" in msg || "error" in msg,
+            2,
+        );
     }
 
     /** Pings the QEMU guest agent through its channel, as libvirt does; resolves with its reply. */
@@ -188,7 +274,10 @@ export class Vm {
         if (pid === undefined) return;
         try {
             process.kill(pid, "SIGTERM");
-            execFileSync("sh", ["-c", `for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 ${pid} 2>/dev/null || exit 0; sleep 0.5; done; kill -9 ${pid}`]);
+            execFileSync("sh", [
+                "-c",
+                `for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 ${pid} 2>/dev/null || exit 0; sleep 0.5; done; kill -9 ${pid}`,
+            ]);
         } catch {
             // already gone
         }
@@ -207,8 +296,13 @@ function jsonSession(socket: string, commands: object[], done: (msg: Record<stri
         const conn = net.createConnection(socket);
         let buf = "";
         let seen = 0;
-        const timer = setTimeout(() => { conn.destroy(); reject(new Error(`no reply on ${socket}`)); }, 15_000);
-        conn.on("connect", () => { for (const c of commands) conn.write(`${JSON.stringify(c)}\n`); });
+        const timer = setTimeout(() => {
+            conn.destroy();
+            reject(new Error(`no reply on ${socket}`));
+        }, 15_000);
+        conn.on("connect", () => {
+            for (const c of commands) conn.write(`${JSON.stringify(c)}\n`);
+        });
         conn.on("data", (d) => {
             buf += d.toString();
             let nl;
@@ -217,7 +311,11 @@ function jsonSession(socket: string, commands: object[], done: (msg: Record<stri
                 buf = buf.slice(nl + 1);
                 if (!line) continue;
                 let msg: Record<string, unknown>;
-                try { msg = JSON.parse(line); } catch { continue; }
+                try {
+                    msg = JSON.parse(line);
+                } catch {
+                    continue;
+                }
                 if (done(msg) && ++seen === want) {
                     clearTimeout(timer);
                     conn.end();
@@ -225,6 +323,9 @@ function jsonSession(socket: string, commands: object[], done: (msg: Record<stri
                 }
             }
         });
-        conn.on("error", (e) => { clearTimeout(timer); reject(e); });
+        conn.on("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
     });
 }

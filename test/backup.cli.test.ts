@@ -33,10 +33,13 @@ test("backup: a full, then incrementals; --json reports each; backups lists them
     const listed = await at("2026-11-28T03:00:00Z", "backups", "myapp", "--json");
     assert.equal(listed.code, 0, w.errText());
     assert.deepEqual(Object.keys(listed.json), ["host", "project", "dir", "backups", "total", "keptAside"]);
-    assert.deepEqual(listed.json.backups.map((b: any) => [b.volume, b.kind, b.time, b.base]), [
-        ["myapp--20261127T020000Z--full.qcow2", "full", "2026-11-27T02:00:00.000Z", "myapp--20261127T020000Z--full.qcow2"],
-        ["myapp--20261128T020000Z--inc.qcow2", "inc", "2026-11-28T02:00:00.000Z", "myapp--20261127T020000Z--full.qcow2"],
-    ]);
+    assert.deepEqual(
+        listed.json.backups.map((b: any) => [b.volume, b.kind, b.time, b.base]),
+        [
+            ["myapp--20261127T020000Z--full.qcow2", "full", "2026-11-27T02:00:00.000Z", "myapp--20261127T020000Z--full.qcow2"],
+            ["myapp--20261128T020000Z--inc.qcow2", "inc", "2026-11-28T02:00:00.000Z", "myapp--20261127T020000Z--full.qcow2"],
+        ],
+    );
     for (const b of listed.json.backups) for (const k of ["size", "capacity", "chainSize"]) assert.equal(typeof b[k], "number");
     assert.equal(listed.json.keptAside.length, 0);
 
@@ -54,7 +57,10 @@ test("backup without an agent exits 1 with the way on; a usage mistake exits 2",
     assert.equal(r.json.backups[0].ok, false);
     assert.match(r.json.backups[0].error, /backup take failed/);
     // Commands named by the script's hints carry -C and -H, so they work as printed.
-    assert.match(w.errText(), /project-vm -C \S+ -H storage stop myapp; project-vm -C \S+ -H storage backup myapp; project-vm -C \S+ -H storage start myapp/);
+    assert.match(
+        w.errText(),
+        /project-vm -C \S+ -H storage stop myapp; project-vm -C \S+ -H storage backup myapp; project-vm -C \S+ -H storage start myapp/,
+    );
     assert.equal((await at("2026-11-27T02:00:00Z", "backup")).code, 2);
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "nosuch")).code, 2);
     assert.match(w.errText(), /there is no project 'nosuch' on host storage/);
@@ -71,16 +77,25 @@ test("retention runs after each backup: older chains go whole, the newest week s
     // Fulls on days 1, 8, 15 (fullEvery 7). Week 44 ends on Sunday the 1st: keepWeekly keeps its
     // newest, the full of the 1st, whose incrementals of the 2nd to the 7th (week 45, whose newest
     // is the full of the 8th) went as soon as nothing kept rested on them.
-    assert.deepEqual(names.filter((n) => n.endsWith("--full.qcow2")), [
-        "myapp--20261101T020000Z--full.qcow2", "myapp--20261108T020000Z--full.qcow2", "myapp--20261115T020000Z--full.qcow2",
-    ]);
+    assert.deepEqual(
+        names.filter((n) => n.endsWith("--full.qcow2")),
+        ["myapp--20261101T020000Z--full.qcow2", "myapp--20261108T020000Z--full.qcow2", "myapp--20261115T020000Z--full.qcow2"],
+    );
     assert.equal(names.length, 1 + 7 + 6);
-    w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:backups:\n    keepDaily: 2\n    keepWeekly: 0\n    keepLast: 1\n"));
+    w.writeStack(
+        "storage",
+        w
+            .stackText("storage")
+            .replace("config:\n", "config:\n  project-vms:backups:\n    keepDaily: 2\n    keepWeekly: 0\n    keepLast: 1\n"),
+    );
     const r = await at("2026-11-21T02:00:00Z", "backup", "myapp", "--json");
     assert.equal(r.code, 0, w.errText());
     // Kept: the chain of the 15th (the newest two days rest on it); deleted: the older chains, whole.
     assert.equal(r.json.backups[0].deleted.length, 8);
-    assert.ok(host.volumes(BPOOL).every((n) => n >= "myapp--20261115"), host.volumes(BPOOL).join(" "));
+    assert.ok(
+        host.volumes(BPOOL).every((n) => n >= "myapp--20261115"),
+        host.volumes(BPOOL).join(" "),
+    );
     assert.match(w.errText(), /retention deleted 8/);
 });
 
@@ -91,10 +106,22 @@ test("backup --all: running VMs, and stopped ones only without a backup; a bad b
     const first = await at("2026-11-27T02:00:00Z", "backup", "--all", "--json");
     assert.equal(first.code, 0, w.errText());
     // The fake libvirt has the one domain project-myapp; webapp's VM is not defined: it has no backup yet, so it is copied.
-    assert.deepEqual(first.json.backups.map((b: any) => [b.project, b.kind ?? null]), [["myapp", "full"], ["webapp", "full"]]);
+    assert.deepEqual(
+        first.json.backups.map((b: any) => [b.project, b.kind ?? null]),
+        [
+            ["myapp", "full"],
+            ["webapp", "full"],
+        ],
+    );
     const second = await at("2026-11-28T02:00:00Z", "backup", "--all", "--json");
     assert.equal(second.code, 0, w.errText());
-    assert.deepEqual(second.json.backups.map((b: any) => [b.project, b.skipped ? "skipped" : b.kind]), [["myapp", "skipped"], ["webapp", "skipped"]]);
+    assert.deepEqual(
+        second.json.backups.map((b: any) => [b.project, b.skipped ? "skipped" : b.kind]),
+        [
+            ["myapp", "skipped"],
+            ["webapp", "skipped"],
+        ],
+    );
 
     w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:backups:\n    dir: ../elsewhere\n"));
     const bad = await at("2026-11-28T02:00:00Z", "backup", "myapp");
@@ -129,7 +156,10 @@ test("restore: asks (or needs --yes), refuses another project's backup, keeps th
     assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2", "project.qcow2.before-restore-20261127T030000Z"]);
 
     const listed = await at("2026-11-27T04:00:00Z", "backups", "myapp", "--json");
-    assert.deepEqual(listed.json.keptAside.map((k: any) => k.volume), ["project.qcow2.before-restore-20261127T030000Z"]);
+    assert.deepEqual(
+        listed.json.keptAside.map((k: any) => k.volume),
+        ["project.qcow2.before-restore-20261127T030000Z"],
+    );
 
     w.answers = ["n"];
     assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp")).code, 2);
@@ -152,34 +182,54 @@ test("backups of a project no longer in the stack are still listed", async () =>
     host.volume(BPOOL, "gone--20261101T020000Z--full.qcow2", GiB, GiB);
     const r = await at("2026-11-27T02:00:00Z", "backups", "gone", "--json");
     assert.equal(r.code, 0, w.errText());
-    assert.deepEqual(r.json.backups.map((b: any) => b.volume), ["gone--20261101T020000Z--full.qcow2"]);
+    assert.deepEqual(
+        r.json.backups.map((b: any) => b.volume),
+        ["gone--20261101T020000Z--full.qcow2"],
+    );
     assert.equal((await at("2026-11-27T02:00:00Z", "backups", "gone")).code, 0);
     assert.match(w.errText(), /gone is not a project of storage \(any more\); its backups are kept/);
-    assert.equal((await at("2026-11-27T02:00:00Z", "restore", "gone", "latest", "--yes")).code, 2, "restore needs the project (create it first)");
+    assert.equal(
+        (await at("2026-11-27T02:00:00Z", "restore", "gone", "latest", "--yes")).code,
+        2,
+        "restore needs the project (create it first)",
+    );
 });
 
 test("a backup from a machine whose clock is behind the newest backup is refused, saying so; nothing is made", async (t) => {
     const { w, host } = backupWorld();
-    t.after(() => { w.cleanup(); host.cleanup(); });
+    t.after(() => {
+        w.cleanup();
+        host.cleanup();
+    });
     assert.equal((await runAt(w, "2026-11-27T10:15:00Z", "backup", "-H", "storage", "myapp")).code, 0, w.errText());
     const before = host.volumes(BPOOL);
     const r = await runAt(w, "2026-11-27T09:45:00Z", "backup", "-H", "storage", "myapp");
     assert.equal(r.code, 1);
-    assert.match(w.errText(), /myapp: backup FAILED: this machine's clock \(20261127T094500Z\) is not later than the newest backup's \(myapp--20261127T101500Z--full\.qcow2\).*no backup was made/);
+    assert.match(
+        w.errText(),
+        /myapp: backup FAILED: this machine's clock \(20261127T094500Z\) is not later than the newest backup's \(myapp--20261127T101500Z--full\.qcow2\).*no backup was made/,
+    );
     assert.deepEqual(host.volumes(BPOOL), before);
 });
 
 test("backups lists chains as the backing files say", async (t) => {
     const { w, host } = backupWorld();
-    t.after(() => { w.cleanup(); host.cleanup(); });
-    for (const at of ["2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z"]) assert.equal((await runAt(w, at, "backup", "-H", "storage", "myapp")).code, 0, w.errText());
+    t.after(() => {
+        w.cleanup();
+        host.cleanup();
+    });
+    for (const at of ["2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z"])
+        assert.equal((await runAt(w, at, "backup", "-H", "storage", "myapp")).code, 0, w.errText());
     // A backup stamped before its parent (taken before the clock check, by a clock behind): its file says what it rests on.
     host.volume(BPOOL, "myapp--20261127T093000Z--inc.qcow2", 100 * GiB, GiB, "myapp--20261127T110000Z--inc.qcow2");
     const r = await runAt(w, "2026-11-27T12:00:00Z", "backups", "-H", "storage", "myapp", "--json");
     assert.equal(r.code, 0, w.errText());
-    assert.deepEqual(r.json.backups.map((b: any) => [b.volume, b.base]), [
-        ["myapp--20261127T100000Z--full.qcow2", "myapp--20261127T100000Z--full.qcow2"],
-        ["myapp--20261127T110000Z--inc.qcow2", "myapp--20261127T100000Z--full.qcow2"],
-        ["myapp--20261127T093000Z--inc.qcow2", "myapp--20261127T100000Z--full.qcow2"],
-    ]);
+    assert.deepEqual(
+        r.json.backups.map((b: any) => [b.volume, b.base]),
+        [
+            ["myapp--20261127T100000Z--full.qcow2", "myapp--20261127T100000Z--full.qcow2"],
+            ["myapp--20261127T110000Z--inc.qcow2", "myapp--20261127T100000Z--full.qcow2"],
+            ["myapp--20261127T093000Z--inc.qcow2", "myapp--20261127T100000Z--full.qcow2"],
+        ],
+    );
 });

@@ -25,8 +25,19 @@ function run(fn: string, env: Record<string, string> = {}) {
     const r = spawnSync("bash", ["-c", program], {
         encoding: "utf8",
         env: {
-            ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: "app", DOMAIN: "project-app", PROJECT_POOL: "project-app", VOLUME: "project.qcow2",
-            TARGET: "vdb", BACKUP_POOL: BPOOL, BACKUP_DIR: "/mnt/nas/backups", STAMP: "20261129T100000Z", KIND: "full", SHUTDOWN_TIMEOUT: "10", ...env,
+            ...host.env(),
+            LIBVIRT_URI: "qemu:///system",
+            PROJECT: "app",
+            DOMAIN: "project-app",
+            PROJECT_POOL: "project-app",
+            VOLUME: "project.qcow2",
+            TARGET: "vdb",
+            BACKUP_POOL: BPOOL,
+            BACKUP_DIR: "/mnt/nas/backups",
+            STAMP: "20261129T100000Z",
+            KIND: "full",
+            SHUTDOWN_TIMEOUT: "10",
+            ...env,
         },
         timeout: 30_000,
     });
@@ -54,7 +65,10 @@ test("a stopped VM started while its disk is copied: the copy, which may be torn
     host.after("vol-create-from", 'echo running > "$FAKE_VIRSH/domains/project-app/state"');
     const r = run("backup_take");
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /project-app was started while its disk was being copied: that copy may be torn and is deleted; back it up again/);
+    assert.match(
+        r.stderr,
+        /project-app was started while its disk was being copied: that copy may be torn and is deleted; back it up again/,
+    );
     assert.deepEqual(host.volumes(BPOOL), [], "neither the copy nor its marker");
 });
 
@@ -63,7 +77,10 @@ test("a VM started while restore copies its disk aside: the disk is not replaced
     host.after("vol-create-from", 'echo running > "$FAKE_VIRSH/domains/project-app/state"');
     const r = run("restore_run", { BACKUP: "app--20261128T020000Z--full.qcow2" });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /project-app was started meanwhile; the disk was not replaced \(its copy project\.qcow2\.before-restore-20261129T100000Z is kept\)/);
+    assert.match(
+        r.stderr,
+        /project-app was started meanwhile; the disk was not replaced \(its copy project\.qcow2\.before-restore-20261129T100000Z is kept\)/,
+    );
     assert.ok(!host.calls().some((c) => c.startsWith("vol-delete")), "the running VM's disk is not deleted");
     assert.ok(!host.calls().some((c) => c.includes(`--inputpool ${BPOOL}`)), "nothing written from the backup");
 });
@@ -72,7 +89,11 @@ test("a restore onto a disk that grew since the backup keeps the disk's size; on
     host.volume(BPOOL, "app--20261128T020000Z--full.qcow2", 2 * GiB, GiB);
     const grown = run("restore_run", { BACKUP: "app--20261128T020000Z--full.qcow2" });
     assert.equal(grown.status, 0, grown.stderr);
-    assert.equal(capacity("project-app", "project.qcow2"), 4 * GiB, "the grown disk's size (the config's) kept: the guest grows its filesystem into it");
+    assert.equal(
+        capacity("project-app", "project.qcow2"),
+        4 * GiB,
+        "the grown disk's size (the config's) kept: the guest grows its filesystem into it",
+    );
     assert.equal(capacity("project-app", "project.qcow2.before-restore-20261129T100000Z"), 4 * GiB);
 
     host.volume(BPOOL, "app--20261128T030000Z--full.qcow2", 8 * GiB, GiB);
@@ -93,7 +114,10 @@ test("restore walks a chain to its full backup, and refuses a chain that comes b
     host.volume(BPOOL, "app--20261201T020000Z--inc.qcow2", 4 * GiB, 1, "/pools/project-vms-backups/app--20261130T020000Z--inc.qcow2");
     const loop = run("restore_run", { BACKUP: "app--20261130T020000Z--inc.qcow2", STAMP: "20261129T110000Z" });
     assert.equal(loop.status, 1);
-    assert.match(loop.stderr, /the backup chain of app--20261130T020000Z--inc\.qcow2 comes back to app--20261130T020000Z--inc\.qcow2: it cannot be restored/);
+    assert.match(
+        loop.stderr,
+        /the backup chain of app--20261130T020000Z--inc\.qcow2 comes back to app--20261130T020000Z--inc\.qcow2: it cannot be restored/,
+    );
 });
 
 test("an incremental over a previous backup that is gone becomes a full backup: no backup rests on a missing one", () => {
@@ -115,7 +139,11 @@ test("restore --confirm deletes the copies a restore kept of this disk only, not
     const r = run("restore_confirm");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "project.qcow2.before-restore-20261129T100000Z");
-    assert.deepEqual(host.volumes("project-app"), ["old-project.qcow2.before-restore-20261129T100000Z", "project.qcow2", "project.qcow2.before-restore-20261129T100000Z.bak"]);
+    assert.deepEqual(host.volumes("project-app"), [
+        "old-project.qcow2.before-restore-20261129T100000Z",
+        "project.qcow2",
+        "project.qcow2.before-restore-20261129T100000Z.bak",
+    ]);
 });
 
 test("a copy aside that came out smaller than the disk stops the restore before the disk is touched", () => {
@@ -123,7 +151,10 @@ test("a copy aside that came out smaller than the disk stops the restore before 
     host.set("copy-short");
     const r = run("restore_run", { BACKUP: "app--20261128T020000Z--full.qcow2" });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /the copy aside \(project\.qcow2\.before-restore-20261129T100000Z\) does not have the disk's size; nothing else was changed/);
+    assert.match(
+        r.stderr,
+        /the copy aside \(project\.qcow2\.before-restore-20261129T100000Z\) does not have the disk's size; nothing else was changed/,
+    );
     assert.equal(capacity("project-app", "project.qcow2"), 4 * GiB, "the disk itself untouched");
     assert.ok(!host.calls().some((c) => c.startsWith("vol-delete")), "not deleted");
 });

@@ -32,8 +32,19 @@ function run(fn: string, env: Record<string, string> = {}) {
     const r = spawnSync("bash", ["-c", program], {
         encoding: "utf8",
         env: {
-            ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: P, DOMAIN: `project-${P}`, PROJECT_POOL: POOL, VOLUME: "project.qcow2",
-            TARGET: "vdb", BACKUP_POOL: BPOOL, BACKUP_DIR: "/mnt/nas/backups", STAMP: "20261127T020000Z", EPOCH: "1795744800", KIND: "full", ...env,
+            ...host.env(),
+            LIBVIRT_URI: "qemu:///system",
+            PROJECT: P,
+            DOMAIN: `project-${P}`,
+            PROJECT_POOL: POOL,
+            VOLUME: "project.qcow2",
+            TARGET: "vdb",
+            BACKUP_POOL: BPOOL,
+            BACKUP_DIR: "/mnt/nas/backups",
+            STAMP: "20261127T020000Z",
+            EPOCH: "1795744800",
+            KIND: "full",
+            ...env,
         },
         timeout: 30_000,
     });
@@ -48,8 +59,24 @@ function poolsTouched(calls: string[]): Set<string> {
     const pools = new Set<string>();
     for (const c of calls) {
         const a = c.split(" ");
-        a.forEach((x, i) => { if (x === "--pool" || x === "--inputpool") pools.add(a[i + 1]); });
-        if (["vol-create", "vol-create-from", "vol-list", "pool-info", "pool-refresh", "pool-define-as", "pool-build", "pool-start", "pool-autostart", "pool-dumpxml"].includes(a[0])) pools.add(a[1]);
+        a.forEach((x, i) => {
+            if (x === "--pool" || x === "--inputpool") pools.add(a[i + 1]);
+        });
+        if (
+            [
+                "vol-create",
+                "vol-create-from",
+                "vol-list",
+                "pool-info",
+                "pool-refresh",
+                "pool-define-as",
+                "pool-build",
+                "pool-start",
+                "pool-autostart",
+                "pool-dumpxml",
+            ].includes(a[0])
+        )
+            pools.add(a[1]);
     }
     return pools;
 }
@@ -62,18 +89,36 @@ test("a running VM: the backups pool made, filesystems frozen, backup-begin, tha
     const v = verbs(calls);
     assert.ok(v.indexOf("pool-define-as") < v.indexOf("vol-create"), "the pool is made first");
     // (A thaw before the freeze is the sweep's, for a freeze a killed run may have left.)
-    assert.deepEqual(v.slice(v.indexOf("domfsfreeze")).filter((x) => ["domfsfreeze", "backup-begin", "domfsthaw", "domjobinfo"].includes(x)).slice(0, 3), ["domfsfreeze", "backup-begin", "domfsthaw"]);
-    assert.ok(v.lastIndexOf("domfsthaw") < v.indexOf("domjobinfo"), "thawed before waiting for the copy: the point in time is fixed when the job starts");
+    assert.deepEqual(
+        v
+            .slice(v.indexOf("domfsfreeze"))
+            .filter((x) => ["domfsfreeze", "backup-begin", "domfsthaw", "domjobinfo"].includes(x))
+            .slice(0, 3),
+        ["domfsfreeze", "backup-begin", "domfsthaw"],
+    );
+    assert.ok(
+        v.lastIndexOf("domfsthaw") < v.indexOf("domjobinfo"),
+        "thawed before waiting for the copy: the point in time is fixed when the job starts",
+    );
     assert.ok(!calls.includes("NOT FROZEN at backup-begin"));
-    assert.match(calls.find((c) => c.startsWith("pool-define-as"))!, /^pool-define-as project-vms-backups dir --target \/mnt\/nas\/backups$/);
+    assert.match(
+        calls.find((c) => c.startsWith("pool-define-as"))!,
+        /^pool-define-as project-vms-backups dir --target \/mnt\/nas\/backups$/,
+    );
     assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2"]);
     assert.match(host.read("last-volume.xml"), /<compat>1\.1<\/compat>/, "qcow2 v3");
     const backupXml = host.read("last-backup.xml");
-    assert.match(backupXml, /<disk name='vdb' backup='yes' type='file'><target file='\/pools\/project-vms-backups\/myapp--20261127T020000Z--full\.qcow2'\/>/);
+    assert.match(
+        backupXml,
+        /<disk name='vdb' backup='yes' type='file'><target file='\/pools\/project-vms-backups\/myapp--20261127T020000Z--full\.qcow2'\/>/,
+    );
     assert.match(backupXml, /<disk name='vda' backup='no'\/><disk name='hdd' backup='no'\/>/, "only the project disk");
     assert.doesNotMatch(backupXml, /<incremental>/);
     assert.deepEqual(host.bitmaps(), ["project-vms-20261127T020000Z"]);
-    assert.ok(calls.includes("checkpoint-delete project-myapp project-vms-20261127T020000Z --metadata"), "no checkpoint metadata stays in libvirt");
+    assert.ok(
+        calls.includes("checkpoint-delete project-myapp project-vms-20261127T020000Z --metadata"),
+        "no checkpoint metadata stays in libvirt",
+    );
     assert.deepEqual([...poolsTouched(calls)].sort(), [BPOOL, POOL].sort());
     assert.match(r.stderr, /freezing the filesystems of project-myapp/);
     assert.match(r.stderr, /thawed the filesystems of project-myapp/);
@@ -82,13 +127,21 @@ test("a running VM: the backups pool made, filesystems frozen, backup-begin, tha
 test("an incremental: the previous checkpoint redefined, the target an overlay over the previous backup, the old bitmap dropped", () => {
     assert.equal(run("backup_take").status, 0);
     const before = host.calls().length;
-    const r = run("backup_take", { STAMP: "20261128T020000Z", KIND: "inc", PARENT: "myapp--20261127T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" });
+    const r = run("backup_take", {
+        STAMP: "20261128T020000Z",
+        KIND: "inc",
+        PARENT: "myapp--20261127T020000Z--full.qcow2",
+        PARENT_EPOCH: "1795744800",
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "myapp--20261128T020000Z--inc.qcow2 inc");
     const calls = host.calls().slice(before);
     assert.ok(calls.some((c) => /^checkpoint-create project-myapp \S+ --redefine --redefine-validate$/.test(c)));
-    assert.match(host.read("last-volume.xml"), /<backingStore><path>myapp--20261127T020000Z--full\.qcow2<\/path><format type='qcow2'\/><\/backingStore>/,
-        "the parent by name: relative to the backups folder, which can then be moved whole");
+    assert.match(
+        host.read("last-volume.xml"),
+        /<backingStore><path>myapp--20261127T020000Z--full\.qcow2<\/path><format type='qcow2'\/><\/backingStore>/,
+        "the parent by name: relative to the backups folder, which can then be moved whole",
+    );
     assert.match(host.read("last-backup.xml"), /<incremental>project-vms-20261127T020000Z<\/incremental>/);
     assert.deepEqual(host.bitmaps(), ["project-vms-20261128T020000Z"], "one bitmap at rest");
     assert.ok(calls.includes("checkpoint-delete project-myapp project-vms-20261127T020000Z"), "the old checkpoint deleted with its bitmap");
@@ -104,13 +157,23 @@ test("bitmaps earlier backups left in the disk (a backup of the stopped VM came 
 });
 
 test("an incremental whose bitmap is gone (disk restored or replaced) becomes a full backup, and says so", () => {
-    const r = run("backup_take", { STAMP: "20261128T020000Z", KIND: "inc", PARENT: "myapp--20261127T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" });
+    const r = run("backup_take", {
+        STAMP: "20261128T020000Z",
+        KIND: "inc",
+        PARENT: "myapp--20261127T020000Z--full.qcow2",
+        PARENT_EPOCH: "1795744800",
+    });
     // The parent volume does not even exist here: full.
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "myapp--20261128T020000Z--full.qcow2 full");
     host.volume(BPOOL, "myapp--20261128T020000Z--full.qcow2", 2 * GiB, GiB);
     host.set("bitmaps/project-vms-20261128T020000Z", false);
-    const r2 = run("backup_take", { STAMP: "20261129T020000Z", KIND: "inc", PARENT: "myapp--20261128T020000Z--full.qcow2", PARENT_EPOCH: "1795831200" });
+    const r2 = run("backup_take", {
+        STAMP: "20261129T020000Z",
+        KIND: "inc",
+        PARENT: "myapp--20261128T020000Z--full.qcow2",
+        PARENT_EPOCH: "1795831200",
+    });
     assert.equal(r2.status, 0, r2.stderr);
     assert.equal(r2.stdout, "myapp--20261129T020000Z--full.qcow2 full");
     assert.match(r2.stderr, /no longer has the dirty bitmap of myapp--20261128T020000Z--full\.qcow2 .*: a full backup instead/);
@@ -122,15 +185,24 @@ test("a qcow2 v2 project disk (as libvirt makes one without <compat>): full back
     const r = run("backup_take", { KIND: "inc", PARENT: "myapp--20261126T020000Z--full.qcow2", PARENT_EPOCH: "1" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "myapp--20261127T020000Z--full.qcow2 full");
-    assert.match(r.stderr, /qcow2 v2 .*full backups only\. A restore writes it back as qcow2 v3; to get there losing nothing: project-vm stop myapp; project-vm backup myapp; project-vm restore myapp latest; project-vm start myapp\./);
-    assert.ok(host.calls().some((c) => /^backup-begin project-myapp \S+ --reuse-external$/.test(c)), "no checkpoint XML");
+    assert.match(
+        r.stderr,
+        /qcow2 v2 .*full backups only\. A restore writes it back as qcow2 v3; to get there losing nothing: project-vm stop myapp; project-vm backup myapp; project-vm restore myapp latest; project-vm start myapp\./,
+    );
+    assert.ok(
+        host.calls().some((c) => /^backup-begin project-myapp \S+ --reuse-external$/.test(c)),
+        "no checkpoint XML",
+    );
 });
 
 test("without a guest agent: refused, nothing frozen, nothing made, the two ways named", () => {
     host.agent(false);
     const r = run("backup_take");
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /guest agent of project-myapp does not answer.*project-vm stop myapp; project-vm backup myapp; project-vm start myapp.*No backup was made/);
+    assert.match(
+        r.stderr,
+        /guest agent of project-myapp does not answer.*project-vm stop myapp; project-vm backup myapp; project-vm start myapp.*No backup was made/,
+    );
     assert.ok(!verbs(host.calls()).some((v) => ["domfsfreeze", "backup-begin", "vol-create", "vol-create-from"].includes(v)));
     assert.deepEqual(host.volumes(BPOOL), []);
 });
@@ -176,13 +248,22 @@ test("a backups pool elsewhere than backups.dir is not silently used", () => {
     host.pool(BPOOL, "/old/place");
     const r = run("backup_take");
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /pool project-vms-backups already exists at \/old\/place, not at \/mnt\/nas\/backups \(the stack's backups\.dir: move the backups there, or set backups\.dir to where they are\)/);
+    assert.match(
+        r.stderr,
+        /pool project-vms-backups already exists at \/old\/place, not at \/mnt\/nas\/backups \(the stack's backups\.dir: move the backups there, or set backups\.dir to where they are\)/,
+    );
 });
 
 test("restore: refused while running; with STOP the VM is shut down, the disk copied aside, replaced, and started again", () => {
     host.pool(BPOOL, "/mnt/nas/backups");
     host.volume(BPOOL, "myapp--20261127T020000Z--full.qcow2", 2 * GiB, GiB);
-    host.volume(BPOOL, "myapp--20261128T020000Z--inc.qcow2", 2 * GiB, 3 * 1024 ** 2, "/pools/project-vms-backups/myapp--20261127T020000Z--full.qcow2");
+    host.volume(
+        BPOOL,
+        "myapp--20261128T020000Z--inc.qcow2",
+        2 * GiB,
+        3 * 1024 ** 2,
+        "/pools/project-vms-backups/myapp--20261127T020000Z--full.qcow2",
+    );
     host.volume(BPOOL, "other--20261128T020000Z--full.qcow2", 2 * GiB, GiB);
     const env = { BACKUP: "myapp--20261128T020000Z--inc.qcow2", STAMP: "20261129T100000Z" };
     const refused = run("restore_run", env);
@@ -202,8 +283,15 @@ test("restore: refused while running; with STOP the VM is shut down, the disk co
         i(/^vol-create-from project-myapp \S+ --inputpool project-vms-backups myapp--20261128T020000Z--inc\.qcow2$/),
         i(/^start project-myapp$/),
     ];
-    assert.ok(order.every((n) => n >= 0), JSON.stringify(order));
-    assert.deepEqual(order, [...order].sort((a, b) => a - b), "shut down, copy aside, then replace, then start");
+    assert.ok(
+        order.every((n) => n >= 0),
+        JSON.stringify(order),
+    );
+    assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+        "shut down, copy aside, then replace, then start",
+    );
     assert.deepEqual(host.volumes(POOL), ["project.qcow2", "project.qcow2.before-restore-20261129T100000Z"]);
     assert.deepEqual(host.volumes("project-other"), ["project.qcow2"]);
     assert.deepEqual([...poolsTouched(calls)].sort(), [BPOOL, POOL].sort(), "never another project's pool");
@@ -236,8 +324,15 @@ test("restore refuses another project's backup and a chain that leaves the backu
     host.set("copy-fails");
     const failed = run("restore_run", { BACKUP: "myapp--20261127T020000Z--full.qcow2" });
     assert.notEqual(failed.status, 0);
-    assert.match(failed.stderr, /restoring myapp--20261127T020000Z--full\.qcow2 failed; the disk as it was is kept as project\.qcow2\.before-restore-20261127T020000Z/);
-    assert.deepEqual(host.volumes(POOL), ["project.qcow2", "project.qcow2.before-restore-20261127T020000Z"], "the disk put back, and its copy kept");
+    assert.match(
+        failed.stderr,
+        /restoring myapp--20261127T020000Z--full\.qcow2 failed; the disk as it was is kept as project\.qcow2\.before-restore-20261127T020000Z/,
+    );
+    assert.deepEqual(
+        host.volumes(POOL),
+        ["project.qcow2", "project.qcow2.before-restore-20261127T020000Z"],
+        "the disk put back, and its copy kept",
+    );
 });
 
 test("retention deletes only the project's own backups", () => {
@@ -271,13 +366,22 @@ test("5. a backup volume that cannot be made (pool full, name taken): the parent
     assert.notEqual(taken.status, 0);
     assert.deepEqual(host.metadata(), []);
     assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2", "myapp--20261128T020000Z--inc.qcow2"]);
-    assert.equal(host.read(`pools/${BPOOL}/myapp--20261128T020000Z--inc.qcow2`), "123 45 - v3\n", "a volume it did not make is not touched");
+    assert.equal(
+        host.read(`pools/${BPOOL}/myapp--20261128T020000Z--inc.qcow2`),
+        "123 45 - v3\n",
+        "a volume it did not make is not touched",
+    );
 });
 
 test("5. a backup interrupted (TERM) mid-job leaves nothing: no volume, no marker, no checkpoint, thawed", () => {
     assert.equal(run("backup_take").status, 0);
     host.write("begin-kill", "TERM");
-    const r = run("backup_take", { STAMP: "20261128T020000Z", KIND: "inc", PARENT: "myapp--20261127T020000Z--full.qcow2", PARENT_EPOCH: "1795744800" });
+    const r = run("backup_take", {
+        STAMP: "20261128T020000Z",
+        KIND: "inc",
+        PARENT: "myapp--20261127T020000Z--full.qcow2",
+        PARENT_EPOCH: "1795744800",
+    });
     assert.equal(r.status, 143, r.stderr);
     assert.deepEqual(host.volumes(BPOOL), ["myapp--20261127T020000Z--full.qcow2"]);
     assert.deepEqual(host.metadata(), []);
@@ -313,8 +417,18 @@ test("Ctrl+C while the freeze runs: the guest is thawed on the way out and nothi
     const child = spawn("bash", ["-c", hostScript("backup.sh", "backup_take")], {
         detached: true,
         env: {
-            ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: P, DOMAIN: `project-${P}`, PROJECT_POOL: POOL, VOLUME: "project.qcow2",
-            TARGET: "vdb", BACKUP_POOL: BPOOL, BACKUP_DIR: "/mnt/nas/backups", STAMP: "20261127T020000Z", EPOCH: "1795744800", KIND: "full",
+            ...host.env(),
+            LIBVIRT_URI: "qemu:///system",
+            PROJECT: P,
+            DOMAIN: `project-${P}`,
+            PROJECT_POOL: POOL,
+            VOLUME: "project.qcow2",
+            TARGET: "vdb",
+            BACKUP_POOL: BPOOL,
+            BACKUP_DIR: "/mnt/nas/backups",
+            STAMP: "20261127T020000Z",
+            EPOCH: "1795744800",
+            KIND: "full",
         },
     });
     const started = Date.now();
@@ -349,8 +463,17 @@ test("Ctrl+C while a restore writes the backup: the project disk as it was is pu
     const child = spawn("bash", ["-c", hostScript("restore.sh", "restore_run", ["backup.sh"])], {
         detached: true,
         env: {
-            ...host.env(), LIBVIRT_URI: "qemu:///system", PROJECT: P, DOMAIN: `project-${P}`, PROJECT_POOL: POOL, VOLUME: "project.qcow2",
-            TARGET: "vdb", BACKUP_POOL: BPOOL, BACKUP_DIR: "/mnt/nas/backups", STAMP: "20261129T100000Z", BACKUP: "myapp--20261127T020000Z--full.qcow2",
+            ...host.env(),
+            LIBVIRT_URI: "qemu:///system",
+            PROJECT: P,
+            DOMAIN: `project-${P}`,
+            PROJECT_POOL: POOL,
+            VOLUME: "project.qcow2",
+            TARGET: "vdb",
+            BACKUP_POOL: BPOOL,
+            BACKUP_DIR: "/mnt/nas/backups",
+            STAMP: "20261129T100000Z",
+            BACKUP: "myapp--20261127T020000Z--full.qcow2",
         },
     });
     let stderr = "";
@@ -364,6 +487,10 @@ test("Ctrl+C while a restore writes the backup: the project disk as it was is pu
     const code = await new Promise<number | null>((r) => child.on("close", r));
     assert.equal(code, 130);
     assert.match(stderr, /interrupted: putting the project disk as it was back from project\.qcow2\.before-restore-20261129T100000Z/);
-    assert.deepEqual(host.volumes(POOL), ["project.qcow2", "project.qcow2.before-restore-20261129T100000Z"], "a project disk, and its copy aside");
+    assert.deepEqual(
+        host.volumes(POOL),
+        ["project.qcow2", "project.qcow2.before-restore-20261129T100000Z"],
+        "a project disk, and its copy aside",
+    );
     assert.equal(host.size(POOL, "project.qcow2")?.capacity, 2 * GiB, "the disk as it was");
 });

@@ -3,7 +3,18 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
     stampProblem,
-    Backup, backupVolumeName, chainOf, chains, isoWeek, parseBackupSettings as parseWith, parseBackupVolume, planBackup, retention, stampOf, timeOfStamp, unchangedSinceBackup,
+    Backup,
+    backupVolumeName,
+    chainOf,
+    chains,
+    isoWeek,
+    parseBackupSettings as parseWith,
+    parseBackupVolume,
+    planBackup,
+    retention,
+    stampOf,
+    timeOfStamp,
+    unchangedSinceBackup,
 } from "../components/backup";
 import { Reader } from "../components/configReader";
 
@@ -16,24 +27,38 @@ function parseBackupSettings(raw: unknown, storageDir: string) {
 const b = (stamp: string, kind: "full" | "inc", project = "myapp"): Backup => parseBackupVolume(backupVolumeName(project, stamp, kind))!;
 
 test("backups settings: defaults, a folder elsewhere, and every problem named with its key", () => {
-    assert.deepEqual(parseBackupSettings(undefined, "/var/lib/project-vms").settings,
-        { dir: "/var/lib/project-vms/_backups", keepDaily: 7, keepWeekly: 4, keepLast: 3, fullEvery: 7 });
-    assert.deepEqual(parseBackupSettings({ dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 }, "/var/lib/project-vms").settings,
-        { dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 });
-    const bad = parseBackupSettings({ dir: "/mnt/../etc", keepDaily: 0, keepWeekly: 1.5, fullEvery: "x", every: 1 }, "/var/lib/project-vms");
+    assert.deepEqual(parseBackupSettings(undefined, "/var/lib/project-vms").settings, {
+        dir: "/var/lib/project-vms/_backups",
+        keepDaily: 7,
+        keepWeekly: 4,
+        keepLast: 3,
+        fullEvery: 7,
+    });
+    assert.deepEqual(
+        parseBackupSettings({ dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 }, "/var/lib/project-vms")
+            .settings,
+        { dir: "/mnt/nas/vm-backups", keepDaily: 3, keepWeekly: 0, keepLast: 1, fullEvery: 1 },
+    );
+    const bad = parseBackupSettings(
+        { dir: "/mnt/../etc", keepDaily: 0, keepWeekly: 1.5, fullEvery: "x", every: 1 },
+        "/var/lib/project-vms",
+    );
     assert.equal(bad.settings, undefined);
     assert.deepEqual(bad.problems, [
         "project-vms:backups.every is not a known key; known: dir, keepDaily, keepWeekly, keepLast, fullEvery",
         "project-vms:backups.dir \"/mnt/../etc\" must not contain '..'",
         "project-vms:backups.keepDaily is 0; it must be between 1 and 1000",
         "project-vms:backups.keepWeekly must be a whole number, got 1.5",
-        "project-vms:backups.fullEvery must be a whole number, got \"x\"",
+        'project-vms:backups.fullEvery must be a whole number, got "x"',
     ]);
     for (const dir of ["relative/dir", "/with space", "/a'quote", "/x/<y>", "/trailing/", "/a//b", "/a/./b"]) {
         assert.equal(parseBackupSettings({ dir }, "/var/lib/project-vms").settings, undefined, dir);
     }
     // Never a project's folder (it would show that project's disks as backups).
-    assert.match(parseBackupSettings({ dir: "/var/lib/project-vms/myapp" }, "/var/lib/project-vms").problems[0], /inside a project's folder/);
+    assert.match(
+        parseBackupSettings({ dir: "/var/lib/project-vms/myapp" }, "/var/lib/project-vms").problems[0],
+        /inside a project's folder/,
+    );
     assert.match(parseBackupSettings({ dir: "/var/lib/project-vms" }, "/var/lib/project-vms").problems[0], /inside a project's folder/);
     assert.ok(parseBackupSettings({ dir: "/var/lib/project-vms/_backups/x" }, "/var/lib/project-vms").settings);
     assert.match(parseBackupSettings("daily", "/s").problems[0], /must be an object/);
@@ -45,19 +70,35 @@ test("backup volume names: made, parsed, and nothing else taken for one", () => 
     assert.equal(timeOfStamp("20261127T111500Z")!.toISOString(), "2026-11-27T11:15:00.000Z");
     assert.equal(timeOfStamp("20261327T111500Z"), undefined, "month 13");
     assert.equal(backupVolumeName("myapp", "20261127T111500Z", "inc"), "myapp--20261127T111500Z--inc.qcow2");
-    assert.deepEqual(parseBackupVolume("my-app--20261127T111500Z--full.qcow2"),
-        { volume: "my-app--20261127T111500Z--full.qcow2", project: "my-app", stamp: "20261127T111500Z", time: new Date("2026-11-27T11:15:00Z"), kind: "full" });
-    for (const v of ["project.qcow2", "myapp--20261127T111500Z--diff.qcow2", "../x--20261127T111500Z--full.qcow2", "MyApp--20261127T111500Z--full.qcow2",
-        "myapp--20261127T111500Z--full.qcow2.tmp", "myapp--2026-11-27--full.qcow2"]) {
+    assert.deepEqual(parseBackupVolume("my-app--20261127T111500Z--full.qcow2"), {
+        volume: "my-app--20261127T111500Z--full.qcow2",
+        project: "my-app",
+        stamp: "20261127T111500Z",
+        time: new Date("2026-11-27T11:15:00Z"),
+        kind: "full",
+    });
+    for (const v of [
+        "project.qcow2",
+        "myapp--20261127T111500Z--diff.qcow2",
+        "../x--20261127T111500Z--full.qcow2",
+        "MyApp--20261127T111500Z--full.qcow2",
+        "myapp--20261127T111500Z--full.qcow2.tmp",
+        "myapp--2026-11-27--full.qcow2",
+    ]) {
         assert.equal(parseBackupVolume(v), undefined, v);
     }
 });
 
 test("chains: a full and the incrementals over it; the next backup is incremental until fullEvery", () => {
     const list = [b("20261103T020000Z", "inc"), b("20261101T020000Z", "full"), b("20261102T020000Z", "inc"), b("20261104T020000Z", "full")];
-    assert.deepEqual(chains(list).map((c) => c.map((x) => x.stamp)),
-        [["20261101T020000Z", "20261102T020000Z", "20261103T020000Z"], ["20261104T020000Z"]]);
-    assert.deepEqual(chainOf(list, "myapp--20261103T020000Z--inc.qcow2")!.map((x) => x.kind), ["full", "inc", "inc"]);
+    assert.deepEqual(
+        chains(list).map((c) => c.map((x) => x.stamp)),
+        [["20261101T020000Z", "20261102T020000Z", "20261103T020000Z"], ["20261104T020000Z"]],
+    );
+    assert.deepEqual(
+        chainOf(list, "myapp--20261103T020000Z--inc.qcow2")!.map((x) => x.kind),
+        ["full", "inc", "inc"],
+    );
     assert.equal(chainOf(list, "other--20261103T020000Z--inc.qcow2"), undefined);
 
     assert.deepEqual(planBackup([], 7), { kind: "full" });
@@ -87,17 +128,26 @@ test("retention keeps the newest per day and per week, with everything they rest
     assert.ok(kept.has("myapp--20261111T150000Z--inc.qcow2"));
     for (const k of keep) for (const dep of chainOf(list, k.volume)!) assert.ok(kept.has(dep.volume), `${k.volume} needs ${dep.volume}`);
     // The last 7 days are there.
-    for (let d = 35; d < 42; d++) assert.ok(kept.has(backupVolumeName("myapp", stampOf(new Date(Date.UTC(2026, 9, 1 + d, 2))), d % 7 === 0 ? "full" : "inc")));
+    for (let d = 35; d < 42; d++)
+        assert.ok(kept.has(backupVolumeName("myapp", stampOf(new Date(Date.UTC(2026, 9, 1 + d, 2))), d % 7 === 0 ? "full" : "inc")));
     // The oldest chains went, whole.
     assert.ok(!kept.has("myapp--20261001T020000Z--full.qcow2"));
     assert.ok(remove.every((r) => !keep.some((k) => chainOf(list, k.volume)!.includes(r))));
     // The day before the last second backup keeps only its newest.
-    assert.deepEqual(retention(list, { keepDaily: 1, keepWeekly: 0 }).keep.map((x) => x.stamp).slice(-1), ["20261111T150000Z"]);
+    assert.deepEqual(
+        retention(list, { keepDaily: 1, keepWeekly: 0 })
+            .keep.map((x) => x.stamp)
+            .slice(-1),
+        ["20261111T150000Z"],
+    );
     // Nothing to delete when everything is one chain still growing.
     assert.deepEqual(retention(list.slice(0, 5), { keepDaily: 1, keepWeekly: 0 }).remove, []);
     // keepLast: a backup taken before a restore stays when a new chain starts the same day.
     const sameDay = [b("20261127T020000Z", "full"), b("20261127T030000Z", "inc"), b("20261127T050000Z", "full")];
-    assert.deepEqual(retention(sameDay, { keepDaily: 7, keepWeekly: 0, keepLast: 1 }).remove.map((x) => x.stamp), ["20261127T020000Z", "20261127T030000Z"]);
+    assert.deepEqual(
+        retention(sameDay, { keepDaily: 7, keepWeekly: 0, keepLast: 1 }).remove.map((x) => x.stamp),
+        ["20261127T020000Z", "20261127T030000Z"],
+    );
     assert.deepEqual(retention(sameDay, { keepDaily: 7, keepWeekly: 0, keepLast: 2 }).remove, []);
     // keepDaily is at least 1: the newest backup is never deleted.
     assert.equal(retention(list, { keepDaily: 0, keepWeekly: 0 }).keep.at(-1)!.stamp, "20261111T150000Z");
@@ -106,7 +156,11 @@ test("retention keeps the newest per day and per week, with everything they rest
 test("a VM that is not running is skipped only when its newest backup is newer than its disk's last change", () => {
     const list = [b("20261127T020000Z", "full"), b("20261128T020000Z", "inc")];
     assert.equal(unchangedSinceBackup(list, new Date("2026-11-27T20:00:00Z")), true, "stopped before the newest backup");
-    assert.equal(unchangedSinceBackup(list, new Date("2026-11-28T02:00:00.500Z")), false, "changed within the backup's second: backed up again");
+    assert.equal(
+        unchangedSinceBackup(list, new Date("2026-11-28T02:00:00.500Z")),
+        false,
+        "changed within the backup's second: backed up again",
+    );
     assert.equal(unchangedSinceBackup(list, new Date("2026-11-29T00:00:00Z")), false, "changed after it");
     assert.equal(unchangedSinceBackup(list, undefined), false, "unknown: backed up");
     assert.equal(unchangedSinceBackup([], new Date(0)), false, "no backup yet");
@@ -121,23 +175,43 @@ test("chains follow the backing files, not the stamps: an incremental stamped by
     const I1 = on(b("20261101T235000Z", "inc"), F1);
     const G = on(b("20261102T003000Z", "full"), undefined);
     const list = [F0, I1, F1, G];
-    assert.deepEqual(chainOf(list, I1.volume)!.map((x) => x.volume), [F1.volume, I1.volume], "I1 rests on F1, as its file says");
+    assert.deepEqual(
+        chainOf(list, I1.volume)!.map((x) => x.volume),
+        [F1.volume, I1.volume],
+        "I1 rests on F1, as its file says",
+    );
     const { keep, remove } = retention(list, { keepLast: 1, keepDaily: 3, keepWeekly: 0 });
     assert.ok(keep.includes(I1), "I1 is the newest of day 1");
     assert.ok(keep.includes(F1), "so the full it rests on is kept");
-    assert.deepEqual(remove.map((x) => x.volume), [F0.volume]);
+    assert.deepEqual(
+        remove.map((x) => x.volume),
+        [F0.volume],
+    );
     // By stamps alone (parents unknown), F1 would have gone: I1 taken for F0's.
-    const byStamps = retention(list.map(({ parent: _, ...x }) => x), { keepLast: 1, keepDaily: 3, keepWeekly: 0 });
-    assert.ok(byStamps.remove.some((x) => x.volume === F1.volume), "the test shows the difference");
+    const byStamps = retention(
+        list.map(({ parent: _, ...x }) => x),
+        { keepLast: 1, keepDaily: 3, keepWeekly: 0 },
+    );
+    assert.ok(
+        byStamps.remove.some((x) => x.volume === F1.volume),
+        "the test shows the difference",
+    );
 
     const orphan = on(b("20261103T020000Z", "inc"), b("20261030T020000Z", "full"));
-    assert.deepEqual(chains([F1, orphan]).map((c) => c.map((x) => x.volume)), [[F1.volume], [orphan.volume]], "an incremental whose parent is gone is a chain of its own");
+    assert.deepEqual(
+        chains([F1, orphan]).map((c) => c.map((x) => x.volume)),
+        [[F1.volume], [orphan.volume]],
+        "an incremental whose parent is gone is a chain of its own",
+    );
     assert.deepEqual(planBackup([F1, orphan], 7), { kind: "full" }, "and no base for the next backup");
 });
 
 test("a backup is refused when this machine's clock is not later than the newest backup's", () => {
     const newest = b("20261102T003000Z", "full");
-    assert.match(stampProblem("20261102T001000Z", newest)!, /this machine's clock \(20261102T001000Z\) is not later than the newest backup's \(myapp--20261102T003000Z--full\.qcow2\)/);
+    assert.match(
+        stampProblem("20261102T001000Z", newest)!,
+        /this machine's clock \(20261102T001000Z\) is not later than the newest backup's \(myapp--20261102T003000Z--full\.qcow2\)/,
+    );
     assert.ok(stampProblem("20261102T003000Z", newest), "the same second too");
     assert.equal(stampProblem("20261102T003001Z", newest), undefined);
     assert.equal(stampProblem("20261102T003000Z", undefined), undefined, "the first backup");

@@ -46,9 +46,12 @@ function shapeOf(node: ts.TypeNode): { shape: Shape; undefinedable: boolean } {
     }
     if (ts.isParenthesizedTypeNode(node)) return shapeOf(node.type);
     switch (node.kind) {
-        case ts.SyntaxKind.StringKeyword: return { shape: { kind: "string" }, undefinedable: false };
-        case ts.SyntaxKind.NumberKeyword: return { shape: { kind: "number" }, undefinedable: false };
-        case ts.SyntaxKind.BooleanKeyword: return { shape: { kind: "boolean" }, undefinedable: false };
+        case ts.SyntaxKind.StringKeyword:
+            return { shape: { kind: "string" }, undefinedable: false };
+        case ts.SyntaxKind.NumberKeyword:
+            return { shape: { kind: "number" }, undefinedable: false };
+        case ts.SyntaxKind.BooleanKeyword:
+            return { shape: { kind: "boolean" }, undefinedable: false };
     }
     if (ts.isArrayTypeNode(node)) return { shape: { kind: "array", items: shapeOf(node.elementType).shape }, undefinedable: false };
     if (ts.isTypeLiteralNode(node)) {
@@ -92,13 +95,18 @@ interface ClassInfo {
 function classInfo(file: string, className: string, argsName: string): ClassInfo {
     const sf = sourceFile(file);
     const cls = sf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === className)!;
-    const tokenProp = cls.members.find((m): m is ts.PropertyDeclaration => ts.isPropertyDeclaration(m) && m.name.getText() === "__pulumiType")!;
+    const tokenProp = cls.members.find(
+        (m): m is ts.PropertyDeclaration => ts.isPropertyDeclaration(m) && m.name.getText() === "__pulumiType",
+    )!;
     const token = (tokenProp.initializer as ts.StringLiteral).text;
     const argsDecl = sf.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === argsName)!;
     const ctor = cls.members.find(ts.isConstructorDeclaration)!;
     const argsParam = ctor.parameters[1];
     const outputs = cls.members
-        .filter((m): m is ts.PropertyDeclaration => ts.isPropertyDeclaration(m) && !m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword))
+        .filter(
+            (m): m is ts.PropertyDeclaration =>
+                ts.isPropertyDeclaration(m) && !m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword),
+        )
         .map((m) => ({ name: m.name.getText(), optional: false, ...shapeOf(m.type!) }));
     return { token, file, args: propsOfInterface(argsDecl), argsRequired: !argsParam.questionToken, outputs };
 }
@@ -117,10 +125,18 @@ const refName = (ref: string) => ref.replace(/^#\/types\/libvirt:index\/\w+:/, "
 /** Problems of a binding shape against a schema property (recursing into nested input types). */
 function compare(schema: any, spec: PropSpec, shape: Shape, at: string, seen: Set<string>): string[] {
     if (spec.$ref) {
-        if (shape.kind !== "ref" || shape.name !== refName(spec.$ref)) return [`${at}: schema ${spec.$ref}, binding ${JSON.stringify(shape)}`];
+        if (shape.kind !== "ref" || shape.name !== refName(spec.$ref))
+            return [`${at}: schema ${spec.$ref}, binding ${JSON.stringify(shape)}`];
         return compareType(schema, shape.name, seen);
     }
-    const expected: Record<string, Shape["kind"]> = { string: "string", integer: "number", number: "number", boolean: "boolean", array: "array", object: "map" };
+    const expected: Record<string, Shape["kind"]> = {
+        string: "string",
+        integer: "number",
+        number: "number",
+        boolean: "boolean",
+        array: "array",
+        object: "map",
+    };
     if (expected[spec.type!] !== shape.kind) return [`${at}: schema ${spec.type}, binding ${shape.kind}`];
     if (shape.kind === "array") return compare(schema, spec.items!, shape.items, `${at}[]`, seen);
     if (shape.kind === "map") return compare(schema, spec.additionalProperties!, shape.values, `${at}{}`, seen);
@@ -136,9 +152,13 @@ function compareType(schema: any, name: string, seen: Set<string>): string[] {
     const required = new Set<string>(type.required ?? []);
     for (const p of propsOfInterface(inputInterface(name))) {
         const spec = type.properties[p.name];
-        if (!spec) { problems.push(`${name}.${p.name}: not in the schema`); continue; }
+        if (!spec) {
+            problems.push(`${name}.${p.name}: not in the schema`);
+            continue;
+        }
         problems.push(...compare(schema, spec, p.shape, `${name}.${p.name}`, seen));
-        if (required.has(p.name) === p.optional) problems.push(`${name}.${p.name}: required in the schema is ${required.has(p.name)}, binding optional is ${p.optional}`);
+        if (required.has(p.name) === p.optional)
+            problems.push(`${name}.${p.name}: required in the schema is ${required.has(p.name)}, binding optional is ${p.optional}`);
     }
     return problems;
 }
@@ -155,9 +175,13 @@ describe("the libvirt binding against the provider schema", () => {
             const seen = new Set<string>();
             for (const p of c.args) {
                 const spec = res.inputProperties[p.name];
-                if (!spec) { problems.push(`${p.name}: not an input of the schema`); continue; }
+                if (!spec) {
+                    problems.push(`${p.name}: not an input of the schema`);
+                    continue;
+                }
                 problems.push(...compare(schema, spec, p.shape, p.name, seen));
-                if (required.has(p.name) === p.optional) problems.push(`${p.name}: schema required=${required.has(p.name)}, binding optional=${p.optional}`);
+                if (required.has(p.name) === p.optional)
+                    problems.push(`${p.name}: schema required=${required.has(p.name)}, binding optional=${p.optional}`);
             }
             if (required.size > 0) assert.ok(c.argsRequired, "a resource with required inputs takes its args as a required parameter");
             const missing = Object.keys(res.inputProperties).filter((k) => !c.args.some((a) => a.name === k));
@@ -173,9 +197,13 @@ describe("the libvirt binding against the provider schema", () => {
             const problems: string[] = [];
             for (const o of c.outputs) {
                 const spec = res.properties[o.name];
-                if (!spec) { problems.push(`${o.name}: not an output of the schema`); continue; }
+                if (!spec) {
+                    problems.push(`${o.name}: not an output of the schema`);
+                    continue;
+                }
                 problems.push(...compare(schema, spec, o.shape, o.name, new Set()));
-                if (required.has(o.name) === o.undefinedable) problems.push(`${o.name}: schema always-set=${required.has(o.name)}, binding admits undefined=${o.undefinedable}`);
+                if (required.has(o.name) === o.undefinedable)
+                    problems.push(`${o.name}: schema always-set=${required.has(o.name)}, binding admits undefined=${o.undefinedable}`);
             }
             assert.deepEqual(problems, []);
         });
@@ -183,8 +211,11 @@ describe("the libvirt binding against the provider schema", () => {
 
     test("every class hands the engine each declared output, so each becomes an Output", () => {
         const runtime: Record<string, { propertyNames?: readonly string[] }> = {
-            "pool.ts": libvirt.Pool, "volume.ts": libvirt.Volume, "cloudInitDisk.ts": libvirt.CloudInitDisk,
-            "domain.ts": libvirt.Domain, "network.ts": libvirt.Network,
+            "pool.ts": libvirt.Pool,
+            "volume.ts": libvirt.Volume,
+            "cloudInitDisk.ts": libvirt.CloudInitDisk,
+            "domain.ts": libvirt.Domain,
+            "network.ts": libvirt.Network,
         };
         for (const c of CLASSES.filter((x) => runtime[x.file])) {
             assert.deepEqual([...runtime[c.file].propertyNames!].sort(), c.outputs.map((o) => o.name).sort(), c.token);
@@ -209,9 +240,16 @@ describe("the package", () => {
     });
 
     test("uses the provider's real type tokens", () => {
-        assert.deepEqual(CLASSES.map((c) => c.token), [
-            "libvirt", "libvirt:index/pool:Pool", "libvirt:index/volume:Volume",
-            "libvirt:index/cloudInitDisk:CloudInitDisk", "libvirt:index/domain:Domain", "libvirt:index/network:Network",
-        ]);
+        assert.deepEqual(
+            CLASSES.map((c) => c.token),
+            [
+                "libvirt",
+                "libvirt:index/pool:Pool",
+                "libvirt:index/volume:Volume",
+                "libvirt:index/cloudInitDisk:CloudInitDisk",
+                "libvirt:index/domain:Domain",
+                "libvirt:index/network:Network",
+            ],
+        );
     });
 });

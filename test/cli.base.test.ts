@@ -82,8 +82,14 @@ test("base list shows each version with the VMs on it (Pulumi's state) and the p
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2`, webapp: "debian-testing-2026-12-prepared-0123456789ab.qcow2" };
     w.out.length = 0;
     assert.equal(await w.run("-H", "storage", "base", "--json"), 0, w.errText());
-    assert.deepEqual(JSON.parse(w.out.join("\n")).baseImages.map((b: any) => [b.version, b.newest, b.inUse, b.pinned]),
-        [[first, false, ["myapp"], []], ["2026-12", true, ["webapp"], []]], "a VM on a prepared layer is on its version");
+    assert.deepEqual(
+        JSON.parse(w.out.join("\n")).baseImages.map((b: any) => [b.version, b.newest, b.inUse, b.pinned]),
+        [
+            [first, false, ["myapp"], []],
+            ["2026-12", true, ["webapp"], []],
+        ],
+        "a VM on a prepared layer is on its version",
+    );
 });
 
 test("base move pins the project, asks first, applies; prune removes only what nothing uses", async (t) => {
@@ -114,11 +120,17 @@ test("base move pins the project, asks first, applies; prune removes only what n
     w.stateUnreadable = false;
     const applies = w.applies.length;
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0, w.errText());
-    assert.deepEqual(parse(w.stackText("storage")).config["project-vms:baseImages"].map((b: any) => b.version), [first, "2027-01"]);
+    assert.deepEqual(
+        parse(w.stackText("storage")).config["project-vms:baseImages"].map((b: any) => b.version),
+        [first, "2027-01"],
+    );
     assert.equal(w.applies.length, applies + 1);
     assert.equal(w.host.size("project-vms-base", "debian-testing-2026-12.qcow2"), undefined, "its volume deleted from the host");
-    assert.deepEqual(w.host.volumes("project-vms-base"), ["debian-testing-2027-01-prepared-0123456789ab.qcow2"],
-        "and its prepared layers with their markers; a layer of a version in use stays");
+    assert.deepEqual(
+        w.host.volumes("project-vms-base"),
+        ["debian-testing-2027-01-prepared-0123456789ab.qcow2"],
+        "and its prepared layers with their markers; a layer of a version in use stays",
+    );
     assert.equal(await w.run("-H", "storage", "base", "prune", "--yes"), 0);
     assert.match(w.errText(), /every base image version of storage is in use \(or the newest\); nothing to prune/);
 });
@@ -133,7 +145,10 @@ test("base move of a disk made before its base was recorded: the change alone do
     assert.equal(w.applies.length, before + 2, "the move, then its system disk replaced");
     assert.deepEqual(w.applies[before].replace, []);
     assert.deepEqual(w.applies[before + 1].replace, [systemDiskUrn("storage", "myapp")]);
-    assert.match(w.errText(), /myapp's system disk is still on debian-testing-url-[0-9a-f]{8}\.qcow2 \(made before its base was recorded in Pulumi's state\): it is replaced to move it/);
+    assert.match(
+        w.errText(),
+        /myapp's system disk is still on debian-testing-url-[0-9a-f]{8}\.qcow2 \(made before its base was recorded in Pulumi's state\): it is replaced to move it/,
+    );
     assert.equal(w.systemDisks.storage.myapp, "debian-testing-2026-12.qcow2");
 
     // Now recorded: a move back takes one apply; asking again for where it is does nothing.
@@ -150,16 +165,23 @@ test("base move again of a disk that a first apply after an upgrade left where i
     // The entry says 2026-12 (set by hand, applied once: the trigger recorded, the disk not moved).
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2` };
     w.diskTriggers.storage = { myapp: "base:2026-12" };
-    const text = w.stackText("storage").replace(/(- name: myapp\n)/, "$1      base: \"2026-12\"\n");
+    const text = w.stackText("storage").replace(/(- name: myapp\n)/, '$1      base: "2026-12"\n');
     w.writeStack("storage", text);
     const before = w.applies.length;
     w.answers = [undefined];
-    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12"), 2, "a fresh system disk is asked for: no terminal, no --yes");
+    assert.equal(
+        await w.run("-H", "storage", "base", "move", "myapp", "2026-12"),
+        2,
+        "a fresh system disk is asked for: no terminal, no --yes",
+    );
     assert.match(w.errText(), /gets a fresh system disk on 2026-12/);
     assert.equal(w.applies.length, before, "nothing applied");
     assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12", "--yes"), 0, w.errText());
     assert.match(w.errText(), /myapp is pinned to 2026-12/);
-    assert.deepEqual(w.applies.slice(before).map((a) => a.replace), [[systemDiskUrn("storage", "myapp")]]);
+    assert.deepEqual(
+        w.applies.slice(before).map((a) => a.replace),
+        [[systemDiskUrn("storage", "myapp")]],
+    );
     assert.equal(w.systemDisks.storage.myapp, "debian-testing-2026-12.qcow2");
 });
 
@@ -175,10 +197,18 @@ test("a move whose apply fails says to run the move again (apply alone would not
 
 test("systemDiskBases reads which base each system disk overlays from a stack export", () => {
     const urn = (n: string) => `urn:pulumi:storage::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::${n}`;
-    const exported = { deployment: { resources: [
-        { urn: urn("project-myapp-system-disk"), type: "libvirt:index/volume:Volume", inputs: { baseVolumeId: "/var/lib/project-vms/base/debian-testing-2026-11.qcow2" } },
-        { urn: urn("project-myapp-project-disk"), type: "libvirt:index/volume:Volume", inputs: {} },
-    ] } };
+    const exported = {
+        deployment: {
+            resources: [
+                {
+                    urn: urn("project-myapp-system-disk"),
+                    type: "libvirt:index/volume:Volume",
+                    inputs: { baseVolumeId: "/var/lib/project-vms/base/debian-testing-2026-11.qcow2" },
+                },
+                { urn: urn("project-myapp-project-disk"), type: "libvirt:index/volume:Volume", inputs: {} },
+            ],
+        },
+    };
     assert.deepEqual([...systemDiskBases(exported)], [["myapp", "debian-testing-2026-11.qcow2"]]);
 });
 
@@ -191,7 +221,9 @@ test("base add reads SHA512SUMS over https only: a redirect to http is refused, 
             asked.push(u);
             assert.equal(init?.redirect, "manual", "redirects are followed here, one by one, not by fetch");
             const [status, text] = pages[u] ?? [404, "not found"];
-            return status >= 300 && status < 400 ? new Response(null, { status, headers: { location: text } }) : new Response(text, { status });
+            return status >= 300 && status < 400
+                ? new Response(null, { status, headers: { location: text } })
+                : new Response(text, { status });
         }) as typeof fetch;
         return { asked, fetchImpl };
     };
@@ -200,7 +232,11 @@ test("base add reads SHA512SUMS over https only: a redirect to http is refused, 
     await assert.rejects(httpsText(sums, down.fetchImpl), /redirected to http:\/\/mirror\.example\/SHA512SUMS, which is not https/);
     assert.deepEqual(down.asked, [sums], "the http URL is never asked");
 
-    const moved = site({ [sums]: [301, "/moved/SHA512SUMS"], "https://cloud.debian.org/moved/SHA512SUMS": [302, "https://mirror.example/SHA512SUMS"], "https://mirror.example/SHA512SUMS": [200, "sums"] });
+    const moved = site({
+        [sums]: [301, "/moved/SHA512SUMS"],
+        "https://cloud.debian.org/moved/SHA512SUMS": [302, "https://mirror.example/SHA512SUMS"],
+        "https://mirror.example/SHA512SUMS": [200, "sums"],
+    });
     assert.equal(await httpsText(sums, moved.fetchImpl), "sums", "relative and absolute https redirects are followed");
 
     const loop = site({ [sums]: [302, sums] });

@@ -33,7 +33,6 @@ esac
 exit 1
 `;
 
-
 function setup(t: { after(fn: () => void): void }, withPulumi = true) {
     assert.ok(fs.existsSync(BIN), `${BIN} is built by npm run build (npm test builds it first)`);
     const w = new World();
@@ -46,11 +45,12 @@ function setup(t: { after(fn: () => void): void }, withPulumi = true) {
     host.down();
     t.after(() => host.cleanup());
     const log = path.join(w.dir, ".fake-log");
-    const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, ...args], {
-        cwd: w.dir,
-        encoding: "utf8",
-        env: { PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, FAKE_LOG: log, ...env },
-    });
+    const run = (args: string[], env: Record<string, string> = {}) =>
+        spawnSync(process.execPath, [BIN, ...args], {
+            cwd: w.dir,
+            encoding: "utf8",
+            env: { PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, FAKE_LOG: log, ...env },
+        });
     const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
     return { w, run, calls, host };
 }
@@ -133,7 +133,8 @@ async function interrupt(t: { after(fn: () => void): void }, signal: NodeJS.Sign
     const bin = path.join(w.dir, ".fake-bin");
     const log = path.join(w.dir, ".fake-log");
     const child = spawn(process.execPath, [BIN, "stop", "-H", "storage", "webapp"], {
-        cwd: w.dir, env: { PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, FAKE_LOG: log, FAKE_UP_SLEEP: "30" },
+        cwd: w.dir,
+        env: { PATH: `${bin}:${host.bin}:/usr/bin:/bin`, FAKE_VIRSH: host.dir, HOME: w.dir, FAKE_LOG: log, FAKE_UP_SLEEP: "30" },
     });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
@@ -151,15 +152,30 @@ async function interrupt(t: { after(fn: () => void): void }, signal: NodeJS.Sign
 test("SIGTERM while Pulumi runs: passed on to it once, waited for; says what the file holds and how to undo; the lock is released", async (t) => {
     const { w, code, stderr, calls } = await interrupt(t, "SIGTERM");
     assert.equal(code, 143);
-    assert.deepEqual(calls.filter((c) => c.startsWith("pulumi got")), ["pulumi got INT"], "Pulumi is cancelled gracefully (SIGINT), once");
-    assert.match(stderr, /stop webapp: interrupted \(SIGTERM\); pulumi up --stack storage stopped after the steps it had begun, so part of the change may be applied\. \S+Pulumi\.storage\.yaml keeps the change: apply the rest with 'project-vm -C \S+ -H storage apply', or take it back with 'project-vm -C \S+ -H storage undo'/);
+    assert.deepEqual(
+        calls.filter((c) => c.startsWith("pulumi got")),
+        ["pulumi got INT"],
+        "Pulumi is cancelled gracefully (SIGINT), once",
+    );
+    assert.match(
+        stderr,
+        /stop webapp: interrupted \(SIGTERM\); pulumi up --stack storage stopped after the steps it had begun, so part of the change may be applied\. \S+Pulumi\.storage\.yaml keeps the change: apply the rest with 'project-vm -C \S+ -H storage apply', or take it back with 'project-vm -C \S+ -H storage undo'/,
+    );
     assert.doesNotMatch(stderr, /^\s+at /m);
-    assert.deepEqual(fs.readdirSync(w.dir).filter((f) => f.endsWith(".lock")), [], "no lock left behind");
+    assert.deepEqual(
+        fs.readdirSync(w.dir).filter((f) => f.endsWith(".lock")),
+        [],
+        "no lock left behind",
+    );
 });
 
 test("Ctrl+C while Pulumi runs: not sent again (the terminal sent it to Pulumi too); project-vm waits for Pulumi to end", async (t) => {
     const { code, stderr, calls } = await interrupt(t, "SIGINT");
     assert.equal(code, 130);
-    assert.deepEqual(calls.filter((c) => c.startsWith("pulumi got")), [], "a second SIGINT would make Pulumi stop at once, mid-step");
+    assert.deepEqual(
+        calls.filter((c) => c.startsWith("pulumi got")),
+        [],
+        "a second SIGINT would make Pulumi stop at once, mid-step",
+    );
     assert.match(stderr, /stop webapp: interrupted \(SIGINT\)/);
 });

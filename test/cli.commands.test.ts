@@ -48,7 +48,9 @@ test("every file of cli/commands/ but the shared ones declares commands, and mai
     const fromFiles: Declare[] = [];
     for (const file of files) {
         const mod = await import(path.join(dir, file));
-        const declarations = Object.entries(mod).filter(([name]) => /^declare[A-Z]/.test(name)).map(([, d]) => d as Declare);
+        const declarations = Object.entries(mod)
+            .filter(([name]) => /^declare[A-Z]/.test(name))
+            .map(([, d]) => d as Declare);
         assert.equal(declarations.length, 1, `${file} declares its command, once`);
         assert.ok(COMMANDS.includes(declarations[0]), `${file}'s declaration is in main.ts's COMMANDS`);
         fromFiles.push(declarations[0]);
@@ -77,7 +79,9 @@ test("every declared flag of every command is in its --help, and every top-level
 
 test("a new command is its declaration plus its entry: it is in --help, its own help, completion, and runs on the shared context", async (t) => {
     const declareHello: Declare = (program, f) => {
-        program.command("hello").description("greet a project of the picked host")
+        program
+            .command("hello")
+            .description("greet a project of the picked host")
             .argument("<name>", "project name")
             .option("--loud", "shout")
             .action(async (name: string, o, c: Command) => {

@@ -21,23 +21,37 @@ test("completion offers only plain names and runs nothing written in a stack fil
     fs.writeFileSync(path.join(w.dir, "Pulumi.$(touch${IFS}pwned-host).yaml"), "config: {}\n");
     const bin = path.join(w.dir, "bin");
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, "project-vm"), `#!/bin/sh\nprintf '%s\\n' ${HOSTILE.map((h) => `'${h}'`).join(" ")} good-one\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "project-vm"), `#!/bin/sh\nprintf '%s\\n' ${HOSTILE.map((h) => `'${h}'`).join(" ")} good-one\n`, {
+        mode: 0o755,
+    });
     const complete = (...words: string[]) => {
-        const r = spawnSync("bash", ["-c", `. ./completion.bash; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`],
-            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        const r = spawnSync(
+            "bash",
+            [
+                "-c",
+                `. ./completion.bash; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`,
+            ],
+            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+        );
         assert.equal(r.status, 0, r.stderr);
         return r.stdout.trim().split("\n").filter(Boolean).sort();
     };
     assert.deepEqual(complete("project-vm", "-H", "storage", "ssh", ""), ["good-one"]);
     assert.deepEqual(complete("project-vm", "-H", "storage", "ssh", "go"), ["good-one"]);
     assert.deepEqual(complete("project-vm", "-H", ""), ["raider", "storage"]);
-    assert.deepEqual(fs.readdirSync(w.dir).filter((f) => f.startsWith("pwned")), [], "no word was run as code");
+    assert.deepEqual(
+        fs.readdirSync(w.dir).filter((f) => f.startsWith("pwned")),
+        [],
+        "no word was run as code",
+    );
 });
 
 test("list --quiet prints only valid project names", async (t) => {
     const w = new World();
     t.after(() => w.cleanup());
-    const text = w.stackText("storage").replace("- name: webapp", "- name: webapp\n    - name: \"$(touch${IFS}/tmp/x)\"\n    - name: \"ok\\nbad\"");
+    const text = w
+        .stackText("storage")
+        .replace("- name: webapp", '- name: webapp\n    - name: "$(touch${IFS}/tmp/x)"\n    - name: "ok\\nbad"');
     w.writeStack("storage", text);
     assert.equal(await w.run("list", "-H", "storage", "-q"), 0, w.errText());
     assert.deepEqual(w.out, ["myapp", "webapp"]);

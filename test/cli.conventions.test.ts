@@ -42,13 +42,23 @@ test("completion offers existing names for ssh but not for create, which wants a
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, "project-vm"), "#!/bin/sh\nprintf 'myapp\\nwebapp\\n'\n", { mode: 0o755 });
     const complete = (...words: string[]) => {
-        const r = spawnSync("bash", ["-c", `. ./c.bash; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`],
-            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        const r = spawnSync(
+            "bash",
+            [
+                "-c",
+                `. ./c.bash; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`,
+            ],
+            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+        );
         return r.stdout.trim().split("\n").filter(Boolean);
     };
     assert.deepEqual(complete("project-vm", "ssh", ""), ["myapp", "webapp"]);
     const forCreate = complete("project-vm", "create", "");
-    assert.deepEqual(forCreate.filter((n) => !n.startsWith("-")), [], `no existing name for create: ${forCreate}`);
+    assert.deepEqual(
+        forCreate.filter((n) => !n.startsWith("-")),
+        [],
+        `no existing name for create: ${forCreate}`,
+    );
 });
 
 test("one broken stack file does not blind doctor or list --all to the others", async (t) => {
@@ -56,12 +66,18 @@ test("one broken stack file does not blind doctor or list --all to the others", 
     w.writeStack("raider", "config:\n  project-vms:projects: [\n");
     assert.equal(await w.run("doctor", "--json"), 1);
     const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
-    assert.ok(checks.some((c) => c.name === "pulumi"), "the tools are still checked");
+    assert.ok(
+        checks.some((c) => c.name === "pulumi"),
+        "the tools are still checked",
+    );
     assert.match(checks.find((c) => c.name === "raider: stack file")!.detail, /not valid YAML/);
     assert.equal(checks.find((c) => c.name === "storage: stack file")!.ok, true);
     w.out.length = 0;
     assert.equal(await w.run("list", "--all"), 0, w.errText());
-    assert.ok(w.out.some((l) => /^storage\s+myapp/.test(l)), "storage's projects are listed");
+    assert.ok(
+        w.out.some((l) => /^storage\s+myapp/.test(l)),
+        "storage's projects are listed",
+    );
     assert.match(w.errText(), /raider: .*not valid YAML.*its projects cannot be listed/);
     w.out.length = 0;
     assert.equal(await w.run("list", "--all", "-q"), 0, w.errText());
@@ -74,7 +90,11 @@ test("doctor says what is still a placeholder, an old Pulumi, and mkisofs's real
     deps.runTool = async (cmd) => {
         if (cmd === "pulumi") return { code: 0, stdout: "v3.100.0\n", stderr: "" };
         if (cmd === "mkisofs") {
-            return { code: 0, stdout: "", stderr: "mkisofs 2.01 is not what you see here. This line is only a fake for too clever\nGUIs and other frontend applications. In fact, this program is:\ngenisoimage 1.1.11 (Linux)\n" };
+            return {
+                code: 0,
+                stdout: "",
+                stderr: "mkisofs 2.01 is not what you see here. This line is only a fake for too clever\nGUIs and other frontend applications. In fact, this program is:\ngenisoimage 1.1.11 (Linux)\n",
+            };
         }
         return { code: 0, stdout: `${cmd} 1.0\n`, stderr: "" };
     };
@@ -82,10 +102,16 @@ test("doctor says what is still a placeholder, an old Pulumi, and mkisofs's real
     assert.equal(await main(["doctor", "--json"], deps), 1);
     const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
     const check = (name: string) => checks.find((c) => c.name === name)!;
-    assert.deepEqual([check("pulumi").ok, check("pulumi").detail], [false, "v3.100.0: v3.207.0 or newer is needed (or build it: bash engine/build.sh)"]);
+    assert.deepEqual(
+        [check("pulumi").ok, check("pulumi").detail],
+        [false, "v3.100.0: v3.207.0 or newer is needed (or build it: bash engine/build.sh)"],
+    );
     assert.equal(check("mkisofs").detail, "genisoimage 1.1.11 (Linux)");
     assert.equal(check("storage: SSH keys").ok, false);
-    assert.match(check("storage: SSH keys").detail, /the sample key of the shipped stack file \(admin@workstation\) is still listed: put your own public key/);
+    assert.match(
+        check("storage: SSH keys").detail,
+        /the sample key of the shipped stack file \(admin@workstation\) is still listed: put your own public key/,
+    );
 });
 
 test("restart reboots a running VM through libvirt, without touching the stack file; a stopped one is refused", async (t) => {
@@ -106,8 +132,10 @@ test("config shows what an entry resolves to, defaults applied", async (t) => {
     const w = world(t);
     assert.equal(await w.run("config", "-H", "storage", "webapp", "--json"), 0, w.errText());
     const c = JSON.parse(w.out.join("\n"));
-    assert.deepEqual([c.memory, c.cpus, c.disk, c.running, c.purge, c.features, c.fqdn],
-        [4096, 2, "50G", true, false, { nix: true, tailscale: true, claudeCode: true }, "project-webapp.bat-boa.ts.net"]);
+    assert.deepEqual(
+        [c.memory, c.cpus, c.disk, c.running, c.purge, c.features, c.fqdn],
+        [4096, 2, "50G", true, false, { nix: true, tailscale: true, claudeCode: true }, "project-webapp.bat-boa.ts.net"],
+    );
     w.out.length = 0;
     assert.equal(await w.run("config", "-H", "storage", "webapp"), 0, w.errText());
     assert.ok(w.out.includes("memory:    4096 MiB"), w.out.join("\n"));
@@ -145,7 +173,10 @@ test("create refuses a name another host of the checkout already has (one tailne
     const w = world(t);
     const before = w.stackText("raider");
     assert.equal(await w.run("create", "-H", "raider", "myapp"), 2);
-    assert.match(w.errText(), /project 'myapp' already exists on host storage: its VM is project-myapp on the tailnet, and a second one would become project-myapp-1; pick another name/);
+    assert.match(
+        w.errText(),
+        /project 'myapp' already exists on host storage: its VM is project-myapp on the tailnet, and a second one would become project-myapp-1; pick another name/,
+    );
     assert.equal(w.stackText("raider"), before);
     assert.equal(w.applies.length, 0);
 });

@@ -24,7 +24,11 @@ test("list and status read libvirt's live state and the kept project disk's size
         assert.equal(r.status, 0, `virsh ${args.join(" ")}: ${r.stderr}`);
     };
     t.after(() => {
-        for (const args of [["pool-destroy", hostname], ["pool-undefine", hostname]]) spawnSync("virsh", ["-c", URI, ...args]);
+        for (const args of [
+            ["pool-destroy", hostname],
+            ["pool-undefine", hostname],
+        ])
+            spawnSync("virsh", ["-c", URI, ...args]);
         fs.rmSync(storage, { recursive: true, force: true });
     });
     fs.mkdirSync(path.join(storage, name));
@@ -33,7 +37,8 @@ test("list and status read libvirt's live state and the kept project disk's size
     virsh("vol-create-as", hostname, "project.qcow2", "3G", "--format", "qcow2");
     const w = new World(["storage"]);
     t.after(() => w.cleanup());
-    const text = w.stackText("storage")
+    const text = w
+        .stackText("storage")
         .replace("qemu+ssh://admin@storage/system", URI)
         .replace("project-vms:storageDir: /var/lib/project-vms", `project-vms:storageDir: ${storage}`)
         .replace("    - name: webapp", `    - name: webapp\n    - name: ${name}\n      memory: 1024\n      cpus: 1\n      disk: 3G`);
@@ -44,7 +49,14 @@ test("list and status read libvirt's live state and the kept project disk's size
 
     assert.equal(await main(["list", "--json"], deps), 0, w.errText());
     const rows = JSON.parse(w.out.join("\n")).projects;
-    assert.deepEqual(rows.map((r: any) => [r.name, r.state]), [["myapp", "absent"], ["webapp", "absent"], [name, "absent"]]);
+    assert.deepEqual(
+        rows.map((r: any) => [r.name, r.state]),
+        [
+            ["myapp", "absent"],
+            ["webapp", "absent"],
+            [name, "absent"],
+        ],
+    );
 
     w.out.length = 0;
     assert.equal(await main(["status", name, "--json"], deps), 0, w.errText());

@@ -46,8 +46,14 @@ test("a plain destroy of an entry still marked purge: true applies purge: false 
     assert.equal(await w.run("apply", "-H", "storage"), 0);
     const before = w.applies.length;
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
-    assert.deepEqual(w.applies.slice(before).map((a) => a.projects.find((p) => p.name === "webapp")), [{ name: "webapp" }, undefined]);
-    assert.match(w.errText(), /webapp: its entry says purge: true; removing it now would delete its project disk\. First applying purge: false/);
+    assert.deepEqual(
+        w.applies.slice(before).map((a) => a.projects.find((p) => p.name === "webapp")),
+        [{ name: "webapp" }, undefined],
+    );
+    assert.match(
+        w.errText(),
+        /webapp: its entry says purge: true; removing it now would delete its project disk\. First applying purge: false/,
+    );
     assert.deepEqual(w.deletedDisks, []);
 });
 
@@ -128,10 +134,17 @@ test("undo after a destroy --purge says the data is gone, brings the entry back 
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge", "--yes"), 0, w.errText());
     assert.deepEqual(w.deletedDisks, ["storage/webapp"]);
     assert.equal(await w.run("undo", "-H", "storage"), 0, w.errText());
-    assert.match(w.errText(), /undo destroy --purge webapp: it cannot be undone fully: the project disk of webapp was deleted: undo brings back its entry with a new, empty project disk, not its data/);
+    assert.match(
+        w.errText(),
+        /undo destroy --purge webapp: it cannot be undone fully: the project disk of webapp was deleted: undo brings back its entry with a new, empty project disk, not its data/,
+    );
     assert.match(w.errText(), /'destroy --purge webapp' is undone as far as it can be/);
     assert.doesNotMatch(w.errText(), /'destroy --purge webapp' is undone\n/);
-    assert.deepEqual(entryOf(w, "webapp"), { name: "webapp", memory: "2G" }, "the entry as it was before the purge: not marked purge, not stopped");
+    assert.deepEqual(
+        entryOf(w, "webapp"),
+        { name: "webapp", memory: "2G" },
+        "the entry as it was before the purge: not marked purge, not stopped",
+    );
     assert.equal(w.retained.storage.webapp, true, "the new disk was applied retained: a later removal keeps it");
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
     assert.deepEqual(w.deletedDisks, ["storage/webapp"], "nothing deleted after the undo");

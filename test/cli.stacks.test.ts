@@ -20,7 +20,13 @@ for (const host of HOSTS) {
         const after = w.stackText(host);
         assert.ok(after.startsWith(before), `every line, comment and key of Pulumi.${host}.yaml stays as it was:\n${after}`);
         const entries = parse(after).config["project-vms:projects"];
-        assert.deepEqual(entries[entries.length - 1], { name: "newproj", memory: 8192, cpus: 4, disk: "200G", features: { claudeCode: false } });
+        assert.deepEqual(entries[entries.length - 1], {
+            name: "newproj",
+            memory: 8192,
+            cpus: 4,
+            disk: "200G",
+            features: { claudeCode: false },
+        });
         assert.equal(w.applies.length, 1);
         assert.equal(w.applies[0].text, after, "pulumi up ran on the written file");
         assert.deepEqual(w.files(), ["Pulumi.raider.yaml", "Pulumi.storage.yaml", "Pulumi.yaml"], "no temporary file is left");
@@ -41,7 +47,11 @@ test("removing an entry takes its own comment with it and leaves every other lin
         "      cpus: 8",
         "      disk: 100G",
     ]);
-    assert.deepEqual(after, before.filter((l) => !removed.includes(l)), "the other lines keep their order");
+    assert.deepEqual(
+        after,
+        before.filter((l) => !removed.includes(l)),
+        "the other lines keep their order",
+    );
     assert.ok(after.includes("    # A smaller one, on the defaults."));
 });
 
@@ -50,7 +60,10 @@ test("stop and start edit only the running key of the entry", async (t) => {
     t.after(() => w.cleanup());
     const original = w.stackText("raider");
     assert.equal(await w.run("stop", "-H", "raider", "sandbox"), 0, w.errText());
-    assert.match(w.stackText("raider"), /- name: sandbox\n {6}features:\n {8}tailscale: false\n {8}claudeCode: false\n {6}running: false\n/);
+    assert.match(
+        w.stackText("raider"),
+        /- name: sandbox\n {6}features:\n {8}tailscale: false\n {8}claudeCode: false\n {6}running: false\n/,
+    );
     assert.equal(await w.run("start", "-H", "raider", "sandbox"), 0, w.errText());
     assert.equal(w.stackText("raider"), original, "start puts the entry back as it was (running is the default)");
 });
@@ -70,25 +83,64 @@ async function refused(t: { after(fn: () => void): void }, args: string[], expec
 }
 
 test("invalid input is refused naming the key, and nothing is written", async (t) => {
-    await t.test("memory below the minimum", (t) => refused(t, ["create", "-H", "storage", "tiny", "512"],
-        /create tiny: not done, Pulumi\.storage\.yaml is unchanged.*\n.*project-vms:projects\[2\]\.memory is 512 MiB; it must be between 1024/));
-    await t.test("a name that is not a DNS label", (t) => refused(t, ["create", "-H", "storage", "My_App"], /project name 'My_App' must be a DNS label/));
+    await t.test("memory below the minimum", (t) =>
+        refused(
+            t,
+            ["create", "-H", "storage", "tiny", "512"],
+            /create tiny: not done, Pulumi\.storage\.yaml is unchanged.*\n.*project-vms:projects\[2\]\.memory is 512 MiB; it must be between 1024/,
+        ),
+    );
+    await t.test("a name that is not a DNS label", (t) =>
+        refused(t, ["create", "-H", "storage", "My_App"], /project name 'My_App' must be a DNS label/),
+    );
     await t.test("a reserved name", (t) => refused(t, ["create", "-H", "storage", "base"], /project name 'base' is reserved/));
-    await t.test("a name already taken", (t) => refused(t, ["create", "-H", "storage", "webapp"],
-        /project 'webapp' already exists on host storage \(running; 4096 MiB, 2 CPUs, disk 50G\): start it with 'project-vm -C \S+ -H storage start webapp', change its size with 'project-vm -C \S+ -H storage resize webapp --memory <size>', or pick another name/));
-    await t.test("memory that is not a number", (t) => refused(t, ["create", "-H", "storage", "x", "lots"], /memory must be MiB \(e\.g\. 8192\) or a size with a unit \(e\.g\. 8G\), got 'lots'/));
-    await t.test("cpus that are not a number", (t) => refused(t, ["create", "-H", "storage", "x", "4G", "two"], /cpus must be a whole number/));
-    await t.test("a disk without a unit", (t) => refused(t, ["create", "-H", "storage", "x", "4G", "2", "100"], /disk must be a size with a unit/));
-    await t.test("more than the host can run", (t) => refused(t, ["create", "-H", "storage", "huge", "40G", "2"],
-        /project-vms:hostCapacity is 57344 MiB of memory, but the running projects need 61440 MiB/));
-    await t.test("a project disk shrink", (t) => refused(t, ["resize", "-H", "storage", "myapp", "--disk", "50G"],
-        /the project disk of myapp is 100G and cannot shrink to 50G/));
-    await t.test("a stack file that is not YAML", (t) => refused(t, ["create", "-H", "storage", "x"], /Pulumi\.storage\.yaml is not valid YAML: line \d+, column \d+: .*[^:]$/m,
-        (w) => w.writeStack("storage", `${w.stackText("storage")}\n  bad: [unclosed\n`)));
-    await t.test("a key given twice", (t) => refused(t, ["create", "-H", "storage", "x"],
-        /Pulumi\.storage\.yaml is not valid YAML: line \d+, column 3: the key 'project-vms:libvirtUri' is given twice in one map: "  project-vms:libvirtUri: qemu\+ssh:\/\/admin@storage\/system"$/m,
-        (w) => w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:libvirtUri: qemu:///system\n"))));
-    await t.test("a project that does not exist", (t) => refused(t, ["stop", "-H", "storage", "nope"], /there is no project 'nope' on host storage \(its projects: myapp, webapp\)/));
+    await t.test("a name already taken", (t) =>
+        refused(
+            t,
+            ["create", "-H", "storage", "webapp"],
+            /project 'webapp' already exists on host storage \(running; 4096 MiB, 2 CPUs, disk 50G\): start it with 'project-vm -C \S+ -H storage start webapp', change its size with 'project-vm -C \S+ -H storage resize webapp --memory <size>', or pick another name/,
+        ),
+    );
+    await t.test("memory that is not a number", (t) =>
+        refused(
+            t,
+            ["create", "-H", "storage", "x", "lots"],
+            /memory must be MiB \(e\.g\. 8192\) or a size with a unit \(e\.g\. 8G\), got 'lots'/,
+        ),
+    );
+    await t.test("cpus that are not a number", (t) =>
+        refused(t, ["create", "-H", "storage", "x", "4G", "two"], /cpus must be a whole number/),
+    );
+    await t.test("a disk without a unit", (t) =>
+        refused(t, ["create", "-H", "storage", "x", "4G", "2", "100"], /disk must be a size with a unit/),
+    );
+    await t.test("more than the host can run", (t) =>
+        refused(
+            t,
+            ["create", "-H", "storage", "huge", "40G", "2"],
+            /project-vms:hostCapacity is 57344 MiB of memory, but the running projects need 61440 MiB/,
+        ),
+    );
+    await t.test("a project disk shrink", (t) =>
+        refused(t, ["resize", "-H", "storage", "myapp", "--disk", "50G"], /the project disk of myapp is 100G and cannot shrink to 50G/),
+    );
+    await t.test("a stack file that is not YAML", (t) =>
+        refused(t, ["create", "-H", "storage", "x"], /Pulumi\.storage\.yaml is not valid YAML: line \d+, column \d+: .*[^:]$/m, (w) =>
+            w.writeStack("storage", `${w.stackText("storage")}\n  bad: [unclosed\n`),
+        ),
+    );
+    await t.test("a key given twice", (t) =>
+        refused(
+            t,
+            ["create", "-H", "storage", "x"],
+            /Pulumi\.storage\.yaml is not valid YAML: line \d+, column 3: the key 'project-vms:libvirtUri' is given twice in one map: "  project-vms:libvirtUri: qemu\+ssh:\/\/admin@storage\/system"$/m,
+            (w) =>
+                w.writeStack("storage", w.stackText("storage").replace("config:\n", "config:\n  project-vms:libvirtUri: qemu:///system\n")),
+        ),
+    );
+    await t.test("a project that does not exist", (t) =>
+        refused(t, ["stop", "-H", "storage", "nope"], /there is no project 'nope' on host storage \(its projects: myapp, webapp\)/),
+    );
 });
 
 test("a stack file without projects gets its projects list", async (t) => {
@@ -103,14 +155,19 @@ test("a stack file without projects gets its projects list", async (t) => {
 test("with versioned base images, create pins the entry to the newest", async (t) => {
     const w = new World();
     t.after(() => w.cleanup());
-    const text = w.stackText("storage").replace("  project-vms:storageDir:", [
-        "  project-vms:baseImages:",
-        "    - version: 2026-10",
-        "      url: https://cloud.debian.org/images/cloud/forky/2026-10.qcow2",
-        "    - version: 2026-11",
-        "      url: https://cloud.debian.org/images/cloud/forky/2026-11.qcow2",
-        "  project-vms:storageDir:",
-    ].join("\n"));
+    const text = w
+        .stackText("storage")
+        .replace(
+            "  project-vms:storageDir:",
+            [
+                "  project-vms:baseImages:",
+                "    - version: 2026-10",
+                "      url: https://cloud.debian.org/images/cloud/forky/2026-10.qcow2",
+                "    - version: 2026-11",
+                "      url: https://cloud.debian.org/images/cloud/forky/2026-11.qcow2",
+                "  project-vms:storageDir:",
+            ].join("\n"),
+        );
     w.writeStack("storage", text);
     assert.equal(await w.run("create", "-H", "storage", "pinned"), 0, w.errText());
     const entries = parse(w.stackText("storage")).config["project-vms:projects"];
@@ -216,7 +273,10 @@ test("a symlinked stack file: its target is written (the temporary copy beside i
     fs.symlinkSync(path.relative(w.dir, target), link);
     assert.equal(await w.run("create", "-H", "storage", "newproj"), 0, w.errText());
     assert.ok(fs.lstatSync(link).isSymbolicLink(), "still a link");
-    assert.ok(parse(fs.readFileSync(target, "utf8")).config["project-vms:projects"].some((p: any) => p.name === "newproj"), "the target has the entry");
+    assert.ok(
+        parse(fs.readFileSync(target, "utf8")).config["project-vms:projects"].some((p: any) => p.name === "newproj"),
+        "the target has the entry",
+    );
     assert.deepEqual(fs.readdirSync(realDir), ["storage-stack.yaml"], "no temporary file is left beside the target");
     assert.deepEqual(w.files(), ["Pulumi.raider.yaml", "Pulumi.storage.yaml", "Pulumi.yaml", "elsewhere"]);
 });
@@ -239,8 +299,14 @@ test("the host: --host, else PROJECT_VM_HOST, else the only stack; otherwise an 
     assert.equal(pickHost(["raider", "storage"], { host: "raider", env: { PROJECT_VM_HOST: "storage" } }), "raider");
     assert.equal(pickHost(["raider", "storage"], { env: { PROJECT_VM_HOST: "storage" } }), "storage");
     assert.equal(pickHost(["storage"], { env: {} }), "storage");
-    assert.throws(() => pickHost(["raider", "storage"], { env: {} }), /there are 2 hosts \(raider, storage\): pick one with --host <host>, PROJECT_VM_HOST, or once for all with .project-vm use <host>./);
-    assert.throws(() => pickHost(["raider", "storage"], { env: { PROJECT_VM_HOST: "nas" } }), /no host stack 'nas' \(from PROJECT_VM_HOST\): the hosts are raider, storage/);
+    assert.throws(
+        () => pickHost(["raider", "storage"], { env: {} }),
+        /there are 2 hosts \(raider, storage\): pick one with --host <host>, PROJECT_VM_HOST, or once for all with .project-vm use <host>./,
+    );
+    assert.throws(
+        () => pickHost(["raider", "storage"], { env: { PROJECT_VM_HOST: "nas" } }),
+        /no host stack 'nas' \(from PROJECT_VM_HOST\): the hosts are raider, storage/,
+    );
     assert.throws(() => pickHost([], { env: {} }), UsageError);
 });
 
@@ -254,7 +320,10 @@ test("the project folder: --dir, else PROJECT_VMS_DIR, else found upwards from h
     assert.equal(findProjectDir({ env: { PROJECT_VMS_DIR: w.dir }, cwd: "/", installedAt: none }), w.dir);
     assert.equal(findProjectDir({ dir: "../..", env: {}, cwd: sub, installedAt: none }), w.dir);
     assert.equal(findProjectDir({ env: {}, cwd: "/", installedAt: w.dir }), w.dir);
-    assert.throws(() => findProjectDir({ dir: sub, env: {}, cwd: "/", installedAt: w.dir }), /is not the project-vms Pulumi project .*given with --dir/);
+    assert.throws(
+        () => findProjectDir({ dir: sub, env: {}, cwd: "/", installedAt: w.dir }),
+        /is not the project-vms Pulumi project .*given with --dir/,
+    );
     assert.throws(() => findProjectDir({ env: { PROJECT_VMS_DIR: sub }, cwd: "/", installedAt: w.dir }), /given in PROJECT_VMS_DIR/);
     assert.throws(() => findProjectDir({ env: {}, cwd: "/", installedAt: none }), /cannot find the project-vms Pulumi project/);
 });

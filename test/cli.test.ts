@@ -21,7 +21,10 @@ const entry = (projects: Record<string, any>[], name: string) => projects.find((
 test("create applies the new entry and prints how to log in", async (t) => {
     const w = world(t);
     assert.equal(await w.run("create", "-H", "storage", "newproj"), 0, w.errText());
-    assert.deepEqual(w.applies.map((a) => [a.host, entry(a.projects, "newproj")]), [["storage", { name: "newproj" }]]);
+    assert.deepEqual(
+        w.applies.map((a) => [a.host, entry(a.projects, "newproj")]),
+        [["storage", { name: "newproj" }]],
+    );
     assert.deepEqual(w.out, ["ssh dev@project-newproj.bat-boa.ts.net"]);
     assert.match(w.errText(), /project-newproj is ready; its work lives on \/home\/dev\/project/);
 });
@@ -38,14 +41,24 @@ test("create over a project disk kept from an earlier project of that name takes
     const w = world(t);
     w.host.volume("project-oldapp", "project.qcow2", 200 * 1024 ** 3, 30 * 1024 ** 3);
     assert.equal(await w.run("create", "-H", "storage", "oldapp"), 0, w.errText());
-    assert.deepEqual(entry(w.applies[0].projects, "oldapp"), { name: "oldapp", disk: "200G" }, "not the 50G default, which the grow step would refuse");
-    assert.match(w.errText(), /oldapp takes up the project disk kept on storage: \/var\/lib\/project-vms\/oldapp\/project\.qcow2 \(200G, 30\.0G used\)/);
+    assert.deepEqual(
+        entry(w.applies[0].projects, "oldapp"),
+        { name: "oldapp", disk: "200G" },
+        "not the 50G default, which the grow step would refuse",
+    );
+    assert.match(
+        w.errText(),
+        /oldapp takes up the project disk kept on storage: \/var\/lib\/project-vms\/oldapp\/project\.qcow2 \(200G, 30\.0G used\)/,
+    );
 
     const x = world(t);
     x.host.volume("project-oldapp", "project.qcow2", 200 * 1024 ** 3, 30 * 1024 ** 3);
     const before = x.stackText("storage");
     assert.equal(await x.run("create", "-H", "storage", "oldapp", "4G", "2", "100G"), 2);
-    assert.match(x.errText(), /a project disk kept from an earlier 'oldapp' is on host storage .*so its disk cannot be 100G: give 200G or more, or leave the size out/);
+    assert.match(
+        x.errText(),
+        /a project disk kept from an earlier 'oldapp' is on host storage .*so its disk cannot be 100G: give 200G or more, or leave the size out/,
+    );
     assert.equal(x.stackText("storage"), before);
     assert.equal(await x.run("create", "-H", "storage", "oldapp", "4G", "2", "300G"), 0, x.errText());
     assert.equal(entry(x.applies[0].projects, "oldapp")?.disk, "300G", "a bigger size grows it");
@@ -132,7 +145,10 @@ test("stop and start apply running false and back", async (t) => {
     const w = world(t);
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
     assert.equal(await w.run("start", "-H", "storage", "webapp"), 0, w.errText());
-    assert.deepEqual(w.applies.map((a) => entry(a.projects, "webapp")), [{ name: "webapp", running: false }, { name: "webapp" }]);
+    assert.deepEqual(
+        w.applies.map((a) => entry(a.projects, "webapp")),
+        [{ name: "webapp", running: false }, { name: "webapp" }],
+    );
 });
 
 test("destroy asks first; with no terminal it needs --yes and changes nothing", async (t) => {
@@ -154,8 +170,14 @@ test("destroy asks first; with no terminal it needs --yes and changes nothing", 
 test("destroy removes the entry in one apply and keeps the project disk", async (t) => {
     const w = world(t);
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
-    assert.deepEqual(w.applies.map((a) => a.projects.map((p) => p.name)), [["myapp"]]);
-    assert.match(w.errText(), /its project disk stays at \/var\/lib\/project-vms\/webapp\/project\.qcow2 on storage, and 'project-vm -C \S+ -H storage create webapp' takes it up again/);
+    assert.deepEqual(
+        w.applies.map((a) => a.projects.map((p) => p.name)),
+        [["myapp"]],
+    );
+    assert.match(
+        w.errText(),
+        /its project disk stays at \/var\/lib\/project-vms\/webapp\/project\.qcow2 on storage, and 'project-vm -C \S+ -H storage create webapp' takes it up again/,
+    );
 });
 
 test("destroy --purge marks the entry purge and stopped, applies, then removes it and applies again", async (t) => {
@@ -163,7 +185,10 @@ test("destroy --purge marks the entry purge and stopped, applies, then removes i
     w.answers = ["webapp"];
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge"), 0, w.errText());
     assert.match(w.asked[0], /Type the project name \(webapp\) to delete it with its disk/);
-    assert.deepEqual(w.applies.map((a) => entry(a.projects, "webapp")), [{ name: "webapp", purge: true, running: false }, undefined]);
+    assert.deepEqual(
+        w.applies.map((a) => entry(a.projects, "webapp")),
+        [{ name: "webapp", purge: true, running: false }, undefined],
+    );
     assert.match(w.errText(), /webapp and its project disk are gone/);
 });
 
@@ -184,7 +209,11 @@ test("destroy --purge stops after a failed first apply, leaving the entry marked
     w.upCodes = [1];
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge", "--yes"), 1);
     assert.equal(w.applies.length, 1, "the entry is not removed while its purge is not applied");
-    assert.deepEqual(entry(parse(w.stackText("storage")).config["project-vms:projects"], "webapp"), { name: "webapp", purge: true, running: false });
+    assert.deepEqual(entry(parse(w.stackText("storage")).config["project-vms:projects"], "webapp"), {
+        name: "webapp",
+        purge: true,
+        running: false,
+    });
     assert.match(w.errText(), /step 1 of 2/);
 });
 
@@ -196,10 +225,13 @@ test("resize: the disk grows in place; new memory restarts the VM, so it asks", 
     assert.equal(await w.run("resize", "-H", "storage", "myapp", "-m", "24G"), 2);
     assert.match(w.errText(), /Restart project-myapp now\? — there is no terminal to ask on; give --yes/);
     assert.equal(await w.run("resize", "-H", "storage", "myapp", "-m", "24G", "-c", "6", "--yes"), 0, w.errText());
-    assert.deepEqual(w.applies.map((a) => entry(a.projects, "myapp")), [
-        { name: "myapp", memory: 16384, cpus: 8, disk: "150G" },
-        { name: "myapp", memory: 24576, cpus: 6, disk: "150G" },
-    ]);
+    assert.deepEqual(
+        w.applies.map((a) => entry(a.projects, "myapp")),
+        [
+            { name: "myapp", memory: 16384, cpus: 8, disk: "150G" },
+            { name: "myapp", memory: 24576, cpus: 6, disk: "150G" },
+        ],
+    );
     assert.equal(await w.run("resize", "-H", "storage", "myapp"), 2);
     assert.match(w.errText(), /resize needs at least one of --memory, --cpus, --disk/);
 });
@@ -219,7 +251,10 @@ test("ssh to a project off the tailnet uses its address from the outputs, else l
     assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 0, w.errText());
     w.outputs.raider = { sandbox: { ip: "10.17.0.45" } };
     assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 0, w.errText());
-    assert.deepEqual(w.interactive.map((i) => i.args), [["dev@10.17.0.44"], ["dev@10.17.0.45"]]);
+    assert.deepEqual(
+        w.interactive.map((i) => i.args),
+        [["dev@10.17.0.44"], ["dev@10.17.0.45"]],
+    );
 });
 
 test("ssh offers to start a stopped VM; without a terminal it says how", async (t) => {
@@ -227,7 +262,10 @@ test("ssh offers to start a stopped VM; without a terminal it says how", async (
     w.host.define("project-datalab", { state: "shut off" });
     w.answers = [undefined];
     assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 2);
-    assert.match(w.errText(), /project-datalab is shut off; start it with 'project-vm -C \S+ -H raider start datalab' or 'project-vm -C \S+ -H raider ssh --start datalab'/);
+    assert.match(
+        w.errText(),
+        /project-datalab is shut off; start it with 'project-vm -C \S+ -H raider start datalab' or 'project-vm -C \S+ -H raider ssh --start datalab'/,
+    );
     w.answers = ["n"];
     assert.equal(await w.run("ssh", "-H", "raider", "datalab"), 1);
     assert.equal(w.applies.length, 0);
@@ -263,7 +301,10 @@ test("list works without Pulumi and libvirt, from the stack files, and says what
     assert.equal(w.out.length, 3);
     assert.match(w.out[1], /^storage\s+myapp\s+\? \(wants running\)\s+16384M/, "the wanted state shows while the live one is unknown");
     assert.match(w.errText(), /storage: no stack outputs \(the Pulumi CLI \(pulumi\) is not installed or not on PATH\)/);
-    assert.match(w.errText(), /storage: libvirt at qemu\+ssh:\/\/admin@storage\/system cannot be reached: Cannot recv data: Connection reset by peer; the VMs' live state is unknown/);
+    assert.match(
+        w.errText(),
+        /storage: libvirt at qemu\+ssh:\/\/admin@storage\/system cannot be reached: Cannot recv data: Connection reset by peer; the VMs' live state is unknown/,
+    );
 });
 
 test("list of a stack file with problems still names its projects", async (t) => {
@@ -271,8 +312,17 @@ test("list of a stack file with problems still names its projects", async (t) =>
     w.writeStack("storage", w.stackText("storage").replace("cpus: 8", "cpus: eight"));
     assert.equal(await w.run("list", "-H", "storage", "--json"), 0, w.errText());
     const json = JSON.parse(w.out.join("\n"));
-    assert.deepEqual(json.projects.map((p: any) => [p.name, p.desired, p.memory]), [["myapp", null, null], ["webapp", null, null]]);
-    assert.match(json.warnings[0], /storage: the stack file has problems, so only the project names are shown \(project-vms:projects\[0\]\.cpus must be a whole number/);
+    assert.deepEqual(
+        json.projects.map((p: any) => [p.name, p.desired, p.memory]),
+        [
+            ["myapp", null, null],
+            ["webapp", null, null],
+        ],
+    );
+    assert.match(
+        json.warnings[0],
+        /storage: the stack file has problems, so only the project names are shown \(project-vms:projects\[0\]\.cpus must be a whole number/,
+    );
 });
 
 test("list --json and -q: their shapes", async (t) => {
@@ -282,8 +332,18 @@ test("list --json and -q: their shapes", async (t) => {
     const json = JSON.parse(w.out.join("\n"));
     assert.deepEqual(Object.keys(json), ["projects", "warnings"]);
     assert.deepEqual(json.projects[0], {
-        host: "storage", name: "myapp", hostname: "project-myapp", desired: "running", state: "running",
-        memory: 16384, cpus: 8, disk: "100G", base: null, purge: false, fqdn: "project-myapp.bat-boa.ts.net", ip: "10.17.0.10",
+        host: "storage",
+        name: "myapp",
+        hostname: "project-myapp",
+        desired: "running",
+        state: "running",
+        memory: 16384,
+        cpus: 8,
+        disk: "100G",
+        base: null,
+        purge: false,
+        fqdn: "project-myapp.bat-boa.ts.net",
+        ip: "10.17.0.10",
         ssh: "ssh dev@project-myapp.bat-boa.ts.net",
     });
     assert.equal(json.projects[1].state, "absent");
@@ -294,7 +354,11 @@ test("list --json and -q: their shapes", async (t) => {
 
 test("status: state, login, disks with sizes, cloud-init; --json", async (t) => {
     const w = world(t);
-    w.host.define("project-myapp", { state: "running", ip: "10.17.0.10", cloudInit: { status: "error", extended_status: "error - done", errors: ["scripts_user failed"] } });
+    w.host.define("project-myapp", {
+        state: "running",
+        ip: "10.17.0.10",
+        cloudInit: { status: "error", extended_status: "error - done", errors: ["scripts_user failed"] },
+    });
     w.host.volume("project-myapp", "project.qcow2", 100 * 1024 ** 3, 12 * 1024 ** 3);
     w.host.volume("project-myapp", "disk.qcow2", 20 * 1024 ** 3, 4 * 1024 ** 3);
     assert.equal(await w.run("status", "-H", "storage", "myapp"), 0, w.errText());
@@ -312,7 +376,11 @@ test("status: state, login, disks with sizes, cloud-init; --json", async (t) => 
     w.out.length = 0;
     assert.equal(await w.run("status", "-H", "storage", "myapp", "--json"), 0, w.errText());
     const json = JSON.parse(w.out.join("\n"));
-    assert.deepEqual(json.disks.project, { path: "/var/lib/project-vms/myapp/project.qcow2", capacity: 100 * 1024 ** 3, allocation: 12 * 1024 ** 3 });
+    assert.deepEqual(json.disks.project, {
+        path: "/var/lib/project-vms/myapp/project.qcow2",
+        capacity: 100 * 1024 ** 3,
+        allocation: 12 * 1024 ** 3,
+    });
     assert.deepEqual(json.cloudInit, { status: "error - done", errors: ["scripts_user failed"] });
     assert.deepEqual(json.warnings, []);
 });
@@ -382,8 +450,22 @@ test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exi
         w.writeStack(h, `${w.stackText(h).replace(/ssh-ed25519 \S+ admin@workstation/, key)}  tailscale:apiKey:\n    secure: v1:abc\n`);
     }
     assert.equal(await w.run("doctor"), 0, w.out.join("\n"));
-    for (const name of ["node", "pulumi", "virsh", "mkisofs", "ssh", "jq", "curl", "storage: stack file", "storage: libvirt", "raider: Tailscale API credentials"]) {
-        assert.ok(w.out.some((l) => l.startsWith(`ok    ${name}:`)), `${name} checked:\n${w.out.join("\n")}`);
+    for (const name of [
+        "node",
+        "pulumi",
+        "virsh",
+        "mkisofs",
+        "ssh",
+        "jq",
+        "curl",
+        "storage: stack file",
+        "storage: libvirt",
+        "raider: Tailscale API credentials",
+    ]) {
+        assert.ok(
+            w.out.some((l) => l.startsWith(`ok    ${name}:`)),
+            `${name} checked:\n${w.out.join("\n")}`,
+        );
     }
     const x = world(t);
     x.pulumiMissing = true;
@@ -391,10 +473,23 @@ test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exi
     assert.equal(await x.run("doctor", "--json"), 1);
     const json = JSON.parse(x.out.join("\n"));
     const failed = json.checks.filter((c: any) => !c.ok).map((c: any) => c.name);
-    assert.deepEqual(failed, ["pulumi", "storage: SSH keys", "storage: libvirt", "storage: Tailscale API credentials", "raider: SSH keys", "raider: libvirt", "raider: Tailscale API credentials"].sort((a, b) =>
-        json.checks.findIndex((c: any) => c.name === a) - json.checks.findIndex((c: any) => c.name === b)));
+    assert.deepEqual(
+        failed,
+        [
+            "pulumi",
+            "storage: SSH keys",
+            "storage: libvirt",
+            "storage: Tailscale API credentials",
+            "raider: SSH keys",
+            "raider: libvirt",
+            "raider: Tailscale API credentials",
+        ].sort((a, b) => json.checks.findIndex((c: any) => c.name === a) - json.checks.findIndex((c: any) => c.name === b)),
+    );
     assert.equal(json.ok, false);
-    assert.match(json.checks.find((c: any) => c.name === "storage: Tailscale API credentials").detail, /pulumi config set --stack storage --secret tailscale:apiKey/);
+    assert.match(
+        json.checks.find((c: any) => c.name === "storage: Tailscale API credentials").detail,
+        /pulumi config set --stack storage --secret tailscale:apiKey/,
+    );
 });
 
 test("doctor: the engine's language host and plugins at the SDKs' versions, each host's stack in the backend with Pulumi's required keys", async (t) => {
@@ -416,16 +511,34 @@ test("doctor: the engine's language host and plugins at the SDKs' versions, each
     assert.equal(check("storage: Pulumi stack").ok, true);
     assert.equal(check("storage: required config").ok, true);
     // raider is not set up in this backend: with every host checked, that is noted, not a fault.
-    assert.deepEqual([check("raider: Pulumi stack").ok, check("raider: Pulumi stack").detail],
-        [true, `not set up in this backend, so not checked ('pulumi stack init raider --cwd ${w.dir}' sets it up; 'project-vm -C ${w.dir} -H raider doctor' checks it)`]);
+    assert.deepEqual(
+        [check("raider: Pulumi stack").ok, check("raider: Pulumi stack").detail],
+        [
+            true,
+            `not set up in this backend, so not checked ('pulumi stack init raider --cwd ${w.dir}' sets it up; 'project-vm -C ${w.dir} -H raider doctor' checks it)`,
+        ],
+    );
     assert.equal(check("raider: required config"), undefined);
 
     // Picked, it is checked: not in the backend, and what Pulumi would refuse.
     assert.equal(await w.run("-H", "raider", "doctor", "--json"), 1);
-    const picked = JSON.parse(w.out.join("\n").slice(w.out.join("\n").lastIndexOf('{\n  "ok"'))).checks as { name: string; ok: boolean; detail: string }[];
+    const picked = JSON.parse(w.out.join("\n").slice(w.out.join("\n").lastIndexOf('{\n  "ok"'))).checks as {
+        name: string;
+        ok: boolean;
+        detail: string;
+    }[];
     const pick = (name: string) => picked.find((c) => c.name === name);
-    assert.deepEqual([pick("raider: Pulumi stack")!.ok, pick("raider: Pulumi stack")!.detail], [false, `not in the backend you are logged in to: pulumi stack init raider --cwd ${w.dir} (or pulumi login to the backend that holds it)`]);
-    assert.deepEqual([pick("raider: required config")!.ok, pick("raider: required config")!.detail], [false, "Pulumi refuses to run without project-vms:sshPublicKeys in Pulumi.raider.yaml"]);
+    assert.deepEqual(
+        [pick("raider: Pulumi stack")!.ok, pick("raider: Pulumi stack")!.detail],
+        [
+            false,
+            `not in the backend you are logged in to: pulumi stack init raider --cwd ${w.dir} (or pulumi login to the backend that holds it)`,
+        ],
+    );
+    assert.deepEqual(
+        [pick("raider: required config")!.ok, pick("raider: required config")!.detail],
+        [false, "Pulumi refuses to run without project-vms:sshPublicKeys in Pulumi.raider.yaml"],
+    );
     assert.equal(pick("storage: Pulumi stack"), undefined, "only the host picked");
 });
 
@@ -434,7 +547,10 @@ test("doctor in a folder without stack files fails, saying so", async (t) => {
     t.after(() => w.cleanup());
     assert.equal(await w.run("doctor", "--json"), 1);
     const checks = JSON.parse(w.out.join("\n")).checks as { name: string; ok: boolean; detail: string }[];
-    assert.deepEqual(checks.filter((c) => c.name === "stack files").map((c) => [c.ok, c.detail]), [[false, `there is no Pulumi.<host>.yaml in ${w.dir}: copy examples/Pulumi.storage.yaml to Pulumi.<your host>.yaml and edit it`]]);
+    assert.deepEqual(
+        checks.filter((c) => c.name === "stack files").map((c) => [c.ok, c.detail]),
+        [[false, `there is no Pulumi.<host>.yaml in ${w.dir}: copy examples/Pulumi.storage.yaml to Pulumi.<your host>.yaml and edit it`]],
+    );
 });
 
 test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 0", async (t) => {
@@ -444,7 +560,10 @@ test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 
     assert.deepEqual(w.out, ["datalab", "sandbox"]);
     const y = world(t);
     assert.equal(await y.run("list"), 2);
-    assert.match(y.errText(), /there are 2 hosts \(raider, storage\): pick one with --host <host>, PROJECT_VM_HOST, or once for all with .project-vm use <host>./);
+    assert.match(
+        y.errText(),
+        /there are 2 hosts \(raider, storage\): pick one with --host <host>, PROJECT_VM_HOST, or once for all with .project-vm use <host>./,
+    );
     assert.equal(await y.run("launch"), 2);
     assert.match(y.errText(), /unknown command 'launch'/);
     assert.equal(await y.run("create"), 2);
@@ -452,7 +571,25 @@ test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 
     assert.equal(await y.run("-H", "nas", "list"), 2);
     assert.match(y.errText(), /no host stack 'nas': the hosts are raider, storage/);
     assert.equal(await y.run("--help"), 0);
-    for (const c of ["create", "start", "stop", "restart", "resize", "destroy", "apply", "undo", "ssh", "list", "status", "config", "logs", "ssh-config", "use", "doctor", "completion"]) {
+    for (const c of [
+        "create",
+        "start",
+        "stop",
+        "restart",
+        "resize",
+        "destroy",
+        "apply",
+        "undo",
+        "ssh",
+        "list",
+        "status",
+        "config",
+        "logs",
+        "ssh-config",
+        "use",
+        "doctor",
+        "completion",
+    ]) {
         assert.match(y.out.join("\n"), new RegExp(`^  ${c}\\b`, "m"), `help lists ${c}`);
     }
 });
@@ -469,10 +606,20 @@ test("completion: bash-clean, and it completes commands, options and project nam
     // A project-vm on PATH that answers `list --quiet` as the real one does.
     const bin = path.join(w.dir, "bin");
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, "project-vm"), "#!/bin/sh\ncase \"$*\" in *'--host storage list --quiet'*) printf 'myapp\\nwebapp\\n' ;; *) exit 2 ;; esac\n", { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(bin, "project-vm"),
+        "#!/bin/sh\ncase \"$*\" in *'--host storage list --quiet'*) printf 'myapp\\nwebapp\\n' ;; *) exit 2 ;; esac\n",
+        { mode: 0o755 },
+    );
     const complete = (...words: string[]) => {
-        const r = spawnSync("bash", ["-c", `. ${file}; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`],
-            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        const r = spawnSync(
+            "bash",
+            [
+                "-c",
+                `. ${file}; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`,
+            ],
+            { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+        );
         assert.equal(r.status, 0, r.stderr);
         return r.stdout.trim().split("\n").filter(Boolean).sort();
     };
@@ -513,9 +660,15 @@ test("an apply interrupted, then another command: it says it applies the edit le
     assert.doesNotMatch(w.errText(), /not applied/, "nothing unapplied after a successful apply");
     w.upCodes = [130];
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 130);
-    assert.match(w.errText(), /stop webapp: interrupted \(SIGINT\); .*keeps the change: apply the rest with '[^']+ apply', or take it back with '[^']+ undo'/);
+    assert.match(
+        w.errText(),
+        /stop webapp: interrupted \(SIGINT\); .*keeps the change: apply the rest with '[^']+ apply', or take it back with '[^']+ undo'/,
+    );
     assert.equal(await w.run("start", "-H", "storage", "myapp"), 0, w.errText());
-    assert.match(w.errText(), /note: Pulumi\.storage\.yaml also holds changes that were not applied since \S+ \(an interrupted or failed apply, or an edit by hand\): 'start myapp' applies them too/);
+    assert.match(
+        w.errText(),
+        /note: Pulumi\.storage\.yaml also holds changes that were not applied since \S+ \(an interrupted or failed apply, or an edit by hand\): 'start myapp' applies them too/,
+    );
     assert.equal(await w.run("stop", "-H", "storage", "myapp"), 0, w.errText());
     assert.doesNotMatch(w.errText().split("start myapp").pop()!, /also holds changes/, "once applied, nothing to say");
 });
@@ -540,15 +693,18 @@ test("config says which base image an unpinned project is on in words, not inter
 
 test("an unpinned project among several base versions: the newest now is named, and where to look", async () => {
     const { unpinned } = await import("../cli/commands/config");
-    assert.equal(unpinned(["2026-11", "2026-12"], "project-vm -H storage base"),
-        "not pinned (on the newest base image when its system disk was made; the newest now is 2026-12; 'project-vm -H storage base' shows which)");
+    assert.equal(
+        unpinned(["2026-11", "2026-12"], "project-vm -H storage base"),
+        "not pinned (on the newest base image when its system disk was made; the newest now is 2026-12; 'project-vm -H storage base' shows which)",
+    );
 });
 
 test("a failed apply after which Pulumi wrote its encryption salt into the file: undo still works, and says Pulumi rewrote it", async (t) => {
     const w = new World(["storage"]);
     t.after(() => w.cleanup());
     const original = w.stackText("storage");
-    const salt = (text: string) => `encryptionsalt: v1:c2FsdA==:v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n${text.replace(/\n\n+/g, "\n")}`;
+    const salt = (text: string) =>
+        `encryptionsalt: v1:c2FsdA==:v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n${text.replace(/\n\n+/g, "\n")}`;
     w.upRewrites = [salt];
     w.upCodes = [1];
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 1);
@@ -580,6 +736,7 @@ test("logs: a failing tail's stderr from the guest is shown with control charact
     const w = world(t);
     w.host.define("project-myapp", { state: "running", logError: "\x1b]52;c;ZXZpbA==\x07\x1b[2J" });
     assert.equal(await w.run("logs", "-H", "storage", "myapp"), 1);
+    // eslint-disable-next-line no-control-regex -- the escape character is what must not be there
     assert.doesNotMatch(w.errText(), /\x1b/, "no escape sequence reaches the terminal");
     assert.match(w.errText(), /\\x1b\]52;c;ZXZpbA==\\x07\\x1b\[2J/);
 });

@@ -9,8 +9,14 @@ import Ajv from "ajv";
 import Ajv04 from "ajv-draft-04";
 import { parse } from "yaml";
 import {
-    CLOUD_INIT_DIR, GUEST_AUTH_KEY_FILE, GUEST_PER_BOOT_DIR, GUEST_PROJECT_DISK_ENV, GUEST_SCRIPT_DIR, GuestConfig,
-    projectDiskLayout, renderCloudInit,
+    CLOUD_INIT_DIR,
+    GUEST_AUTH_KEY_FILE,
+    GUEST_PER_BOOT_DIR,
+    GUEST_PROJECT_DISK_ENV,
+    GUEST_SCRIPT_DIR,
+    GuestConfig,
+    projectDiskLayout,
+    renderCloudInit,
 } from "../components/cloudInit";
 import { Features } from "../components/config";
 import { schemaValidator } from "./support/schemas";
@@ -42,8 +48,9 @@ function asCloudInit(text: string): any {
     return parse(text, { version: "1.1" });
 }
 
-const ALL_FEATURE_SETS: Features[] = [false, true].flatMap((nix) => [false, true].flatMap((tailscale) =>
-    [false, true].map((claudeCode) => ({ nix, tailscale, claudeCode }))));
+const ALL_FEATURE_SETS: Features[] = [false, true].flatMap((nix) =>
+    [false, true].flatMap((tailscale) => [false, true].map((claudeCode) => ({ nix, tailscale, claudeCode }))),
+);
 
 describe("user-data", () => {
     test("validates against cloud-init's cloud-config schema, with no deprecated keys, for every feature set", (t) => {
@@ -60,7 +67,12 @@ describe("user-data", () => {
         const validate = schemaValidator("cloud-init-schema-cloud-config-v1.json", ajv, (r) => t.skip(r));
         if (!validate) return;
         for (const features of ALL_FEATURE_SETS) {
-            for (const [aptCheckValidUntil, prepared] of [[true, false], [false, false], [true, true], [false, true]]) {
+            for (const [aptCheckValidUntil, prepared] of [
+                [true, false],
+                [false, false],
+                [true, true],
+                [false, true],
+            ]) {
                 const doc = asCloudInit(renderCloudInit(guest(features, { aptCheckValidUntil, prepared })).userData);
                 assert.ok(validate(doc), `${JSON.stringify(features)}: ${JSON.stringify(validate.errors, null, 1)}`);
                 assert.deepEqual(deprecated, [], `deprecated keys used: ${deprecated.join(", ")}`);
@@ -76,7 +88,9 @@ describe("user-data", () => {
     });
 
     test("dev logs in with the configured keys only, has passwordless sudo, and root cannot log in", () => {
-        const doc = asCloudInit(renderCloudInit(guest({}, { sshPublicKeys: [KEY, `${KEY.split(" ").slice(0, 2).join(" ")} second@key`] })).userData);
+        const doc = asCloudInit(
+            renderCloudInit(guest({}, { sshPublicKeys: [KEY, `${KEY.split(" ").slice(0, 2).join(" ")} second@key`] })).userData,
+        );
         const dev = doc.users.find((u: any) => u.name === "dev");
         assert.deepEqual(dev.ssh_authorized_keys, [KEY, `${KEY.split(" ").slice(0, 2).join(" ")} second@key`]);
         assert.equal(dev.sudo, "ALL=(ALL) NOPASSWD:ALL");
@@ -95,7 +109,10 @@ describe("user-data", () => {
         assert.equal(fsSetup.partition, "auto");
         assert.notEqual(fsSetup.overwrite, true);
         assert.equal(fsSetup.replace_fs, undefined);
-        assert.deepEqual({ device: fsSetup.device, label: fsSetup.label, filesystem: fsSetup.filesystem }, { device: "/dev/vdb", label: "project", filesystem: "ext4" });
+        assert.deepEqual(
+            { device: fsSetup.device, label: fsSetup.label, filesystem: fsSetup.filesystem },
+            { device: "/dev/vdb", label: "project", filesystem: "ext4" },
+        );
         const mount = doc.mounts.find((m: string[]) => m[0] === "LABEL=project");
         assert.equal(mount[1], "/home/dev/project");
         assert.match(mount[3], /(^|,)nofail(,|$)/);
@@ -116,7 +133,16 @@ describe("user-data", () => {
         const doc = asCloudInit(renderCloudInit(guest()).userData);
         assert.equal(doc.runcmd[0], "set -e", "cloud-init runs runcmd as one sh script: the first failing step must end it");
         const scripts = doc.runcmd.slice(1).map((c: string[]) => path.basename(c[0]));
-        assert.deepEqual(scripts, ["project-disk.sh", "packages.sh", "services.sh", "nix-install.sh", "tailscale-install.sh", "claude-code.sh", "nix.sh", "tailscale.sh"]);
+        assert.deepEqual(scripts, [
+            "project-disk.sh",
+            "packages.sh",
+            "services.sh",
+            "nix-install.sh",
+            "tailscale-install.sh",
+            "claude-code.sh",
+            "nix.sh",
+            "tailscale.sh",
+        ]);
         const written = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
         for (const c of doc.runcmd.slice(1) as string[][]) {
             const f = written.get(c[0]);
@@ -127,8 +153,11 @@ describe("user-data", () => {
         }
         assert.ok(written.has(`${GUEST_SCRIPT_DIR}/lib.sh`), "the shared library is written too");
         assert.deepEqual(doc.runcmd[1].slice(1), ["/home/dev/project", "project", "dev"]);
-        assert.deepEqual(doc.runcmd[2].slice(1), ["docker.io", "docker-cli", "docker-compose", "git", "curl", "ca-certificates", "vim", "tmux", "jq", "qemu-guest-agent"],
-            "the base packages, ensured on both paths (a VM on an older layer gets a package added since)");
+        assert.deepEqual(
+            doc.runcmd[2].slice(1),
+            ["docker.io", "docker-cli", "docker-compose", "git", "curl", "ca-certificates", "vim", "tmux", "jq", "qemu-guest-agent"],
+            "the base packages, ensured on both paths (a VM on an older layer gets a package added since)",
+        );
         assert.deepEqual(doc.runcmd[8].slice(1), ["project-myapp", "tag:project-vm,tag:dev", GUEST_AUTH_KEY_FILE]);
     });
 
@@ -138,7 +167,11 @@ describe("user-data", () => {
         assert.equal(cold.package_update, true);
         assert.ok(cold.packages.includes("docker.io"));
         assert.equal(warm.package_update, false, "no apt update: the layer has the packages and no stale lists");
-        assert.equal(warm.packages, undefined, "no packages key: cloud-init's schema refuses an empty list (a warning, and a degraded status)");
+        assert.equal(
+            warm.packages,
+            undefined,
+            "no packages key: cloud-init's schema refuses an empty list (a warning, and a degraded status)",
+        );
         assert.deepEqual(warm.runcmd, cold.runcmd, "a feature missing from the layer is still installed by its idempotent step");
         assert.deepEqual(warm.users, cold.users, "the user and keys are the VM's own");
         assert.deepEqual(warm.fs_setup, cold.fs_setup);
@@ -159,7 +192,10 @@ describe("user-data", () => {
 
     test("leaves out the steps of disabled features", () => {
         const doc = asCloudInit(renderCloudInit(guest({ nix: false, tailscale: false, claudeCode: false })).userData);
-        assert.deepEqual(doc.runcmd.slice(1).map((c: string[]) => path.basename(c[0])), ["project-disk.sh", "packages.sh", "services.sh"]);
+        assert.deepEqual(
+            doc.runcmd.slice(1).map((c: string[]) => path.basename(c[0])),
+            ["project-disk.sh", "packages.sh", "services.sh"],
+        );
     });
 
     test("the Tailscale auth key is only in a root-only file on /run, never in a command line", () => {
@@ -167,7 +203,10 @@ describe("user-data", () => {
         const doc = asCloudInit(text);
         const holders = doc.write_files.filter((f: any) => f.content.includes(AUTH_KEY));
         assert.equal(holders.length, 1);
-        assert.deepEqual({ path: holders[0].path, permissions: holders[0].permissions, owner: holders[0].owner }, { path: GUEST_AUTH_KEY_FILE, permissions: "0600", owner: "root:root" });
+        assert.deepEqual(
+            { path: holders[0].path, permissions: holders[0].permissions, owner: holders[0].owner },
+            { path: GUEST_AUTH_KEY_FILE, permissions: "0600", owner: "root:root" },
+        );
         assert.ok(GUEST_AUTH_KEY_FILE.startsWith("/run/"), "on tmpfs: gone at the next boot");
         assert.ok(!JSON.stringify(doc.runcmd).includes(AUTH_KEY));
         assert.equal(text.split(AUTH_KEY).length, 2, "written exactly once");
@@ -182,7 +221,10 @@ describe("user-data", () => {
 
     test("apt skips the Valid-Until check only when told to", () => {
         assert.equal(asCloudInit(renderCloudInit(guest()).userData).apt, undefined);
-        assert.match(asCloudInit(renderCloudInit(guest({}, { aptCheckValidUntil: false })).userData).apt.conf, /Acquire::Check-Valid-Until "false";/);
+        assert.match(
+            asCloudInit(renderCloudInit(guest({}, { aptCheckValidUntil: false })).userData).apt.conf,
+            /Acquire::Check-Valid-Until "false";/,
+        );
     });
 
     test("is written for YAML 1.1: values that 1.1 would turn into numbers or booleans stay strings", () => {
@@ -195,7 +237,9 @@ describe("user-data", () => {
 
 describe("network-config and meta-data", () => {
     test("network-config validates against the v2 schema and matches the VM's MAC as a string", (t) => {
-        const validate = schemaValidator("cloud-init-schema-network-config-v2.json", new Ajv({ strict: false, allErrors: true }), (r) => t.skip(r));
+        const validate = schemaValidator("cloud-init-schema-network-config-v2.json", new Ajv({ strict: false, allErrors: true }), (r) =>
+            t.skip(r),
+        );
         if (!validate) return;
         const { networkConfig } = renderCloudInit(guest());
         const doc: { ethernets: { primary: { match: { macaddress: unknown }; dhcp4: unknown } } } = asCloudInit(networkConfig);

@@ -6,8 +6,21 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import {
-    BACKUP_OPTIONS, BASE_IMAGE_OPTIONS, CAPACITY_OPTIONS, CONFIG_KEYS, ConfigError, DEFAULTS, NAMESPACE, NETWORK_OPTIONS, OptionDecl, parseConfig,
-    PROJECT_OPTIONS, rawConfig, STACK_OPTIONS, TAILSCALE_API_OPTIONS, TAILSCALE_OPTIONS,
+    BACKUP_OPTIONS,
+    BASE_IMAGE_OPTIONS,
+    CAPACITY_OPTIONS,
+    CONFIG_KEYS,
+    ConfigError,
+    DEFAULTS,
+    NAMESPACE,
+    NETWORK_OPTIONS,
+    OptionDecl,
+    parseConfig,
+    PROJECT_OPTIONS,
+    rawConfig,
+    STACK_OPTIONS,
+    TAILSCALE_API_OPTIONS,
+    TAILSCALE_OPTIONS,
 } from "../components/config";
 import { Reader, readOptions } from "../components/configReader";
 import { declaredInPulumiYaml, pulumiYamlText } from "../components/pulumiYaml";
@@ -41,11 +54,20 @@ test("every stack option is a known key, with its declared default in DEFAULTS, 
 
 test("every plain stack option that is a setting as it is comes out of parseConfig with its declared default", () => {
     // A stack that sets only what has no default.
-    const s = parseConfig({ sshPublicKeys: rawConfig(stackConfig("storage")).sshPublicKeys, tailscale: { enabled: false } }) as Record<string, any>;
+    const s = parseConfig({ sshPublicKeys: rawConfig(stackConfig("storage")).sshPublicKeys, tailscale: { enabled: false } }) as Record<
+        string,
+        any
+    >;
     const inherited = Object.values<OptionDecl>(PROJECT_OPTIONS).map((d) => d.inherits);
     let checked = 0;
     for (const [key, d] of Object.entries<OptionDecl>(STACK_OPTIONS)) {
-        if (d.default === undefined || d.partOf || inherited.includes(key) || !["string", "boolean", "integer", "memory", "size"].includes(d.kind)) continue;
+        if (
+            d.default === undefined ||
+            d.partOf ||
+            inherited.includes(key) ||
+            !["string", "boolean", "integer", "memory", "size"].includes(d.kind)
+        )
+            continue;
         assert.deepEqual(d.kind === "size" ? s[key].text : s[key], d.default, key);
         checked++;
     }
@@ -66,15 +88,25 @@ test("a project's options: each in `config --json` and `config`, with its stack 
     assert.equal(await w.run("config", "-H", "storage", "webapp"), 0, w.errText());
     for (const [key, d] of Object.entries<OptionDecl>(PROJECT_OPTIONS)) {
         assert.ok(key in c, `${key} in config --json`);
-        assert.ok(w.out.some((line) => line.startsWith(`${key}:`)), `${key} in config`);
-        if (d.inherits) assert.match(pulumiYaml, new RegExp(`^# {5}${key}: .*default: the stack's ${d.inherits}`, "m"), `${key} documents its default`);
+        assert.ok(
+            w.out.some((line) => line.startsWith(`${key}:`)),
+            `${key} in config`,
+        );
+        if (d.inherits)
+            assert.match(pulumiYaml, new RegExp(`^# {5}${key}: .*default: the stack's ${d.inherits}`, "m"), `${key} documents its default`);
     }
 });
 
 test("a new option needs only its declaration: the reader, its messages and Pulumi.yaml come from it", () => {
     const table = {
         ...STACK_OPTIONS,
-        bootDelay: { kind: "integer", default: 5, limits: { min: 0, max: 60 }, unit: " seconds", description: "Seconds a VM waits before it boots." },
+        bootDelay: {
+            kind: "integer",
+            default: 5,
+            limits: { min: 0, max: 60 },
+            unit: " seconds",
+            description: "Seconds a VM waits before it boots.",
+        },
         hugePages: { kind: "boolean", default: false, description: "Whether the VMs' memory is backed by huge pages." },
     } as const satisfies Record<string, OptionDecl>;
     const read = (from: Record<string, unknown>) => {
@@ -84,16 +116,31 @@ test("a new option needs only its declaration: the reader, its messages and Pulu
     assert.deepEqual([read({}).values.bootDelay, read({}).values.hugePages], [5, false], "the defaults");
     assert.deepEqual(read({ bootDelay: 61, hugePages: "yes" }).problems, [
         "project-vms:bootDelay is 61 seconds; it must be between 0 and 60",
-        "project-vms:hugePages must be true or false, got \"yes\" (YAML 1.1's yes/no/on/off are plain strings here: write true)",
+        'project-vms:hugePages must be true or false, got "yes" (YAML 1.1\'s yes/no/on/off are plain strings here: write true)',
     ]);
     const generated = parse(pulumiYamlText(table)).config;
-    assert.deepEqual(generated.bootDelay, { type: "integer", default: 5, description: "Seconds a VM waits before it boots (0 to 60 seconds)." });
-    assert.deepEqual(generated.hugePages, { type: "boolean", default: false, description: "Whether the VMs' memory is backed by huge pages." });
+    assert.deepEqual(generated.bootDelay, {
+        type: "integer",
+        default: 5,
+        description: "Seconds a VM waits before it boots (0 to 60 seconds).",
+    });
+    assert.deepEqual(generated.hugePages, {
+        type: "boolean",
+        default: false,
+        description: "Whether the VMs' memory is backed by huge pages.",
+    });
 });
 
 test("an unknown key's message lists the declared keys", () => {
-    assert.throws(() => parseConfig(rawConfig(stackConfig("storage", { [`${NAMESPACE}:storgeDir`]: "/srv" }))), (e: ConfigError) =>
-        e.problems.some((p) => p === `project-vms:storgeDir is not a known key (did you mean 'storageDir'?); known: ${Object.keys(STACK_OPTIONS).join(", ")}`));
+    assert.throws(
+        () => parseConfig(rawConfig(stackConfig("storage", { [`${NAMESPACE}:storgeDir`]: "/srv" }))),
+        (e: ConfigError) =>
+            e.problems.some(
+                (p) =>
+                    p ===
+                    `project-vms:storgeDir is not a known key (did you mean 'storageDir'?); known: ${Object.keys(STACK_OPTIONS).join(", ")}`,
+            ),
+    );
 });
 
 /** The source files that might hold a parallel list of option names: everything but the declarations. */
@@ -114,13 +161,20 @@ function sources(): string[] {
  */
 function listed(chunk: string, keys: string[]): string[] {
     const literal = String.raw`(-?\d[\d_*. ]*|"[^"]*"|'[^']*'|true|false)\s*[,}]`;
-    const pattern = (k: string) => chunk.startsWith("[") ? String.raw`["'\`]${k}["'\`]` : String.raw`(^|[{,\s])${k}\s*:\s*${literal}`;
+    const pattern = (k: string) => (chunk.startsWith("[") ? String.raw`["'\`]${k}["'\`]` : String.raw`(^|[{,\s])${k}\s*:\s*${literal}`);
     return keys.filter((k) => new RegExp(pattern(k)).test(chunk));
 }
 
 test("nothing outside the declarations lists a table's option names (a key list, or a table of defaults, of three or more)", () => {
     const tables: Record<string, Readonly<Record<string, OptionDecl>>> = {
-        STACK_OPTIONS, PROJECT_OPTIONS, NETWORK_OPTIONS, TAILSCALE_OPTIONS, BASE_IMAGE_OPTIONS, BACKUP_OPTIONS, TAILSCALE_API_OPTIONS, CAPACITY_OPTIONS,
+        STACK_OPTIONS,
+        PROJECT_OPTIONS,
+        NETWORK_OPTIONS,
+        TAILSCALE_OPTIONS,
+        BASE_IMAGE_OPTIONS,
+        BACKUP_OPTIONS,
+        TAILSCALE_API_OPTIONS,
+        CAPACITY_OPTIONS,
     };
     const found: string[] = [];
     for (const file of sources()) {

@@ -15,7 +15,16 @@ function slot(h: FakeHost, env: Record<string, string> = {}): Promise<{ code: nu
     return runHostScript({
         script: "domain-slot.sh",
         fn: "domain_slot_free",
-        env: { ...h.env(), HOME: process.env.HOME, LIBVIRT_URI: "qemu:///system", DOMAIN, MAC, PROJECT_DIR: DIR, SHUTDOWN_TIMEOUT: "30", ...env },
+        env: {
+            ...h.env(),
+            HOME: process.env.HOME,
+            LIBVIRT_URI: "qemu:///system",
+            DOMAIN,
+            MAC,
+            PROJECT_DIR: DIR,
+            SHUTDOWN_TIMEOUT: "30",
+            ...env,
+        },
     });
 }
 
@@ -71,7 +80,14 @@ test("this project's leftover, running (an interrupted create, maybe mid-boot): 
     const r = await slot(h);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /shutting down project-myapp \(ACPI/);
-    assert.deepEqual(h.calls().filter((c) => /^(shutdown|destroy|undefine)/.test(c)).map((c) => c.split(" ")[0]), ["shutdown", "undefine"], "never forced off when it stops on ACPI");
+    assert.deepEqual(
+        h
+            .calls()
+            .filter((c) => /^(shutdown|destroy|undefine)/.test(c))
+            .map((c) => c.split(" ")[0]),
+        ["shutdown", "undefine"],
+        "never forced off when it stops on ACPI",
+    );
 });
 
 for (const [what, blk] of [
@@ -103,7 +119,10 @@ test("a domain of that name with another MAC is not this stack's: the create sto
     h.write(`domains/${DOMAIN}/iflist`, " -  bridge  br0  virtio  52:54:aa:bb:cc:dd\n");
     const r = await slot(h);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /a domain named project-myapp exists at qemu:\/\/\/system that is not this stack's \(its NICs have MAC 52:54:aa:bb:cc:dd \(this project's is 52:54:12:34:56:78\)\)\. Nothing was changed/);
+    assert.match(
+        r.stderr,
+        /a domain named project-myapp exists at qemu:\/\/\/system that is not this stack's \(its NICs have MAC 52:54:aa:bb:cc:dd \(this project's is 52:54:12:34:56:78\)\)\. Nothing was changed/,
+    );
     assert.deepEqual(changes(h), []);
 });
 
@@ -138,5 +157,9 @@ test("libvirt lost right after listing the domains: the create stops, naming wha
     const r = await slot(h);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot read the NICs of domain project-myapp/);
-    assert.deepEqual(h.calls().map((c) => c.split(" ")[0]), ["list", "domiflist"], "nothing after the lost connection");
+    assert.deepEqual(
+        h.calls().map((c) => c.split(" ")[0]),
+        ["list", "domiflist"],
+        "nothing after the lost connection",
+    );
 });

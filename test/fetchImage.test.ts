@@ -26,7 +26,8 @@ before(async () => {
         requests.push(req.url ?? "");
         if (req.url === "/images/x.qcow2" || req.url === "/mirror/x.qcow2") res.end(IMAGE);
         else if (req.url === "/images/x2.qcow2") res.end(IMAGE2);
-        else if (req.url === "/images/SHA512SUMS") res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n${SHA2} *x2.qcow2\n${SHA.slice(0, 64)}  short.qcow2\n`);
+        else if (req.url === "/images/SHA512SUMS")
+            res.end(`${OTHER}  y.qcow2\n${SHA}  x.qcow2\n${SHA2} *x2.qcow2\n${SHA.slice(0, 64)}  short.qcow2\n`);
         else {
             res.statusCode = 404;
             res.end();
@@ -43,7 +44,11 @@ after(() => {
 /** Runs image_fetch as the program does (asynchronously: the server answers from this process). */
 async function fetchImage(env: Record<string, string>, fn = "image_fetch") {
     const cache = env.IMAGE_CACHE ?? path.join(work, "cache");
-    const { code: status, stdout, stderr } = await runHostScript({
+    const {
+        code: status,
+        stdout,
+        stderr,
+    } = await runHostScript({
         script: "fetch-image.sh",
         fn,
         env: { PATH: process.env.PATH, LIBVIRT_URI: "qemu:///system", IMAGE_SHA512: "", IMAGE_SUMS_URL: "", IMAGE_CACHE: cache, ...env },
@@ -65,14 +70,22 @@ test("an image whose sha512 the config gives is downloaded, checked and cached u
 
 test("without a sha512 the image's line of SHA512SUMS is the sum", async (t) => {
     if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
-    const r = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "sums") });
+    const r = await fetchImage({
+        IMAGE_URL: `${base}/x.qcow2`,
+        IMAGE_SUMS_URL: `${base}/SHA512SUMS`,
+        IMAGE_CACHE: path.join(work, "sums"),
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.readFileSync(r.stdout).equals(IMAGE));
 });
 
 test("a line of SHA512SUMS in binary mode (sum, then *name) is read too", async (t) => {
     if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
-    const r = await fetchImage({ IMAGE_URL: `${base}/x2.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "binary") });
+    const r = await fetchImage({
+        IMAGE_URL: `${base}/x2.qcow2`,
+        IMAGE_SUMS_URL: `${base}/SHA512SUMS`,
+        IMAGE_CACHE: path.join(work, "binary"),
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, path.join(work, "binary", `${SHA2}.qcow2`));
 });
@@ -92,7 +105,11 @@ test("a cached copy that no longer has its sum (corrupted on disk) is downloaded
 
 test("a sum that is no SHA-512 (a SHA-256 in SHA512SUMS) is refused before anything is downloaded", async (t) => {
     if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
-    const r = await fetchImage({ IMAGE_URL: `${base}/short.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "short") });
+    const r = await fetchImage({
+        IMAGE_URL: `${base}/short.qcow2`,
+        IMAGE_SUMS_URL: `${base}/SHA512SUMS`,
+        IMAGE_CACHE: path.join(work, "short"),
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /the SHA-512 of .*short\.qcow2 is not 128 hexadecimal digits/);
     assert.ok(!requests.includes("/images/short.qcow2"), "no download");
@@ -129,21 +146,39 @@ test("a local image is used where it is, and checked when a sha512 is given", as
 });
 
 test("the config says where each image's sum comes from", () => {
-    const config = (extra: Record<string, unknown>) => parseConfig({ sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen a@b"], tailscale: { enabled: false }, ...extra });
+    const config = (extra: Record<string, unknown>) =>
+        parseConfig({
+            sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen a@b"],
+            tailscale: { enabled: false },
+            ...extra,
+        });
     const debian = "https://cloud.debian.org/images/cloud/forky/20261101/debian-14-genericcloud-amd64-20261101.qcow2";
     assert.equal(config({ baseImage: debian }).baseImages[0].sumsUrl, "https://cloud.debian.org/images/cloud/forky/20261101/SHA512SUMS");
-    assert.equal(config({}).baseImages[0].sumsUrl, "https://cloud.debian.org/images/cloud/forky/daily/latest/SHA512SUMS", "the default image too");
+    assert.equal(
+        config({}).baseImages[0].sumsUrl,
+        "https://cloud.debian.org/images/cloud/forky/daily/latest/SHA512SUMS",
+        "the default image too",
+    );
     const given = config({ baseImages: [{ version: "v1", url: debian, sha512: SHA.toUpperCase() }] }).baseImages[0];
     assert.deepEqual([given.sha512, given.sumsUrl], [SHA, undefined], "a given sum wins, lowercased");
-    assert.throws(() => config({ baseImage: "https://mirror.example/x.qcow2" }), /baseImage is not a cloud\.debian\.org image .*needs its sha512/);
+    assert.throws(
+        () => config({ baseImage: "https://mirror.example/x.qcow2" }),
+        /baseImage is not a cloud\.debian\.org image .*needs its sha512/,
+    );
     assert.throws(() => config({ baseImage: "http://mirror.example/x.qcow2" }), /baseImage is a plain http:\/\/ URL without a sha512/);
-    assert.throws(() => config({ baseImages: [{ version: "v1", url: debian, sha512: "abc" }] }), /baseImages\[0\]\.sha512 must be the image's SHA-512: 128 hexadecimal digits/);
+    assert.throws(
+        () => config({ baseImages: [{ version: "v1", url: debian, sha512: "abc" }] }),
+        /baseImages\[0\]\.sha512 must be the image's SHA-512: 128 hexadecimal digits/,
+    );
     assert.equal(config({ baseImage: "http://mirror.example/x.qcow2", baseImageSha512: SHA }).baseImages[0].sha512, SHA);
 });
 
 /** An update of the fetch (the program's update command) after the run `before`, with `env`. */
 function refetch(before: { stdout: string; stderr: string }, env: Record<string, string>) {
-    return fetchImage({ IMAGE_VERSION: "2026-11", PULUMI_COMMAND_STDOUT: before.stdout, PULUMI_COMMAND_STDERR: before.stderr, ...env }, "image_refetch");
+    return fetchImage(
+        { IMAGE_VERSION: "2026-11", PULUMI_COMMAND_STDOUT: before.stdout, PULUMI_COMMAND_STDERR: before.stderr, ...env },
+        "image_refetch",
+    );
 }
 
 test("a version's image cannot change: an update to another image is refused naming the key, the same image at another url is fine", async (t) => {
@@ -152,18 +187,35 @@ test("a version's image cannot change: an update to another image is refused nam
     const first = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SHA512: SHA, IMAGE_CACHE: cache });
     assert.equal(first.status, 0, first.stderr);
 
-    const moved = await refetch(first, { IMAGE_URL: `${base.replace(/images$/, "mirror")}/x.qcow2`, IMAGE_SHA512: SHA, IMAGE_CACHE: cache });
+    const moved = await refetch(first, {
+        IMAGE_URL: `${base.replace(/images$/, "mirror")}/x.qcow2`,
+        IMAGE_SHA512: SHA,
+        IMAGE_CACHE: cache,
+    });
     assert.equal(moved.status, 0, moved.stderr);
     assert.equal(moved.stdout, first.stdout, "the same verified file");
 
     const other = await refetch(first, { IMAGE_URL: `${base}/x2.qcow2`, IMAGE_SHA512: SHA2, IMAGE_CACHE: cache });
     assert.equal(other.status, 1);
     assert.equal(other.stdout, "", "nothing for the volume");
-    assert.match(other.stderr, new RegExp(`project-vms:baseImages: version 2026-11 is now the image ${base}/x2\\.qcow2 \\(SHA-512 ${SHA2}\\), but its volume was made from the image with SHA-512 ${SHA}`));
+    assert.match(
+        other.stderr,
+        new RegExp(
+            `project-vms:baseImages: version 2026-11 is now the image ${base}/x2\\.qcow2 \\(SHA-512 ${SHA2}\\), but its volume was made from the image with SHA-512 ${SHA}`,
+        ),
+    );
     assert.match(other.stderr, /add the new image as a new version: project-vm base add <version> <url>/);
 
-    const bySums = await fetchImage({ IMAGE_URL: `${base}/x.qcow2`, IMAGE_SUMS_URL: `${base}/SHA512SUMS`, IMAGE_CACHE: path.join(work, "update-sums") });
-    const wrongSha = await refetch(bySums, { IMAGE_URL: `${base}/x2.qcow2`, IMAGE_SHA512: SHA2, IMAGE_CACHE: path.join(work, "update-sums") });
+    const bySums = await fetchImage({
+        IMAGE_URL: `${base}/x.qcow2`,
+        IMAGE_SUMS_URL: `${base}/SHA512SUMS`,
+        IMAGE_CACHE: path.join(work, "update-sums"),
+    });
+    const wrongSha = await refetch(bySums, {
+        IMAGE_URL: `${base}/x2.qcow2`,
+        IMAGE_SHA512: SHA2,
+        IMAGE_CACHE: path.join(work, "update-sums"),
+    });
     assert.equal(wrongSha.status, 1, "also when the first sum came from SHA512SUMS");
 });
 
@@ -176,7 +228,12 @@ test("a local image rebuilt in place is refused on the next update; a run with n
     fs.writeFileSync(file, IMAGE2);
     const changed = await refetch(first, { IMAGE_URL: file });
     assert.equal(changed.status, 1);
-    assert.match(changed.stderr, new RegExp(`version 2026-11 is now the image ${file} \\(SHA-512 ${SHA2}\\), but its volume was made from the image with SHA-512 ${SHA}`));
+    assert.match(
+        changed.stderr,
+        new RegExp(
+            `version 2026-11 is now the image ${file} \\(SHA-512 ${SHA2}\\), but its volume was made from the image with SHA-512 ${SHA}`,
+        ),
+    );
 
     const unknown = await refetch({ stdout: file, stderr: "" }, { IMAGE_URL: file });
     assert.equal(unknown.status, 0, unknown.stderr);

@@ -30,13 +30,23 @@ test("macCollisions names two projects of a stack that derive the same MAC", () 
     }
     const [problem, ...rest] = macCollisions("storage", ["x", ...pair]);
     assert.equal(rest.length, 0);
-    assert.match(problem, new RegExp(`projects ${pair[0]} and ${pair[1]} derive the same MAC address \\(${projectMac("storage", pair[0])}\\) on stack storage`));
+    assert.match(
+        problem,
+        new RegExp(
+            `projects ${pair[0]} and ${pair[1]} derive the same MAC address \\(${projectMac("storage", pair[0])}\\) on stack storage`,
+        ),
+    );
 });
 
 /** The MAC as a YAML 1.1 reader (cloud-init's PyYAML) reads it back from the rendered network-config. */
 function renderedMac(mac: string): unknown {
     const { networkConfig } = renderCloudInit({
-        hostname: "project-myapp", mac, sshPublicKeys: [], features: { nix: false, tailscale: false, claudeCode: false }, aptCheckValidUntil: true, prepared: false,
+        hostname: "project-myapp",
+        mac,
+        sshPublicKeys: [],
+        features: { nix: false, tailscale: false, claudeCode: false },
+        aptCheckValidUntil: true,
+        prepared: false,
     });
     return parse(networkConfig, { version: "1.1" }).ethernets.primary.match.macaddress;
 }
@@ -44,7 +54,15 @@ function renderedMac(mac: string): unknown {
 test("every MAC reaches network-config as a string: all-digit MACs are base-60 numbers in unquoted YAML 1.1", () => {
     assert.equal(typeof parse("m: 52:54:00:12:34:56", { version: "1.1" }).m, "number", "the trap this guards against");
     const misread = (m: string) => typeof parse(`m: ${m}`, { version: "1.1" }).m !== "string";
-    const fixed = ["52:54:00:12:34:56", "52:54:00:00:00:00", "52:54:59:59:59:59", "52:54:10:20:30:40", "52:54:0e:10:10:10", "52:54:00:12:34:5e", "52:54:1e:10:00:00"];
+    const fixed = [
+        "52:54:00:12:34:56",
+        "52:54:00:00:00:00",
+        "52:54:59:59:59:59",
+        "52:54:10:20:30:40",
+        "52:54:0e:10:10:10",
+        "52:54:00:12:34:5e",
+        "52:54:1e:10:00:00",
+    ];
     const derived: string[] = [];
     for (const stack of ["storage", "raider"]) for (let i = 0; i < 1000; i++) derived.push(projectMac(stack, `project${i}`));
     assert.equal(fixed.filter(misread).length, 4, "the fixed sample holds MACs YAML 1.1 would misread");

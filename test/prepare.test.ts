@@ -24,15 +24,28 @@ describe("the builder's recipe", () => {
         assert.equal(doc.package_update, true);
         for (const p of ["docker.io", "git", "qemu-guest-agent", "xz-utils", "nodejs", "npm"]) assert.ok(doc.packages.includes(p), p);
         assert.equal(doc.runcmd[0], "set -e", "a failing install ends the script (and the build)");
-        assert.deepEqual(doc.runcmd[1], ["systemctl", "start", "qemu-guest-agent.service"], "the agent first: the host waits for it, and udev saw its port before the package was there");
-        assert.deepEqual(doc.runcmd.slice(2).map((c: string[]) => path.basename(c[0])), ["nix-install.sh", "tailscale-install.sh", "claude-code.sh"]);
+        assert.deepEqual(
+            doc.runcmd[1],
+            ["systemctl", "start", "qemu-guest-agent.service"],
+            "the agent first: the host waits for it, and udev saw its port before the package was there",
+        );
+        assert.deepEqual(
+            doc.runcmd.slice(2).map((c: string[]) => path.basename(c[0])),
+            ["nix-install.sh", "tailscale-install.sh", "claude-code.sh"],
+        );
         const files = new Map<string, any>(doc.write_files.map((f: any) => [f.path, f]));
         assert.ok(files.has("/etc/project-vms/builder"), "the marker seal.sh requires");
         const seal = files.get(`${GUEST_SCRIPT_DIR}/seal.sh`);
         assert.equal(seal.encoding, "gz+b64");
-        assert.equal(zlib.gunzipSync(Buffer.from(seal.content, "base64")).toString("utf8"), fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", "seal.sh"), "utf8"));
+        assert.equal(
+            zlib.gunzipSync(Buffer.from(seal.content, "base64")).toString("utf8"),
+            fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", "seal.sh"), "utf8"),
+        );
         assert.equal(files.get(`${GUEST_SCRIPT_DIR}/seal.sh`).permissions, "0755");
-        assert.ok(!doc.runcmd.slice(1).some((c: string[]) => c[0].endsWith("seal.sh")), "sealing is the host's step, after cloud-init has finished");
+        assert.ok(
+            !doc.runcmd.slice(1).some((c: string[]) => c[0].endsWith("seal.sh")),
+            "sealing is the host's step, after cloud-init has finished",
+        );
         const none = parse(renderRecipe({ features: NONE, aptCheckValidUntil: false }).userData, { version: "1.1" });
         assert.deepEqual(none.runcmd, ["set -e", ["systemctl", "start", "qemu-guest-agent.service"]]);
         assert.ok(!none.packages.includes("nodejs"));
@@ -40,7 +53,9 @@ describe("the builder's recipe", () => {
     });
 
     test("validates against cloud-init's schema", (t) => {
-        const validate = schemaValidator("cloud-init-schema-cloud-config-v1.json", new Ajv04({ strict: false, allErrors: true }), (r) => t.skip(r));
+        const validate = schemaValidator("cloud-init-schema-cloud-config-v1.json", new Ajv04({ strict: false, allErrors: true }), (r) =>
+            t.skip(r),
+        );
         if (!validate) return;
         for (const features of [ALL, NONE]) {
             const doc = parse(renderRecipe({ features, aptCheckValidUntil: false }).userData, { version: "1.1" });
@@ -51,7 +66,8 @@ describe("the builder's recipe", () => {
     test("holds nothing of a stack or a project, and is the same for the same recipe", () => {
         const a = renderRecipe({ features: ALL, aptCheckValidUntil: true });
         assert.deepEqual(renderRecipe({ features: { ...ALL }, aptCheckValidUntil: true }), a, "pure: same recipe, same text, same hash");
-        for (const s of ["ssh-ed25519", "ssh_authorized_keys", "tskey", "/home/dev", "hostname: project-"]) assert.ok(!a.userData.includes(s), s);
+        for (const s of ["ssh-ed25519", "ssh_authorized_keys", "tskey", "/home/dev", "hostname: project-"])
+            assert.ok(!a.userData.includes(s), s);
         assert.match(a.instanceId, /^project-vms-builder-[0-9a-f]{12}$/);
         assert.equal(parse(a.metaData, { version: "1.1" })["instance-id"], a.instanceId);
     });
@@ -65,8 +81,11 @@ describe("the builder's recipe", () => {
             fs.cpSync(CLOUD_INIT_DIR, copy, { recursive: true });
             fs.appendFileSync(path.join(copy, "scripts", "claude-code.sh"), "# changed\n");
             assert.notEqual(renderRecipe({ features: ALL, aptCheckValidUntil: true }, copy).hash, hash);
-            assert.equal(renderRecipe({ features: { ...ALL, claudeCode: false }, aptCheckValidUntil: true }, copy).hash,
-                renderRecipe({ features: { ...ALL, claudeCode: false }, aptCheckValidUntil: true }).hash, "a script the recipe does not carry changes nothing");
+            assert.equal(
+                renderRecipe({ features: { ...ALL, claudeCode: false }, aptCheckValidUntil: true }, copy).hash,
+                renderRecipe({ features: { ...ALL, claudeCode: false }, aptCheckValidUntil: true }).hash,
+                "a script the recipe does not carry changes nothing",
+            );
         } finally {
             fs.rmSync(copy, { recursive: true, force: true });
         }
@@ -85,10 +104,17 @@ describe("layers and their names", () => {
 
     test("a stack needs one layer per base version and feature set its projects start on; none when prepare is off", () => {
         const projects = [
-            { base: "2026-10", features: ALL }, { features: ALL }, { features: { ...ALL } }, { features: { ...ALL, nix: false } },
+            { base: "2026-10", features: ALL },
+            { features: ALL },
+            { features: { ...ALL } },
+            { features: { ...ALL, nix: false } },
         ];
         const uses = layersOf(projects, "2026-11", true, true);
-        assert.deepEqual(uses.map(layerName), ["2026-10-nix+tailscale+claudeCode", "2026-11-nix+tailscale+claudeCode", "2026-11-tailscale+claudeCode"]);
+        assert.deepEqual(uses.map(layerName), [
+            "2026-10-nix+tailscale+claudeCode",
+            "2026-11-nix+tailscale+claudeCode",
+            "2026-11-tailscale+claudeCode",
+        ]);
         assert.deepEqual(layersOf(projects, "2026-11", true, false), []);
         assert.equal(recipeKey(NONE), "none");
     });

@@ -39,16 +39,30 @@ function run(setup: (host: FakeHost) => void, env: Record<string, string> = {}, 
         const r = spawnSync("bash", ["-c", hostScript("prepare-base.sh", "prepare_base", ["ready.sh"])], {
             encoding: "utf8",
             env: {
-                ...host.env(), LIBVIRT_URI: "qemu:///system", POOL,
-                BASE_VOLUME: BASE, PREPARED_VOLUME: layer, USER_DATA: recipe.userData, META_DATA: recipe.metaData,
-                INSTANCE_ID: recipe.instanceId, BUILDER_NETWORK: "network:project-vms", PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: "60",
-                ...builderShapeEnv(), ...env,
+                ...host.env(),
+                LIBVIRT_URI: "qemu:///system",
+                POOL,
+                BASE_VOLUME: BASE,
+                PREPARED_VOLUME: layer,
+                USER_DATA: recipe.userData,
+                META_DATA: recipe.metaData,
+                INSTANCE_ID: recipe.instanceId,
+                BUILDER_NETWORK: "network:project-vms",
+                PREPARED_BYTES: String(PREPARED_BYTES),
+                BUILD_TIMEOUT: "60",
+                ...builderShapeEnv(),
+                ...env,
             },
             timeout: 60_000,
         });
         return {
-            status: r.status, stdout: r.stdout.trim(), stderr: r.stderr, vols: host.volumes(POOL), calls: host.calls().join("\n"),
-            xml: host.domainFile(builder, "xml") ?? "", running: host.stateOf(builder) === "running",
+            status: r.status,
+            stdout: r.stdout.trim(),
+            stderr: r.stderr,
+            vols: host.volumes(POOL),
+            calls: host.calls().join("\n"),
+            xml: host.domainFile(builder, "xml") ?? "",
+            running: host.stateOf(builder) === "running",
         };
     } finally {
         host.cleanup();
@@ -58,7 +72,8 @@ function run(setup: (host: FakeHost) => void, env: Record<string, string> = {}, 
 /** A volume of the pool, as a finished build leaves it. */
 const made = (host: FakeHost, volume: string) => host.volume(POOL, volume, 1024);
 
-const tools = (t: { skip(r: string): void }) => requireTool("jq", "jq", (r) => t.skip(r)) && requireTool("genisoimage", "genisoimage", (r) => t.skip(r));
+const tools = (t: { skip(r: string): void }) =>
+    requireTool("jq", "jq", (r) => t.skip(r)) && requireTool("genisoimage", "genisoimage", (r) => t.skip(r));
 
 test("a layer already on the host is taken as it is: no builder", (t) => {
     if (!tools(t)) return;
@@ -78,12 +93,24 @@ test("a new layer: builder on an overlay of the base with the recipe's seed, rea
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, at(layer), "the layer's path: what system disks take as their base");
     assert.deepEqual(r.vols, [layer, marker, BASE].sort(), "only the base, the new layer and its completion marker remain");
-    assert.match(r.calls, new RegExp(`vol-create-as project-vms-base ${builder}\\.qcow2 ${PREPARED_BYTES} --format qcow2 --backing-vol debian-testing-2026-11\\.qcow2 --backing-vol-format qcow2`));
+    assert.match(
+        r.calls,
+        new RegExp(
+            `vol-create-as project-vms-base ${builder}\\.qcow2 ${PREPARED_BYTES} --format qcow2 --backing-vol debian-testing-2026-11\\.qcow2 --backing-vol-format qcow2`,
+        ),
+    );
     assert.match(r.calls, /guest-exec.*seal\.sh[\s\S]*\nshutdown /, "sealed through the guest agent, then shut down by the host");
-    assert.match(r.calls, new RegExp(`vol-create-from project-vms-base \\S+ ${builder}\\.qcow2 --inputpool project-vms-base`), "flattened from the builder's disk");
+    assert.match(
+        r.calls,
+        new RegExp(`vol-create-from project-vms-base \\S+ ${builder}\\.qcow2 --inputpool project-vms-base`),
+        "flattened from the builder's disk",
+    );
     assert.match(r.xml, new RegExp(`<name>${builder}</name>`));
     assert.match(r.xml, /<domain type='qemu'>/, "emulation where libvirt offers no KVM");
-    assert.ok(r.xml.includes(`machine='${DOMAIN_MACHINE}'`) && r.xml.includes(cpuXml("qemu")), "the program's machine type and emulated CPU");
+    assert.ok(
+        r.xml.includes(`machine='${DOMAIN_MACHINE}'`) && r.xml.includes(cpuXml("qemu")),
+        "the program's machine type and emulated CPU",
+    );
     assert.match(r.xml, /<source network='project-vms'\/>/);
     assert.match(r.xml, /org\.qemu\.guest_agent\.0/);
     assert.match(r.xml, /discard='unmap'/);
@@ -92,10 +119,15 @@ test("a new layer: builder on an overlay of the base with the recipe's seed, rea
 
 test("a failing builder fails with cloud-init's failing step, and leaves neither builder nor layer", (t) => {
     if (!tools(t)) return;
-    const r = run(() => undefined, {}, {
-        cloudInitCode: 1, cloudInitText: "status: error\nerrors:\n\t- Failed to run module scripts-user\n",
-        log: ["project-vms[nix-install]: FAILED (exit 7) at line 14: curl"],
-    });
+    const r = run(
+        () => undefined,
+        {},
+        {
+            cloudInitCode: 1,
+            cloudInitText: "status: error\nerrors:\n\t- Failed to run module scripts-user\n",
+            log: ["project-vms[nix-install]: FAILED (exit 7) at line 14: curl"],
+        },
+    );
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /provisioning FAILED/);
     assert.match(r.stderr, /project-vms\[nix-install\]: FAILED \(exit 7\) at line 14: curl/, "the failing step, named");
@@ -134,8 +166,15 @@ test("a layer without its completion marker is neither taken nor deleted: the ru
     if (!tools(t)) return;
     const r = run((host) => made(host, layer));
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /without its completion marker .*: a build was interrupted while writing it \(no build holds its lock now\)\. VMs may rest on it, so it is not deleted here: if none does, delete it \('virsh -c qemu:\/\/\/system vol-delete --pool project-vms-base /);
-    assert.doesNotMatch(r.calls, new RegExp(`vol-delete --pool project-vms-base ${layer.replace(/\./g, "\\.")}|^create `, "m"), "VMs may be built on it: it is not deleted, nothing is built");
+    assert.match(
+        r.stderr,
+        /without its completion marker .*: a build was interrupted while writing it \(no build holds its lock now\)\. VMs may rest on it, so it is not deleted here: if none does, delete it \('virsh -c qemu:\/\/\/system vol-delete --pool project-vms-base /,
+    );
+    assert.doesNotMatch(
+        r.calls,
+        new RegExp(`vol-delete --pool project-vms-base ${layer.replace(/\./g, "\\.")}|^create `, "m"),
+        "VMs may be built on it: it is not deleted, nothing is built",
+    );
     assert.deepEqual(r.vols, [layer, BASE].sort());
 });
 
@@ -184,7 +223,12 @@ test("a build of the layer running elsewhere is waited for and never touched: no
     const r = run((host) => host.upload(POOL, `${builder}.lock`, holder(process.pid)), { PREPARE_LOCK_WAIT: "30" });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, new RegExp(`waiting for the build of ${layer} that holds its lock \\(${os.hostname()} ${process.pid} `));
-    assert.match(r.stderr, new RegExp(`another build of ${layer} holds its lock \\(${builder}\\.lock in pool project-vms-base: .*\\) after 30s\\. If no build runs, delete it`));
+    assert.match(
+        r.stderr,
+        new RegExp(
+            `another build of ${layer} holds its lock \\(${builder}\\.lock in pool project-vms-base: .*\\) after 30s\\. If no build runs, delete it`,
+        ),
+    );
     assert.doesNotMatch(r.calls, /^(destroy|create|vol-delete) /m, "the other build's builder, volumes and lock are left alone");
     assert.ok(r.vols.includes(`${builder}.lock`));
 });
@@ -195,7 +239,11 @@ test("a build that waited finds the layer completed by the other: it takes it wi
     const r = run((host) => {
         host.upload(POOL, `${builder}.lock`, holder(process.pid));
         const vol = (v: string) => path.join(host.dir, "pools", POOL, v);
-        fs.writeFileSync(path.join(host.bin, "sleep"), `#!/bin/sh\necho "1024 0 - v3" > "${vol(layer)}"; echo "512 0 - v3" > "${vol(marker)}"\n`, { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(host.bin, "sleep"),
+            `#!/bin/sh\necho "1024 0 - v3" > "${vol(layer)}"; echo "512 0 - v3" > "${vol(marker)}"\n`,
+            { mode: 0o755 },
+        );
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, at(layer));
@@ -206,7 +254,10 @@ test("a build that waited finds the layer completed by the other: it takes it wi
 test("a lock left by a build that is gone is taken over: the layer is built, and the lock is gone after", (t) => {
     if (!tools(t)) return;
     const dead = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
-    for (const [why, line] of [["a process of this boot that ended", holder(Number(dead))], ["another machine's, past its deadline", holder(4242, 1000, "otherhost")]]) {
+    for (const [why, line] of [
+        ["a process of this boot that ended", holder(Number(dead))],
+        ["another machine's, past its deadline", holder(4242, 1000, "otherhost")],
+    ]) {
         const r = run((host) => host.upload(POOL, `${builder}.lock`, line));
         assert.equal(r.status, 0, `${why}: ${r.stderr}`);
         assert.match(r.stderr, /taking over the build of .*: its lock names a build that is gone/, why);
@@ -216,7 +267,9 @@ test("a lock left by a build that is gone is taken over: the layer is built, and
 
 test("another machine's build within its deadline is waited for", (t) => {
     if (!tools(t)) return;
-    const r = run((host) => host.upload(POOL, `${builder}.lock`, holder(4242, Math.floor(Date.now() / 1000) + 600, "otherhost")), { PREPARE_LOCK_WAIT: "10" });
+    const r = run((host) => host.upload(POOL, `${builder}.lock`, holder(4242, Math.floor(Date.now() / 1000) + 600, "otherhost")), {
+        PREPARE_LOCK_WAIT: "10",
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /another build of .* holds its lock .*otherhost 4242/);
 });
@@ -225,7 +278,11 @@ test("the build's lock is released whatever happens: after a success and after a
     if (!tools(t)) return;
     const ok = run(() => undefined);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.calls, new RegExp(`^vol-create-as project-vms-base ${builder}\\.lock 512 --format raw$`, "m"), "the lock is taken before the builder is made");
+    assert.match(
+        ok.calls,
+        new RegExp(`^vol-create-as project-vms-base ${builder}\\.lock 512 --format raw$`, "m"),
+        "the lock is taken before the builder is made",
+    );
     assert.ok(ok.calls.indexOf(`${builder}.lock`) < ok.calls.indexOf(`vol-create-as project-vms-base ${builder}.qcow2`));
     assert.ok(!ok.vols.includes(`${builder}.lock`));
     const failed = run(() => undefined, {}, { cloudInitCode: 1, cloudInitText: "status: error\n" });
@@ -236,11 +293,17 @@ test("the build's lock is released whatever happens: after a success and after a
 test("a stale lock taken over by another build between our read and our delete is left to that build", (t) => {
     if (!tools(t)) return;
     const dead = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
-    const r = run((host) => {
-        host.upload(POOL, `${builder}.lock`, holder(Number(dead)));
-        // Right after our first read of the stale holder, another build takes the lock over.
-        host.after("vol-download", `printf '%s' '${holder(process.pid).trim()}' > "${path.join(host.dir, "content", POOL, `${builder}.lock`)}"\n`);
-    }, { PREPARE_LOCK_WAIT: "20" });
+    const r = run(
+        (host) => {
+            host.upload(POOL, `${builder}.lock`, holder(Number(dead)));
+            // Right after our first read of the stale holder, another build takes the lock over.
+            host.after(
+                "vol-download",
+                `printf '%s' '${holder(process.pid).trim()}' > "${path.join(host.dir, "content", POOL, `${builder}.lock`)}"\n`,
+            );
+        },
+        { PREPARE_LOCK_WAIT: "20" },
+    );
     assert.doesNotMatch(r.calls, /^create /m, "no second builder while the other build holds the lock");
     assert.doesNotMatch(r.stderr, /taking over/);
     assert.match(r.stderr, /another build of .* holds its lock/);

@@ -12,10 +12,14 @@ test("bad config stops the program before any resource, with every problem named
     let error: unknown;
     let skipped = false;
     try {
-        await runProgram("storage", (r) => {
-            skipped = true;
-            t.skip(r);
-        }, overrides);
+        await runProgram(
+            "storage",
+            (r) => {
+                skipped = true;
+                t.skip(r);
+            },
+            overrides,
+        );
     } catch (e) {
         error = e;
     }

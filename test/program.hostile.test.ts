@@ -16,7 +16,14 @@ test("hostile config stops the program before any resource, secrets unshown", as
     let error: unknown;
     let skipped = false;
     try {
-        await runProgram("storage", (r) => { skipped = true; t.skip(r); }, overrides);
+        await runProgram(
+            "storage",
+            (r) => {
+                skipped = true;
+                t.skip(r);
+            },
+            overrides,
+        );
     } catch (e) {
         error = e;
     }

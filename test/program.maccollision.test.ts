@@ -11,13 +11,23 @@ test("two projects of a stack deriving the same MAC stop the program before any 
     let error: unknown;
     let skipped = false;
     try {
-        await runProgram("storage", (r) => { skipped = true; t.skip(r); }, { "project-vms:projects": [{ name: "p85695" }, { name: "p130656" }] });
+        await runProgram(
+            "storage",
+            (r) => {
+                skipped = true;
+                t.skip(r);
+            },
+            { "project-vms:projects": [{ name: "p85695" }, { name: "p130656" }] },
+        );
     } catch (e) {
         error = e;
     }
     if (skipped) return; // no schema here: nothing ran
     assert.ok(error instanceof pulumi.RunError, `a RunError, got ${error}`);
-    assert.match((error as Error).message, /projects p85695 and p130656 derive the same MAC address \(52:54:23:21:6f:ad\) on stack storage; rename one of them/);
+    assert.match(
+        (error as Error).message,
+        /projects p85695 and p130656 derive the same MAC address \(52:54:23:21:6f:ad\) on stack storage; rename one of them/,
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
     assert.equal(monitor.getRegisteredResources().size, 0, "nothing registered");

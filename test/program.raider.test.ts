@@ -8,7 +8,10 @@ test("raider: resources, wiring and outputs", async (t) => {
     const run = await runProgram("raider", (r) => t.skip(r));
     if (!run) return;
     const s = settingsOf("raider");
-    assert.deepEqual(s.projects.map((p) => p.name), ["datalab", "sandbox"]);
+    assert.deepEqual(
+        s.projects.map((p) => p.name),
+        ["datalab", "sandbox"],
+    );
     assertWiring(run, s);
 
     assert.equal(run.named("project-datalab").inputs.autostart, false);

@@ -10,12 +10,23 @@ test("storage: resources, wiring and outputs", async (t) => {
     const run = await runProgram("storage", (r) => t.skip(r), api);
     if (!run) return;
     const s = settingsOf("storage", api);
-    assert.deepEqual(s.projects.map((p) => p.name), ["myapp", "webapp"]);
+    assert.deepEqual(
+        s.projects.map((p) => p.name),
+        ["myapp", "webapp"],
+    );
     assertWiring(run, s);
 
     const onTailnet = s.projects.find((p) => p.name === "myapp")!;
-    assert.deepEqual(onTailnet.features, { nix: true, tailscale: true, claudeCode: true }, "user-data secrecy is checked on a VM on the tailnet with every feature on");
-    assertSecretOnlyIn(run, "tskey-api-test", ["tailnet.apiKey", "project-myapp-tailnet-machine.environment", "project-webapp-tailnet-machine.environment"]);
+    assert.deepEqual(
+        onTailnet.features,
+        { nix: true, tailscale: true, claudeCode: true },
+        "user-data secrecy is checked on a VM on the tailnet with every feature on",
+    );
+    assertSecretOnlyIn(run, "tskey-api-test", [
+        "tailnet.apiKey",
+        "project-myapp-tailnet-machine.environment",
+        "project-webapp-tailnet-machine.environment",
+    ]);
 
     const myapp = run.named("project-myapp").inputs;
     assert.deepEqual({ memory: myapp.memory, vcpu: myapp.vcpu }, { memory: 16384, vcpu: 8 }, "myapp's own sizes");
@@ -24,11 +35,17 @@ test("storage: resources, wiring and outputs", async (t) => {
     assert.deepEqual({ memory: webapp.memory, vcpu: webapp.vcpu }, { memory: 4096, vcpu: 2 }, "webapp on the stack defaults");
 
     const net = run.named("host-network").inputs;
-    assert.deepEqual({ mode: net.mode, addresses: net.addresses, name: net.name, bridge: net.bridge }, { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms", bridge: "project-vms" },
-        "the bridge is named as the network: the NixOS module's firewall trusts it by that name");
+    assert.deepEqual(
+        { mode: net.mode, addresses: net.addresses, name: net.name, bridge: net.bridge },
+        { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms", bridge: "project-vms" },
+        "the bridge is named as the network: the NixOS module's firewall trusts it by that name",
+    );
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
 
     const machine = run.named("project-myapp-tailnet-machine").inputs.environment;
-    assert.deepEqual({ key: machine.TS_API_KEY, url: machine.TS_BASE_URL },
-        { key: "tskey-api-test", url: "https://api.tailscale.com" }, "the Tailscale provider's own config");
+    assert.deepEqual(
+        { key: machine.TS_API_KEY, url: machine.TS_BASE_URL },
+        { key: "tskey-api-test", url: "https://api.tailscale.com" },
+        "the Tailscale provider's own config",
+    );
 });

@@ -13,7 +13,7 @@ import { CLOUD_INIT_DIR } from "../components/cloudInit";
 const STUBS: Record<string, string> = {
     mountpoint: '#!/bin/sh\n[ -e "$F/mounted" ]\n',
     mount: '#!/bin/sh\necho "mount $*" >> "$F/calls"\n[ -e "$F/mountable" ] || { echo "mount: $1: can\'t find in /etc/fstab" >&2; exit 32; }\ntouch "$F/mounted"\n',
-    findmnt: '#!/bin/sh\necho /dev/vdb\n',
+    findmnt: "#!/bin/sh\necho /dev/vdb\n",
     blkid: '#!/bin/sh\ncase "$*" in *LABEL*) cat "$F/label" ;; *UUID*) echo 5e1f-uuid ;; esac\n',
     getent: '#!/bin/sh\n[ "$2" = dev ] && echo "dev:x:1000:1000::$F/home:/bin/bash"; [ "$2" = dev ]\n',
     chown: '#!/bin/sh\necho "chown $*" >> "$F/calls"\n',
@@ -29,7 +29,8 @@ function run(args: string[], setup: (dir: string) => void = () => {}) {
     fs.writeFileSync(path.join(dir, "calls"), "");
     setup(dir);
     const r = spawnSync("bash", [path.join(CLOUD_INIT_DIR, "scripts", "project-disk.sh"), ...args.map((a) => a.replace("$F", dir))], {
-        encoding: "utf8", env: { ...process.env, F: dir, PATH: `${path.join(dir, "bin")}:${process.env.PATH}` },
+        encoding: "utf8",
+        env: { ...process.env, F: dir, PATH: `${path.join(dir, "bin")}:${process.env.PATH}` },
     });
     return { ...r, dir, calls: fs.readFileSync(path.join(dir, "calls"), "utf8") };
 }
@@ -41,9 +42,17 @@ test("project-disk.sh: the developer owns the project disk and their home, and g
     const r = run(["$F/project", "project", "dev"], (dir) => fs.writeFileSync(path.join(dir, "home", SKEL[0]), "# the developer's own\n"));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.calls, new RegExp(`^chown dev:dev ${r.dir}/home ${r.dir}/project$`, "m"));
-    assert.equal(fs.readFileSync(path.join(r.dir, "home", SKEL[0]), "utf8"), "# the developer's own\n", "a dotfile already in the home is kept");
+    assert.equal(
+        fs.readFileSync(path.join(r.dir, "home", SKEL[0]), "utf8"),
+        "# the developer's own\n",
+        "a dotfile already in the home is kept",
+    );
     for (const f of SKEL.slice(1)) {
-        assert.equal(fs.readFileSync(path.join(r.dir, "home", f), "utf8"), fs.readFileSync(path.join("/etc/skel", f), "utf8"), `${f} from the skeleton`);
+        assert.equal(
+            fs.readFileSync(path.join(r.dir, "home", f), "utf8"),
+            fs.readFileSync(path.join("/etc/skel", f), "utf8"),
+            `${f} from the skeleton`,
+        );
         assert.match(r.calls, new RegExp(`^chown dev:dev ${r.dir}/home/${f.replace(".", "\\.")}$`, "m"), `${f} is the developer's`);
     }
     assert.ok(!r.calls.includes(`home/${SKEL[0]}`), "the kept dotfile is not touched");
@@ -51,7 +60,10 @@ test("project-disk.sh: the developer owns the project disk and their home, and g
 });
 
 test("project-disk.sh mounts the project disk itself when systemd has not yet", () => {
-    const r = run(["$F/project", "project", "dev"], (dir) => { fs.rmSync(path.join(dir, "mounted")); fs.writeFileSync(path.join(dir, "mountable"), ""); });
+    const r = run(["$F/project", "project", "dev"], (dir) => {
+        fs.rmSync(path.join(dir, "mounted"));
+        fs.writeFileSync(path.join(dir, "mountable"), "");
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.calls, /^mount .*\/project$/m);
     assert.match(r.calls, /^chown dev:dev /m);

@@ -40,7 +40,9 @@ test("every declared key is one the program reads, documented, with the program'
 test("a key declared without a default is one the program requires: Pulumi refuses a stack without it", () => {
     // Pulumi treats a declared key without a default as required and will not even preview a stack
     // that lacks it (the shipped stacks once could not be previewed: baseImage was declared so).
-    const required = Object.entries<any>(project.config).filter(([, decl]) => decl.default === undefined).map(([key]) => key);
+    const required = Object.entries<any>(project.config)
+        .filter(([, decl]) => decl.default === undefined)
+        .map(([key]) => key);
     assert.deepEqual(required, ["sshPublicKeys"]);
     const settings = { ...stackConfig("storage") };
     delete settings[`${NAMESPACE}:sshPublicKeys`];

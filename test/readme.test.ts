@@ -11,9 +11,17 @@ import { REPO } from "./support/schemas";
 function examples(): string[][] {
     const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
     return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
-        .map((m) => m[1].split("\n")
-            .map((l) => l.replace(/\s+#.*$/, "").replace(/\s*>\s*\S+$/, "").trim())
-            .filter((l) => l.startsWith("project-vm ")))
+        .map((m) =>
+            m[1]
+                .split("\n")
+                .map((l) =>
+                    l
+                        .replace(/\s+#.*$/, "")
+                        .replace(/\s*>\s*\S+$/, "")
+                        .trim(),
+                )
+                .filter((l) => l.startsWith("project-vm ")),
+        )
         .filter((block) => block.length > 0);
 }
 

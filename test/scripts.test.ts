@@ -61,7 +61,8 @@ test("a host command is lib.sh's prelude, the library functions the script calls
     assert.ok(text.startsWith("set -Eeuo pipefail\n"), "strict mode first");
     assert.ok(text.endsWith("\npower_stop\n"));
     for (const used of ["acpi_shutdown() {", "domain_state() {", "log() {", "die() {", "v() {"]) assert.ok(text.includes(used), used);
-    for (const unused of ["guest_exec() {", "curl_config_line() {", "dir_pool_ensure() {", "human_size() {"]) assert.ok(!text.includes(unused), `no ${unused}`);
+    for (const unused of ["guest_exec() {", "curl_config_line() {", "dir_pool_ensure() {", "human_size() {"])
+        assert.ok(!text.includes(unused), `no ${unused}`);
     assert.ok(!/^\s*#/m.test(text), "no comment lines: they do not run");
     assert.ok(hostScript("ready.sh", "ready_wait").includes("guest_exec() {"), "a function the script calls comes along");
     assert.throws(() => hostScript("power.sh", "power_explode"), /has no function power_explode/);
@@ -70,7 +71,11 @@ test("a host command is lib.sh's prelude, the library functions the script calls
 test("a command carries its program once, packed, and runs it from its own inputs alone", () => {
     const calls = hostCalls("tailnet.sh", { create: "tailnet_node_record", update: "tailnet_node_keep", delete: "tailnet_node_delete" });
     assert.equal(unpackProgram(calls.program[PROGRAM_VAR]), hostProgram("tailnet.sh"));
-    for (const [call, fn] of [[calls.create, "tailnet_node_record"], [calls.update, "tailnet_node_keep"], [calls.delete, "tailnet_node_delete"]]) {
+    for (const [call, fn] of [
+        [calls.create, "tailnet_node_record"],
+        [calls.update, "tailnet_node_keep"],
+        [calls.delete, "tailnet_node_delete"],
+    ]) {
         assert.ok(call!.endsWith(`\n${fn}\n`));
         assert.ok(call!.length < 100, "the call only unpacks and calls");
     }
@@ -87,8 +92,14 @@ test("host scripts refuse to run without a libvirt URI, and size messages use th
     const noUri = spawnSync("bash", ["-c", hostScript("power.sh", "power_apply")], { encoding: "utf8", env: { PATH: process.env.PATH } });
     assert.notEqual(noUri.status, 0);
     assert.match(noUri.stderr, /LIBVIRT_URI is not set/);
-    const sizes = spawnSync("bash", ["-c", `${fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8")}\nhuman_size 107374182400; human_size 536870912; human_size 1000`],
-        { encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default" } });
+    const sizes = spawnSync(
+        "bash",
+        [
+            "-c",
+            `${fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8")}\nhuman_size 107374182400; human_size 536870912; human_size 1000`,
+        ],
+        { encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default" } },
+    );
     assert.deepEqual(sizes.stdout.trim().split("\n"), ["100G", "512M", "1000B"]);
 });
 
@@ -97,17 +108,32 @@ test("host scripts refuse to run without a libvirt URI, and size messages use th
  * `status`, `log` its output log; the agent's first ping fails. `instance`: the config the
  * program attached and the one the guest runs; `domain`: more of the domain's setup.
  */
-function runReady(code: number, status: string, log: string, instance?: { attached: string; running: string }, domain: FakeDomain = {}, fn = "ready_wait") {
+function runReady(
+    code: number,
+    status: string,
+    log: string,
+    instance?: { attached: string; running: string },
+    domain: FakeDomain = {},
+    fn = "ready_wait",
+) {
     const host = new FakeHost("project-myapp").noSleep();
     host.define("project-myapp", {
-        state: "running", agentLate: 1, cloudInitText: status, cloudInitCode: code, log: log ? log.replace(/\n$/, "").split("\n") : undefined,
-        instanceId: instance?.running, ...domain,
+        state: "running",
+        agentLate: 1,
+        cloudInitText: status,
+        cloudInitCode: code,
+        log: log ? log.replace(/\n$/, "").split("\n") : undefined,
+        instanceId: instance?.running,
+        ...domain,
     });
     try {
         return spawnSync("bash", ["-c", hostScript("ready.sh", fn)], {
             encoding: "utf8",
             env: {
-                ...host.env(), LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", READY_TIMEOUT: "60",
+                ...host.env(),
+                LIBVIRT_URI: "qemu:///system",
+                DOMAIN: "project-myapp",
+                READY_TIMEOUT: "60",
                 ...(instance ? { INSTANCE_ID: instance.attached } : {}),
             },
             timeout: 60_000,
@@ -140,7 +166,11 @@ test("ready.sh's update: a stopped VM has nothing to wait for; a running one is 
 
 test("ready.sh fails with cloud-init's failing step and the tail of its output log", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
-    const r = runReady(1, "status: error\nerrors:\n\t- Failed to run module scripts-user\n", "project-vms[nix]: FAILED (exit 7) at line 15: curl\n");
+    const r = runReady(
+        1,
+        "status: error\nerrors:\n\t- Failed to run module scripts-user\n",
+        "project-vms[nix]: FAILED (exit 7) at line 15: curl\n",
+    );
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /provisioning FAILED/);
     assert.match(r.stderr, /Failed to run module scripts-user/);
@@ -150,7 +180,10 @@ test("ready.sh fails with cloud-init's failing step and the tail of its output l
 
 test("ready.sh on a VM whose provisioning of the current config failed: no reboot (it would fail the same), the failure and its log", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
-    const r = runReady(1, "status: error\n", "project-vms[packages]: FAILED (exit 100) at line 9: apt-get\n", { attached: "project-myapp-aaaaaaaaaaaa", running: "project-myapp-aaaaaaaaaaaa" });
+    const r = runReady(1, "status: error\n", "project-vms[packages]: FAILED (exit 100) at line 9: apt-get\n", {
+        attached: "project-myapp-aaaaaaaaaaaa",
+        running: "project-myapp-aaaaaaaaaaaa",
+    });
     assert.notEqual(r.status, 0);
     assert.doesNotMatch(r.stderr, /rebooting/);
     assert.match(r.stderr, /project-vms\[packages\]: FAILED \(exit 100\) at line 9: apt-get/);
@@ -181,13 +214,23 @@ test("ready.sh lets warnings through", (t) => {
 });
 
 /** A device as the Tailscale API lists it (the fields the scripts read). */
-interface FakeDevice { id: string; nodeId?: string; hostname: string; name: string; tags?: string[]; nodeKey?: string; created?: string }
+interface FakeDevice {
+    id: string;
+    nodeId?: string;
+    hostname: string;
+    name: string;
+    tags?: string[];
+    nodeKey?: string;
+    created?: string;
+}
 
 /**
  * A stand-in for the Tailscale API on 127.0.0.1: holds `devices`, records every request (method,
  * path, authorization header) in `calls` and their bodies in `bodies`; DELETE removes a device.
  */
-async function fakeTailscale(opts: { devices?: FakeDevice[]; token?: string } = {}): Promise<{ url: string; calls: string[]; bodies: string[]; devices: FakeDevice[]; close: () => void }> {
+async function fakeTailscale(
+    opts: { devices?: FakeDevice[]; token?: string } = {},
+): Promise<{ url: string; calls: string[]; bodies: string[]; devices: FakeDevice[]; close: () => void }> {
     const calls: string[] = [];
     const bodies: string[] = [];
     const devices: FakeDevice[] = opts.devices ?? [
@@ -198,7 +241,9 @@ async function fakeTailscale(opts: { devices?: FakeDevice[]; token?: string } = 
     ];
     const server = http.createServer((req, res) => {
         let body = "";
-        req.on("data", (c) => { body += c; });
+        req.on("data", (c) => {
+            body += c;
+        });
         req.on("end", () => {
             calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
             bodies.push(body);
@@ -233,15 +278,24 @@ function runTailnet(env: Record<string, string>, fn = "tailnet_node_delete"): Pr
     const host = new FakeHost("project-myapp");
     host.define("project-myapp", { state: FAKE_DOMSTATE ?? "running", tailscale: FAKE_TS_STATUS });
     return new Promise((resolve) => {
-        execFile("bash", ["-c", hostScript("tailnet.sh", fn)], {
-            env: {
-                ...host.env(), LIBVIRT_URI: "qemu:///system", DOMAIN: "project-myapp", NODE_HOSTNAME: "project-myapp",
-                TS_TAGS: "tag:project-vm", ...rest,
+        execFile(
+            "bash",
+            ["-c", hostScript("tailnet.sh", fn)],
+            {
+                env: {
+                    ...host.env(),
+                    LIBVIRT_URI: "qemu:///system",
+                    DOMAIN: "project-myapp",
+                    NODE_HOSTNAME: "project-myapp",
+                    TS_TAGS: "tag:project-vm",
+                    ...rest,
+                },
             },
-        }, (err, stdout, stderr) => {
-            host.cleanup();
-            resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-        });
+            (err, stdout, stderr) => {
+                host.cleanup();
+                resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+            },
+        );
     });
 }
 
@@ -251,9 +305,33 @@ function runTailnet(env: Record<string, string>, fn = "tailnet_node_delete"): Pr
  */
 function sharedTailnet(): FakeDevice[] {
     return [
-        { id: "101", nodeId: "nStorageMyapp1CNTRL", hostname: "project-myapp", name: "project-myapp.bat-boa.ts.net", tags: ["tag:project-vm"], nodeKey: "nodekey:storage", created: "2025-03-01T09:12:40Z" },
-        { id: "102", nodeId: "nRaiderMyapp1CNTRL", hostname: "project-myapp", name: "project-myapp-1.bat-boa.ts.net", tags: ["tag:project-vm"], nodeKey: "nodekey:raider", created: "2025-03-02T14:07:31Z" },
-        { id: "103", nodeId: "nLaptop1CNTRL", hostname: "laptop", name: "laptop.bat-boa.ts.net", tags: [], nodeKey: "nodekey:laptop", created: "2024-11-20T08:00:00Z" },
+        {
+            id: "101",
+            nodeId: "nStorageMyapp1CNTRL",
+            hostname: "project-myapp",
+            name: "project-myapp.bat-boa.ts.net",
+            tags: ["tag:project-vm"],
+            nodeKey: "nodekey:storage",
+            created: "2025-03-01T09:12:40Z",
+        },
+        {
+            id: "102",
+            nodeId: "nRaiderMyapp1CNTRL",
+            hostname: "project-myapp",
+            name: "project-myapp-1.bat-boa.ts.net",
+            tags: ["tag:project-vm"],
+            nodeKey: "nodekey:raider",
+            created: "2025-03-02T14:07:31Z",
+        },
+        {
+            id: "103",
+            nodeId: "nLaptop1CNTRL",
+            hostname: "laptop",
+            name: "laptop.bat-boa.ts.net",
+            tags: [],
+            nodeKey: "nodekey:laptop",
+            created: "2024-11-20T08:00:00Z",
+        },
     ];
 }
 
@@ -265,17 +343,24 @@ const RAIDER_RECORD = JSON.stringify({ nodeId: "nRaiderMyapp1CNTRL", hostname: "
 
 test("tailnet.sh: two hosts' VMs of the same name on one tailnet: removing raider's deletes raider's machine only, with the API key or an OAuth client", async (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
-    for (const creds of <Record<string, string>[]>[{ TS_API_KEY: "tskey-api-secret" }, { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" }]) {
+    for (const creds of <Record<string, string>[]>[
+        { TS_API_KEY: "tskey-api-secret" },
+        { TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "csecret" },
+    ]) {
         const api = await fakeTailscale({ devices: sharedTailnet() });
         try {
             const r = await runTailnet({ TS_BASE_URL: api.url, PULUMI_COMMAND_STDOUT: RAIDER_RECORD, ...creds });
             assert.equal(r.code, 0, r.stderr);
             const bearer = "TS_API_KEY" in creds ? "Bearer tskey-api-secret" : "Bearer oauth-token";
-            assert.deepEqual(api.calls.filter((c) => !c.startsWith("POST /api/v2/oauth/token")), [
-                `GET /api/v2/device/nRaiderMyapp1CNTRL?fields=all ${bearer}`,
-                `DELETE /api/v2/device/nRaiderMyapp1CNTRL ${bearer}`,
-            ]);
-            assert.deepEqual(api.devices.map((d) => d.nodeId), ["nStorageMyapp1CNTRL", "nLaptop1CNTRL"], "storage's project-myapp is still there");
+            assert.deepEqual(
+                api.calls.filter((c) => !c.startsWith("POST /api/v2/oauth/token")),
+                [`GET /api/v2/device/nRaiderMyapp1CNTRL?fields=all ${bearer}`, `DELETE /api/v2/device/nRaiderMyapp1CNTRL ${bearer}`],
+            );
+            assert.deepEqual(
+                api.devices.map((d) => d.nodeId),
+                ["nStorageMyapp1CNTRL", "nLaptop1CNTRL"],
+                "storage's project-myapp is still there",
+            );
             assert.match(r.stderr, /deleted tailnet machine project-myapp \(nRaiderMyapp1CNTRL, project-myapp-1\.bat-boa\.ts\.net\)/);
         } finally {
             api.close();
@@ -301,7 +386,10 @@ test("tailnet.sh deletes nothing it cannot prove is this VM's: no record, a gone
 
         const laptop = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: JSON.stringify({ nodeId: "nLaptop1CNTRL" }) });
         assert.equal(laptop.code, 0, laptop.stderr);
-        assert.match(laptop.stderr, /WARNING: not deleting tailnet node nLaptop1CNTRL.*its hostname is laptop; it lacks the tags tag:project-vm/);
+        assert.match(
+            laptop.stderr,
+            /WARNING: not deleting tailnet node nLaptop1CNTRL.*its hostname is laptop; it lacks the tags tag:project-vm/,
+        );
 
         const untagged = await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_TAGS: "tag:project-vm,tag:raider" });
         assert.match(untagged.stderr, /WARNING: not deleting .*it lacks the tags tag:raider/);
@@ -328,11 +416,17 @@ test("tailnet.sh records the node the guest says it is, once the API confirms it
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(JSON.parse(r.stdout), JSON.parse(RAIDER_RECORD), "what the delete reads back");
         assert.match(r.stderr, /project-myapp is tailnet node nRaiderMyapp1CNTRL \(project-myapp-1\.bat-boa\.ts\.net\)/);
-        assert.match(r.stderr, /another machine already holds the name project-myapp on the tailnet .* this VM is project-myapp-1\. That machine is not deleted on this VM's behalf/);
+        assert.match(
+            r.stderr,
+            /another machine already holds the name project-myapp on the tailnet .* this VM is project-myapp-1\. That machine is not deleted on this VM's behalf/,
+        );
         assert.doesNotMatch(r.stderr, /WARNING/);
 
         // Fractions of a second, as RFC 3339 allows, are the same time.
-        const fraction = await runTailnet({ ...creds, TS_KEY_CREATED: "2025-03-02T14:02:10.734Z", FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") }, "tailnet_node_record");
+        const fraction = await runTailnet(
+            { ...creds, TS_KEY_CREATED: "2025-03-02T14:02:10.734Z", FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") },
+            "tailnet_node_record",
+        );
         assert.deepEqual(JSON.parse(fraction.stdout), JSON.parse(RAIDER_RECORD), fraction.stderr);
 
         // A guest that has not joined, or names a node the API does not know, fails the create (retried at the next up).
@@ -355,7 +449,10 @@ test("tailnet.sh records the node the guest says it is, once the API confirms it
             assert.match(bad.stderr, new RegExp(`WARNING: not recording tailnet node ${id} .*not provably its machine: .*${why.source}`));
             assert.equal(JSON.parse(bad.stdout).nodeId, undefined, `${id} not recorded`);
         }
-        const stopped = await runTailnet({ ...creds, FAKE_DOMSTATE: "shut off", FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") }, "tailnet_node_record");
+        const stopped = await runTailnet(
+            { ...creds, FAKE_DOMSTATE: "shut off", FAKE_TS_STATUS: status("nRaiderMyapp1CNTRL", "nodekey:raider") },
+            "tailnet_node_record",
+        );
         assert.notEqual(stopped.code, 0);
         assert.match(stopped.stderr, /project-myapp is not running: its tailnet node can only be read from the guest/);
         assert.ok(!api.calls.some((c) => c.startsWith("DELETE")));
@@ -366,7 +463,10 @@ test("tailnet.sh records the node the guest says it is, once the API confirms it
 
 /** What `tailscale status --json` in the guest says: its node ID and node key (none when key is undefined). */
 function status(id: string, key?: string): string {
-    return JSON.stringify({ BackendState: "Running", Self: { ID: id, ...(key === undefined ? {} : { PublicKey: key }), HostName: "project-myapp" } });
+    return JSON.stringify({
+        BackendState: "Running",
+        Self: { ID: id, ...(key === undefined ? {} : { PublicKey: key }), HostName: "project-myapp" },
+    });
 }
 
 /**
@@ -392,14 +492,28 @@ test("tailnet.sh: a hostile guest reporting a peer's node ID and node key (a mac
     const r = await recordThenDelete(status("nStorageMyapp1CNTRL", "nodekey:storage"));
     assert.equal(r.record.code, 0, `pulumi up goes on: ${r.record.stderr}`);
     assert.equal(JSON.parse(r.record.stdout).nodeId, undefined, "nothing recorded");
-    assert.match(r.record.stderr, /WARNING: not recording tailnet node nStorageMyapp1CNTRL \(project-myapp\.bat-boa\.ts\.net\), which project-myapp says it is: not provably its machine: it joined the tailnet at 2025-03-01T09:12:40Z, before the VM's auth key was made \(2025-03-02T14:02:10Z\)\. Nothing is deleted for it/);
+    assert.match(
+        r.record.stderr,
+        /WARNING: not recording tailnet node nStorageMyapp1CNTRL \(project-myapp\.bat-boa\.ts\.net\), which project-myapp says it is: not provably its machine: it joined the tailnet at 2025-03-01T09:12:40Z, before the VM's auth key was made \(2025-03-02T14:02:10Z\)\. Nothing is deleted for it/,
+    );
     assert.match(r.record.stderr, /remove it in the admin console if it is a leftover/);
     assert.equal(r.keep.code, 0, r.keep.stderr);
-    assert.deepEqual(JSON.parse(r.keep.stdout), JSON.parse(r.record.stdout), "an update (the VM off) keeps it unrecorded, without the guest");
+    assert.deepEqual(
+        JSON.parse(r.keep.stdout),
+        JSON.parse(r.record.stdout),
+        "an update (the VM off) keeps it unrecorded, without the guest",
+    );
     assert.equal(r.del.code, 0, r.del.stderr);
-    assert.match(r.del.stderr, /no tailnet node was recorded for project-myapp \(the node its guest named was not provably its own: nStorageMyapp1CNTRL .*\): deleting none/);
+    assert.match(
+        r.del.stderr,
+        /no tailnet node was recorded for project-myapp \(the node its guest named was not provably its own: nStorageMyapp1CNTRL .*\): deleting none/,
+    );
     assert.ok(!r.calls.some((c) => c.startsWith("DELETE")), r.calls.join("\n"));
-    assert.deepEqual(r.left, ["nStorageMyapp1CNTRL", "nRaiderMyapp1CNTRL", "nLaptop1CNTRL"], "storage's myapp (and every other machine) stays");
+    assert.deepEqual(
+        r.left,
+        ["nStorageMyapp1CNTRL", "nRaiderMyapp1CNTRL", "nLaptop1CNTRL"],
+        "storage's myapp (and every other machine) stays",
+    );
 });
 
 test("tailnet.sh: a guest reporting no node key is not recorded (the key check cannot be skipped)", async (t) => {
@@ -424,7 +538,10 @@ test("tailnet.sh: a node it cannot date against this VM's auth key is not record
         // Not the API's notation (UTC), or Go's zero time: no bound at all, so no proof.
         [{ TS_KEY_CREATED: "2025-03-02T16:02:10+02:00" }, /the VM's auth key has no known creation time/],
         [{ TS_KEY_CREATED: "0001-01-01T00:00:00Z" }, /the VM's auth key has no known creation time/],
-        [{ TS_KEY_EXPIRES: "2025-03-02T14:05:00Z" }, /it joined the tailnet at 2025-03-02T14:07:31Z, after the VM's auth key expired \(2025-03-02T14:05:00Z\)/],
+        [
+            { TS_KEY_EXPIRES: "2025-03-02T14:05:00Z" },
+            /it joined the tailnet at 2025-03-02T14:07:31Z, after the VM's auth key expired \(2025-03-02T14:05:00Z\)/,
+        ],
     ] as const) {
         const r = await recordThenDelete(raider, env);
         assert.equal(r.record.code, 0, r.record.stderr);
@@ -434,7 +551,10 @@ test("tailnet.sh: a node it cannot date against this VM's auth key is not record
     }
     const api = await fakeTailscale({ devices: sharedTailnet().map((d) => ({ ...d, created: undefined })) });
     try {
-        const r = await runTailnet({ TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret", ...RAIDER_KEY, FAKE_TS_STATUS: raider }, "tailnet_node_record");
+        const r = await runTailnet(
+            { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret", ...RAIDER_KEY, FAKE_TS_STATUS: raider },
+            "tailnet_node_record",
+        );
         assert.equal(r.code, 0, r.stderr);
         assert.equal(JSON.parse(r.stdout).nodeId, undefined);
         assert.match(r.stderr, /the API gives no time it joined/);
@@ -449,7 +569,10 @@ test("tailnet.sh: the honest guest's own machine is recorded, and deleting the V
     assert.deepEqual(JSON.parse(r.record.stdout), JSON.parse(RAIDER_RECORD), r.record.stderr);
     assert.deepEqual(JSON.parse(r.keep.stdout), JSON.parse(RAIDER_RECORD), r.keep.stderr);
     assert.equal(r.del.code, 0, r.del.stderr);
-    assert.deepEqual(r.calls.filter((c) => c.startsWith("DELETE")), ["DELETE /api/v2/device/nRaiderMyapp1CNTRL Bearer tskey-api-secret"]);
+    assert.deepEqual(
+        r.calls.filter((c) => c.startsWith("DELETE")),
+        ["DELETE /api/v2/device/nRaiderMyapp1CNTRL Bearer tskey-api-secret"],
+    );
     assert.deepEqual(r.left, ["nStorageMyapp1CNTRL", "nLaptop1CNTRL"]);
 });
 
@@ -478,11 +601,22 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
         // Quotes, backslashes and spaces are sent exactly, URL-encoded as form fields.
         const id = 'c"i d\\ & x=1 \\"';
         const secret = 'tskey-client-"\\ secret&client_id=evil';
-        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: id, TS_OAUTH_CLIENT_SECRET: secret });
+        const r = await runTailnet({
+            PULUMI_COMMAND_STDOUT: RAIDER_RECORD,
+            TS_BASE_URL: api.url,
+            TS_OAUTH_CLIENT_ID: id,
+            TS_OAUTH_CLIENT_SECRET: secret,
+        });
         assert.equal(r.code, 0, r.stderr);
         assert.equal(api.calls[0], "POST /api/v2/oauth/token ");
         const form = new URLSearchParams(api.bodies[0]);
-        assert.deepEqual([...form.entries()], [["client_id", id], ["client_secret", secret]]);
+        assert.deepEqual(
+            [...form.entries()],
+            [
+                ["client_id", id],
+                ["client_secret", secret],
+            ],
+        );
         assert.deepEqual(thief.calls, []);
 
         // An API key with a quote or backslash is not a key: refused before it reaches a header.
@@ -498,7 +632,13 @@ test("tailnet.sh quotes every value it hands curl: hostile credentials reach no 
 
 test("tailnet.sh sends credentials only to an https API (plain http only to this machine), at no path", async (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
-    for (const url of ["http://api.example.com", "https://api.tailscale.com/../evil", "https://evil.example@api.tailscale.com", "ftp://x", "https://api.tailscale.com\n"]) {
+    for (const url of [
+        "http://api.example.com",
+        "https://api.tailscale.com/../evil",
+        "https://evil.example@api.tailscale.com",
+        "ftp://x",
+        "https://api.tailscale.com\n",
+    ]) {
         const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: url, TS_API_KEY: "tskey-api-secret" });
         assert.notEqual(r.code, 0, url);
         assert.match(r.stderr, /tailscale:baseUrl must be https:\/\/<host>\[:port\]/, url);
@@ -510,7 +650,12 @@ test("tailnet.sh refuses a token from the API that is not one, before it reaches
     const thief = await fakeTailscale({ devices: [] });
     const api = await fakeTailscale({ token: `tok"\nurl = "${thief.url}/steal` });
     try {
-        const r = await runTailnet({ PULUMI_COMMAND_STDOUT: RAIDER_RECORD, TS_BASE_URL: api.url, TS_OAUTH_CLIENT_ID: "cid", TS_OAUTH_CLIENT_SECRET: "tskey-client-secret" });
+        const r = await runTailnet({
+            PULUMI_COMMAND_STDOUT: RAIDER_RECORD,
+            TS_BASE_URL: api.url,
+            TS_OAUTH_CLIENT_ID: "cid",
+            TS_OAUTH_CLIENT_SECRET: "tskey-client-secret",
+        });
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /returned something that is not a token/);
         assert.deepEqual(api.calls, ["POST /api/v2/oauth/token "], "no call with it");
@@ -531,7 +676,8 @@ function fakeHost(setup: { domstate?: string; acpiPolls?: number | "never" } = {
     const host = new FakeHost("project-myapp").noSleep();
     if (setup.domstate) {
         host.define("project-myapp", {
-            state: setup.domstate, acpi: setup.acpiPolls ?? "never",
+            state: setup.domstate,
+            acpi: setup.acpiPolls ?? "never",
             blkDetails: " file  disk  vda  /pools/project-myapp/disk.qcow2\n file  disk  vdb  /pools/project-myapp/project.qcow2\n",
         });
     }
@@ -571,16 +717,26 @@ test("power.sh forces a VM off only after the ACPI timeout, pressing the button 
     const r = host.run("power.sh", "power_stop", { DOMAIN: "project-myapp", SHUTDOWN_TIMEOUT: "60" });
     assert.equal(r.status, 0, r.stderr);
     const calls = host.calls(true);
-    assert.deepEqual(calls.filter((c) => !c.startsWith("domstate")), [
-        "shutdown project-myapp --mode acpi", "shutdown project-myapp --mode acpi", "shutdown project-myapp --mode acpi", "destroy project-myapp",
-    ], "ACPI at 0, 20 and 40 s; destroy last");
+    assert.deepEqual(
+        calls.filter((c) => !c.startsWith("domstate")),
+        [
+            "shutdown project-myapp --mode acpi",
+            "shutdown project-myapp --mode acpi",
+            "shutdown project-myapp --mode acpi",
+            "destroy project-myapp",
+        ],
+        "ACPI at 0, 20 and 40 s; destroy last",
+    );
     assert.equal(calls.filter((c) => c.startsWith("domstate")).length, 1 + 30, "polled every 2 s for the whole 60 s before forcing it off");
     assert.match(r.stderr, /did not shut down within 60s: forcing it off/);
     assert.equal(host.domstate(), "shut off");
 });
 
 test("power.sh leaves a VM already in the desired state alone, and starts a stopped one", () => {
-    for (const [domstate, desired] of [["shut off", "stopped"], ["running", "running"]]) {
+    for (const [domstate, desired] of [
+        ["shut off", "stopped"],
+        ["running", "running"],
+    ]) {
         const host = fakeHost({ domstate, acpiPolls: 0 });
         const r = host.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: desired });
         assert.equal(r.status, 0, r.stderr);
@@ -601,7 +757,11 @@ test("power.sh leaves a VM already in the desired state alone, and starts a stop
 
 const G = 1024 ** 3;
 const growEnv = (size: number) => ({
-    POOL: "project-myapp", VOLUME: "project.qcow2", SIZE: String(size), DOMAIN: "project-myapp", TARGET: "vdb",
+    POOL: "project-myapp",
+    VOLUME: "project.qcow2",
+    SIZE: String(size),
+    DOMAIN: "project-myapp",
+    TARGET: "vdb",
     CONFIG_KEY: "disk of project myapp (project-vms:projects)",
 });
 
@@ -613,7 +773,11 @@ test("grow-disk.sh refuses to shrink a project disk, naming the project, and cha
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /refusing to shrink the project disk project\.qcow2 of project-myapp from 100G to 50G/);
         assert.match(r.stderr, /Set disk of project myapp \(project-vms:projects\) to 100G or more/);
-        assert.deepEqual(host.calls().filter((c) => !c.startsWith("vol-info")), [], `${domstate}: no resize`);
+        assert.deepEqual(
+            host.calls().filter((c) => !c.startsWith("vol-info")),
+            [],
+            `${domstate}: no resize`,
+        );
         assert.equal(host.size("project-myapp", "project.qcow2"), 100 * G);
         assert.equal(r.stdout, "");
     }
@@ -631,7 +795,10 @@ test("grow-disk.sh grows with blockresize while the VM runs and vol-resize while
     live.volume("project-myapp", "project.qcow2", 100 * G);
     const r = live.run("grow-disk.sh", "disk_grow", growEnv(200 * G));
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(live.calls().filter((c) => !c.startsWith("vol-info")), [`blockresize project-myapp vdb --size ${200 * G}B`]);
+    assert.deepEqual(
+        live.calls().filter((c) => !c.startsWith("vol-info")),
+        [`blockresize project-myapp vdb --size ${200 * G}B`],
+    );
     assert.equal(live.size("project-myapp", "project.qcow2"), 200 * G);
     assert.match(r.stderr, /grew the project disk of project-myapp from 100G to 200G \(live\)/);
     assert.equal(r.stdout.trim(), String(200 * G));
@@ -640,12 +807,18 @@ test("grow-disk.sh grows with blockresize while the VM runs and vol-resize while
     off.volume("project-myapp", "project.qcow2", 100 * G);
     const o = off.run("grow-disk.sh", "disk_grow", growEnv(150 * G));
     assert.equal(o.status, 0, o.stderr);
-    assert.deepEqual(off.calls().filter((c) => !c.startsWith("vol-info")), [`vol-resize --pool project-myapp project.qcow2 ${150 * G}B`]);
+    assert.deepEqual(
+        off.calls().filter((c) => !c.startsWith("vol-info")),
+        [`vol-resize --pool project-myapp project.qcow2 ${150 * G}B`],
+    );
     assert.equal(off.size("project-myapp", "project.qcow2"), 150 * G);
 
     const same = off.run("grow-disk.sh", "disk_grow", growEnv(150 * G));
     assert.equal(same.status, 0, same.stderr);
-    assert.deepEqual(off.calls().filter((c) => !c.startsWith("vol-info")), []);
+    assert.deepEqual(
+        off.calls().filter((c) => !c.startsWith("vol-info")),
+        [],
+    );
 });
 
 const poolEnv = (purge: boolean) => ({ POOL: "project-myapp", POOL_DIR: "/var/lib/project-vms/myapp", PURGE: String(purge) });
@@ -654,8 +827,13 @@ test("pool.sh makes a pool idempotently, and refuses one found at another folder
     const host = fakeHost();
     const first = host.run("pool.sh", "pool_ensure", poolEnv(false));
     assert.equal(first.status, 0, first.stderr);
-    assert.deepEqual(host.calls().map((c) => c.split(" ")[0]).filter((c) => c !== "pool-info" && c !== "pool-dumpxml"),
-        ["pool-define-as", "pool-build", "pool-start", "pool-autostart", "pool-refresh"]);
+    assert.deepEqual(
+        host
+            .calls()
+            .map((c) => c.split(" ")[0])
+            .filter((c) => c !== "pool-info" && c !== "pool-dumpxml"),
+        ["pool-define-as", "pool-build", "pool-start", "pool-autostart", "pool-refresh"],
+    );
     assert.equal(first.stdout.trim(), "project-myapp");
     const again = host.run("pool.sh", "pool_ensure", poolEnv(false));
     assert.equal(again.status, 0, again.stderr);
@@ -687,7 +865,13 @@ test("pool.sh keeps a pool that was not purged, with its volumes; deletes a purg
     fs.rmSync(path.join(host.dir, "pools", "project-myapp", "project.qcow2"));
     const purged = host.run("pool.sh", "pool_remove", poolEnv(true));
     assert.equal(purged.status, 0, purged.stderr);
-    assert.deepEqual(host.calls().map((c) => c.split(" ")[0]).filter((c) => /^pool-(destroy|delete|undefine)$/.test(c)), ["pool-destroy", "pool-delete", "pool-undefine"]);
+    assert.deepEqual(
+        host
+            .calls()
+            .map((c) => c.split(" ")[0])
+            .filter((c) => /^pool-(destroy|delete|undefine)$/.test(c)),
+        ["pool-destroy", "pool-delete", "pool-undefine"],
+    );
     assert.ok(!host.poolExists("project-myapp"));
     const twice = host.run("pool.sh", "pool_remove", poolEnv(true));
     assert.equal(twice.status, 0, twice.stderr);
@@ -698,21 +882,41 @@ test("curl_config_line: what curl reads back from its config is exactly the valu
     if (!requireTool("curl", "curl", (r) => t.skip(r))) return;
     const api = await fakeTailscale({ devices: [] });
     const lib = fs.readFileSync(path.join(HOST_SCRIPTS_DIR, "lib.sh"), "utf8");
-    const values = ['"', "\\", '\\"', 'a\\"b', "x\\", '"; url = "http://127.0.0.1:1/steal', "\\n\\t\\r", "#not a comment", "= = =", "näive ☃", "'single'"];
+    const values = [
+        '"',
+        "\\",
+        '\\"',
+        'a\\"b',
+        "x\\",
+        '"; url = "http://127.0.0.1:1/steal',
+        "\\n\\t\\r",
+        "#not a comment",
+        "= = =",
+        "näive ☃",
+        "'single'",
+    ];
     try {
         for (const value of values) {
             // Asynchronously: the stand-in API answers from this process.
-            const r = await new Promise<{ code: number; stderr: string }>((resolve) => execFile("bash",
-                ["-c", `${lib}\n{ curl_config_line url "$URL/probe"; curl_config_line header "Authorization: $VALUE"; } | curl -sS -K - -o /dev/null`],
-                { env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", URL: api.url, VALUE: value }, timeout: 20_000 },
-                (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr })));
+            const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+                execFile(
+                    "bash",
+                    [
+                        "-c",
+                        `${lib}\n{ curl_config_line url "$URL/probe"; curl_config_line header "Authorization: $VALUE"; } | curl -sS -K - -o /dev/null`,
+                    ],
+                    { env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", URL: api.url, VALUE: value }, timeout: 20_000 },
+                    (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr }),
+                ),
+            );
             assert.equal(r.code, 0, r.stderr);
             // Node reads header bytes as latin1: compare bytes.
             assert.equal(api.calls.pop(), `GET /probe ${Buffer.from(value).toString("latin1")}`, JSON.stringify(value));
         }
         for (const value of ["a\nb", "a\rb", "a\tb", "a\u0000b".replace("\u0000", "\u0001"), "a\u007fb"]) {
             const r = spawnSync("bash", ["-c", `${lib}\ncurl_config_line header "$VALUE"`], {
-                encoding: "utf8", env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", VALUE: value },
+                encoding: "utf8",
+                env: { PATH: process.env.PATH, LIBVIRT_URI: "test:///default", VALUE: value },
             });
             assert.notEqual(r.status, 0, JSON.stringify(value));
             assert.equal(r.stdout, "");
@@ -726,15 +930,21 @@ test("curl_config_line: what curl reads back from its config is exactly the valu
 test("tailnet.sh: another host's same-name machine that joined while this VM's key was valid is not recorded, nor deleted later", async (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r)) || !requireTool("curl", "curl", (r) => t.skip(r))) return;
     // Storage's myapp rejoined within raider's key's life; raider's root guest reports its ID and key.
-    const devices = sharedTailnet().map((d) => d.nodeId === "nStorageMyapp1CNTRL" ? { ...d, created: "2025-03-02T15:10:00Z" } : d);
+    const devices = sharedTailnet().map((d) => (d.nodeId === "nStorageMyapp1CNTRL" ? { ...d, created: "2025-03-02T15:10:00Z" } : d));
     const api = await fakeTailscale({ devices });
     try {
         const creds = { TS_BASE_URL: api.url, TS_API_KEY: "tskey-api-secret", ...RAIDER_KEY };
         const rec = await runTailnet({ ...creds, FAKE_TS_STATUS: status("nStorageMyapp1CNTRL", "nodekey:storage") }, "tailnet_node_record");
         assert.equal(rec.code, 0, rec.stderr);
-        assert.match(rec.stderr, /not recording tailnet node nStorageMyapp1CNTRL .*nRaiderMyapp1CNTRL of the same name and tags joined the tailnet too while this VM's auth key was valid/);
+        assert.match(
+            rec.stderr,
+            /not recording tailnet node nStorageMyapp1CNTRL .*nRaiderMyapp1CNTRL of the same name and tags joined the tailnet too while this VM's auth key was valid/,
+        );
         await runTailnet({ ...creds, PULUMI_COMMAND_STDOUT: rec.stdout }, "tailnet_node_delete");
-        assert.ok(api.devices.some((d) => d.nodeId === "nStorageMyapp1CNTRL"), "storage's machine stays");
+        assert.ok(
+            api.devices.some((d) => d.nodeId === "nStorageMyapp1CNTRL"),
+            "storage's machine stays",
+        );
         assert.ok(!api.calls.some((c) => c.startsWith("DELETE")));
     } finally {
         api.close();

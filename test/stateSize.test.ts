@@ -19,12 +19,15 @@ test("each VM registers a lean state: every host program once and packed, user-d
         const resources = run.resources.filter((r) => r.parent === vm.urn);
         const sizes = resources.map((r) => [r.name, JSON.stringify(r.inputs).length] as const);
         const total = sizes.reduce((sum, [, n]) => sum + n, 0);
-        console.log(`state: ${vm.name}: ${resources.length} resources, ${(total / 1024).toFixed(1)} KB of inputs (${sizes.map(([n, s]) => `${n.replace(`${vm.name}-`, "")} ${s}`).join(", ")})`);
+        console.log(
+            `state: ${vm.name}: ${resources.length} resources, ${(total / 1024).toFixed(1)} KB of inputs (${sizes.map(([n, s]) => `${n.replace(`${vm.name}-`, "")} ${s}`).join(", ")})`,
+        );
         assert.ok(total <= BUDGET, `${vm.name}: ${total} bytes of inputs, over the budget of ${BUDGET}`);
         for (const r of resources.filter((x) => x.type === "command:local:Command")) {
             for (const field of ["create", "update", "delete"]) {
                 const text = r.inputs[field];
-                if (text !== undefined) assert.ok(text.length < 120, `${r.name}.${field} only unpacks its program and calls it (${text.length} bytes)`);
+                if (text !== undefined)
+                    assert.ok(text.length < 120, `${r.name}.${field} only unpacks its program and calls it (${text.length} bytes)`);
             }
         }
     }

@@ -13,6 +13,9 @@ test("the default provider's name is the engine's: default, then each version pa
 
 test("a version that is not semantic is refused, naming it", () => {
     for (const bad of ["0.27", "latest", "0.27.1 ", "", "1.2.3.4"]) {
-        assert.throws(() => defaultProviderName(bad), (e: Error) => e.message === `not a semantic version: ${JSON.stringify(bad)}`);
+        assert.throws(
+            () => defaultProviderName(bad),
+            (e: Error) => e.message === `not a semantic version: ${JSON.stringify(bad)}`,
+        );
     }
 });

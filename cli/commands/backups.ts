@@ -5,7 +5,9 @@ import { Declare } from "../factory";
 
 /** `project-vm backups <name> [--json]`. */
 export const declareBackups: Declare = (program, f) => {
-    program.command("backups").description("list a project's backups: time, kind, size (also after the project was removed)")
+    program
+        .command("backups")
+        .description("list a project's backups: time, kind, size (also after the project was removed)")
         .argument("<name>", "project name")
         .option("--json", "JSON: {host, project, dir, backups: [{volume, time, kind, size, capacity, base, chainSize}], total, keptAside}")
         .action(async (name: string, o, c: Command) => {

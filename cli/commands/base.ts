@@ -21,7 +21,10 @@ export interface BaseRow {
     newest: boolean;
     /** Projects whose entry pins this version. */
     pinned: string[];
-    /** Projects whose system disk, by Pulumi's state, is an overlay of this version or of one of its prepared layers (null when unknown). */
+    /**
+     * Projects whose system disk, by Pulumi's state, is an overlay of this version or of one of its
+     * prepared layers (null when unknown).
+     */
     inUse: string[] | null;
 }
 
@@ -50,7 +53,8 @@ export async function baseList(ctx: Context, host: string, opts: { json?: boolea
         ctx.io.out(JSON.stringify({ baseImages: list }, null, 2));
         return;
     }
-    if (list.some((r) => r.inUse === null)) ctx.io.err("project-vm: warning: Pulumi's state could not be read: which VMs run on which version is unknown");
+    if (list.some((r) => r.inUse === null))
+        ctx.io.err("project-vm: warning: Pulumi's state could not be read: which VMs run on which version is unknown");
     for (const r of list) {
         const on = r.inUse === null ? "?" : r.inUse.join(", ") || "none";
         ctx.io.out(`${r.version}${r.newest ? " (newest: new projects start here)" : ""}`);
@@ -77,7 +81,10 @@ export async function sha512FromSums(url: string, fetchText: (url: string) => Pr
     } catch (e) {
         throw new UsageError(`could not read ${sums} (${(e as Error).message}): give the image's --sha512`);
     }
-    const line = text.split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f[1] === name || f[1] === `*${name}`);
+    const line = text
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .find((f) => f[1] === name || f[1] === `*${name}`);
     if (!line || sha512Problem(line[0])) throw new UsageError(`${sums} lists no SHA-512 for ${name}: is the URL right?`);
     return line[0].toLowerCase();
 }
@@ -89,7 +96,8 @@ export async function sha512FromSums(url: string, fetchText: (url: string) => Pr
 export async function httpsText(url: string, fetchImpl: typeof fetch = fetch): Promise<string> {
     let at = new URL(url);
     for (let hops = 0; ; hops++) {
-        if (at.protocol !== "https:") throw new Error(hops === 0 ? `${at.href} is not https` : `redirected to ${at.href}, which is not https`);
+        if (at.protocol !== "https:")
+            throw new Error(hops === 0 ? `${at.href} is not https` : `redirected to ${at.href}, which is not https`);
         const r = await fetchImpl(at.href, { redirect: "manual" });
         const location = r.headers.get("location");
         if (r.status >= 300 && r.status < 400 && location) {
@@ -117,13 +125,19 @@ export async function baseAdd(ctx: Context, host: string, version: string, url: 
     using _lock = await lockStack(ctx, host, `base add ${version}`);
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
-    if (settings.baseImages.some((b) => b.version === version)) throw new UsageError(`base image version ${version} is already listed on ${host}`);
+    if (settings.baseImages.some((b) => b.version === version))
+        throw new UsageError(`base image version ${version} is already listed on ${host}`);
     const fetchText = opts.fetchText ?? ((u: string) => httpsText(u));
-    const sha512 = opts.sha512?.toLowerCase() ?? await sha512FromSums(url, fetchText);
-    stack.setBaseImages([...settings.baseImages.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })), { version, url, sha512 }]);
+    const sha512 = opts.sha512?.toLowerCase() ?? (await sha512FromSums(url, fetchText));
+    stack.setBaseImages([
+        ...settings.baseImages.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })),
+        { version, url, sha512 },
+    ]);
     await applyChange(ctx, stack, { what: `base add ${version}` });
-    ctx.io.err(`project-vm: base image ${version} is on ${host} (SHA-512 ${sha512.slice(0, 16)}…); new projects start on it. ` +
-        `Move a project with '${ctx.command(host, "base", "move", "<name>", version)}'`);
+    ctx.io.err(
+        `project-vm: base image ${version} is on ${host} (SHA-512 ${sha512.slice(0, 16)}…); new projects start on it. ` +
+            `Move a project with '${ctx.command(host, "base", "move", "<name>", version)}'`,
+    );
 }
 
 /** Moves a project to another base version: its system disk is made afresh, its project disk kept. */
@@ -133,11 +147,16 @@ export async function baseMove(ctx: Context, host: string, name: string, version
     const settings = settingsOf(stack);
     const project = projectOf(stack, settings, name);
     if (!settings.baseImages.some((b) => b.version === version)) {
-        throw new UsageError(`no base image version ${version} on ${host} (it has ${settings.baseImages.map((b) => b.version).join(", ")})`);
+        throw new UsageError(
+            `no base image version ${version} on ${host} (it has ${settings.baseImages.map((b) => b.version).join(", ")})`,
+        );
     }
     const target = settings.baseImages.find((b) => b.version === version)!;
-    const freshDisk = () => ctx.io.err(`project-vm: ${project.hostname} gets a fresh system disk on ${version}: it is shut down (ACPI), provisioned ` +
-        `afresh, and keeps its project disk (/home/dev/project), MAC and tailnet name; what was installed outside /home/dev/project goes.`);
+    const freshDisk = () =>
+        ctx.io.err(
+            `project-vm: ${project.hostname} gets a fresh system disk on ${version}: it is shut down (ACPI), provisioned ` +
+                `afresh, and keeps its project disk (/home/dev/project), MAC and tailnet name; what was installed outside /home/dev/project goes.`,
+        );
     const again = ctx.command(host, "base", "move", name, version);
     if (project.base === version) {
         // Pinned already; but a disk made before its base was recorded may not have moved.
@@ -152,7 +171,8 @@ export async function baseMove(ctx: Context, host: string, name: string, version
     stack.setFields(name, { base: version });
     settingsOf(stack);
     freshDisk();
-    if (!(await confirm(ctx.io, `Move ${project.hostname} to ${version}?`, opts.yes))) throw new UsageError("base move cancelled; nothing changed");
+    if (!(await confirm(ctx.io, `Move ${project.hostname} to ${version}?`, opts.yes)))
+        throw new UsageError("base move cancelled; nothing changed");
     try {
         await applyChange(ctx, stack, { what: `base move ${name} ${version}` });
     } catch (e) {
@@ -176,17 +196,23 @@ async function confirmMoved(ctx: Context, host: string, name: string, target: Ba
         bases = await ctx.pulumi.systemDiskBases(host);
     } catch (e) {
         if (!(e instanceof PulumiUnavailable)) throw e;
-        ctx.io.err(`project-vm: warning: Pulumi's state could not be read (${e.message}): check with '${ctx.command(host, "base")}' that ${name} is on ${target.version}`);
+        ctx.io.err(
+            `project-vm: warning: Pulumi's state could not be read (${e.message}): check with '${ctx.command(host, "base")}' that ${name} is on ${target.version}`,
+        );
         return;
     }
     const on = bases.get(name);
     if (on === undefined || on === target.volume || isPreparedOf(on, target.volume)) return;
-    ctx.io.err(`project-vm: ${name}'s system disk is still on ${on} (made before its base was recorded in Pulumi's state): it is replaced to move it`);
+    ctx.io.err(
+        `project-vm: ${name}'s system disk is still on ${on} (made before its base was recorded in Pulumi's state): it is replaced to move it`,
+    );
     if (!(await ask())) throw new UsageError(`base move cancelled; ${name} stays on ${on}`);
     const code = await upAndRecord(ctx, new StackFile(ctx.dir, host), { replace: [systemDiskUrn(host, name)] });
     if (code !== 0) {
-        throw new ApplyFailed(`base move ${name} ${target.version}: pulumi up --replace of its system disk failed (exit ${code}); ` +
-            `its entry is pinned to ${target.version}: run '${ctx.command(host, "base", "move", name, target.version)}' again once the cause shown above is fixed`);
+        throw new ApplyFailed(
+            `base move ${name} ${target.version}: pulumi up --replace of its system disk failed (exit ${code}); ` +
+                `its entry is pinned to ${target.version}: run '${ctx.command(host, "base", "move", name, target.version)}' again once the cause shown above is fixed`,
+        );
     }
 }
 
@@ -196,14 +222,18 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
     const list = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
-    if (list.some((r) => r.inUse === null)) throw new UsageError("Pulumi's state could not be read, so which VMs run on which version is unknown; nothing pruned");
+    if (list.some((r) => r.inUse === null))
+        throw new UsageError("Pulumi's state could not be read, so which VMs run on which version is unknown; nothing pruned");
     const unused = settings.baseImages.filter((b, i) => !list[i].newest && list[i].pinned.length === 0 && list[i].inUse!.length === 0);
     if (unused.length === 0) {
         ctx.io.err(`project-vm: every base image version of ${host} is in use (or the newest); nothing to prune`);
         return;
     }
-    ctx.io.err(`project-vm: no project uses ${unused.map((b) => b.version).join(", ")}: they leave the stack file, and their volumes the host.`);
-    if (!(await confirm(ctx.io, `Prune ${unused.map((b) => b.version).join(", ")}?`, opts.yes))) throw new UsageError("base prune cancelled; nothing changed");
+    ctx.io.err(
+        `project-vm: no project uses ${unused.map((b) => b.version).join(", ")}: they leave the stack file, and their volumes the host.`,
+    );
+    if (!(await confirm(ctx.io, `Prune ${unused.map((b) => b.version).join(", ")}?`, opts.yes)))
+        throw new UsageError("base prune cancelled; nothing changed");
     const keep = settings.baseImages.filter((b) => !unused.includes(b));
     stack.setBaseImages(keep.map((b) => ({ version: b.version, url: b.url, sha512: b.sha512 })));
     await applyChange(ctx, stack, { what: "base prune" });
@@ -225,7 +255,9 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
                 ctx.io.err(`project-vm: deleted ${volume} from the host`);
             } catch (e) {
                 if (!(e instanceof LibvirtUnavailable)) throw e;
-                ctx.io.err(`project-vm: warning: ${volume} could not be deleted (${e.message}); delete it with 'virsh -c ${settings.libvirtUri} vol-delete --pool ${BASE_POOL} ${volume}'`);
+                ctx.io.err(
+                    `project-vm: warning: ${volume} could not be deleted (${e.message}); delete it with 'virsh -c ${settings.libvirtUri} vol-delete --pool ${BASE_POOL} ${volume}'`,
+                );
             }
         }
     }
@@ -234,21 +266,29 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
 /** `project-vm base list|add|move|prune`. */
 export const declareBase: Declare = (program, f) => {
     const base = program.command("base").description("base image versions: list (with the projects on each), add, move a project, prune");
-    base.command("list", { isDefault: true }).description("the versions, the newest last, with the VMs on each and the projects pinned to each")
+    base.command("list", { isDefault: true })
+        .description("the versions, the newest last, with the VMs on each and the projects pinned to each")
         .option("--json", "JSON: {baseImages: [{version, url, newest, pinned, inUse}]}")
         .action(async (o, c: Command) => {
             const w = f.where(c);
             await baseList(w.ctx, w.host(), o);
         });
-    base.command("add").description("add a dated image as the newest version, pinned to its SHA-512 (read from the SHA512SUMS beside a cloud.debian.org image)")
+    base.command("add")
+        .description(
+            "add a dated image as the newest version, pinned to its SHA-512 (read from the SHA512SUMS beside a cloud.debian.org image)",
+        )
         .argument("<version>", "its name, e.g. 2026-12")
-        .argument("<url>", "a dated image, e.g. https://cloud.debian.org/images/cloud/forky/20261201/debian-14-genericcloud-amd64-20261201.qcow2")
+        .argument(
+            "<url>",
+            "a dated image, e.g. https://cloud.debian.org/images/cloud/forky/20261201/debian-14-genericcloud-amd64-20261201.qcow2",
+        )
         .option("--sha512 <sum>", "its SHA-512 (needed elsewhere than cloud.debian.org)")
         .action(async (version: string, url: string, o, c: Command) => {
             const w = f.where(c);
             await baseAdd(w.ctx, w.host(), version, url, { sha512: o.sha512, fetchText: f.deps.fetchText });
         });
-    base.command("move").description("move a project to a version: a fresh system disk on it; the project disk, MAC and tailnet name are kept")
+    base.command("move")
+        .description("move a project to a version: a fresh system disk on it; the project disk, MAC and tailnet name are kept")
         .argument("<name>", "project name")
         .argument("<version>", "a base image version of the host")
         .option("-y, --yes", "do not ask")
@@ -256,7 +296,8 @@ export const declareBase: Declare = (program, f) => {
             const w = f.where(c);
             await baseMove(w.ctx, w.host(), name, version, o);
         });
-    base.command("prune").description("remove versions that no project is pinned to and no VM runs on (never the newest), with their volumes")
+    base.command("prune")
+        .description("remove versions that no project is pinned to and no VM runs on (never the newest), with their volumes")
         .option("-y, --yes", "do not ask")
         .action(async (o, c: Command) => {
             const w = f.where(c);

@@ -52,7 +52,10 @@ export function commandLine(dir: string, installedAt: string): Context["command"
 /** An operation that failed after the stack file was changed: exit code 1, and what to do next. */
 export class ApplyFailed extends Error {
     /** @param exitCode the exit code for it (1; 128 + the signal's number when interrupted) */
-    constructor(message: string, readonly exitCode = 1) {
+    constructor(
+        message: string,
+        readonly exitCode = 1,
+    ) {
         super(message);
         this.name = "ApplyFailed";
     }
@@ -137,7 +140,10 @@ export async function applyChange(ctx: Context, stack: StackFile, change: Applie
     const undo = ctx.command(stack.host, "undo");
     try {
         recordUndo(ctx.dir, stack.host, {
-            what: change.what, before, after: fs.readFileSync(stack.path, "utf8"), at: new Date().toISOString(),
+            what: change.what,
+            before,
+            after: fs.readFileSync(stack.path, "utf8"),
+            at: new Date().toISOString(),
             ...(change.lost ? { lost: change.lost } : {}),
         });
     } catch (e) {
@@ -149,18 +155,25 @@ export async function applyChange(ctx: Context, stack: StackFile, change: Applie
         code = await upAndRecord(ctx, stack);
     } catch (e) {
         if (!(e instanceof PulumiUnavailable)) throw e;
-        throw new ApplyFailed(`${change.what}: ${stack.path} was changed, but it could not be applied: ${e.message}. ` +
-            `Apply it later with '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`);
+        throw new ApplyFailed(
+            `${change.what}: ${stack.path} was changed, but it could not be applied: ${e.message}. ` +
+                `Apply it later with '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`,
+        );
     }
     const signal = interruptedBy(code);
     if (signal) {
-        throw new ApplyFailed(`${change.what}: interrupted (${signal}); pulumi up --stack ${stack.host} stopped after the steps it had begun, ` +
-            `so part of the change may be applied. ${stack.path} keeps the change: apply the rest with '${ctx.command(stack.host, "apply")}', ` +
-            `or take it back with '${undo}'.`, code);
+        throw new ApplyFailed(
+            `${change.what}: interrupted (${signal}); pulumi up --stack ${stack.host} stopped after the steps it had begun, ` +
+                `so part of the change may be applied. ${stack.path} keeps the change: apply the rest with '${ctx.command(stack.host, "apply")}', ` +
+                `or take it back with '${undo}'.`,
+            code,
+        );
     }
     if (code !== 0) {
-        throw new ApplyFailed(`${change.what}: pulumi up --stack ${stack.host} failed (exit ${code}); ${stack.path} keeps the change. ` +
-            `Fix the cause shown above and run '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`);
+        throw new ApplyFailed(
+            `${change.what}: pulumi up --stack ${stack.host} failed (exit ${code}); ${stack.path} keeps the change. ` +
+                `Fix the cause shown above and run '${ctx.command(stack.host, "apply")}', or undo the change with '${undo}'.`,
+        );
     }
 }
 
@@ -171,8 +184,10 @@ export async function applyChange(ctx: Context, stack: StackFile, change: Applie
 export function noteUnapplied(ctx: Context, stack: StackFile, what: string): void {
     const applied = readApplied(ctx.dir, stack.host);
     if (applied && applied.text !== fs.readFileSync(stack.path, "utf8")) {
-        ctx.io.err(`project-vm: note: ${path.basename(stack.path)} also holds changes that were not applied since ${applied.at} ` +
-            `(an interrupted or failed apply, or an edit by hand): '${what}' applies them too`);
+        ctx.io.err(
+            `project-vm: note: ${path.basename(stack.path)} also holds changes that were not applied since ${applied.at} ` +
+                `(an interrupted or failed apply, or an edit by hand): '${what}' applies them too`,
+        );
     }
 }
 
@@ -191,7 +206,9 @@ export async function upAndRecord(ctx: Context, stack: StackFile, opts: { replac
     }
     const rewritten = now !== text && isPulumiRewrite(text, now);
     if (rewritten) {
-        ctx.io.err(`project-vm: note: Pulumi rewrote ${path.basename(stack.path)} (its encryption salt or formatting; the config is the same)`);
+        ctx.io.err(
+            `project-vm: note: Pulumi rewrote ${path.basename(stack.path)} (its encryption salt or formatting; the config is the same)`,
+        );
         const record = readUndo(ctx.dir, stack.host);
         if (record && record.after === text) recordUndo(ctx.dir, stack.host, { ...record, after: now });
     }
@@ -215,6 +232,8 @@ export async function requirePulumi(ctx: Context): Promise<void> {
         throw e;
     }
     if (!versionAtLeast(version, MIN_PULUMI)) {
-        throw new UsageError(`the Pulumi CLI is ${version}; this program needs ${MIN_PULUMI} or newer (its replaceWith option); nothing changed`);
+        throw new UsageError(
+            `the Pulumi CLI is ${version}; this program needs ${MIN_PULUMI} or newer (its replaceWith option); nothing changed`,
+        );
     }
 }

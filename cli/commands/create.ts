@@ -38,8 +38,10 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     // project-<name> is the tailnet name: two hosts of this checkout must not both have it.
     const elsewhere = listHosts(ctx.dir).filter((h) => h !== host && hasProjectNamed(ctx.dir, h, name));
     if (elsewhere.length > 0) {
-        throw new UsageError(`project '${name}' already exists on host ${elsewhere.join(", ")}: its VM is ${hostnameOf(name)} on the tailnet, ` +
-            `and a second one would become ${hostnameOf(name)}-1; pick another name`);
+        throw new UsageError(
+            `project '${name}' already exists on host ${elsewhere.join(", ")}: its VM is ${hostnameOf(name)} on the tailnet, ` +
+                `and a second one would become ${hostnameOf(name)}-1; pick another name`,
+        );
     }
     using _lock = await lockStack(ctx, host, `create ${name}`);
     const stack = new StackFile(ctx.dir, host);
@@ -48,8 +50,11 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     const before = settingsOf(stack);
     if (stack.hasProject(name)) {
         const p = before.projects.find((x) => x.name === name);
-        throw new UsageError(`project '${name}' already exists on host ${host}` + (p ? ` (${p.running ? "running" : "stopped"}; ${p.memory} MiB, ${p.cpus} CPUs, disk ${p.disk.text})` : "") +
-            `: start it with '${ctx.command(host, "start", name)}', change its size with '${ctx.command(host, "resize", name, "--memory", "<size>")}', or pick another name`);
+        throw new UsageError(
+            `project '${name}' already exists on host ${host}` +
+                (p ? ` (${p.running ? "running" : "stopped"}; ${p.memory} MiB, ${p.cpus} CPUs, disk ${p.disk.text})` : "") +
+                `: start it with '${ctx.command(host, "start", name)}', change its size with '${ctx.command(host, "resize", name, "--memory", "<size>")}', or pick another name`,
+        );
     }
     stack.addProject(name, {
         memory: opts.memory === undefined ? undefined : parseMemory(opts.memory),
@@ -85,17 +90,23 @@ async function takeUpKeptDisk(ctx: Context, stack: StackFile, settings: Settings
     }
     if (planned && planned.disk.bytes < kept.capacity) {
         if (sizeGiven) {
-            throw new UsageError(`a project disk kept from an earlier '${name}' is on host ${stack.host} (${where}, ${size}); the new project takes it up, ` +
-                `so its disk cannot be ${planned.disk.text}: give ${size} or more, or leave the size out`);
+            throw new UsageError(
+                `a project disk kept from an earlier '${name}' is on host ${stack.host} (${where}, ${size}); the new project takes it up, ` +
+                    `so its disk cannot be ${planned.disk.text}: give ${size} or more, or leave the size out`,
+            );
         }
         stack.setFields(name, { disk: size });
     }
-    ctx.io.err(`project-vm: ${name} takes up the project disk kept on ${stack.host}: ${where} (${size}, ${(kept.allocation / 1024 ** 3).toFixed(1)}G used)`);
+    ctx.io.err(
+        `project-vm: ${name} takes up the project disk kept on ${stack.host}: ${where} (${size}, ${(kept.allocation / 1024 ** 3).toFixed(1)}G used)`,
+    );
 }
 
 /** `project-vm create <name> [memory] [cpus] [disk]`, with a --no-<feature> flag for each optional feature. */
 export const declareCreate: Declare = (program, f) => {
-    const cmd = program.command("create").description("add a project to the host and create its VM; prints how to log in")
+    const cmd = program
+        .command("create")
+        .description("add a project to the host and create its VM; prints how to log in")
         .argument("<name>", "project name: a DNS label; the VM is project-<name>")
         .argument("[memory]", "memory in MiB, or with a unit (8G); default: the stack's defaultMemory")
         .argument("[cpus]", "vCPUs; default: the stack's defaultCpus")

@@ -32,10 +32,13 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
     /** The file before a purge's first step: what undo goes back to. */
     let original: string | undefined;
     if (opts.purge) {
-        ctx.io.err(`project-vm: this deletes ${project.hostname} AND its project disk ${paths.projectDisk} on ${host}: the work in /home/${GUEST_USER}/project is gone for good.`);
+        ctx.io.err(
+            `project-vm: this deletes ${project.hostname} AND its project disk ${paths.projectDisk} on ${host}: the work in /home/${GUEST_USER}/project is gone for good.`,
+        );
         if (!opts.yes) {
             const answer = await ctx.io.ask(`Type the project name (${name}) to delete it with its disk: `);
-            if (answer === undefined) throw new UsageError(`destroy --purge deletes the project disk of ${name}; there is no terminal to confirm on: give --yes`);
+            if (answer === undefined)
+                throw new UsageError(`destroy --purge deletes the project disk of ${name}; there is no terminal to confirm on: give --yes`);
             if (answer.trim() !== name) throw new UsageError("destroy cancelled; nothing changed");
         }
         original = fs.readFileSync(stack.path, "utf8");
@@ -44,21 +47,28 @@ export async function destroy(ctx: Context, host: string, name: string, opts: De
             what: `destroy --purge ${name} (step 1 of 2: mark it purge and stop it)`,
         });
     } else {
-        ctx.io.err(`project-vm: this deletes the VM ${project.hostname} on ${host} (its system disk: what is installed outside /home/${GUEST_USER}/project). ` +
-            `The project disk ${paths.projectDisk} is kept.`);
+        ctx.io.err(
+            `project-vm: this deletes the VM ${project.hostname} on ${host} (its system disk: what is installed outside /home/${GUEST_USER}/project). ` +
+                `The project disk ${paths.projectDisk} is kept.`,
+        );
         if (!(await confirm(ctx.io, `Destroy ${project.hostname}?`, opts.yes))) throw new UsageError("destroy cancelled; nothing changed");
         await disarmPurge(ctx, stack, project);
     }
     stack.removeProject(name);
     await applyChange(ctx, stack, {
         what: `destroy ${opts.purge ? "--purge " : ""}${name}`,
-        ...(opts.purge ? {
-            undoTo: original,
-            lost: `the project disk of ${name} was deleted: undo brings back its entry with a new, empty project disk, not its data`,
-        } : {}),
+        ...(opts.purge
+            ? {
+                  undoTo: original,
+                  lost: `the project disk of ${name} was deleted: undo brings back its entry with a new, empty project disk, not its data`,
+              }
+            : {}),
     });
     if (opts.purge) ctx.io.err(`project-vm: ${name} and its project disk are gone`);
-    else ctx.io.err(`project-vm: ${project.hostname} is gone; its project disk stays at ${paths.projectDisk} on ${host}, and '${ctx.command(host, "create", name)}' takes it up again`);
+    else
+        ctx.io.err(
+            `project-vm: ${project.hostname} is gone; its project disk stays at ${paths.projectDisk} on ${host}, and '${ctx.command(host, "create", name)}' takes it up again`,
+        );
 }
 
 /**
@@ -80,7 +90,9 @@ async function disarmPurge(ctx: Context, stack: StackFile, project: Project): Pr
         }
     }
     if (!why) return;
-    ctx.io.err(`project-vm: ${project.name}: ${why}; removing it now would delete its project disk. First applying purge: false, so that the disk is kept.`);
+    ctx.io.err(
+        `project-vm: ${project.name}: ${why}; removing it now would delete its project disk. First applying purge: false, so that the disk is kept.`,
+    );
     stack.setFields(project.name, { purge: null });
     await applyChange(ctx, stack, {
         what: `destroy ${project.name} (step 1 of 2: keep its project disk)`,
@@ -89,7 +101,9 @@ async function disarmPurge(ctx: Context, stack: StackFile, project: Project): Pr
 
 /** `project-vm destroy <name> [--purge] [-y]`. */
 export const declareDestroy: Declare = (program, f) => {
-    program.command("destroy").description("delete a project's VM; its project disk is kept unless --purge")
+    program
+        .command("destroy")
+        .description("delete a project's VM; its project disk is kept unless --purge")
         .argument("<name>", "project name")
         .option("--purge", "delete the project disk too (asks you to type the project name; with --yes, for scripts, it does not)")
         .option("-y, --yes", "do not ask")

@@ -39,7 +39,10 @@ export const SAMPLE_SSH_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0
  * `mkisofs`, whose first lines are a decoy banner ("mkisofs 2.01 is not what you see here…").
  */
 export function versionLine(output: string): string {
-    const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = output
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
     const decoy = /is not what you see here|only a fake for too clever|^GUIs and other frontend|^In fact, this program is/;
     return lines.find((l) => !decoy.test(l)) ?? lines[0] ?? "";
 }
@@ -71,8 +74,11 @@ export function pluginChecks(pluginLs: string, wanted: Map<string, string>): Che
         const have = installed.filter((p) => p.kind === "resource" && p.name === name).map((p) => String(p.version).replace(/^v/, ""));
         const ok = have.includes(version);
         return {
-            name: `plugin ${name}`, ok,
-            detail: ok ? `v${version}` : `${have.length ? `only v${have.join(", v")}` : "not installed"}: the program needs v${version} (bash engine/install-plugins.sh, or pulumi plugin install resource ${name} ${version})`,
+            name: `plugin ${name}`,
+            ok,
+            detail: ok
+                ? `v${version}`
+                : `${have.length ? `only v${have.join(", v")}` : "not installed"}: the program needs v${version} (bash engine/install-plugins.sh, or pulumi plugin install resource ${name} ${version})`,
         };
     });
 }
@@ -82,11 +88,18 @@ export function requiredKeys(dir: string): string[] {
     const file = path.join(dir, "Pulumi.yaml");
     if (!fs.existsSync(file)) return [];
     const project = parse(fs.readFileSync(file, "utf8")) ?? {};
-    return Object.entries<any>(project.config ?? {}).filter(([, d]) => d?.default === undefined).map(([key]) => `${project.name}:${key}`);
+    return Object.entries<{ default?: unknown } | null>(project.config ?? {})
+        .filter(([, d]) => d?.default === undefined)
+        .map(([key]) => `${project.name}:${key}`);
 }
 
 /** Checks the tools, each host's stack file and that each host's libvirt answers. */
-export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>, opts: { json?: boolean; picked?: boolean }): Promise<boolean> {
+export async function doctor(
+    ctx: Context,
+    hosts: string[],
+    runTool: (cmd: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
+    opts: { json?: boolean; picked?: boolean },
+): Promise<boolean> {
     const checks: Check[] = [];
     const major = Number(process.versions.node.split(".")[0]);
     checks.push({ name: "node", ok: major >= 20, detail: `v${process.versions.node}${major >= 20 ? "" : ": 20 or newer is needed"}` });
@@ -95,7 +108,11 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
         const version = versionLine(`${r.stdout}\n${r.stderr}`);
         if (r.code === 127) checks.push({ name: tool.cmd, ok: false, detail: `not found: needed for ${tool.for}` });
         else if (tool.cmd === "pulumi" && !versionAtLeast(version, MIN_PULUMI)) {
-            checks.push({ name: tool.cmd, ok: false, detail: `${version}: ${MIN_PULUMI} or newer is needed (or build it: bash engine/build.sh)` });
+            checks.push({
+                name: tool.cmd,
+                ok: false,
+                detail: `${version}: ${MIN_PULUMI} or newer is needed (or build it: bash engine/build.sh)`,
+            });
         } else checks.push({ name: tool.cmd, ok: true, detail: version });
     }
     const pulumiOk = checks.find((c) => c.name === "pulumi")?.ok === true;
@@ -103,10 +120,17 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
     if (pulumiOk) {
         // The engine's pieces a `pulumi up` needs besides the CLI: the language host (on PATH or
         // beside pulumi, where Pulumi's own releases put it) and each plugin at its version.
-        const host = await runTool("sh", ["-c", 'command -v pulumi-language-nodejs || { d=$(dirname "$(readlink -f "$(command -v pulumi)")") && [ -x "$d/pulumi-language-nodejs" ] && echo "$d/pulumi-language-nodejs"; }']);
+        const host = await runTool("sh", [
+            "-c",
+            'command -v pulumi-language-nodejs || { d=$(dirname "$(readlink -f "$(command -v pulumi)")") && [ -x "$d/pulumi-language-nodejs" ] && echo "$d/pulumi-language-nodejs"; }',
+        ]);
         checks.push({
-            name: "pulumi-language-nodejs", ok: host.code === 0 && host.stdout.trim() !== "",
-            detail: host.code === 0 && host.stdout.trim() ? host.stdout.trim() : "not found on PATH nor beside pulumi: the Node.js language host runs the program (bash engine/build.sh builds it)",
+            name: "pulumi-language-nodejs",
+            ok: host.code === 0 && host.stdout.trim() !== "",
+            detail:
+                host.code === 0 && host.stdout.trim()
+                    ? host.stdout.trim()
+                    : "not found on PATH nor beside pulumi: the Node.js language host runs the program (bash engine/build.sh builds it)",
         });
         checks.push(...pluginChecks((await runTool("pulumi", ["plugin", "ls", "--json"])).stdout, requiredPlugins(ctx.dir)));
         const ls = await runTool("pulumi", ["stack", "ls", "--json", "--cwd", ctx.dir]);
@@ -117,7 +141,11 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
         }
     }
     if (hosts.length === 0) {
-        checks.push({ name: "stack files", ok: false, detail: `there is no Pulumi.<host>.yaml in ${ctx.dir}: copy examples/Pulumi.storage.yaml to Pulumi.<your host>.yaml and edit it` });
+        checks.push({
+            name: "stack files",
+            ok: false,
+            detail: `there is no Pulumi.<host>.yaml in ${ctx.dir}: copy examples/Pulumi.storage.yaml to Pulumi.<your host>.yaml and edit it`,
+        });
     }
     for (const host of hosts) {
         let stack: StackFile;
@@ -134,22 +162,37 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
             const init = `pulumi stack init ${host} --cwd ${ctx.dir}`;
             if (!there && !opts.picked && hosts.length > 1) {
                 // Another host's file beside this one's: not set up here is not a fault.
-                checks.push({ name: `${host}: Pulumi stack`, ok: true, detail: `not set up in this backend, so not checked ('${init}' sets it up; '${ctx.command(host, "doctor")}' checks it)` });
+                checks.push({
+                    name: `${host}: Pulumi stack`,
+                    ok: true,
+                    detail: `not set up in this backend, so not checked ('${init}' sets it up; '${ctx.command(host, "doctor")}' checks it)`,
+                });
                 continue;
             }
             checks.push({
-                name: `${host}: Pulumi stack`, ok: there,
-                detail: there ? "in the backend" : `not in the backend you are logged in to: ${init} (or pulumi login to the backend that holds it)`,
+                name: `${host}: Pulumi stack`,
+                ok: there,
+                detail: there
+                    ? "in the backend"
+                    : `not in the backend you are logged in to: ${init} (or pulumi login to the backend that holds it)`,
             });
         }
         const missing = requiredKeys(ctx.dir).filter((k) => !stack.has(k));
         checks.push({
-            name: `${host}: required config`, ok: missing.length === 0,
-            detail: missing.length === 0 ? "every key Pulumi.yaml requires is set" : `Pulumi refuses to run without ${missing.join(", ")} in Pulumi.${host}.yaml`,
+            name: `${host}: required config`,
+            ok: missing.length === 0,
+            detail:
+                missing.length === 0
+                    ? "every key Pulumi.yaml requires is set"
+                    : `Pulumi refuses to run without ${missing.join(", ")} in Pulumi.${host}.yaml`,
         });
         try {
             settings = stack.settings();
-            checks.push({ name: `${host}: stack file`, ok: true, detail: `${settings.projects.length} project(s), libvirt ${settings.libvirtUri}` });
+            checks.push({
+                name: `${host}: stack file`,
+                ok: true,
+                detail: `${settings.projects.length} project(s), libvirt ${settings.libvirtUri}`,
+            });
         } catch (e) {
             // One broken stack file is one failed check; the other hosts are still checked.
             if (e instanceof ConfigError) checks.push({ name: `${host}: stack file`, ok: false, detail: e.problems.join("; ") });
@@ -159,10 +202,12 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
         }
         const samples = settings.sshPublicKeys.filter((k) => k.includes(SAMPLE_SSH_KEY));
         checks.push({
-            name: `${host}: SSH keys`, ok: samples.length === 0,
-            detail: samples.length === 0
-                ? `${settings.sshPublicKeys.length} key(s) may log in as dev`
-                : `the sample key of the shipped stack file (${samples[0].split(" ").slice(-1)[0]}) is still listed: put your own public key(s) in project-vms:sshPublicKeys of Pulumi.${host}.yaml`,
+            name: `${host}: SSH keys`,
+            ok: samples.length === 0,
+            detail:
+                samples.length === 0
+                    ? `${settings.sshPublicKeys.length} key(s) may log in as dev`
+                    : `the sample key of the shipped stack file (${samples[0].split(" ").slice(-1)[0]}) is still listed: put your own public key(s) in project-vms:sshPublicKeys of Pulumi.${host}.yaml`,
         });
         try {
             const states = await ctx.libvirt(settings.libvirtUri).states();
@@ -174,8 +219,11 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
         if (settings.tailscale.enabled) {
             const has = stack.has("tailscale:apiKey") || (stack.has("tailscale:oauthClientId") && stack.has("tailscale:oauthClientSecret"));
             checks.push({
-                name: `${host}: Tailscale API credentials`, ok: has,
-                detail: has ? "set in the stack file" : `missing: pulumi config set --stack ${host} --secret tailscale:apiKey tskey-api-… (or tailscale:oauthClientId and tailscale:oauthClientSecret)`,
+                name: `${host}: Tailscale API credentials`,
+                ok: has,
+                detail: has
+                    ? "set in the stack file"
+                    : `missing: pulumi config set --stack ${host} --secret tailscale:apiKey tskey-api-… (or tailscale:oauthClientId and tailscale:oauthClientSecret)`,
             });
         }
     }
@@ -187,7 +235,9 @@ export async function doctor(ctx: Context, hosts: string[], runTool: (cmd: strin
 
 /** `project-vm doctor [--json]`: exit 1 when a check fails. */
 export const declareDoctor: Declare = (program, f) => {
-    program.command("doctor").description("check the tools, every host's stack file and that its libvirt answers")
+    program
+        .command("doctor")
+        .description("check the tools, every host's stack file and that its libvirt answers")
         .option("--json", "JSON: {ok, checks: [{name, ok, detail}]}")
         .action(async (o, c: Command) => {
             const w = f.where(c);

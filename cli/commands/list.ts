@@ -44,23 +44,39 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
     const unreadable = hosts.filter((_, i) => views[i].unreadable);
     if (rows.length === 0 && unreadable.length > 0) {
         // Not "no projects": nobody knows.
-        throw new UsageError(`the projects of ${unreadable.join(", ")} are unknown: ${unreadable.length === 1 ? "its stack file" : "their stack files"} could not be read (see above)` +
-            (unreadable.length < hosts.length ? `; ${hosts.filter((h) => !unreadable.includes(h)).join(", ")} has none` : ""));
+        throw new UsageError(
+            `the projects of ${unreadable.join(", ")} are unknown: ${unreadable.length === 1 ? "its stack file" : "their stack files"} could not be read (see above)` +
+                (unreadable.length < hosts.length ? `; ${hosts.filter((h) => !unreadable.includes(h)).join(", ")} has none` : ""),
+        );
     }
     if (rows.length === 0) {
-        ctx.io.err(`project-vm: no projects on ${hosts.join(", ")}; add one with '${hosts.length === 1 ? ctx.command(hosts[0], "create", "<name>") : "project-vm -H <host> create <name>"}'`);
+        ctx.io.err(
+            `project-vm: no projects on ${hosts.join(", ")}; add one with '${hosts.length === 1 ? ctx.command(hosts[0], "create", "<name>") : "project-vm -H <host> create <name>"}'`,
+        );
         return;
     }
     const show = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
     for (const l of table(
         ["HOST", "NAME", "STATE", "MEMORY", "CPUS", "DISK", "ADDRESS"],
-        rows.map((r) => [r.host, r.name, stateText(r), r.memory === null ? "-" : `${r.memory}M`, show(r.cpus), show(r.disk), show(r.fqdn ?? r.ip)]),
-    )) ctx.io.out(l);
+        rows.map((r) => [
+            r.host,
+            r.name,
+            stateText(r),
+            r.memory === null ? "-" : `${r.memory}M`,
+            show(r.cpus),
+            show(r.disk),
+            show(r.fqdn ?? r.ip),
+        ]),
+    ))
+        ctx.io.out(l);
 }
 
 /** `project-vm list [-a] [--json] [-q]` (alias ls). */
 export const declareList: Declare = (program, f) => {
-    program.command("list").alias("ls").description("the projects of the host (or of all hosts): wanted and live state, size, address")
+    program
+        .command("list")
+        .alias("ls")
+        .description("the projects of the host (or of all hosts): wanted and live state, size, address")
         .option("-a, --all", "every host")
         .option("--json", "JSON: {projects: [...], warnings: [...]}")
         .option("-q, --quiet", "project names only")

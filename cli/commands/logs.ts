@@ -17,9 +17,11 @@ export async function logs(ctx: Context, host: string, name: string, opts: { con
     const lines = opts.lines ?? "100";
     if (!/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, got '${lines}'`);
     const state = (await libvirt.states()).get(project.hostname) ?? "absent";
-    if (state !== "running") throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (${ctx.command(host, "start", name)})`);
+    if (state !== "running")
+        throw new UsageError(`${project.hostname} is ${state}: its logs can be read while it runs (${ctx.command(host, "start", name)})`);
     const r = await libvirt.guestExec(project.hostname, "tail", ["-n", lines, "/var/log/cloud-init-output.log"]);
-    if (r.code !== 0) throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${printable(r.stderr.trim())}`);
+    if (r.code !== 0)
+        throw new ApplyFailed(`could not read /var/log/cloud-init-output.log in ${project.hostname}: ${printable(r.stderr.trim())}`);
     // Guest bytes never reach the terminal raw: escape sequences could set the clipboard (OSC 52),
     // the title or the cursor.
     for (const l of r.stdout.replace(/\n$/, "").split("\n")) ctx.io.out(printable(l));
@@ -34,7 +36,9 @@ export function printable(line: string): string {
 
 /** `project-vm logs <name> [-n lines] [--console]`: with --console, its exit code is virsh console's. */
 export const declareLogs: Declare = (program, f) => {
-    program.command("logs").description("the end of cloud-init's output log in the VM, or its serial console")
+    program
+        .command("logs")
+        .description("the end of cloud-init's output log in the VM, or its serial console")
         .argument("<name>", "project name")
         .option("-n, --lines <n>", "how many lines", "100")
         .option("--console", "attach to the serial console instead (virsh console)")

@@ -23,11 +23,16 @@ export async function setRunning(ctx: Context, host: string, name: string, runni
             ctx.io.err(`project-vm: ${name} is already ${running ? "running" : "stopped"}; nothing to do`);
             return;
         }
-        ctx.io.err(`project-vm: ${name}'s entry already says ${running ? "running" : "stopped"}, but its VM is ${state ?? "in an unknown state (libvirt did not answer)"}: applying the stack to set it right`);
+        ctx.io.err(
+            `project-vm: ${name}'s entry already says ${running ? "running" : "stopped"}, but its VM is ${state ?? "in an unknown state (libvirt did not answer)"}: applying the stack to set it right`,
+        );
         await requirePulumi(ctx);
         noteUnapplied(ctx, stack, `${running ? "start" : "stop"} ${name}`);
         const code = await upAndRecord(ctx, stack);
-        if (code !== 0) throw new ApplyFailed(`${running ? "start" : "stop"} ${name}: pulumi up --stack ${host} failed (exit ${code}); the stack file is unchanged`);
+        if (code !== 0)
+            throw new ApplyFailed(
+                `${running ? "start" : "stop"} ${name}: pulumi up --stack ${host} failed (exit ${code}); the stack file is unchanged`,
+            );
         ctx.io.err(`project-vm: ${name} is ${running ? "running" : "stopped"}`);
         return;
     }
@@ -35,7 +40,8 @@ export async function setRunning(ctx: Context, host: string, name: string, runni
     // A project started is one kept: a purge: true left by a destroy --purge that failed halfway
     // goes, or removing the entry later would delete its disk.
     stack.setFields(name, running ? { running: null, purge: null } : { running: false });
-    if (running && project.purge) ctx.io.err(`project-vm: ${name} was marked purge: true; starting it removes the mark, so its project disk is kept`);
+    if (running && project.purge)
+        ctx.io.err(`project-vm: ${name} was marked purge: true; starting it removes the mark, so its project disk is kept`);
     await applyChange(ctx, stack, { what: `${running ? "start" : "stop"} ${name}` });
     ctx.io.err(`project-vm: ${name} is ${running ? "running" : "stopped"}`);
 }
@@ -46,7 +52,9 @@ export const declarePower: Declare = (program, f) => {
         ["start", true, "start a project's VM (its entry's running: false goes)"],
         ["stop", false, "shut a project's VM down (running: false; ACPI, forced after shutdownTimeout)"],
     ] as const) {
-        program.command(verb).description(description)
+        program
+            .command(verb)
+            .description(description)
             .argument("<name>", "project name")
             .action(async (name: string, _o, c: Command) => {
                 const w = f.where(c);

@@ -26,7 +26,9 @@ export async function restart(ctx: Context, host: string, name: string): Promise
 
 /** `project-vm restart <name>`. */
 export const declareRestart: Declare = (program, f) => {
-    program.command("restart").description("reboot a project's running VM (ACPI); the stack file is not changed")
+    program
+        .command("restart")
+        .description("reboot a project's running VM (ACPI); the stack file is not changed")
         .argument("<name>", "project name")
         .action(async (name: string, _o, c: Command) => {
             const w = f.where(c);

@@ -5,7 +5,9 @@ import { Declare } from "../factory";
 
 /** `project-vm restore <name> [backup] [--stop] [--confirm] [-y] [--json]`. */
 export const declareRestore: Declare = (program, f) => {
-    program.command("restore").description("replace a project's disk by a backup; the replaced disk is kept aside until --confirm")
+    program
+        .command("restore")
+        .description("replace a project's disk by a backup; the replaced disk is kept aside until --confirm")
         .argument("<name>", "project name")
         .argument("[backup]", "the backup: its name from 'project-vm backups', its time stamp, or latest")
         .option("--stop", "shut the VM down first when it runs (ACPI), and start it again afterwards")

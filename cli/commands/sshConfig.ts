@@ -22,7 +22,13 @@ export async function sshConfig(ctx: Context, hosts: string[]): Promise<void> {
                 const tailnet = row.fqdn.slice(row.hostname.length + 1);
                 tailnets.set(tailnet, [...(tailnets.get(tailnet) ?? []), row.hostname]);
             } else if (row.ip) {
-                lines.push("", `# ${row.name} on ${host}: not on the tailnet`, `Host ${row.hostname}`, `    HostName ${row.ip}`, `    User ${GUEST_USER}`);
+                lines.push(
+                    "",
+                    `# ${row.name} on ${host}: not on the tailnet`,
+                    `Host ${row.hostname}`,
+                    `    HostName ${row.ip}`,
+                    `    User ${GUEST_USER}`,
+                );
             } else if (row.desired !== null) {
                 lines.push("", `# ${row.name} on ${host}: not on the tailnet and no address known yet (is it running?)`);
             }
@@ -39,7 +45,9 @@ export async function sshConfig(ctx: Context, hosts: string[]): Promise<void> {
 
 /** `project-vm ssh-config [-a]`. */
 export const declareSshConfig: Declare = (program, f) => {
-    program.command("ssh-config").description("an ssh_config block (Host project-*) for the projects, to Include from ~/.ssh/config")
+    program
+        .command("ssh-config")
+        .description("an ssh_config block (Host project-*) for the projects, to Include from ~/.ssh/config")
         .option("-a, --all", "every host (the default unless -H or $PROJECT_VM_HOST picks one)")
         .action(async (o, c: Command) => {
             const w = f.where(c);

@@ -39,7 +39,10 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
     };
     let cloudInit: ProjectStatus["cloudInit"] = null;
     if (view.libvirt && row.state !== null) {
-        for (const [key, file] of [["system", PROJECT_FILES.systemDisk], ["project", PROJECT_FILES.projectDisk]] as const) {
+        for (const [key, file] of [
+            ["system", PROJECT_FILES.systemDisk],
+            ["project", PROJECT_FILES.projectDisk],
+        ] as const) {
             const size = await view.libvirt.volume(row.hostname, file);
             if (size) Object.assign(disks[key], size);
         }
@@ -67,11 +70,17 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
         ["login", row.ssh ?? "unknown (no tailnet name and no address yet)"],
         ["ip", row.ip ?? "-"],
         ["size", `${row.memory} MiB memory, ${row.cpus} vCPUs`],
-        ["purge", row.purge ? `PENDING: removing this project deletes its project disk ('${ctx.command(host, "start", name)}' clears it)` : "no: the project disk is kept when the project goes"],
+        [
+            "purge",
+            row.purge
+                ? `PENDING: removing this project deletes its project disk ('${ctx.command(host, "start", name)}' clears it)`
+                : "no: the project disk is kept when the project goes",
+        ],
         ["project", `${size(disks.project)}${disks.project.path} → /home/${GUEST_USER}/project (entry says ${row.disk})`],
         ["system", `${size(disks.system)}${disks.system.path}${row.base ? ` (base ${row.base})` : ""}`],
         ["cloud-init", cloudInit ? `${cloudInit.status}${cloudInit.errors.length ? `: ${cloudInit.errors.join("; ")}` : ""}` : "unknown"],
-    ]) ctx.io.out(`  ${`${k}:`.padEnd(12)}${v}`);
+    ])
+        ctx.io.out(`  ${`${k}:`.padEnd(12)}${v}`);
 }
 
 /** cloud-init's JSON status (it exits 1 on error and 2 on warnings, with the same JSON). */
@@ -87,7 +96,9 @@ export function parseCloudInitStatus(r: GuestResult): NonNullable<ProjectStatus[
 
 /** `project-vm status <name> [--json]`. */
 export const declareStatus: Declare = (program, f) => {
-    program.command("status").description("one project: power state, addresses, disks, cloud-init status")
+    program
+        .command("status")
+        .description("one project: power state, addresses, disks, cloud-init status")
         .argument("<name>", "project name")
         .option("--json", "JSON")
         .action(async (name: string, o, c: Command) => {

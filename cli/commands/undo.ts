@@ -22,7 +22,9 @@ export async function undo(ctx: Context, host: string): Promise<void> {
     if (record.lost) {
         // What was purged is gone: the entry comes back, never armed to purge its new disk.
         const restored = new StackFile(ctx.dir, host);
-        const armed = settingsOf(restored).projects.filter((p) => p.purge).map((p) => p.name);
+        const armed = settingsOf(restored)
+            .projects.filter((p) => p.purge)
+            .map((p) => p.name);
         for (const name of armed) restored.setFields(name, { purge: null });
         if (armed.length) restored.save(`undo ${record.what}: purge marks removed`);
         ctx.io.err(`project-vm: undo ${record.what}: it cannot be undone fully: ${record.lost}.`);
@@ -31,16 +33,23 @@ export async function undo(ctx: Context, host: string): Promise<void> {
     ctx.io.err(`project-vm: undo ${record.what}: ${stack.path} is as it was before; applying it (pulumi up --stack ${host})`);
     const code = await upAndRecord(ctx, stack);
     if (code !== 0) {
-        throw new ApplyFailed(`undo ${record.what}: pulumi up --stack ${host} failed (exit ${code}); ${stack.path} is as it was before the change. ` +
-            `Fix the cause shown above and run '${ctx.command(host, "apply")}'.`);
+        throw new ApplyFailed(
+            `undo ${record.what}: pulumi up --stack ${host} failed (exit ${code}); ${stack.path} is as it was before the change. ` +
+                `Fix the cause shown above and run '${ctx.command(host, "apply")}'.`,
+        );
     }
-    ctx.io.err(record.lost ? `project-vm: '${record.what}' is undone as far as it can be (${record.lost})` : `project-vm: '${record.what}' is undone`);
+    ctx.io.err(
+        record.lost
+            ? `project-vm: '${record.what}' is undone as far as it can be (${record.lost})`
+            : `project-vm: '${record.what}' is undone`,
+    );
 }
-
 
 /** `project-vm undo`. */
 export const declareUndo: Declare = (program, f) => {
-    program.command("undo").description("put the host's stack file back as it was before project-vm's latest change of it, and apply it")
+    program
+        .command("undo")
+        .description("put the host's stack file back as it was before project-vm's latest change of it, and apply it")
         .action(async (_o, c: Command) => {
             const w = f.where(c);
             await undo(w.ctx, w.host());

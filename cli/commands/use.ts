@@ -5,7 +5,9 @@ import { pickHost, rememberedHost, rememberHost } from "../stacks";
 
 /** `project-vm use [host] [--forget]`: without a host, prints the remembered one. */
 export const declareUse: Declare = (program, f) => {
-    program.command("use").description("remember the host to work on when -H and $PROJECT_VM_HOST say none (--forget: remember none)")
+    program
+        .command("use")
+        .description("remember the host to work on when -H and $PROJECT_VM_HOST say none (--forget: remember none)")
         .argument("[host]", "a host stack of the project")
         .option("--forget", "forget the remembered host")
         .action(async (host: string | undefined, o, c: Command) => {

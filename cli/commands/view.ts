@@ -93,7 +93,21 @@ export async function viewHost(ctx: Context, host: string): Promise<HostView> {
     const rows: ProjectRow[] = [];
     if (!settings) {
         for (const name of stack.projectNames()) {
-            rows.push({ host, name, hostname: hostnameOf(name), desired: null, state: null, memory: null, cpus: null, disk: null, base: null, purge: null, fqdn: null, ip: null, ssh: null });
+            rows.push({
+                host,
+                name,
+                hostname: hostnameOf(name),
+                desired: null,
+                state: null,
+                memory: null,
+                cpus: null,
+                disk: null,
+                base: null,
+                purge: null,
+                fqdn: null,
+                ip: null,
+                ssh: null,
+            });
         }
         return { rows, outputs, warnings };
     }
@@ -103,11 +117,22 @@ export async function viewHost(ctx: Context, host: string): Promise<HostView> {
         // An address reaches ssh_config, terminals and commands: only a real one is taken (on a
         // bridge the guest reports it, and a guest can say anything).
         let ip = addressOrNull(out?.ip, `${host}: the stack output's address of ${p.name}`, warnings);
-        if (!ip && libvirt && state === "running") ip = addressOrNull((await libvirt.addresses(p.hostname))[0], `${host}: libvirt's address of ${p.hostname}`, warnings);
+        if (!ip && libvirt && state === "running")
+            ip = addressOrNull((await libvirt.addresses(p.hostname))[0], `${host}: libvirt's address of ${p.hostname}`, warnings);
         const fqdn = tailnetFqdn(p, settings.tailscale.tailnet) ?? null;
         rows.push({
-            host, name: p.name, hostname: p.hostname, desired: p.running ? "running" : "stopped", state,
-            memory: p.memory, cpus: p.cpus, disk: p.disk.text, base: p.base ?? null, purge: p.purge, fqdn, ip,
+            host,
+            name: p.name,
+            hostname: p.hostname,
+            desired: p.running ? "running" : "stopped",
+            state,
+            memory: p.memory,
+            cpus: p.cpus,
+            disk: p.disk.text,
+            base: p.base ?? null,
+            purge: p.purge,
+            fqdn,
+            ip,
             ssh: fqdn || ip ? sshCommand((fqdn ?? ip)!) : null,
         });
     }
@@ -115,7 +140,11 @@ export async function viewHost(ctx: Context, host: string): Promise<HostView> {
 }
 
 /** One project of a host as viewHost sees it (the host's stack file must be valid). */
-export async function viewProject(ctx: Context, host: string, name: string): Promise<{ view: HostView & { settings: Settings }; row: ProjectRow }> {
+export async function viewProject(
+    ctx: Context,
+    host: string,
+    name: string,
+): Promise<{ view: HostView & { settings: Settings }; row: ProjectRow }> {
     const view = await viewHost(ctx, host);
     if (!view.settings) throw new UsageError(`${host}: ${view.warnings[0]}`);
     const row = view.rows.find((r) => r.name === name);
@@ -126,7 +155,11 @@ export async function viewProject(ctx: Context, host: string, name: string): Pro
 /** Renders rows as a left-aligned table with a header. */
 export function table(headers: string[], rows: string[][]): string[] {
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
     return [line(headers), ...rows.map(line)];
 }
 
@@ -134,7 +167,9 @@ export function stateText(row: ProjectRow): string {
     const purge = row.purge ? ", purge pending: removing it deletes its disk" : "";
     if (row.state === null) return `?${row.desired ? ` (wants ${row.desired}${purge})` : ""}`;
     const wanted = row.desired === "stopped" ? "shut off" : row.desired;
-    return row.desired && row.state !== wanted ? `${row.state} (wants ${row.desired}${purge})` : `${row.state}${purge ? ` (${purge.slice(2)})` : ""}`;
+    return row.desired && row.state !== wanted
+        ? `${row.state} (wants ${row.desired}${purge})`
+        : `${row.state}${purge ? ` (${purge.slice(2)})` : ""}`;
 }
 
 /** `value` when it is an IPv4 or IPv6 address; else null, and a warning (value escaped) when it was set. */

@@ -28,7 +28,12 @@ export class CloudInitDisk extends pulumi.CustomResource {
     public static readonly propertyNames: readonly string[] = properties;
 
     /** Reads an existing cloud-init disk's state by its ID. */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: CloudInitDiskArgs, opts?: pulumi.CustomResourceOptions): CloudInitDisk {
+    public static get(
+        name: string,
+        id: pulumi.Input<pulumi.ID>,
+        state?: CloudInitDiskArgs,
+        opts?: pulumi.CustomResourceOptions,
+    ): CloudInitDisk {
         return new CloudInitDisk(name, state, { ...opts, id });
     }
     /** Whether `obj` is a CloudInitDisk, even one from another copy of this package. */
@@ -37,15 +42,15 @@ export class CloudInitDisk extends pulumi.CustomResource {
     }
 
     /** meta-data content. */
-    public declare readonly metaData: pulumi.Output<string | undefined>;
+    declare public readonly metaData: pulumi.Output<string | undefined>;
     /** Volume name. */
-    public declare readonly name: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
     /** network-config content. */
-    public declare readonly networkConfig: pulumi.Output<string | undefined>;
+    declare public readonly networkConfig: pulumi.Output<string | undefined>;
     /** Pool name. */
-    public declare readonly pool: pulumi.Output<string | undefined>;
+    declare public readonly pool: pulumi.Output<string | undefined>;
     /** user-data content. */
-    public declare readonly userData: pulumi.Output<string | undefined>;
+    declare public readonly userData: pulumi.Output<string | undefined>;
 
     constructor(name: string, args?: CloudInitDiskArgs, opts?: pulumi.CustomResourceOptions) {
         super(CloudInitDisk.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

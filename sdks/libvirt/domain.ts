@@ -73,10 +73,36 @@ export interface DomainArgs {
 }
 
 const properties = [
-    "arch", "autostart", "bootDevices", "cloudinit", "cmdlines", "consoles", "coreosIgnition", "cpu",
-    "description", "disks", "emulator", "filesystems", "firmware", "fwCfgName", "graphics", "initrd",
-    "kernel", "machine", "memory", "metadata", "name", "networkInterfaces", "nvram", "qemuAgent",
-    "running", "tpm", "type", "vcpu", "video", "xml",
+    "arch",
+    "autostart",
+    "bootDevices",
+    "cloudinit",
+    "cmdlines",
+    "consoles",
+    "coreosIgnition",
+    "cpu",
+    "description",
+    "disks",
+    "emulator",
+    "filesystems",
+    "firmware",
+    "fwCfgName",
+    "graphics",
+    "initrd",
+    "kernel",
+    "machine",
+    "memory",
+    "metadata",
+    "name",
+    "networkInterfaces",
+    "nvram",
+    "qemuAgent",
+    "running",
+    "tpm",
+    "type",
+    "vcpu",
+    "video",
+    "xml",
 ] as const;
 
 /** A libvirt domain (`libvirt:index/domain:Domain`); its ID is the libvirt UUID. */
@@ -96,65 +122,65 @@ export class Domain extends pulumi.CustomResource {
     }
 
     /** CPU architecture. */
-    public declare readonly arch: pulumi.Output<string>;
+    declare public readonly arch: pulumi.Output<string>;
     /** Autostart with the host. */
-    public declare readonly autostart: pulumi.Output<boolean>;
+    declare public readonly autostart: pulumi.Output<boolean>;
     /** Boot device order. */
-    public declare readonly bootDevices: pulumi.Output<outputs.DomainBootDevice[] | undefined>;
+    declare public readonly bootDevices: pulumi.Output<outputs.DomainBootDevice[] | undefined>;
     /** Attached CloudInitDisk ID. */
-    public declare readonly cloudinit: pulumi.Output<string | undefined>;
+    declare public readonly cloudinit: pulumi.Output<string | undefined>;
     /** Kernel command line entries. */
-    public declare readonly cmdlines: pulumi.Output<{ [key: string]: string }[] | undefined>;
+    declare public readonly cmdlines: pulumi.Output<{ [key: string]: string }[] | undefined>;
     /** Consoles. */
-    public declare readonly consoles: pulumi.Output<outputs.DomainConsole[] | undefined>;
+    declare public readonly consoles: pulumi.Output<outputs.DomainConsole[] | undefined>;
     /** Ignition volume ID. */
-    public declare readonly coreosIgnition: pulumi.Output<string | undefined>;
+    declare public readonly coreosIgnition: pulumi.Output<string | undefined>;
     /** CPU model. */
-    public declare readonly cpu: pulumi.Output<outputs.DomainCpu>;
+    declare public readonly cpu: pulumi.Output<outputs.DomainCpu>;
     /** Description. */
-    public declare readonly description: pulumi.Output<string | undefined>;
+    declare public readonly description: pulumi.Output<string | undefined>;
     /** Disks in target order. */
-    public declare readonly disks: pulumi.Output<outputs.DomainDisk[] | undefined>;
+    declare public readonly disks: pulumi.Output<outputs.DomainDisk[] | undefined>;
     /** Emulator binary. */
-    public declare readonly emulator: pulumi.Output<string>;
+    declare public readonly emulator: pulumi.Output<string>;
     /** Shared host directories. */
-    public declare readonly filesystems: pulumi.Output<outputs.DomainFilesystem[] | undefined>;
+    declare public readonly filesystems: pulumi.Output<outputs.DomainFilesystem[] | undefined>;
     /** UEFI firmware path. */
-    public declare readonly firmware: pulumi.Output<string | undefined>;
+    declare public readonly firmware: pulumi.Output<string | undefined>;
     /** fw_cfg name. */
-    public declare readonly fwCfgName: pulumi.Output<string | undefined>;
+    declare public readonly fwCfgName: pulumi.Output<string | undefined>;
     /** Graphical console. */
-    public declare readonly graphics: pulumi.Output<outputs.DomainGraphics | undefined>;
+    declare public readonly graphics: pulumi.Output<outputs.DomainGraphics | undefined>;
     /** initrd path. */
-    public declare readonly initrd: pulumi.Output<string | undefined>;
+    declare public readonly initrd: pulumi.Output<string | undefined>;
     /** Kernel path. */
-    public declare readonly kernel: pulumi.Output<string | undefined>;
+    declare public readonly kernel: pulumi.Output<string | undefined>;
     /** Machine type. */
-    public declare readonly machine: pulumi.Output<string>;
+    declare public readonly machine: pulumi.Output<string>;
     /** Memory in MiB. */
-    public declare readonly memory: pulumi.Output<number | undefined>;
+    declare public readonly memory: pulumi.Output<number | undefined>;
     /** Metadata XML. */
-    public declare readonly metadata: pulumi.Output<string | undefined>;
+    declare public readonly metadata: pulumi.Output<string | undefined>;
     /** Domain name. */
-    public declare readonly name: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
     /** Network interfaces, with the addresses the provider found. */
-    public declare readonly networkInterfaces: pulumi.Output<outputs.DomainNetworkInterface[] | undefined>;
+    declare public readonly networkInterfaces: pulumi.Output<outputs.DomainNetworkInterface[] | undefined>;
     /** UEFI variable store. */
-    public declare readonly nvram: pulumi.Output<outputs.DomainNvram>;
+    declare public readonly nvram: pulumi.Output<outputs.DomainNvram>;
     /** Guest-agent address lookup. */
-    public declare readonly qemuAgent: pulumi.Output<boolean | undefined>;
+    declare public readonly qemuAgent: pulumi.Output<boolean | undefined>;
     /** Power state as last read. */
-    public declare readonly running: pulumi.Output<boolean | undefined>;
+    declare public readonly running: pulumi.Output<boolean | undefined>;
     /** Emulated TPM. */
-    public declare readonly tpm: pulumi.Output<outputs.DomainTpm | undefined>;
+    declare public readonly tpm: pulumi.Output<outputs.DomainTpm | undefined>;
     /** Domain type. */
-    public declare readonly type: pulumi.Output<string | undefined>;
+    declare public readonly type: pulumi.Output<string | undefined>;
     /** Virtual CPUs. */
-    public declare readonly vcpu: pulumi.Output<number | undefined>;
+    declare public readonly vcpu: pulumi.Output<number | undefined>;
     /** Video device. */
-    public declare readonly video: pulumi.Output<outputs.DomainVideo | undefined>;
+    declare public readonly video: pulumi.Output<outputs.DomainVideo | undefined>;
     /** XSLT applied at create time. */
-    public declare readonly xml: pulumi.Output<outputs.DomainXml | undefined>;
+    declare public readonly xml: pulumi.Output<outputs.DomainXml | undefined>;
 
     constructor(name: string, args?: DomainArgs, opts?: pulumi.CustomResourceOptions) {
         super(Domain.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

@@ -32,7 +32,18 @@ export interface NetworkArgs {
 }
 
 const properties = [
-    "addresses", "autostart", "bridge", "dhcp", "dns", "dnsmasqOptions", "domain", "mode", "mtu", "name", "routes", "xml",
+    "addresses",
+    "autostart",
+    "bridge",
+    "dhcp",
+    "dns",
+    "dnsmasqOptions",
+    "domain",
+    "mode",
+    "mtu",
+    "name",
+    "routes",
+    "xml",
 ] as const;
 
 /** A libvirt network (`libvirt:index/network:Network`); its ID is the libvirt UUID. */
@@ -52,29 +63,29 @@ export class Network extends pulumi.CustomResource {
     }
 
     /** CIDRs. */
-    public declare readonly addresses: pulumi.Output<string[] | undefined>;
+    declare public readonly addresses: pulumi.Output<string[] | undefined>;
     /** Autostart with the host. */
-    public declare readonly autostart: pulumi.Output<boolean>;
+    declare public readonly autostart: pulumi.Output<boolean>;
     /** Host bridge name. */
-    public declare readonly bridge: pulumi.Output<string>;
+    declare public readonly bridge: pulumi.Output<string>;
     /** DHCP settings. */
-    public declare readonly dhcp: pulumi.Output<outputs.NetworkDhcp>;
+    declare public readonly dhcp: pulumi.Output<outputs.NetworkDhcp>;
     /** DNS settings. */
-    public declare readonly dns: pulumi.Output<outputs.NetworkDns>;
+    declare public readonly dns: pulumi.Output<outputs.NetworkDns>;
     /** dnsmasq options. */
-    public declare readonly dnsmasqOptions: pulumi.Output<outputs.NetworkDnsmasqOptions | undefined>;
+    declare public readonly dnsmasqOptions: pulumi.Output<outputs.NetworkDnsmasqOptions | undefined>;
     /** DNS domain. */
-    public declare readonly domain: pulumi.Output<string | undefined>;
+    declare public readonly domain: pulumi.Output<string | undefined>;
     /** Forwarding mode. */
-    public declare readonly mode: pulumi.Output<string | undefined>;
+    declare public readonly mode: pulumi.Output<string | undefined>;
     /** MTU. */
-    public declare readonly mtu: pulumi.Output<number | undefined>;
+    declare public readonly mtu: pulumi.Output<number | undefined>;
     /** Network name. */
-    public declare readonly name: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
     /** Static routes. */
-    public declare readonly routes: pulumi.Output<outputs.NetworkRoute[] | undefined>;
+    declare public readonly routes: pulumi.Output<outputs.NetworkRoute[] | undefined>;
     /** XSLT applied to the network XML. */
-    public declare readonly xml: pulumi.Output<outputs.NetworkXml | undefined>;
+    declare public readonly xml: pulumi.Output<outputs.NetworkXml | undefined>;
 
     constructor(name: string, args?: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
         super(Network.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

@@ -44,23 +44,23 @@ export class Pool extends pulumi.CustomResource {
     }
 
     /** Bytes allocated. */
-    public declare readonly allocation: pulumi.Output<number>;
+    declare public readonly allocation: pulumi.Output<number>;
     /** Bytes available. */
-    public declare readonly available: pulumi.Output<number>;
+    declare public readonly available: pulumi.Output<number>;
     /** Capacity in bytes. */
-    public declare readonly capacity: pulumi.Output<number>;
+    declare public readonly capacity: pulumi.Output<number>;
     /** Pool name. */
-    public declare readonly name: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
     /** @deprecated use target.path instead */
-    public declare readonly path: pulumi.Output<string | undefined>;
+    declare public readonly path: pulumi.Output<string | undefined>;
     /** Source of a logical pool. */
-    public declare readonly source: pulumi.Output<outputs.PoolSource | undefined>;
+    declare public readonly source: pulumi.Output<outputs.PoolSource | undefined>;
     /** Target directory. */
-    public declare readonly target: pulumi.Output<outputs.PoolTarget>;
+    declare public readonly target: pulumi.Output<outputs.PoolTarget>;
     /** Pool type. */
-    public declare readonly type: pulumi.Output<string>;
+    declare public readonly type: pulumi.Output<string>;
     /** XSLT applied to the pool XML. */
-    public declare readonly xml: pulumi.Output<outputs.PoolXml | undefined>;
+    declare public readonly xml: pulumi.Output<outputs.PoolXml | undefined>;
 
     constructor(name: string, args: PoolArgs, opts?: pulumi.CustomResourceOptions) {
         requireInputs(Pool.__pulumiType, ["type"], args, opts);

@@ -18,7 +18,7 @@ export class Provider extends pulumi.ProviderResource {
     }
 
     /** The libvirt connection URI. */
-    public declare readonly uri: pulumi.Output<string | undefined>;
+    declare public readonly uri: pulumi.Output<string | undefined>;
 
     constructor(name: string, args?: ProviderArgs, opts?: pulumi.ResourceOptions) {
         const uri = args?.uri ?? process.env["LIBVIRT_DEFAULT_URI"];

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The provider plugin version this binding speaks to: pulumi-libvirt v0.5.4 (the final release). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the generated SDKs' own line: this file stays swappable
 export const pluginVersion: string = (require("./package.json").version as string).replace(/^v/, "");
 
 /**
@@ -18,10 +19,7 @@ export function withPluginVersion<T extends pulumi.ResourceOptions>(opts: T | un
  * key here (the Node runtime only creates outputs for keys it is given), so absent inputs are
  * passed as `undefined`. When `opts.id` is set (a `get`), `state` is used instead of `args`.
  */
-export function propertyBag(
-    names: readonly string[],
-    values: object | undefined,
-): Record<string, unknown> {
+export function propertyBag(names: readonly string[], values: object | undefined): Record<string, unknown> {
     const given = (values ?? {}) as Record<string, unknown>;
     const bag: Record<string, unknown> = {};
     for (const n of names) bag[n] = given[n];

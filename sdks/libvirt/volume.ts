@@ -44,23 +44,23 @@ export class Volume extends pulumi.CustomResource {
     }
 
     /** Key of the backing volume. */
-    public declare readonly baseVolumeId: pulumi.Output<string | undefined>;
+    declare public readonly baseVolumeId: pulumi.Output<string | undefined>;
     /** Name of the backing volume. */
-    public declare readonly baseVolumeName: pulumi.Output<string | undefined>;
+    declare public readonly baseVolumeName: pulumi.Output<string | undefined>;
     /** Pool of the backing volume. */
-    public declare readonly baseVolumePool: pulumi.Output<string | undefined>;
+    declare public readonly baseVolumePool: pulumi.Output<string | undefined>;
     /** Image format. */
-    public declare readonly format: pulumi.Output<string>;
+    declare public readonly format: pulumi.Output<string>;
     /** Volume name. */
-    public declare readonly name: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
     /** Pool name. */
-    public declare readonly pool: pulumi.Output<string | undefined>;
+    declare public readonly pool: pulumi.Output<string | undefined>;
     /** Capacity in bytes. */
-    public declare readonly size: pulumi.Output<number>;
+    declare public readonly size: pulumi.Output<number>;
     /** Image the volume was uploaded from. */
-    public declare readonly source: pulumi.Output<string | undefined>;
+    declare public readonly source: pulumi.Output<string | undefined>;
     /** XSLT applied to the volume XML. */
-    public declare readonly xml: pulumi.Output<outputs.VolumeXml | undefined>;
+    declare public readonly xml: pulumi.Output<outputs.VolumeXml | undefined>;
 
     constructor(name: string, args?: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
         super(Volume.__pulumiType, name, propertyBag(properties, args), withPluginVersion(opts));

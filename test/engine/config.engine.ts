@@ -24,7 +24,8 @@ before(() => {
     engine = new Engine(bin);
     shipped = fs.mkdtempSync(path.join(engine.home, "shipped-"));
     fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(shipped, "Pulumi.yaml"));
-    for (const host of ["storage", "raider"]) fs.copyFileSync(path.join(EXAMPLES, `Pulumi.${host}.yaml`), path.join(shipped, `Pulumi.${host}.yaml`));
+    for (const host of ["storage", "raider"])
+        fs.copyFileSync(path.join(EXAMPLES, `Pulumi.${host}.yaml`), path.join(shipped, `Pulumi.${host}.yaml`));
 });
 after(() => engine?.cleanup());
 
@@ -70,7 +71,10 @@ test("names the CLI writes are read by Pulumi as the same strings, YAML 1.1 look
     const cli = cliSettings(w.dir, "storage");
     assert.ok(!(cli instanceof Error), String(cli));
     const pulumi = pulumiSettings(w.dir, "storage");
-    assert.deepEqual(pulumi.projects.map((p) => p.name), [...cli.projects.map((p) => p.name)]);
+    assert.deepEqual(
+        pulumi.projects.map((p) => p.name),
+        [...cli.projects.map((p) => p.name)],
+    );
     assert.deepEqual(pulumi, cli);
 });
 
@@ -81,9 +85,25 @@ test("hand-written look-alikes: the CLI agrees with Pulumi's reading or refuses,
     const original = w.stackText("storage");
     // Each case adds one field to the second entry (webapp, which sets none).
     const cases = [
-        "memory: 010000", "memory: 0x4000", "memory: 0o20000", "memory: 16_384", "memory: 8G", "cpus: 0b1000", "cpus: 1_0",
-        "disk: 1:20", "disk: .inf", "disk: 0x10G", "running: yes", "running: off", "running: Y", "autostart: n",
-        "purge: on", "base: 2026-11-01", "base: 2026.11", "base: ~", "features: {nix: no}",
+        "memory: 010000",
+        "memory: 0x4000",
+        "memory: 0o20000",
+        "memory: 16_384",
+        "memory: 8G",
+        "cpus: 0b1000",
+        "cpus: 1_0",
+        "disk: 1:20",
+        "disk: .inf",
+        "disk: 0x10G",
+        "running: yes",
+        "running: off",
+        "running: Y",
+        "autostart: n",
+        "purge: on",
+        "base: 2026-11-01",
+        "base: 2026.11",
+        "base: ~",
+        "features: {nix: no}",
     ];
     for (const field of cases) {
         w.writeStack("storage", original.replace(/^(\s+)- name: webapp$/m, `$1- name: webapp\n$1  ${field}`));
@@ -119,12 +139,23 @@ test("the CLI's edits keep what Pulumi wrote: its encryption salt and secrets st
     assert.equal(await w.run("create", "-H", "storage", "blog", "8G", "2", "20G"), 0, w.errText());
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
     assert.equal(/^encryptionsalt: .*$/m.exec(w.stackText("storage"))?.[0], salt, "the salt is kept");
-    assert.equal(engine.pulumi(w.dir, "config", "get", "--stack", "storage", "tailscale:apiKey").trim(), "tskey-api-k123", "the secret still decrypts");
+    assert.equal(
+        engine.pulumi(w.dir, "config", "get", "--stack", "storage", "tailscale:apiKey").trim(),
+        "tskey-api-k123",
+        "the secret still decrypts",
+    );
     const pulumi = programSettings(engine.programConfigInPlace(w.dir, "storage"));
     const cli = cliSettings(w.dir, "storage");
     assert.ok(!(cli instanceof Error), String(cli));
     assert.deepEqual(cli, pulumi, "what the CLI wrote is what Pulumi gives the program");
-    assert.deepEqual(pulumi.projects.map((p) => [p.name, p.memory, p.running]), [["myapp", 16384, true], ["webapp", 4096, false], ["blog", 8192, true]]);
+    assert.deepEqual(
+        pulumi.projects.map((p) => [p.name, p.memory, p.running]),
+        [
+            ["myapp", 16384, true],
+            ["webapp", 4096, false],
+            ["blog", 8192, true],
+        ],
+    );
     w.out.length = 0;
     assert.equal(await w.run("doctor", "--json"), 1);
     const creds = JSON.parse(w.out.join("\n")).checks.find((c: { name: string }) => c.name === "storage: Tailscale API credentials");

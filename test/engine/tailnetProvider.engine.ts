@@ -67,39 +67,64 @@ after(() => {
     engine?.cleanup();
 });
 
-test("a stack made with the default provider moves to the explicit one with no change, and a disk replacement then replaces its key", { timeout: 10 * 60_000 }, async (t) => {
-    if (!engine) return t.skip(skipped);
-    assert.deepEqual(Object.keys(parse(fs.readFileSync(path.join(FIXTURE, "Pulumi.yaml"), "utf8"))), ["name", "runtime", "description"]);
-    const stack = new FixtureStack("migrate");
-    let started = Date.now();
-    stack.set("default", 1);
-    await stack.up();
-    const before = stack.key();
-    assert.match(before.provider, /::pulumi:providers:tailscale::default_0_27_1::/, "made by the default provider, as stacks before the change were");
-    assert.equal(api!.liveKeys().length, 1);
+test(
+    "a stack made with the default provider moves to the explicit one with no change, and a disk replacement then replaces its key",
+    { timeout: 10 * 60_000 },
+    async (t) => {
+        if (!engine) return t.skip(skipped);
+        assert.deepEqual(Object.keys(parse(fs.readFileSync(path.join(FIXTURE, "Pulumi.yaml"), "utf8"))), [
+            "name",
+            "runtime",
+            "description",
+        ]);
+        const stack = new FixtureStack("migrate");
+        let started = Date.now();
+        stack.set("default", 1);
+        await stack.up();
+        const before = stack.key();
+        assert.match(
+            before.provider,
+            /::pulumi:providers:tailscale::default_0_27_1::/,
+            "made by the default provider, as stacks before the change were",
+        );
+        assert.equal(api!.liveKeys().length, 1);
 
-    stack.set("explicit", 1);
-    const preview = await stack.run("preview", "--expect-no-changes", "--diff");
-    assert.equal(preview.code, 0, `moving to the explicit provider must change nothing:\n${(preview.stdout + preview.stderr).slice(-3000)}`);
-    await stack.up();
-    const moved = stack.key();
-    assert.equal(moved.id, before.id, "the same key");
-    assert.match(moved.provider, /::pulumi:providers:tailscale::tailnet::/, "now the explicit provider's");
-    assert.deepEqual(stack.resources().filter((r) => r.type === "pulumi:providers:tailscale").map((r) => r.urn.split("::").pop()), ["tailnet"],
-        "the default provider's state taken over, not left behind");
-    assert.equal(api!.keys.get(before.id)?.deleted, false, "the key is not deleted in the API");
-    console.log(`timing: default → explicit provider ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        stack.set("explicit", 1);
+        const preview = await stack.run("preview", "--expect-no-changes", "--diff");
+        assert.equal(
+            preview.code,
+            0,
+            `moving to the explicit provider must change nothing:\n${(preview.stdout + preview.stderr).slice(-3000)}`,
+        );
+        await stack.up();
+        const moved = stack.key();
+        assert.equal(moved.id, before.id, "the same key");
+        assert.match(moved.provider, /::pulumi:providers:tailscale::tailnet::/, "now the explicit provider's");
+        assert.deepEqual(
+            stack
+                .resources()
+                .filter((r) => r.type === "pulumi:providers:tailscale")
+                .map((r) => r.urn.split("::").pop()),
+            ["tailnet"],
+            "the default provider's state taken over, not left behind",
+        );
+        assert.equal(api!.keys.get(before.id)?.deleted, false, "the key is not deleted in the API");
+        console.log(`timing: default → explicit provider ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    started = Date.now();
-    stack.set("explicit", 2);
-    const out = await stack.up();
-    const replaced = stack.key();
-    assert.notEqual(replaced.id, before.id, "a new key for the new disk");
-    assert.equal(api!.keys.get(before.id)?.deleted, true, "the old key deleted in the API");
-    assert.deepEqual(api!.liveKeys().map((k) => k.id), [replaced.id]);
-    assert.match(out, /system-disk.*replaced/);
-    console.log(`timing: disk replaced with its key ${((Date.now() - started) / 1000).toFixed(1)} s`);
-});
+        started = Date.now();
+        stack.set("explicit", 2);
+        const out = await stack.up();
+        const replaced = stack.key();
+        assert.notEqual(replaced.id, before.id, "a new key for the new disk");
+        assert.equal(api!.keys.get(before.id)?.deleted, true, "the old key deleted in the API");
+        assert.deepEqual(
+            api!.liveKeys().map((k) => k.id),
+            [replaced.id],
+        );
+        assert.match(out, /system-disk.*replaced/);
+        console.log(`timing: disk replaced with its key ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    },
+);
 
 test("why: with the engine's default provider the same replacement fails, and every retry too", { timeout: 10 * 60_000 }, async (t) => {
     if (!engine) return t.skip(skipped);
@@ -109,7 +134,9 @@ test("why: with the engine's default provider the same replacement fails, and ev
     for (const generation of [2, 3]) {
         stack.set("default", generation);
         const r = await stack.run("up", "--yes", "--skip-preview");
-        assert.ok(r.code !== 0 && /unknown provider '[^']*default_0_27_1/.test(r.stdout + r.stderr),
-            `the engine replaced the key with its default provider (generation ${generation}): if a newer engine fixed its replaceWith cascade, the explicit provider is no longer needed for it`);
+        assert.ok(
+            r.code !== 0 && /unknown provider '[^']*default_0_27_1/.test(r.stdout + r.stderr),
+            `the engine replaced the key with its default provider (generation ${generation}): if a newer engine fixed its replaceWith cascade, the explicit provider is no longer needed for it`,
+        );
     }
 });

@@ -23,15 +23,25 @@ function imports(file: string): string[] {
 /** The test/*.test.ts files (relative to `repo`) that import any of `sources` (relative), directly or not. */
 export function testsReaching(repo: string, sources: string[]): string[] {
     const targets = new Set(sources.map((s) => path.resolve(repo, s)));
-    const tests = fs.readdirSync(path.join(repo, "test")).filter((f) => f.endsWith(".test.ts")).map((f) => path.join(repo, "test", f));
-    return tests.filter((t) => {
-        const seen = new Set<string>([t]);
-        const queue = [t];
-        while (queue.length > 0) {
-            const file = queue.shift() as string;
-            if (targets.has(file)) return true;
-            for (const dep of imports(file)) if (!seen.has(dep)) { seen.add(dep); queue.push(dep); }
-        }
-        return false;
-    }).map((t) => path.relative(repo, t)).sort();
+    const tests = fs
+        .readdirSync(path.join(repo, "test"))
+        .filter((f) => f.endsWith(".test.ts"))
+        .map((f) => path.join(repo, "test", f));
+    return tests
+        .filter((t) => {
+            const seen = new Set<string>([t]);
+            const queue = [t];
+            while (queue.length > 0) {
+                const file = queue.shift() as string;
+                if (targets.has(file)) return true;
+                for (const dep of imports(file))
+                    if (!seen.has(dep)) {
+                        seen.add(dep);
+                        queue.push(dep);
+                    }
+            }
+            return false;
+        })
+        .map((t) => path.relative(repo, t))
+        .sort();
 }

@@ -22,7 +22,13 @@ interface Equivalents {
     shell: Record<string, string>;
     stryker: { file: string; mutator: string; original: string; replacement: string; why: string }[];
 }
-interface StrykerMutant { id: string; mutatorName: string; replacement?: string; status: string; location: { start: { line: number; column: number }; end: { line: number; column: number } } }
+interface StrykerMutant {
+    id: string;
+    mutatorName: string;
+    replacement?: string;
+    status: string;
+    location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
 
 function args() {
     const list = process.argv.slice(2);
@@ -40,7 +46,8 @@ function args() {
     const all = targets.length === 0 ? [...TS_AREAS, ...SHELL_AREAS] : targets;
     for (const t of all) {
         const known = [...TS_AREAS, ...SHELL_AREAS].some((a) => t === a || t.startsWith(`${a}/`));
-        if (!known || !fs.existsSync(path.join(REPO, t))) throw new Error(`${t}: not an area (${[...TS_AREAS, ...SHELL_AREAS].join(", ")}) nor a file in one`);
+        if (!known || !fs.existsSync(path.join(REPO, t)))
+            throw new Error(`${t}: not an area (${[...TS_AREAS, ...SHELL_AREAS].join(", ")}) nor a file in one`);
     }
     for (const t of tests ?? []) if (!fs.existsSync(path.join(REPO, t))) throw new Error(`--tests: no file ${t}`);
     return { concurrency, targets: all, tests };
@@ -54,29 +61,47 @@ function originalText(source: string, m: StrykerMutant): string {
     const lines = source.split("\n");
     const { start, end } = m.location;
     if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
-    return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
+    return [
+        lines[start.line - 1].slice(start.column - 1),
+        ...lines.slice(start.line, end.line - 1),
+        lines[end.line - 1].slice(0, end.column - 1),
+    ].join("\n");
 }
 
 function runStryker(targets: string[], concurrency: number, only: string[] | undefined): Outcome[] {
     const mutate = targets.map((t) => (TS_AREAS.includes(t) ? `${t}/**/*.ts` : t));
-    const sources = mutate.flatMap((g) => (g.endsWith("**/*.ts") ? fs.readdirSync(path.join(REPO, g.split("/")[0]), { recursive: true, encoding: "utf8" })
-        .filter((f) => f.endsWith(".ts")).map((f) => path.join(g.split("/")[0], f)) : [g]));
+    const sources = mutate.flatMap((g) =>
+        g.endsWith("**/*.ts")
+            ? fs
+                  .readdirSync(path.join(REPO, g.split("/")[0]), { recursive: true, encoding: "utf8" })
+                  .filter((f) => f.endsWith(".ts"))
+                  .map((f) => path.join(g.split("/")[0], f))
+            : [g],
+    );
     const tests = only ?? testsReaching(REPO, sources);
-    const slug = [...targets, ...(only ? ["tests", ...only.map((t) => path.basename(t, ".test.ts"))] : [])].join("+").replace(/[^A-Za-z0-9.+-]+/g, "_");
+    const slug = [...targets, ...(only ? ["tests", ...only.map((t) => path.basename(t, ".test.ts"))] : [])]
+        .join("+")
+        .replace(/[^A-Za-z0-9.+-]+/g, "_");
     const report = `reports/mutation/${slug}.json`;
     console.log(`stryker: mutating ${mutate.join(", ")} against ${tests.length} test files`);
     const r = spawnSync(path.join(REPO, "node_modules/.bin/stryker"), ["run"], {
-        cwd: REPO, stdio: "inherit",
+        cwd: REPO,
+        stdio: "inherit",
         env: {
-            ...process.env, PVMS_MUTATION_MUTATE: mutate.join(","), PVMS_MUTATION_TESTS: tests.join(","),
-            PVMS_MUTATION_INCREMENTAL: `reports/stryker-incremental/${slug}.json`, PVMS_MUTATION_REPORT: report,
+            ...process.env,
+            PVMS_MUTATION_MUTATE: mutate.join(","),
+            PVMS_MUTATION_TESTS: tests.join(","),
+            PVMS_MUTATION_INCREMENTAL: `reports/stryker-incremental/${slug}.json`,
+            PVMS_MUTATION_REPORT: report,
             PVMS_MUTATION_CONCURRENCY: String(concurrency),
             // The sandbox is not beside ../shared/schemas: without this the program's tests skip.
             PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO, "..", "shared", "schemas"),
         },
     });
     if (r.status !== 0) throw new Error(`stryker failed (exit ${r.status})`);
-    const json = JSON.parse(fs.readFileSync(path.join(REPO, report), "utf8")) as { files: Record<string, { source: string; mutants: StrykerMutant[] }> };
+    const json = JSON.parse(fs.readFileSync(path.join(REPO, report), "utf8")) as {
+        files: Record<string, { source: string; mutants: StrykerMutant[] }>;
+    };
     const outcomes: Outcome[] = [];
     for (const [file, { source, mutants }] of Object.entries(json.files)) {
         const rel = path.isAbsolute(file) ? path.relative(REPO, file) : file;
@@ -84,7 +109,9 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
             if (!["Killed", "Timeout", "Survived", "NoCoverage"].includes(m.status)) continue;
             const original = originalText(source, m);
             outcomes.push({
-                id: `${rel}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`, file: rel, area: areaOf(rel),
+                id: `${rel}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`,
+                file: rel,
+                area: areaOf(rel),
                 status: m.status === "NoCoverage" ? "Survived" : (m.status as Outcome["status"]),
                 description: `${JSON.stringify(original.length > 80 ? `${original.slice(0, 77)}...` : original)} → ${JSON.stringify(m.replacement ?? "")}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}`,
                 ...{ original, replacement: m.replacement ?? "", mutator: m.mutatorName },
@@ -97,7 +124,9 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
 function isEquivalent(o: Outcome, eq: Equivalents): string | undefined {
     if (SHELL_AREAS.includes(o.area)) return eq.shell[o.id];
     const x = o as Outcome & { original: string; replacement: string; mutator: string };
-    return eq.stryker.find((e) => e.file === x.file && e.mutator === x.mutator && e.original === x.original && e.replacement === x.replacement)?.why;
+    return eq.stryker.find(
+        (e) => e.file === x.file && e.mutator === x.mutator && e.original === x.original && e.replacement === x.replacement,
+    )?.why;
 }
 
 async function main() {
@@ -110,7 +139,7 @@ async function main() {
     if (shTargets.length > 0) {
         const mutants = loadShellMutants(REPO).filter((m) => shTargets.some((t) => m.file === t || m.file.startsWith(`${t}/`)));
         console.log(`shell: ${mutants.length} mutants of ${shTargets.join(", ")}`);
-        outcomes.push(...await runShellMutants(REPO, mutants, concurrency, (l) => console.log(`  ${l}`)));
+        outcomes.push(...(await runShellMutants(REPO, mutants, concurrency, (l) => console.log(`  ${l}`))));
     }
     if (tsTargets.length > 0) outcomes.push(...runStryker(tsTargets, concurrency, tests));
 
@@ -126,15 +155,29 @@ async function main() {
         const survivors = counted.filter((o) => o.status === "Survived");
         const score = counted.length === 0 ? 100 : (100 * killed) / counted.length;
         failed ||= score < 90;
-        console.log(`  ${area.padEnd(20)} ${score.toFixed(1).padStart(5)} %  killed ${killed} of ${counted.length} (${equivalent.length} equivalent)`);
+        console.log(
+            `  ${area.padEnd(20)} ${score.toFixed(1).padStart(5)} %  killed ${killed} of ${counted.length} (${equivalent.length} equivalent)`,
+        );
         for (const s of survivors) console.log(`      survived ${s.id}: ${s.description}`);
-        summary[area] = { score: Number(score.toFixed(1)), killed, counted: counted.length, equivalent: equivalent.length, survivors: survivors.map((s) => `${s.id}: ${s.description}`) };
+        summary[area] = {
+            score: Number(score.toFixed(1)),
+            killed,
+            counted: counted.length,
+            equivalent: equivalent.length,
+            survivors: survivors.map((s) => `${s.id}: ${s.description}`),
+        };
     }
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     console.log(`  (${minutes} min)`);
     fs.mkdirSync(path.join(REPO, "reports/mutation"), { recursive: true });
-    fs.writeFileSync(path.join(REPO, "reports/mutation/summary.json"), `${JSON.stringify({ targets, minutes: Number(minutes), areas: summary }, null, 2)}\n`);
+    fs.writeFileSync(
+        path.join(REPO, "reports/mutation/summary.json"),
+        `${JSON.stringify({ targets, minutes: Number(minutes), areas: summary }, null, 2)}\n`,
+    );
     if (failed) process.exitCode = 1;
 }
 
-main().catch((e: Error) => { console.error(e.message); process.exitCode = 2; });
+main().catch((e: Error) => {
+    console.error(e.message);
+    process.exitCode = 2;
+});

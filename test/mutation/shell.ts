@@ -9,8 +9,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** `only`: a --test-name-pattern narrowing the test files to the tests about the script (a speed-up: the score can only be lower for it). */
-export interface ShellMutant { id: string; file: string; find: string; replace: string; tests: string[]; only?: string }
-export interface Outcome { id: string; file: string; area: string; status: "Killed" | "Timeout" | "Survived"; description: string }
+export interface ShellMutant {
+    id: string;
+    file: string;
+    find: string;
+    replace: string;
+    tests: string[];
+    only?: string;
+}
+export interface Outcome {
+    id: string;
+    file: string;
+    area: string;
+    status: "Killed" | "Timeout" | "Survived";
+    description: string;
+}
 
 export const SHELL_AREAS = ["host-scripts", "cloud-init/scripts"];
 
@@ -22,7 +35,10 @@ export function loadShellMutants(repo: string): ShellMutant[] {
         ids.add(m.id);
         const text = fs.readFileSync(path.join(repo, m.file), "utf8");
         const count = text.split(m.find).length - 1;
-        if (count !== 1) throw new Error(`shell mutant ${m.id}: ${JSON.stringify(m.find)} occurs ${count} times in ${m.file} (exactly once expected): update the entry`);
+        if (count !== 1)
+            throw new Error(
+                `shell mutant ${m.id}: ${JSON.stringify(m.find)} occurs ${count} times in ${m.file} (exactly once expected): update the entry`,
+            );
         for (const t of m.tests) if (!fs.existsSync(path.join(repo, t))) throw new Error(`shell mutant ${m.id}: no test file ${t}`);
     }
     return list;
@@ -42,24 +58,57 @@ function sandbox(repo: string): string {
     return dir;
 }
 
-function runFile(dir: string, test: string, only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; output: string }> {
+function runFile(
+    dir: string,
+    test: string,
+    only: string | undefined,
+    timeoutMs: number,
+): Promise<{ ok: boolean; timedOut: boolean; output: string }> {
     return new Promise((resolve) => {
-        const child = spawn("node", ["--import", "tsx", "--test", "--test-reporter=dot", ...(only ? [`--test-name-pattern=${only}`] : []), test], {
-            cwd: dir, detached: true,
-            // The sandbox is not beside ../shared/schemas: tests needing them would skip.
-            env: { ...process.env, CI: process.env.CI ?? "", PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO_OF_SANDBOXES, "..", "shared", "schemas") },
-        });
+        const child = spawn(
+            "node",
+            ["--import", "tsx", "--test", "--test-reporter=dot", ...(only ? [`--test-name-pattern=${only}`] : []), test],
+            {
+                cwd: dir,
+                detached: true,
+                // The sandbox is not beside ../shared/schemas: tests needing them would skip.
+                env: {
+                    ...process.env,
+                    CI: process.env.CI ?? "",
+                    PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO_OF_SANDBOXES, "..", "shared", "schemas"),
+                },
+            },
+        );
         let output = "";
-        child.stdout.on("data", (d) => { output += d; });
-        child.stderr.on("data", (d) => { output += d; });
+        child.stdout.on("data", (d) => {
+            output += d;
+        });
+        child.stderr.on("data", (d) => {
+            output += d;
+        });
         let timedOut = false;
-        const timer = setTimeout(() => { timedOut = true; try { process.kill(-(child.pid as number), "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
-        child.on("close", (code) => { clearTimeout(timer); resolve({ ok: code === 0 && !timedOut, timedOut, output }); });
+        const timer = setTimeout(() => {
+            timedOut = true;
+            try {
+                process.kill(-(child.pid as number), "SIGKILL");
+            } catch {
+                /* gone */
+            }
+        }, timeoutMs);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ ok: code === 0 && !timedOut, timedOut, output });
+        });
     });
 }
 
 /** The test files one after the other, stopping at the first that fails (the mutant is killed then). */
-async function runTests(dir: string, tests: string[], only: string | undefined, timeoutMs: number): Promise<{ ok: boolean; timedOut: boolean; ms: number; output: string }> {
+async function runTests(
+    dir: string,
+    tests: string[],
+    only: string | undefined,
+    timeoutMs: number,
+): Promise<{ ok: boolean; timedOut: boolean; ms: number; output: string }> {
     const started = Date.now();
     for (const test of tests) {
         const r = await runFile(dir, test, only, Math.max(1000, timeoutMs - (Date.now() - started)));
@@ -71,8 +120,13 @@ async function runTests(dir: string, tests: string[], only: string | undefined, 
 /** What a mutant's outcome depends on: the entry, the scripts, the test files and their support. */
 function fingerprint(repo: string, m: ShellMutant): string {
     const h = createHash("sha256").update(JSON.stringify(m));
-    const files = [m.file, path.join(path.dirname(m.file), "lib.sh"), ...m.tests, "components/hostCommands.ts",
-        ...fs.readdirSync(path.join(repo, "test/support")).map((f) => path.join("test/support", f))];
+    const files = [
+        m.file,
+        path.join(path.dirname(m.file), "lib.sh"),
+        ...m.tests,
+        "components/hostCommands.ts",
+        ...fs.readdirSync(path.join(repo, "test/support")).map((f) => path.join("test/support", f)),
+    ];
     for (const f of files.sort()) {
         const full = path.join(repo, f);
         if (fs.existsSync(full) && fs.statSync(full).isFile()) h.update(f).update(fs.readFileSync(full));
@@ -81,16 +135,26 @@ function fingerprint(repo: string, m: ShellMutant): string {
 }
 
 /** Runs `mutants` with `concurrency` sandboxes; the test sets are first run unmutated (they must pass). */
-export async function runShellMutants(repo: string, all: ShellMutant[], concurrency: number, log: (line: string) => void): Promise<Outcome[]> {
+export async function runShellMutants(
+    repo: string,
+    all: ShellMutant[],
+    concurrency: number,
+    log: (line: string) => void,
+): Promise<Outcome[]> {
     // The incremental file: a mutant whose fingerprint is unchanged keeps its last outcome.
     const cacheFile = path.join(repo, "reports/shell-incremental.json");
-    const cache: Record<string, Outcome & { fingerprint: string }> = fs.existsSync(cacheFile) ? JSON.parse(fs.readFileSync(cacheFile, "utf8")) : {};
+    const cache: Record<string, Outcome & { fingerprint: string }> = fs.existsSync(cacheFile)
+        ? JSON.parse(fs.readFileSync(cacheFile, "utf8"))
+        : {};
     const kept: Outcome[] = [];
     // Taken before anything runs: what the sandboxes copy is what the outcome is recorded for.
     const prints = new Map(all.map((m) => [m.id, fingerprint(repo, m)]));
     const mutants = all.filter((m) => {
         const c = cache[m.id];
-        if (c && c.fingerprint === prints.get(m.id)) { kept.push(c); return false; }
+        if (c && c.fingerprint === prints.get(m.id)) {
+            kept.push(c);
+            return false;
+        }
         return true;
     });
     if (kept.length > 0) log(`${kept.length} mutants unchanged since the last run (reports/shell-incremental.json): their outcome kept`);
@@ -106,33 +170,48 @@ export async function runShellMutants(repo: string, all: ShellMutant[], concurre
         const keyOf = (m: ShellMutant) => `${m.tests.join(" ")}${m.only ? ` --test-name-pattern=${m.only}` : ""}`;
         // The unmutated scripts must pass each set of tests (run in the sandboxes side by side).
         const sets = [...new Map(mutants.map((x) => [keyOf(x), x])).values()];
-        await Promise.all(boxes.map(async (box) => {
-            for (let m = sets.shift(); m; m = sets.shift()) {
-                const r = await runTests(box, m.tests, m.only, 15 * 60_000);
-                if (!r.ok) throw new Error(`the unmutated scripts fail ${keyOf(m)}:\n${r.output.slice(-3000)}`);
-                baseline.set(keyOf(m), r.ms);
-                log(`baseline ${keyOf(m)}: ${(r.ms / 1000).toFixed(1)} s`);
-            }
-        }));
+        await Promise.all(
+            boxes.map(async (box) => {
+                for (let m = sets.shift(); m; m = sets.shift()) {
+                    const r = await runTests(box, m.tests, m.only, 15 * 60_000);
+                    if (!r.ok) throw new Error(`the unmutated scripts fail ${keyOf(m)}:\n${r.output.slice(-3000)}`);
+                    baseline.set(keyOf(m), r.ms);
+                    log(`baseline ${keyOf(m)}: ${(r.ms / 1000).toFixed(1)} s`);
+                }
+            }),
+        );
         const outcomes: Outcome[] = [];
         let next = 0;
-        await Promise.all(boxes.map(async (box) => {
-            while (next < mutants.length) {
-                const m = mutants[next++];
-                const file = path.join(box, m.file);
-                const original = fs.readFileSync(file, "utf8");
-                fs.writeFileSync(file, original.replace(m.find, () => m.replace));
-                const r = await runTests(box, m.tests, m.only, 3 * (baseline.get(keyOf(m)) ?? 60_000) + 30_000);
-                fs.writeFileSync(file, original);
-                const status = r.timedOut ? "Timeout" : r.ok ? "Survived" : "Killed";
-                const area = SHELL_AREAS.find((a) => m.file.startsWith(`${a}/`)) as string;
-                const outcome: Outcome = { id: m.id, file: m.file, area, status, description: `${JSON.stringify(m.find)} → ${JSON.stringify(m.replace)}` };
-                outcomes.push(outcome);
-                save(outcome, m);
-                log(`${status.padEnd(8)} ${m.id} (${(r.ms / 1000).toFixed(1)} s)`);
-            }
-        }));
-        return [...outcomes, ...kept.map(({ id, file, area, status, description }) => ({ id, file, area, status, description }))].sort((a, b) => a.id.localeCompare(b.id));
+        await Promise.all(
+            boxes.map(async (box) => {
+                while (next < mutants.length) {
+                    const m = mutants[next++];
+                    const file = path.join(box, m.file);
+                    const original = fs.readFileSync(file, "utf8");
+                    fs.writeFileSync(
+                        file,
+                        original.replace(m.find, () => m.replace),
+                    );
+                    const r = await runTests(box, m.tests, m.only, 3 * (baseline.get(keyOf(m)) ?? 60_000) + 30_000);
+                    fs.writeFileSync(file, original);
+                    const status = r.timedOut ? "Timeout" : r.ok ? "Survived" : "Killed";
+                    const area = SHELL_AREAS.find((a) => m.file.startsWith(`${a}/`)) as string;
+                    const outcome: Outcome = {
+                        id: m.id,
+                        file: m.file,
+                        area,
+                        status,
+                        description: `${JSON.stringify(m.find)} → ${JSON.stringify(m.replace)}`,
+                    };
+                    outcomes.push(outcome);
+                    save(outcome, m);
+                    log(`${status.padEnd(8)} ${m.id} (${(r.ms / 1000).toFixed(1)} s)`);
+                }
+            }),
+        );
+        return [...outcomes, ...kept.map(({ id, file, area, status, description }) => ({ id, file, area, status, description }))].sort(
+            (a, b) => a.id.localeCompare(b.id),
+        );
     } finally {
         for (const box of boxes) spawnSync("rm", ["-rf", box]);
     }

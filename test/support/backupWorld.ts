@@ -32,12 +32,18 @@ export async function runAt(w: World, iso: string, ...args: string[]): Promise<{
         constructor(...a: any[]) {
             super(...((a.length ? a : [fixed]) as [number]));
         }
-        static now() { return fixed; }
+        static now() {
+            return fixed;
+        }
     };
     try {
         const code = await w.run(...args);
         let json: any;
-        try { json = JSON.parse(w.out.join("\n")); } catch { /* not JSON */ }
+        try {
+            json = JSON.parse(w.out.join("\n"));
+        } catch {
+            /* not JSON */
+        }
         return { code, json };
     } finally {
         (globalThis as any).Date = RealDate;

@@ -63,7 +63,11 @@ export class World {
     /** Whether `pulumi stack export` fails. */
     stateUnreadable = false;
     /** What `pulumi plugin ls --json` lists. */
-    plugins = [{ name: "libvirt", kind: "resource", version: "0.5.4" }, { name: "command", kind: "resource", version: "1.2.1" }, { name: "tailscale", kind: "resource", version: "0.27.1" }];
+    plugins = [
+        { name: "libvirt", kind: "resource", version: "0.5.4" },
+        { name: "command", kind: "resource", version: "1.2.1" },
+        { name: "tailscale", kind: "resource", version: "0.27.1" },
+    ];
     /** Whether the Node.js language host is found. */
     languageHost = true;
     /** The stacks `pulumi stack ls --json` lists. */
@@ -88,7 +92,10 @@ export class World {
 
     /** The files in the project folder (to see that no temporary file is left), but project-vm's undo folder. */
     files(): string[] {
-        return fs.readdirSync(this.dir).filter((f) => f !== ".project-vm").sort();
+        return fs
+            .readdirSync(this.dir)
+            .filter((f) => f !== ".project-vm")
+            .sort();
     }
 
     deps(): Deps {
@@ -116,7 +123,8 @@ export class World {
                         const trigger = p.base === undefined ? "unpinned" : `base:${p.base}`;
                         const recorded = triggers[p.name];
                         const replaced = (recorded !== undefined && recorded !== trigger) || replace.includes(systemDiskUrn(host, p.name));
-                        if (disks[p.name] !== undefined && replaced && p.base !== undefined) disks[p.name] = `debian-testing-${p.base}.qcow2`;
+                        if (disks[p.name] !== undefined && replaced && p.base !== undefined)
+                            disks[p.name] = `debian-testing-${p.base}.qcow2`;
                         triggers[p.name] = trigger;
                     }
                     const state = (this.retained[host] ??= {});
@@ -139,13 +147,19 @@ export class World {
                     return this.pulumiVersion;
                 },
                 systemDiskBases: async (host) => {
-                    if (this.pulumiMissing || this.stateUnreadable) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
+                    if (this.pulumiMissing || this.stateUnreadable)
+                        throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
                     return new Map(Object.entries(this.systemDisks[host] ?? {}));
                 },
                 armedPurges: async (host) => {
                     if (this.pulumiMissing) throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
-                    if (this.stateUnreadable) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
-                    return new Set(Object.entries(this.retained[host] ?? {}).filter(([, kept]) => !kept).map(([name]) => name));
+                    if (this.stateUnreadable)
+                        throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: backend unreachable`);
+                    return new Set(
+                        Object.entries(this.retained[host] ?? {})
+                            .filter(([, kept]) => !kept)
+                            .map(([name]) => name),
+                    );
                 },
             }),
             virsh: this.host.virsh,
@@ -156,7 +170,10 @@ export class World {
             runTool: async (cmd, args) => {
                 if (cmd === "pulumi" && this.pulumiMissing) return { code: 127, stdout: "", stderr: "pulumi: not found" };
                 const json = (v: unknown) => ({ code: 0, stdout: JSON.stringify(v), stderr: "" });
-                if (cmd === "sh") return this.languageHost ? { code: 0, stdout: "/opt/pulumi/bin/pulumi-language-nodejs\n", stderr: "" } : { code: 1, stdout: "", stderr: "" };
+                if (cmd === "sh")
+                    return this.languageHost
+                        ? { code: 0, stdout: "/opt/pulumi/bin/pulumi-language-nodejs\n", stderr: "" }
+                        : { code: 1, stdout: "", stderr: "" };
                 if (cmd === "pulumi" && args[0] === "plugin") return json(this.plugins);
                 if (cmd === "pulumi" && args[0] === "stack") return json(this.backendStacks.map((name) => ({ name })));
                 return { code: 0, stdout: cmd === "pulumi" ? `${this.pulumiVersion}\n` : `${cmd} 1.0\n`, stderr: "" };
@@ -174,7 +191,9 @@ export class World {
      * another folder (the filesystem root), so that it works only if it names its project folder.
      */
     paste(line: string): Promise<number> {
-        const words = [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]));
+        const words = [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) =>
+            m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2],
+        );
         assert.equal(words.shift(), "project-vm", `a project-vm command: ${line}`);
         return main(words, { ...this.deps(), cwd: "/" });
     }

@@ -44,7 +44,11 @@ export class Engine {
      * Tailscale API answers meanwhile); its output goes to `log` as it comes. Resolves to its exit
      * code and output; `interruptOn` sends SIGINT (twice: the second ends the CLI) once the output matches it.
      */
-    runAsync(cwd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; log?: (chunk: string) => void; interruptOn?: RegExp } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    runAsync(
+        cwd: string,
+        args: string[],
+        opts: { env?: NodeJS.ProcessEnv; log?: (chunk: string) => void; interruptOn?: RegExp } = {},
+    ): Promise<{ code: number; stdout: string; stderr: string }> {
         return new Promise((resolve) => {
             const child = spawn(path.join(this.bin, "pulumi"), [...args, "--non-interactive"], { cwd, env: { ...this.env, ...opts.env } });
             let stdout = "";
@@ -58,8 +62,14 @@ export class Engine {
                     setTimeout(() => child.kill("SIGINT"), 2000);
                 }
             };
-            child.stdout.on("data", (d) => { stdout += d; seen(String(d)); });
-            child.stderr.on("data", (d) => { stderr += d; seen(String(d)); });
+            child.stdout.on("data", (d) => {
+                stdout += d;
+                seen(String(d));
+            });
+            child.stderr.on("data", (d) => {
+                stderr += d;
+                seen(String(d));
+            });
             child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
         });
     }
@@ -82,13 +92,19 @@ export class Engine {
         fs.copyFileSync(path.join(dir, "Pulumi.yaml"), path.join(copy, "Pulumi.yaml"));
         fs.copyFileSync(path.join(dir, `Pulumi.${host}.yaml`), path.join(copy, `Pulumi.${stack}.yaml`));
         this.pulumi(copy, "stack", "init", stack);
-        const json = JSON.parse(this.pulumi(copy, "config", "--json", "--show-secrets", "--stack", stack)) as Record<string, { value: string }>;
+        const json = JSON.parse(this.pulumi(copy, "config", "--json", "--show-secrets", "--stack", stack)) as Record<
+            string,
+            { value: string }
+        >;
         return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
     }
 
     /** Pulumi's reading of the stack `host` of the project in `dir`, whose stack exists already. */
     programConfigInPlace(dir: string, host: string): Record<string, string> {
-        const json = JSON.parse(this.pulumi(dir, "config", "--json", "--show-secrets", "--stack", host)) as Record<string, { value: string }>;
+        const json = JSON.parse(this.pulumi(dir, "config", "--json", "--show-secrets", "--stack", host)) as Record<
+            string,
+            { value: string }
+        >;
         return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v.value]));
     }
 
@@ -113,7 +129,10 @@ export function buildEngine(skip: (reason: string) => void, full = false): strin
         return undefined;
     }
     const started = Date.now();
-    const r = spawnSync("bash", [path.join(REPO, "engine", "build.sh"), ...(full ? [] : ["--cli-only"])], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const r = spawnSync("bash", [path.join(REPO, "engine", "build.sh"), ...(full ? [] : ["--cli-only"])], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
     if (r.status !== 0) throw new Error(`engine/build.sh failed (exit ${r.status})`);
     console.log(`timing: engine build (or cache check) ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return r.stdout.trim();

@@ -61,7 +61,11 @@ export function engineOwned(file: string): boolean {
  */
 export function sweepEngineLeftovers(uri: string): string[] {
     const virsh = (...args: string[]) => spawnSync("virsh", ["-q", "-c", uri, ...args], { encoding: "utf8" });
-    const names = (...args: string[]) => virsh(...args).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+    const names = (...args: string[]) =>
+        virsh(...args)
+            .stdout.split("\n")
+            .map((s) => s.trim())
+            .filter(Boolean);
     const swept: string[] = [];
     for (const domain of names("list", "--all", "--name")) {
         const disks = names("domblklist", domain, "--details").map((l) => l.split(/\s+/)[3] ?? "");

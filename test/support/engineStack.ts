@@ -27,7 +27,11 @@ export class EngineStack {
      * @param name the stack's name
      * @param env extra environment of every Pulumi run (e.g. the provider's domain type)
      */
-    constructor(readonly engine: Engine, readonly name: string, readonly extraEnv: NodeJS.ProcessEnv = {}) {
+    constructor(
+        readonly engine: Engine,
+        readonly name: string,
+        readonly extraEnv: NodeJS.ProcessEnv = {},
+    ) {
         this.dir = fs.mkdtempSync(path.join(engine.home, "project-"));
         for (const f of PROGRAM_FILES) fs.symlinkSync(path.join(REPO, f), path.join(this.dir, f));
         fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
@@ -47,7 +51,9 @@ export class EngineStack {
     /** Rewrites the stack file's config, keeping what Pulumi keeps there (the encryption salt, secrets set). */
     setConfig(config: Record<string, unknown>): void {
         const current = fs.existsSync(this.stackFile) ? (parse(fs.readFileSync(this.stackFile, "utf8")) ?? {}) : {};
-        const secrets = Object.fromEntries(Object.entries<any>(current.config ?? {}).filter(([, v]) => v && typeof v === "object" && "secure" in v));
+        const secrets = Object.fromEntries(
+            Object.entries<any>(current.config ?? {}).filter(([, v]) => v && typeof v === "object" && "secure" in v),
+        );
         fs.writeFileSync(this.stackFile, stringify({ ...current, config: { ...secrets, ...config } }));
     }
 
@@ -89,7 +95,9 @@ export class EngineStack {
     rawState(): string {
         const root = path.join(this.engine.home, "backend", ".pulumi", "stacks");
         const files = (function walk(d: string): string[] {
-            return fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]);
+            return fs
+                .readdirSync(d, { withFileTypes: true })
+                .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
         })(root).filter((f) => path.basename(f) === `${this.name}.json`);
         if (files.length !== 1) throw new Error(`expected one state file of ${this.name}, found ${files.length}`);
         return fs.readFileSync(files[0], "utf8");

@@ -56,21 +56,30 @@ export class FakeTailscaleApi {
      * @param apiKey the API key requests must carry (Basic user or Bearer token)
      * @param guests the running guests that may have joined, read when a node is asked for
      */
-    constructor(readonly apiKey: string, private readonly guests: () => Promise<{ uri: string; domain: string }[]>, readonly suffix = "standin.ts.net") {}
+    constructor(
+        readonly apiKey: string,
+        private readonly guests: () => Promise<{ uri: string; domain: string }[]>,
+        readonly suffix = "standin.ts.net",
+    ) {}
 
     async start(): Promise<string> {
         this.server = http.createServer((req, res) => {
             let body = "";
-            req.on("data", (c) => { body += c; });
+            req.on("data", (c) => {
+                body += c;
+            });
             req.on("end", () => {
-                this.handle(req, body).then(([status, out]) => {
-                    res.statusCode = status;
-                    res.setHeader("content-type", "application/json");
-                    res.end(JSON.stringify(out));
-                }, (e) => {
-                    res.statusCode = 500;
-                    res.end(JSON.stringify({ message: String(e) }));
-                });
+                this.handle(req, body).then(
+                    ([status, out]) => {
+                        res.statusCode = status;
+                        res.setHeader("content-type", "application/json");
+                        res.end(JSON.stringify(out));
+                    },
+                    (e) => {
+                        res.statusCode = 500;
+                        res.end(JSON.stringify({ message: String(e) }));
+                    },
+                );
             });
         });
         await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
@@ -110,7 +119,10 @@ export class FakeTailscaleApi {
             const k = this.keys.get(keys[1]);
             if (!k || (k.deleted && req.method === "GET")) return [404, { message: "not found" }];
             if (req.method === "GET") return [200, this.view(k)];
-            if (req.method === "DELETE") { k.deleted = true; return [200, {}]; }
+            if (req.method === "DELETE") {
+                k.deleted = true;
+                return [200, {}];
+            }
         }
         if (/^\/api\/v2\/tailnet\/[^/]+\/devices$/.test(url.pathname) && req.method === "GET") {
             await this.discover();
@@ -121,7 +133,10 @@ export class FakeTailscaleApi {
             const d = this.devices.get(device[1]);
             if (!d) return [404, { message: "not found" }];
             if (req.method === "GET") return [200, d];
-            if (req.method === "DELETE") { this.devices.delete(d.nodeId); return [200, {}]; }
+            if (req.method === "DELETE") {
+                this.devices.delete(d.nodeId);
+                return [200, {}];
+            }
         }
         return [404, { message: `no such endpoint: ${req.method} ${url.pathname}` }];
     }
@@ -151,9 +166,18 @@ export class FakeTailscaleApi {
     private view(k: FakeKey): unknown {
         const invalid = k.deleted || new Date(k.expires) < new Date() || (!k.reusable && k.usedBy.length > 0);
         return {
-            id: k.id, key: k.key, keyType: "auth", created: k.created, expires: k.expires, expirySeconds: k.expirySeconds,
-            description: k.description, invalid, userId: "u-test",
-            capabilities: { devices: { create: { reusable: k.reusable, ephemeral: k.ephemeral, preauthorized: k.preauthorized, tags: k.tags } } },
+            id: k.id,
+            key: k.key,
+            keyType: "auth",
+            created: k.created,
+            expires: k.expires,
+            expirySeconds: k.expirySeconds,
+            description: k.description,
+            invalid,
+            userId: "u-test",
+            capabilities: {
+                devices: { create: { reusable: k.reusable, ephemeral: k.ephemeral, preauthorized: k.preauthorized, tags: k.tags } },
+            },
         };
     }
 
@@ -170,8 +194,15 @@ export class FakeTailscaleApi {
             }
             if (this.devices.has(state.id) || this.refused.some((r) => r.startsWith(`${state.id}:`))) continue;
             const key = [...this.keys.values()].find((k) => k.key === state.authKey);
-            const why = !key ? "an unknown key" : key.deleted ? "a deleted key" : new Date(key.expires) < new Date() ? "an expired key"
-                : !key.reusable && key.usedBy.length > 0 ? `a single-use key already used by ${key.usedBy[0]}` : undefined;
+            const why = !key
+                ? "an unknown key"
+                : key.deleted
+                  ? "a deleted key"
+                  : new Date(key.expires) < new Date()
+                    ? "an expired key"
+                    : !key.reusable && key.usedBy.length > 0
+                      ? `a single-use key already used by ${key.usedBy[0]}`
+                      : undefined;
             if (why || !key) {
                 this.refused.push(`${state.id}: ${g.domain} tried to join with ${why}`);
                 continue;
@@ -181,8 +212,13 @@ export class FakeTailscaleApi {
             let name = `${state.hostname}.${this.suffix}`;
             for (let i = 1; taken.has(name); i++) name = `${state.hostname}-${i}.${this.suffix}`;
             this.devices.set(state.id, {
-                id: state.id, nodeId: state.id, nodeKey: state.nodeKey, hostname: state.hostname, name,
-                tags: [...new Set([...(state.tags ?? []), ...key.tags])], keyId: key.id,
+                id: state.id,
+                nodeId: state.id,
+                nodeKey: state.nodeKey,
+                hostname: state.hostname,
+                name,
+                tags: [...new Set([...(state.tags ?? []), ...key.tags])],
+                keyId: key.id,
                 created: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
             });
         }

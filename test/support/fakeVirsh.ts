@@ -73,7 +73,8 @@ export class FakeHost {
     constructor(readonly domain = "project-myapp") {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-fakevirsh-"));
         this.bin = path.join(this.dir, "bin");
-        for (const d of ["bin", "pools", "bitmaps", "domains", "new-domain", "fails", "errs-after", "slow"]) fs.mkdirSync(path.join(this.dir, d));
+        for (const d of ["bin", "pools", "bitmaps", "domains", "new-domain", "fails", "errs-after", "slow"])
+            fs.mkdirSync(path.join(this.dir, d));
         fs.copyFileSync(FAKE_VIRSH, path.join(this.bin, "virsh"));
         fs.chmodSync(path.join(this.bin, "virsh"), 0o755);
         fs.writeFileSync(path.join(this.bin, "qemu-img"), QEMU_IMG, { mode: 0o755 });
@@ -92,11 +93,17 @@ export class FakeHost {
     }
 
     /** Runs the stand-in as the CLI runs virsh (its `virsh` dependency). */
-    virsh = (args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> => new Promise((resolve) => {
-        execFile(path.join(this.bin, "virsh"), args, { encoding: "utf8", env: { ...process.env, ...this.env() }, timeout: opts.timeoutMs }, (err, stdout, stderr) => {
-            resolve({ code: err ? (typeof err.code === "number" ? err.code : 124) : 0, stdout, stderr });
+    virsh = (args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> =>
+        new Promise((resolve) => {
+            execFile(
+                path.join(this.bin, "virsh"),
+                args,
+                { encoding: "utf8", env: { ...process.env, ...this.env() }, timeout: opts.timeoutMs },
+                (err, stdout, stderr) => {
+                    resolve({ code: err ? (typeof err.code === "number" ? err.code : 124) : 0, stdout, stderr });
+                },
+            );
         });
-    });
 
     /** Turns a knob file (fake-virsh.sh lists them) on or off. */
     set(knob: string, on = true): void {
@@ -211,7 +218,10 @@ export class FakeHost {
 
     /** The domains defined, by name. */
     domains(): string[] {
-        return fs.readdirSync(path.join(this.dir, "domains")).filter((d) => this.stateOf(d) !== undefined).sort();
+        return fs
+            .readdirSync(path.join(this.dir, "domains"))
+            .filter((d) => this.stateOf(d) !== undefined)
+            .sort();
     }
 
     /** Defines pool `name` (running unless `state` says otherwise), its target folder `dir`. */
@@ -271,7 +281,11 @@ export class FakeHost {
 
     /** The checkpoints libvirt has metadata of. */
     metadata(): string[] {
-        return fs.readdirSync(this.dir).filter((f) => f.startsWith("meta-")).map((f) => f.slice("meta-".length)).sort();
+        return fs
+            .readdirSync(this.dir)
+            .filter((f) => f.startsWith("meta-"))
+            .map((f) => f.slice("meta-".length))
+            .sort();
     }
 
     /** The virsh calls made, as lines of arguments. */

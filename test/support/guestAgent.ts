@@ -29,7 +29,9 @@ export async function guestSh(uri: string, domain: string, script: string, timeo
     if (typeof pid !== "number") throw new Error(`the guest agent of ${domain} did not start the command`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const status = JSON.parse(await virsh(uri, ["qemu-agent-command", domain, JSON.stringify({ execute: "guest-exec-status", arguments: { pid } })]));
+        const status = JSON.parse(
+            await virsh(uri, ["qemu-agent-command", domain, JSON.stringify({ execute: "guest-exec-status", arguments: { pid } })]),
+        );
         const r = status?.return;
         if (r?.exited) {
             const text = (b64?: string) => (b64 ? Buffer.from(b64, "base64").toString("utf8") : "");

@@ -53,7 +53,12 @@ export function unwrapSecrets(v: unknown): unknown {
 
 /** The value of an Output, once known. */
 export function valueOf<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
-    return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
+    return new Promise((resolve) =>
+        pulumi.output(o).apply((v) => {
+            resolve(v as T);
+            return v;
+        }),
+    );
 }
 
 /** Installs the mocks, sets the stack's config and returns the list every registration is added to. */
@@ -62,53 +67,72 @@ export async function installMocks(stack: string, config: Record<string, string>
     const poolPaths = new Map<string, string>();
     let n = 0;
 
-    await pulumi.runtime.setMocks({
-        newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-            const i = unwrapSecrets(args.inputs) as Record<string, any>;
-            if (!args.custom) return { id: undefined, state: i }; // component resources
-            if (args.type.startsWith("libvirt:") || args.type === "pulumi:providers:libvirt") {
-                const problems = inputProblems(libvirtSchema, args.type, i);
-                if (problems.length) throw new Error(`inputs of ${args.name} break the libvirt schema:\n${problems.join("\n")}`);
-            }
-            switch (args.type) {
-                case "pulumi:providers:libvirt":
-                    return { id: "provider-id", state: i };
-                case "libvirt:index/pool:Pool":
-                    return { id: `pool-uuid-${++n}`, state: { ...i, capacity: 1e12, allocation: 0, available: 1e12 } };
-                case "libvirt:index/volume:Volume": {
-                    const dir = poolPaths.get(i.pool);
-                    if (!dir) throw new Error(`volume ${args.name}: pool ${i.pool} was not created first`);
-                    return { id: `${dir}/${i.name}`, state: { ...i, size: i.size ?? 3 * 1024 ** 3, format: i.format ?? "qcow2" } };
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+                const i = unwrapSecrets(args.inputs) as Record<string, any>;
+                if (!args.custom) return { id: undefined, state: i }; // component resources
+                if (args.type.startsWith("libvirt:") || args.type === "pulumi:providers:libvirt") {
+                    const problems = inputProblems(libvirtSchema, args.type, i);
+                    if (problems.length) throw new Error(`inputs of ${args.name} break the libvirt schema:\n${problems.join("\n")}`);
                 }
-                case "libvirt:index/cloudInitDisk:CloudInitDisk":
-                    return { id: `${poolPaths.get(i.pool)}/${i.name};uuid-${++n}`, state: i };
-                case "libvirt:index/network:Network":
-                    return { id: `network-uuid-${++n}`, state: { ...i, bridge: "virbr7" } };
-                case "libvirt:index/domain:Domain": {
-                    const nics = (i.networkInterfaces ?? []).map((nic: any, k: number) => ({ ...nic, addresses: [`10.17.0.${10 + n + k}`] }));
-                    return { id: `domain-uuid-${++n}`, state: { ...i, networkInterfaces: nics } };
-                }
-                case "command:local:Command":
-                    if (i.environment?.POOL && i.environment?.POOL_DIR) poolPaths.set(i.environment.POOL, i.environment.POOL_DIR);
-                    // fetch-image.sh prints the verified file it made in the cache.
-                    if (i.environment?.IMAGE_URL) return { id: `command-${++n}`, state: { ...i, stdout: `${i.environment.IMAGE_CACHE}/verified-${n}.qcow2`, stderr: "" } };
-                    // prepare-base.sh prints the prepared layer's volume path, in the base pool.
-                    if (i.environment?.PREPARED_VOLUME) {
-                        return { id: `command-${++n}`, state: { ...i, stdout: `${poolPaths.get(i.environment.POOL)}/${i.environment.PREPARED_VOLUME}`, stderr: "" } };
+                switch (args.type) {
+                    case "pulumi:providers:libvirt":
+                        return { id: "provider-id", state: i };
+                    case "libvirt:index/pool:Pool":
+                        return { id: `pool-uuid-${++n}`, state: { ...i, capacity: 1e12, allocation: 0, available: 1e12 } };
+                    case "libvirt:index/volume:Volume": {
+                        const dir = poolPaths.get(i.pool);
+                        if (!dir) throw new Error(`volume ${args.name}: pool ${i.pool} was not created first`);
+                        return { id: `${dir}/${i.name}`, state: { ...i, size: i.size ?? 3 * 1024 ** 3, format: i.format ?? "qcow2" } };
                     }
-                    return { id: `command-${++n}`, state: { ...i, stdout: "", stderr: "" } };
-                case "pulumi:providers:tailscale":
-                    return { id: "tailnet-provider-id", state: i };
-                case "tailscale:index/tailnetKey:TailnetKey":
-                    return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}`, ...mockKeyTimes(args.name) } };
-                default:
-                    throw new Error(`the program registered a resource type the tests do not know: ${args.type}`);
-            }
+                    case "libvirt:index/cloudInitDisk:CloudInitDisk":
+                        return { id: `${poolPaths.get(i.pool)}/${i.name};uuid-${++n}`, state: i };
+                    case "libvirt:index/network:Network":
+                        return { id: `network-uuid-${++n}`, state: { ...i, bridge: "virbr7" } };
+                    case "libvirt:index/domain:Domain": {
+                        const nics = (i.networkInterfaces ?? []).map((nic: any, k: number) => ({
+                            ...nic,
+                            addresses: [`10.17.0.${10 + n + k}`],
+                        }));
+                        return { id: `domain-uuid-${++n}`, state: { ...i, networkInterfaces: nics } };
+                    }
+                    case "command:local:Command":
+                        if (i.environment?.POOL && i.environment?.POOL_DIR) poolPaths.set(i.environment.POOL, i.environment.POOL_DIR);
+                        // fetch-image.sh prints the verified file it made in the cache.
+                        if (i.environment?.IMAGE_URL)
+                            return {
+                                id: `command-${++n}`,
+                                state: { ...i, stdout: `${i.environment.IMAGE_CACHE}/verified-${n}.qcow2`, stderr: "" },
+                            };
+                        // prepare-base.sh prints the prepared layer's volume path, in the base pool.
+                        if (i.environment?.PREPARED_VOLUME) {
+                            return {
+                                id: `command-${++n}`,
+                                state: {
+                                    ...i,
+                                    stdout: `${poolPaths.get(i.environment.POOL)}/${i.environment.PREPARED_VOLUME}`,
+                                    stderr: "",
+                                },
+                            };
+                        }
+                        return { id: `command-${++n}`, state: { ...i, stdout: "", stderr: "" } };
+                    case "pulumi:providers:tailscale":
+                        return { id: "tailnet-provider-id", state: i };
+                    case "tailscale:index/tailnetKey:TailnetKey":
+                        return { id: `key-id-${++n}`, state: { ...i, key: `tskey-auth-mock-${args.name}`, ...mockKeyTimes(args.name) } };
+                    default:
+                        throw new Error(`the program registered a resource type the tests do not know: ${args.type}`);
+                }
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                throw new Error(`unexpected provider function call ${args.token}`);
+            },
         },
-        call(args: pulumi.runtime.MockCallArgs) {
-            throw new Error(`unexpected provider function call ${args.token}`);
-        },
-    }, "project-vms", stack, false);
+        "project-vms",
+        stack,
+        false,
+    );
 
     // Record the raw requests: parent, provider, protect, version and secrecy are not in MockResourceArgs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -132,12 +156,20 @@ export async function installMocks(stack: string, config: Record<string, string>
                     ignoreChanges: req.getIgnorechangesList(),
                     dependencies: req.getDependenciesList(),
                     replaceWith: req.getReplaceWithList(),
-                    aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map((a: any) => a.getUrn()).filter(Boolean)],
+                    aliases: [
+                        ...req.getAliasurnsList(),
+                        ...req
+                            .getAliasesList()
+                            .map((a: any) => a.getUrn())
+                            .filter(Boolean),
+                    ],
                     replacementTrigger: req.hasReplacementTrigger() ? req.getReplacementTrigger().toJavaScript() : undefined,
                     beforeCreate: req.getHooks()?.getBeforeCreateList() ?? [],
                     version: req.getVersion(),
                     inputs: unwrapSecrets(raw) as Record<string, any>,
-                    secretInputs: Object.entries(raw).filter(([, v]) => v?.[SECRET_SIG]).map(([k]) => k),
+                    secretInputs: Object.entries(raw)
+                        .filter(([, v]) => v?.[SECRET_SIG])
+                        .map(([k]) => k),
                     id: resp.getId(),
                 });
             }

@@ -21,7 +21,11 @@ export interface ProgramRun {
  * Runs index.ts for `stack` (its real stack file plus `overrides`). Returns undefined when the
  * libvirt schema is missing outside CI (after `skip` was told why).
  */
-export async function runProgram(stack: string, skip: (reason: string) => void, overrides: Record<string, unknown> = {}): Promise<ProgramRun | undefined> {
+export async function runProgram(
+    stack: string,
+    skip: (reason: string) => void,
+    overrides: Record<string, unknown> = {},
+): Promise<ProgramRun | undefined> {
     const schema = loadSchema("libvirt-schema.json", skip);
     if (!schema) return undefined;
     const resources = await installMocks(stack, stackConfig(stack, overrides), schema);

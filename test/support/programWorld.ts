@@ -73,7 +73,10 @@ export function project(name: string, extra: Record<string, unknown> = {}): Reco
 /** Makes the developer's key pair in `dir`. */
 export function makeKey(dir: string): void {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "engine-test", "-f", path.join(dir, "id_ed25519")]);
-    w.sshKey = { public: fs.readFileSync(path.join(dir, "id_ed25519.pub"), "utf8").trim(), private: fs.readFileSync(path.join(dir, "id_ed25519"), "utf8") };
+    w.sshKey = {
+        public: fs.readFileSync(path.join(dir, "id_ed25519.pub"), "utf8").trim(),
+        private: fs.readFileSync(path.join(dir, "id_ed25519"), "utf8"),
+    };
 }
 
 /** Writes the stack's config from its shape (and remembers the projects for cleanup). */
@@ -103,8 +106,15 @@ export async function cloudInitStatus(name: string): Promise<string> {
 /** Sets the run up: the host lock, leftovers swept, the engine, the image, the fake API, the stack. */
 export async function setUp(): Promise<void> {
     if (!libvirtReachable(URI, (r) => (w.skipped = r))) return;
-    for (const [tool, pkg] of [["mmdebstrap", "mmdebstrap"], ["qemu-img", "qemu-utils"], ["mkisofs", "genisoimage"], ["jq", "jq"],
-        ["grub-mkimage", "grub-pc-bin"], ["dnsmasq", "dnsmasq-base"], ["ssh-keygen", "openssh-client"]] as const) {
+    for (const [tool, pkg] of [
+        ["mmdebstrap", "mmdebstrap"],
+        ["qemu-img", "qemu-utils"],
+        ["mkisofs", "genisoimage"],
+        ["jq", "jq"],
+        ["grub-mkimage", "grub-pc-bin"],
+        ["dnsmasq", "dnsmasq-base"],
+        ["ssh-keygen", "openssh-client"],
+    ] as const) {
         if (!requireTool(tool, pkg, (r) => (w.skipped = r))) return;
     }
     // One engine run at a time per host (the base pool's name is host-wide); what a killed run left
@@ -131,7 +141,10 @@ export async function setUp(): Promise<void> {
     console.log(`engine: accelerator ${accel}`);
     w.api = new FakeTailscaleApi(API_KEY, async () => {
         const running = new Set(spawnSync("virsh", ["-q", "-c", URI, "list", "--name"], { encoding: "utf8" }).stdout.split("\n"));
-        return [...everProjects].map(host).filter((d) => running.has(d)).map((domain) => ({ uri: URI, domain }));
+        return [...everProjects]
+            .map(host)
+            .filter((d) => running.has(d))
+            .map((domain) => ({ uri: URI, domain }));
     });
     await w.api.start();
     // Without KVM the provider must make qemu (TCG) domains.
@@ -140,7 +153,10 @@ export async function setUp(): Promise<void> {
     w.stack.init({});
     w.stack.setSecret("tailscale:apiKey", API_KEY);
     // A boots alone in most steps: two vCPUs make its boots shorter under emulation.
-    writeConfig({ projects: [project(A, { cpus: 2 }), project(B)], baseImages: [{ version: "v1", url: w.image.disk, sha512: sha512(w.image.disk) }] });
+    writeConfig({
+        projects: [project(A, { cpus: 2 }), project(B)],
+        baseImages: [{ version: "v1", url: w.image.disk, sha512: sha512(w.image.disk) }],
+    });
 }
 
 /** Destroys the stack and removes what the run made (unless PROJECT_VMS_E2E_KEEP), releases the lock. */
@@ -154,7 +170,10 @@ export async function tearDown(): Promise<void> {
             quiet("pool-destroy", host(name));
             quiet("pool-undefine", host(name));
         }
-        for (const p of ["project-vms-base", BACKUP_POOL, `pvms-engine-backups-${id}`]) { quiet("pool-destroy", p); quiet("pool-undefine", p); }
+        for (const p of ["project-vms-base", BACKUP_POOL, `pvms-engine-backups-${id}`]) {
+            quiet("pool-destroy", p);
+            quiet("pool-undefine", p);
+        }
         quiet("net-destroy", network.name);
         quiet("net-undefine", network.name);
         fs.rmSync(storageDir, { recursive: true, force: true });
@@ -167,7 +186,10 @@ export async function tearDown(): Promise<void> {
 
 /** Whether the run is set up; skips the step saying why if not. */
 export function ready(t: { skip: (r?: string) => void }): boolean {
-    if (!w.stack) { t.skip(w.skipped); return false; }
+    if (!w.stack) {
+        t.skip(w.skipped);
+        return false;
+    }
     return true;
 }
 
@@ -186,14 +208,19 @@ export const markerOf = (name: string) => guestOk(URI, host(name), "cat /home/de
 
 /** Entries of the current config, with `name`'s changed by `change`. */
 export function withProject(name: string, change: Record<string, unknown> | undefined): StackShape {
-    const projects = w.shape.projects.flatMap((p) => p.name !== name ? [p] : change === undefined ? [] : [{ ...p, ...change }]);
+    const projects = w.shape.projects.flatMap((p) => (p.name !== name ? [p] : change === undefined ? [] : [{ ...p, ...change }]));
     return { ...w.shape, projects };
 }
 
 /** What the state says of the stack's resources (the stack's own outputs and timestamps aside). */
 export function resourcesState(): string {
-    return JSON.stringify(w.stack!.resources(true).filter((r) => r.type !== "pulumi:pulumi:Stack")
-        .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs })).sort((x, y) => x.urn.localeCompare(y.urn)));
+    return JSON.stringify(
+        w
+            .stack!.resources(true)
+            .filter((r) => r.type !== "pulumi:pulumi:Stack")
+            .map((r) => ({ urn: r.urn, id: r.id, inputs: r.inputs, outputs: r.outputs }))
+            .sort((x, y) => x.urn.localeCompare(y.urn)),
+    );
 }
 
 /** A volume file's virtual size. */
@@ -218,13 +245,27 @@ export async function waitFor(check: () => Promise<boolean>, what: string, ms: n
 /** Runs the built `project-vm` on this stack, with the engine on its PATH; resolves to its exit code and output. */
 export function projectVm(...args: string[]): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [path.join(REPO, "dist", "cli", "main.js"), "-C", w.stack!.dir, "-H", w.stack!.name, ...args], {
-            env: { ...w.stack!.engine.env, ...w.stack!.extraEnv, HOME: process.env.HOME, PROJECT_VM_LOCK_WAIT: "60", PROJECT_VMS_BACKUP_POOL: `pvms-engine-backups-${id}` },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(
+            process.execPath,
+            [path.join(REPO, "dist", "cli", "main.js"), "-C", w.stack!.dir, "-H", w.stack!.name, ...args],
+            {
+                env: {
+                    ...w.stack!.engine.env,
+                    ...w.stack!.extraEnv,
+                    HOME: process.env.HOME,
+                    PROJECT_VM_LOCK_WAIT: "60",
+                    PROJECT_VMS_BACKUP_POOL: `pvms-engine-backups-${id}`,
+                },
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         let out = "";
-        child.stdout.on("data", (d) => { out += d; });
-        child.stderr.on("data", (d) => { out += d; });
+        child.stdout.on("data", (d) => {
+            out += d;
+        });
+        child.stderr.on("data", (d) => {
+            out += d;
+        });
         child.on("close", (code) => {
             fs.appendFileSync(w.stack!.logFile, `\n$ project-vm ${args.join(" ")}\n${out}`);
             resolve({ code: code ?? -1, out });

@@ -80,7 +80,14 @@ export function inputProblems(schema: any, token: string, inputs: Record<string,
     return problems;
 }
 
-function checkObject(schema: any, props: Record<string, PropSpec>, required: string[], value: Record<string, unknown>, at: string, problems: string[]): void {
+function checkObject(
+    schema: any,
+    props: Record<string, PropSpec>,
+    required: string[],
+    value: Record<string, unknown>,
+    at: string,
+    problems: string[],
+): void {
     for (const [k, v] of Object.entries(value)) {
         if (v === undefined || v === null) continue;
         const p = props[k];

@@ -35,7 +35,14 @@ export function settingsOf(stack: string, overrides: Record<string, unknown> = {
  * A host-scripts command: bash calling `create` / `update` / `remove` of `script`'s program, which
  * it carries once, packed, in its environment (hostCalls), exactly as hostProgram makes it.
  */
-function assertHostScript(r: Registered, script: string, create: string | undefined, remove?: string, uses: string[] = [], update?: string): void {
+function assertHostScript(
+    r: Registered,
+    script: string,
+    create: string | undefined,
+    remove?: string,
+    uses: string[] = [],
+    update?: string,
+): void {
     assert.equal(r.type, T.command);
     assert.deepEqual(r.inputs.interpreter, HOST_INTERPRETER);
     const calls = hostCalls(script, { create: create!, update, delete: remove }, uses);
@@ -59,9 +66,11 @@ function settingsIn(r: Registered): Record<string, string> {
  * holds it: a secret is secret everywhere it goes, not only where a test looked.
  */
 export function assertSecretOnlyIn(run: ProgramRun, secret: string, allowed: string[]): void {
-    const holders = run.resources.flatMap((r) => Object.entries(r.inputs)
-        .filter(([, v]) => JSON.stringify(v ?? null).includes(secret))
-        .map(([k]) => ({ at: `${r.name}.${k}`, secret: r.secretInputs.includes(k) })));
+    const holders = run.resources.flatMap((r) =>
+        Object.entries(r.inputs)
+            .filter(([, v]) => JSON.stringify(v ?? null).includes(secret))
+            .map(([k]) => ({ at: `${r.name}.${k}`, secret: r.secretInputs.includes(k) })),
+    );
     assert.deepEqual(holders.map((h) => h.at).sort(), [...allowed].sort(), `${secret.slice(0, 12)}… is in exactly these inputs`);
     for (const h of holders) assert.ok(h.secret, `${h.at} holds a secret and must be registered as secret`);
     assert.ok(!JSON.stringify(run.projects).includes(secret), "no stack output holds it");
@@ -89,12 +98,20 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         const fetch = run.named(`host-base-fetch-${b.version}`);
         assertHostScript(fetch, "fetch-image.sh", "image_fetch", undefined, [], "image_refetch");
         assert.deepEqual(settingsIn(fetch), {
-            LIBVIRT_URI: s.libvirtUri, IMAGE_VERSION: b.version, IMAGE_URL: b.url, IMAGE_SHA512: b.sha512 ?? "", IMAGE_SUMS_URL: b.sumsUrl ?? "",
+            LIBVIRT_URI: s.libvirtUri,
+            IMAGE_VERSION: b.version,
+            IMAGE_URL: b.url,
+            IMAGE_SHA512: b.sha512 ?? "",
+            IMAGE_SUMS_URL: b.sumsUrl ?? "",
             IMAGE_CACHE: fetch.inputs.environment.IMAGE_CACHE,
         });
         assert.ok(b.sha512 || b.sumsUrl || !/^https?:/.test(b.url), `${b.url}: a downloaded image is verified against a sha512`);
         assert.match(fetch.inputs.environment.IMAGE_CACHE, /\/project-vms\/images$/);
-        assert.match(vol.inputs.source, new RegExp(`^${fetch.inputs.environment.IMAGE_CACHE}/verified-\\d+\\.qcow2$`), "the fetch's output");
+        assert.match(
+            vol.inputs.source,
+            new RegExp(`^${fetch.inputs.environment.IMAGE_CACHE}/verified-\\d+\\.qcow2$`),
+            "the fetch's output",
+        );
         assert.ok(vol.dependencies.includes(fetch.urn), "the volume waits for the verified download");
         assert.equal(vol.id, `${s.storageDir}/base/${b.volume}`);
         assert.equal(vol.retainOnDelete, true, "a base stays on the host while overlays may use it");
@@ -103,7 +120,12 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
     const base = bases.get(s.baseImages[s.baseImages.length - 1].version)!;
     const basePool = run.named("host-base-pool");
     assertHostScript(basePool, "pool.sh", "pool_ensure", "pool_remove");
-    assert.deepEqual(settingsIn(basePool), { LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", POOL_DIR: `${s.storageDir}/base`, PURGE: "false" });
+    assert.deepEqual(settingsIn(basePool), {
+        LIBVIRT_URI: s.libvirtUri,
+        POOL: "project-vms-base",
+        POOL_DIR: `${s.storageDir}/base`,
+        PURGE: "false",
+    });
     assert.equal(base.inputs.pool, "project-vms-base");
     for (const vol of bases.values()) assert.ok(vol.dependencies.includes(basePool.urn), "the base images wait for their pool");
 
@@ -119,14 +141,21 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assertHostScript(layer, "prepare-base.sh", "prepare_base", undefined, ["ready.sh"]);
         assert.equal(layer.inputs.delete, undefined, "a layer stays while VMs may run on it (project-vm base prune deletes it)");
         assert.deepEqual(settingsIn(layer), {
-            LIBVIRT_URI: s.libvirtUri, POOL: "project-vms-base", BASE_VOLUME: bases.get(use.version)!.inputs.name,
+            LIBVIRT_URI: s.libvirtUri,
+            POOL: "project-vms-base",
+            BASE_VOLUME: bases.get(use.version)!.inputs.name,
             PREPARED_VOLUME: `${bases.get(use.version)!.inputs.name.replace(/\.qcow2$/, "")}-prepared-${recipe.hash}.qcow2`,
-            USER_DATA: recipe.userData, META_DATA: recipe.metaData, INSTANCE_ID: recipe.instanceId,
+            USER_DATA: recipe.userData,
+            META_DATA: recipe.metaData,
+            INSTANCE_ID: recipe.instanceId,
             BUILDER_NETWORK: s.network.kind === "bridge" ? `bridge:${s.network.bridge}` : `network:${s.network.name}`,
-            PREPARED_BYTES: String(PREPARED_BYTES), BUILD_TIMEOUT: String(s.readyTimeout), ...builderShapeEnv(),
+            PREPARED_BYTES: String(PREPARED_BYTES),
+            BUILD_TIMEOUT: String(s.readyTimeout),
+            ...builderShapeEnv(),
         });
         assert.deepEqual(layer.secretInputs, [], "a recipe holds nothing secret");
-        if (s.network.kind === "nat") assert.ok(layer.dependencies.includes(run.named("host-network").urn), "the builder needs the network");
+        if (s.network.kind === "nat")
+            assert.ok(layer.dependencies.includes(run.named("host-network").urn), "the builder needs the network");
     }
     for (let i = 1; i < uses.length; i++) {
         const [before, layer] = [uses[i - 1], uses[i]].map((u) => run.named(`host-prepared-${layerName(u)}`));
@@ -145,13 +174,25 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         for (const k of ["apiKey", "oauthClientSecret", "identityToken"]) {
             if (k in tailnet.inputs) assert.ok(tailnet.secretInputs.includes(k), `tailscale:${k} stays secret`);
         }
-        assert.equal(tailnet.inputs.tailnet ?? "-", s.tailscaleApi.tailnet, "the stack's tailscale:tailnet, unset when the stack leaves it unset");
+        assert.equal(
+            tailnet.inputs.tailnet ?? "-",
+            s.tailscaleApi.tailnet,
+            "the stack's tailscale:tailnet, unset when the stack leaves it unset",
+        );
         assert.equal(tailnet.inputs.baseUrl ?? "https://api.tailscale.com", s.tailscaleApi.baseUrl);
     }
 
     const vms = run.ofType(T.vm);
-    assert.deepEqual(vms.map((v) => v.name), s.projects.map((p) => p.hostname), "one ProjectVm per project, in config order");
-    assert.deepEqual(Object.keys(run.projects), s.projects.map((p) => p.name), "outputs keyed by project name");
+    assert.deepEqual(
+        vms.map((v) => v.name),
+        s.projects.map((p) => p.hostname),
+        "one ProjectVm per project, in config order",
+    );
+    assert.deepEqual(
+        Object.keys(run.projects),
+        s.projects.map((p) => p.name),
+        "outputs keyed by project name",
+    );
 
     for (const p of s.projects) {
         const vm = vms.find((v) => v.name === p.hostname)!;
@@ -165,7 +206,8 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         const power = run.named(`${p.hostname}-power`);
         const grow = run.named(`${p.hostname}-grow-project-disk`);
         const ready = run.named(`${p.hostname}-ready`);
-        for (const child of [pool, system, project, ci, domain, power, grow, ready]) assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
+        for (const child of [pool, system, project, ci, domain, power, grow, ready])
+            assert.equal(child.parent, vm.urn, `${child.name} is a child of its ProjectVm`);
 
         // The project's folder as a pool, deleted only when the project is purged.
         assertHostScript(pool, "pool.sh", "pool_ensure", "pool_remove");
@@ -181,8 +223,14 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         const version = p.base ?? s.baseImages[s.baseImages.length - 1].version;
         const onVersion = bases.get(version)!;
         if (s.prepare) {
-            const layer = run.named(`host-prepared-${layerName({ version, recipe: { features: p.features, aptCheckValidUntil: s.aptCheckValidUntil } })}`);
-            assert.equal(system.inputs.baseVolumeId, `${s.storageDir}/base/${layer.inputs.environment.PREPARED_VOLUME}`, "overlay → prepared layer of the version");
+            const layer = run.named(
+                `host-prepared-${layerName({ version, recipe: { features: p.features, aptCheckValidUntil: s.aptCheckValidUntil } })}`,
+            );
+            assert.equal(
+                system.inputs.baseVolumeId,
+                `${s.storageDir}/base/${layer.inputs.environment.PREPARED_VOLUME}`,
+                "overlay → prepared layer of the version",
+            );
             assert.equal(layer.inputs.environment.BASE_VOLUME, onVersion.inputs.name);
             assert.ok(layer.dependencies.includes(onVersion.urn), "the layer waits for its base image");
             assert.equal(parse(ci.inputs.userData, { version: "1.1" }).package_update, false, "no apt at first boot on a layer");
@@ -191,8 +239,16 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.equal(parse(ci.inputs.userData, { version: "1.1" }).package_update, true, "the cold path installs at first boot");
         }
         assert.ok(base.id, "the newest version has a volume");
-        assert.deepEqual(system.ignoreChanges, ["baseVolumeId", "size"], "a new layer, newest version or systemDiskSize leaves the disk as it is");
-        assert.equal(system.replacementTrigger, p.base === undefined ? "unpinned" : `base:${p.base}`, "rebuilt when the entry's base changes");
+        assert.deepEqual(
+            system.ignoreChanges,
+            ["baseVolumeId", "size"],
+            "a new layer, newest version or systemDiskSize leaves the disk as it is",
+        );
+        assert.equal(
+            system.replacementTrigger,
+            p.base === undefined ? "unpinned" : `base:${p.base}`,
+            "rebuilt when the entry's base changes",
+        );
         assert.equal(system.deleteBeforeReplace, true, "the old disk goes first: libvirt refuses a second volume of its name");
         assert.equal(system.inputs.size, s.systemDiskSize.bytes);
         assert.equal(system.inputs.format, "qcow2");
@@ -230,14 +286,22 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.equal(domain.inputs.vcpu, p.cpus);
         assert.deepEqual(domain.inputs.cpu, { mode: "maximum" }, "a mode libvirt accepts under KVM and TCG alike");
         assert.ok(domain.deleteBeforeReplace, "the old domain goes before one of the same name is defined");
-        assert.deepEqual(domain.replaceWith, [], "replaced through its disks (in dependency order, the graceful shutdown first), not by a replaceWith cascade");
+        assert.deepEqual(
+            domain.replaceWith,
+            [],
+            "replaced through its disks (in dependency order, the graceful shutdown first), not by a replaceWith cascade",
+        );
         assert.deepEqual(domain.beforeCreate, [`${domain.inputs.name}-slot`], "a leftover of a failed create is cleared first");
         assert.equal(domain.inputs.machine, "pc", "i440fx: the cloud-init CD is on IDE");
         assert.deepEqual(domain.inputs.disks, [{ volumeId: system.id }, { volumeId: project.id }], "vda system, vdb project");
         assert.equal(domain.inputs.cloudinit, ci.id);
         assert.equal(domain.inputs.autostart, p.autostart && p.running, "only a running project starts with the host");
         assert.equal(domain.inputs.running, true, "the provider never hard-stops it");
-        assert.deepEqual(domain.ignoreChanges, ["running", "cpu"], "power.sh owns the power state; an upgrade does not restart VMs for the CPU mode");
+        assert.deepEqual(
+            domain.ignoreChanges,
+            ["running", "cpu"],
+            "power.sh owns the power state; an upgrade does not restart VMs for the CPU mode",
+        );
 
         // Power: applied after the domain, graceful shutdown first when it is replaced or deleted.
         assertHostScript(power, "power.sh", "power_apply", "power_stop");
@@ -252,9 +316,16 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
 
         // Readiness: pulumi up waits for cloud-init in every new domain.
         assertHostScript(ready, "ready.sh", "ready_wait", undefined, [], "ready_recheck");
-        assert.deepEqual(settingsIn(ready), {
-            LIBVIRT_URI: s.libvirtUri, DOMAIN: p.hostname, READY_TIMEOUT: String(s.readyTimeout), INSTANCE_ID: meta["instance-id"],
-        }, "it runs again for each new config");
+        assert.deepEqual(
+            settingsIn(ready),
+            {
+                LIBVIRT_URI: s.libvirtUri,
+                DOMAIN: p.hostname,
+                READY_TIMEOUT: String(s.readyTimeout),
+                INSTANCE_ID: meta["instance-id"],
+            },
+            "it runs again for each new config",
+        );
         assert.deepEqual(ready.secretInputs, [], "nothing secret in it");
         assert.deepEqual(ready.inputs.triggers, [domain.id]);
         assert.ok(ready.dependencies.includes(domain.urn));
@@ -282,22 +353,41 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
             assert.match(machine.inputs.update, /\ntailnet_node_keep\n$/, "an update keeps the recorded node");
             assert.deepEqual(machine.secretInputs, ["environment"], "API credentials stay secret");
             const env = machine.inputs.environment;
-            assert.deepEqual({ host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS }, { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
-                "the node is recorded from this VM's guest and checked against its hostname and tags");
+            assert.deepEqual(
+                { host: env.NODE_HOSTNAME, domain: env.DOMAIN, tags: env.TS_TAGS },
+                { host: p.hostname, domain: p.hostname, tags: s.tailscale.tags.join(",") },
+                "the node is recorded from this VM's guest and checked against its hostname and tags",
+            );
             const times = mockKeyTimes(key.name);
-            assert.deepEqual({ created: env.TS_KEY_CREATED, expires: env.TS_KEY_EXPIRES }, { created: times.createdAt, expires: times.expiresAt },
-                "only a node the API says was added while this VM's own auth key was valid is recorded");
+            assert.deepEqual(
+                { created: env.TS_KEY_CREATED, expires: env.TS_KEY_EXPIRES },
+                { created: times.createdAt, expires: times.expiresAt },
+                "only a node the API says was added while this VM's own auth key was valid is recorded",
+            );
             assert.ok(machine.dependencies.includes(key.urn), "the key's times come from its own key");
             assert.equal(env.TS_TAILNET, s.tailscaleApi.tailnet, "its tailnet's machines are listed to rule out another of the same name");
             assert.deepEqual(machine.replaceWith, [system.urn], "a fresh system disk is a new node");
-            assert.equal(machine.inputs.triggers, undefined, "a new domain on the same system disk is the same node (a memory change once deleted the VM's machine)");
-            assert.deepEqual(machine.ignoreChanges, ["triggers"], "the domain trigger stacks applied before recorded does not replace it either");
+            assert.equal(
+                machine.inputs.triggers,
+                undefined,
+                "a new domain on the same system disk is the same node (a memory change once deleted the VM's machine)",
+            );
+            assert.deepEqual(
+                machine.ignoreChanges,
+                ["triggers"],
+                "the domain trigger stacks applied before recorded does not replace it either",
+            );
             assert.equal(machine.deleteBeforeReplace, true, "the old node goes before the new one is recorded");
             assert.ok(machine.dependencies.includes(ready.urn), "recorded once the VM has joined (cloud-init finished)");
             assert.ok(power.dependencies.includes(machine.urn), "recorded before a stopped project is shut down");
             assert.ok(!domain.dependencies.includes(machine.urn));
             assert.deepEqual(
-                { reusable: key.inputs.reusable, preauthorized: key.inputs.preauthorized, recreateIfInvalid: key.inputs.recreateIfInvalid, tags: key.inputs.tags },
+                {
+                    reusable: key.inputs.reusable,
+                    preauthorized: key.inputs.preauthorized,
+                    recreateIfInvalid: key.inputs.recreateIfInvalid,
+                    tags: key.inputs.tags,
+                },
                 { reusable: false, preauthorized: true, recreateIfInvalid: "never", tags: s.tailscale.tags },
             );
             assert.ok(key.inputs.expiry > 0 && key.inputs.expiry <= 24 * 3600, "expires within a day");

@@ -23,8 +23,16 @@ export function yamlV3(): { read?: YamlV3; skip?: string } {
     const bin = path.join(os.tmpdir(), `project-vms-yamlv3-${hash.digest("hex").slice(0, 16)}`);
     if (!fs.existsSync(bin)) {
         const tmp = `${bin}.${process.pid}`;
-        const r = spawnSync("go", ["build", "-o", tmp, "."], { cwd: SOURCE, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=readonly" } });
-        const why = r.error ? `go is not on PATH (${(r.error as NodeJS.ErrnoException).code})` : r.status !== 0 ? `go build of test/yamlv3 failed: ${r.stderr.trim()}` : undefined;
+        const r = spawnSync("go", ["build", "-o", tmp, "."], {
+            cwd: SOURCE,
+            encoding: "utf8",
+            env: { ...process.env, GOFLAGS: "-mod=readonly" },
+        });
+        const why = r.error
+            ? `go is not on PATH (${(r.error as NodeJS.ErrnoException).code})`
+            : r.status !== 0
+              ? `go build of test/yamlv3 failed: ${r.stderr.trim()}`
+              : undefined;
         if (why) {
             if (process.env.CI === "true") throw new Error(`${why}: the yaml.v3 checks must run in CI`);
             return (built = { skip: `${why}; the checks against Pulumi's YAML reader (yaml.v3) need Go` });

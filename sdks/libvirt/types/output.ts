@@ -3,8 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as inputs from "./input";
 
-type Resolved<T, Always extends keyof T = never> = pulumi.Unwrap<Omit<T, Always>> &
-    Required<pulumi.Unwrap<Pick<T, Always>>>;
+type Resolved<T, Always extends keyof T = never> = pulumi.Unwrap<Omit<T, Always>> & Required<pulumi.Unwrap<Pick<T, Always>>>;
 
 export type DomainBootDevice = Resolved<inputs.DomainBootDevice>;
 export type DomainConsole = Resolved<inputs.DomainConsole>;
