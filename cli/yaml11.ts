@@ -43,6 +43,12 @@ function goParseInt(s: string): number | undefined {
 
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 
+/** Go's strconv.ParseFloat as yaml.v3 uses it: out of range (1e400) is an error, and the scalar stays a string. */
+function goFloat(s: string): number | undefined {
+    const n = Number(s);
+    return Number.isFinite(n) ? n : undefined;
+}
+
 /** yaml.v3's timestamp forms (2006-1-2, with a time after T, t or a space); the date must exist. */
 function v3Timestamp(s: string): boolean {
     const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?(?:Z|[-+]\d{2}:\d{2})| \d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?)?$/.exec(s);
@@ -60,14 +66,14 @@ export function v3Resolve(s: string): unknown {
     if (Object.prototype.hasOwnProperty.call(V3_NAMED, s)) return V3_NAMED[s];
     const hint = s[0];
     if (hint === ".") {
-        return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : s;
+        return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? (goFloat(s) ?? s) : s;
     }
     if (/^[-+0-9]$/.test(hint)) {
         if (v3Timestamp(s)) return new Timestamp(s);
         const plain = s.replace(/_/g, "");
         const int = goParseInt(plain);
         if (int !== undefined) return int;
-        if (YAML_STYLE_FLOAT.test(plain)) return Number(plain);
+        if (YAML_STYLE_FLOAT.test(plain)) return goFloat(plain) ?? s;
         return s;
     }
     return s;
