@@ -71,6 +71,8 @@ test("prepared layers: named after the base image, recognised only for that base
     const layer = preparedVolumeName("debian-13.qcow2", "0123456789ab");
     assert.ok(isPreparedOf(layer, "debian-13.qcow2"));
     assert.ok(isPreparedOf(layer, "debian-13"), "the base named without .qcow2");
+    const odd = preparedVolumeName("a.qcow2-b.qcow2", "0123456789ab");
+    assert.ok(isPreparedOf(odd, "a.qcow2-b.qcow2"), "a base with .qcow2 inside its name: only the final one goes");
     assert.ok(!isPreparedOf(`my-${layer}`, "debian-13.qcow2"), "a base whose name ends like this one's is another base");
     assert.ok(!isPreparedOf(layer, "13.qcow2"), "nor is a base that is a suffix of this one's name");
     assert.ok(!isPreparedOf(preparedVolumeName("debian-13-slim.qcow2", "0123456789ab"), "debian-13.qcow2"));
