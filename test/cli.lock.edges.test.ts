@@ -174,3 +174,53 @@ lockFile(${JSON.stringify(file)}, { command: "child", waitMs: 0, onWait() {} }).
     assert.equal(r.stdout.trim(), "held");
     assert.ok(!fs.existsSync(lockPathOf(file)));
 });
+
+/** Runs `fn` and counts the ticks of a 10 ms timer meanwhile: a waiting command keeps its event loop free (Ctrl+C, timers). */
+async function ticking<T>(fn: () => Promise<T>): Promise<{ result: T; ticks: number; ms: number }> {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const started = Date.now();
+    try {
+        const result = await fn();
+        return { result, ticks, ms: Date.now() - started };
+    } finally {
+        clearInterval(timer);
+    }
+}
+
+test("waiting for a live holder leaves the event loop free", async (t) => {
+    const dir = tmpdir(t);
+    const file = path.join(dir, "Pulumi.storage.yaml");
+    fs.writeFileSync(lockPathOf(file), JSON.stringify({ pid: process.pid, started: "", hostname: os.hostname(), command: "other", since: "now" }));
+    const { result, ticks } = await ticking(() => lockFile(file, { command: "c", waitMs: 300, onWait: () => {} }).catch((e: Error) => e));
+    assert.ok(result instanceof LockBusy);
+    assert.ok(ticks >= 10, `the timer ran while it waited (${ticks} ticks in 300 ms)`);
+});
+
+test("a dead holder's lock that another command is breaking now: waited for (event loop free) until that breaker is 10 s old", async (t) => {
+    const dir = tmpdir(t);
+    const file = path.join(dir, "Pulumi.storage.yaml");
+    const lock = lockPathOf(file);
+    fs.writeFileSync(lock, JSON.stringify({ pid: deadPid(), started: "", hostname: os.hostname(), command: "crashed", since: "then" }));
+    fs.writeFileSync(`${lock}.break`, "1");
+    const recent = new Date(Date.now() - 9_400);
+    fs.utimesSync(`${lock}.break`, recent, recent);
+    const { result: held, ticks, ms } = await ticking(() => lockFile(file, { command: "next", waitMs: 0, pollMs: 20, onWait: () => assert.fail("no waiting message for the dead") }));
+    assert.ok(ms >= 400, `it left the other breaker alone while it was fresh (${ms} ms)`);
+    assert.ok(ms < 5000, `and took over once it was stale (${ms} ms)`);
+    assert.ok(ticks >= 10, `the timer ran meanwhile (${ticks} ticks in ${ms} ms)`);
+    assert.equal(JSON.parse(fs.readFileSync(lock, "utf8")).command, "next");
+    held.release();
+    assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("a holder with our start mark but another pid is not us: on this machine, with that mark, its pid was reused", async (t) => {
+    const dir = tmpdir(t);
+    const file = path.join(dir, "Pulumi.storage.yaml");
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    t.after(() => other.kill());
+    fs.writeFileSync(lockPathOf(file), JSON.stringify({ ...me(), pid: other.pid, command: "x", since: "then" }));
+    const held = await lockFile(file, { command: "c", waitMs: 0, onWait: () => assert.fail("no waiting") });
+    held.release();
+    assert.ok(!fs.existsSync(lockPathOf(file)));
+});
