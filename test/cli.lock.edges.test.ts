@@ -167,9 +167,12 @@ test("release: once, only our own lock, also at the end of a using block, and no
 test("a command that exits without releasing leaves no lock behind", async (t) => {
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
-    const script = `const { lockFile } = require(${JSON.stringify(path.resolve(__dirname, "..", "cli", "lock"))});
+    // The built module (npm run build), as the project-vm binary runs it.
+    const built = path.resolve(__dirname, "..", "dist", "cli", "lock.js");
+    assert.ok(fs.existsSync(built), `${built} is built by npm run build (npm test builds it first)`);
+    const script = `const { lockFile } = require(${JSON.stringify(built)});
 lockFile(${JSON.stringify(file)}, { command: "child", waitMs: 0, onWait() {} }).then(() => { console.log("held"); process.exit(0); });`;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8", cwd: path.resolve(__dirname, "..") });
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), "held");
     assert.ok(!fs.existsSync(lockPathOf(file)));
