@@ -54,7 +54,9 @@ function v3Timestamp(s: string): boolean {
     const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?(?:Z|[-+]\d{2}:\d{2})| \d{1,2}:\d{1,2}:\d{1,2}(?:\.\d+)?)?$/.exec(s);
     if (!m) return false;
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const date = new Date(Date.UTC(y, mo - 1, d));
+    // (setUTCFullYear, not Date.UTC: that takes years 0 to 99 for 1900 to 1999.)
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo - 1, d);
     return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
