@@ -227,3 +227,31 @@ test("a holder with our start mark but another pid is not us: on this machine, w
     held.release();
     assert.ok(!fs.existsSync(lockPathOf(file)));
 });
+
+test("a file system without hard links: the lock is made exclusively instead; any other failure is reported", async (t) => {
+    const dir = tmpdir(t);
+    const file = path.join(dir, "Pulumi.storage.yaml");
+    const lock = lockPathOf(file);
+    // The module object itself (an import's namespace is read-only), which cli/lock.ts calls through.
+    const nodeFs: { linkSync: typeof fs.linkSync } = require("node:fs");
+    const link = nodeFs.linkSync;
+    t.after(() => { nodeFs.linkSync = link; });
+    for (const code of ["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]) {
+        nodeFs.linkSync = () => { throw Object.assign(new Error(`${code}: no hard links here`), { code }); };
+        const held = await lockFile(file, { command: `on ${code}`, waitMs: 0, onWait: () => assert.fail("no waiting") });
+        assert.equal(JSON.parse(fs.readFileSync(lock, "utf8")).command, `on ${code}`, code);
+        held.release();
+        // Someone else's lock is not overwritten.
+        const theirs = JSON.stringify({ pid: process.pid, started: "", hostname: "elsewhere.example", command: "theirs", since: "then" });
+        fs.writeFileSync(lock, theirs);
+        await assert.rejects(lockFile(file, { command: "late", waitMs: 0, onWait: () => {} }), /being changed by pid \d+ on elsewhere\.example \(theirs/, code);
+        assert.equal(fs.readFileSync(lock, "utf8"), theirs);
+        fs.rmSync(lock);
+        assert.deepEqual(fs.readdirSync(dir), [], `${code}: no temporary file left`);
+    }
+    nodeFs.linkSync = () => { throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" }); };
+    await assert.rejects(lockFile(file, { command: "c", waitMs: 0, onWait: () => {} }), /EIO: i\/o error/);
+    nodeFs.linkSync = () => { throw new Error("no code at all"); };
+    await assert.rejects(lockFile(file, { command: "c", waitMs: 0, onWait: () => {} }), /no code at all/);
+    assert.deepEqual(fs.readdirSync(dir), [], "nothing made");
+});
