@@ -103,8 +103,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Removes a lock file whose holder is gone — unless it changed since it was read (another
  * command broke it first and holds a fresh one). The removal itself is done under a second,
  * short-lived lock so that two commands breaking the same stale lock cannot remove each other's.
+ * False when another command is breaking it now.
  */
-function breakStale(lock: string, seen: string): void {
+function breakStale(lock: string, seen: string): boolean {
     const breaker = `${lock}.break`;
     try {
         fs.writeFileSync(breaker, String(process.pid), { flag: "wx" });
@@ -116,13 +117,14 @@ function breakStale(lock: string, seen: string): void {
         } catch {
             // gone meanwhile
         }
-        return;
+        return false;
     }
     try {
         if (readHolder(lock)?.text === seen) fs.rmSync(lock, { force: true });
     } finally {
         fs.rmSync(breaker, { force: true });
     }
+    return true;
 }
 
 /**
@@ -174,7 +176,8 @@ export async function lockFile(
             );
         }
         if (seen.holder && holderIsGone(seen.holder)) {
-            breakStale(lock, seen.text);
+            // While another command breaks it, wait a moment rather than spin.
+            if (!breakStale(lock, seen.text)) await sleep(opts.pollMs ?? 100);
             continue;
         }
         const name = path.basename(file);

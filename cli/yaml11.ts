@@ -59,6 +59,12 @@ function goParseInt(s: string): number | undefined {
 
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 
+/** Go's strconv.ParseFloat as yaml.v3 uses it: out of range (1e400) is an error, and the scalar stays a string. */
+function goFloat(s: string): number | undefined {
+    const n = Number(s);
+    return Number.isFinite(n) ? n : undefined;
+}
+
 /** yaml.v3's timestamp forms (2006-1-2, with a time after T, t or a space); the date must exist. */
 function v3Timestamp(s: string): boolean {
     const m =
@@ -67,7 +73,9 @@ function v3Timestamp(s: string): boolean {
         );
     if (!m) return false;
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const date = new Date(Date.UTC(y, mo - 1, d));
+    // (setUTCFullYear, not Date.UTC: that takes years 0 to 99 for 1900 to 1999.)
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo - 1, d);
     return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
@@ -79,14 +87,14 @@ export function v3Resolve(s: string): unknown {
     if (Object.prototype.hasOwnProperty.call(V3_NAMED, s)) return V3_NAMED[s];
     const hint = s[0];
     if (hint === ".") {
-        return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : s;
+        return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? (goFloat(s) ?? s) : s;
     }
     if (/^[-+0-9]$/.test(hint)) {
         if (v3Timestamp(s)) return new Timestamp(s);
         const plain = s.replace(/_/g, "");
         const int = goParseInt(plain);
         if (int !== undefined) return int;
-        if (YAML_STYLE_FLOAT.test(plain)) return Number(plain);
+        if (YAML_STYLE_FLOAT.test(plain)) return goFloat(plain) ?? s;
         return s;
     }
     return s;
