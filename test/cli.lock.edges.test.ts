@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import fsModule from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -55,7 +56,11 @@ test("a process's start mark: the same for one process, different for two proces
 test("who is gone: a dead pid or a reused one on this machine; never a holder elsewhere, nor a live one whose start is unknown", () => {
     const h = { command: "project-vm create x", since: "then" };
     assert.equal(holderIsGone({ ...h, pid: deadPid(), started: "", hostname: os.hostname() }), true, "dead, start unknown");
-    assert.equal(holderIsGone({ ...h, pid: deadPid(), started: "x/1", hostname: "elsewhere.example" }), false, "another machine's pid says nothing here");
+    assert.equal(
+        holderIsGone({ ...h, pid: deadPid(), started: "x/1", hostname: "elsewhere.example" }),
+        false,
+        "another machine's pid says nothing here",
+    );
     assert.equal(holderIsGone({ ...h, ...me() }), false, "alive, same start");
     assert.equal(holderIsGone({ ...h, ...me(), started: "" }), false, "alive, start unknown: taken for the holder");
     assert.equal(holderIsGone({ ...h, ...me(), started: "another-boot/1" }), true, "alive, another start: the pid was reused");
@@ -65,18 +70,34 @@ test("a lock file someone else holds now: waits, says so once, then refuses nami
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
     const lock = lockPathOf(file);
-    const theirs = JSON.stringify({ pid: process.pid, started: "", hostname: os.hostname(), command: "project-vm destroy webapp", since: "2026-01-01T00:00:00Z" });
+    const theirs = JSON.stringify({
+        pid: process.pid,
+        started: "",
+        hostname: os.hostname(),
+        command: "project-vm destroy webapp",
+        since: "2026-01-01T00:00:00Z",
+    });
     fs.writeFileSync(lock, theirs);
     const said: string[] = [];
     const started = Date.now();
-    const err = await lockFile(file, { command: "project-vm create late", waitMs: 400, pollMs: 20, onWait: (m) => said.push(m) }).then(() => undefined, (e: Error) => e);
+    const err = await lockFile(file, { command: "project-vm create late", waitMs: 400, pollMs: 20, onWait: (m) => said.push(m) }).then(
+        () => undefined,
+        (e: Error) => e,
+    );
     assert.ok(Date.now() - started >= 380, "it waited for waitMs");
     assert.ok(err instanceof LockBusy && err instanceof UsageError, `a LockBusy (exit 2): ${err}`);
     assert.equal(err.name, "LockBusy");
-    assert.equal(err.message, `Pulumi.storage.yaml is being changed by pid ${process.pid} (project-vm destroy webapp, since 2026-01-01T00:00:00Z); ` +
-        "gave up waiting after 0s, nothing changed. Run it again when that is done (PROJECT_VM_LOCK_WAIT=<seconds> waits longer). " +
-        `If no project-vm is running, remove ${lock}.`);
-    assert.deepEqual(said, [`waiting for pid ${process.pid} (project-vm destroy webapp, since 2026-01-01T00:00:00Z) editing Pulumi.storage.yaml…`], "said once");
+    assert.equal(
+        err.message,
+        `Pulumi.storage.yaml is being changed by pid ${process.pid} (project-vm destroy webapp, since 2026-01-01T00:00:00Z); ` +
+            "gave up waiting after 0s, nothing changed. Run it again when that is done (PROJECT_VM_LOCK_WAIT=<seconds> waits longer). " +
+            `If no project-vm is running, remove ${lock}.`,
+    );
+    assert.deepEqual(
+        said,
+        [`waiting for pid ${process.pid} (project-vm destroy webapp, since 2026-01-01T00:00:00Z) editing Pulumi.storage.yaml…`],
+        "said once",
+    );
     assert.equal(fs.readFileSync(lock, "utf8"), theirs);
     assert.deepEqual(fs.readdirSync(dir), [path.basename(lock)], "no temporary file left");
 });
@@ -84,21 +105,35 @@ test("a lock file someone else holds now: waits, says so once, then refuses nami
 test("no wait at all: refused at once, without waiting messages", async (t) => {
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
-    fs.writeFileSync(lockPathOf(file), JSON.stringify({ pid: 1, started: "", hostname: "elsewhere.example", command: "project-vm stop x", since: "then" }));
+    fs.writeFileSync(
+        lockPathOf(file),
+        JSON.stringify({ pid: 1, started: "", hostname: "elsewhere.example", command: "project-vm stop x", since: "then" }),
+    );
     const said: string[] = [];
-    await assert.rejects(lockFile(file, { command: "c", waitMs: 0, onWait: (m) => said.push(m) }),
-        /^LockBusy: Pulumi\.storage\.yaml is being changed by pid 1 on elsewhere\.example \(project-vm stop x, since then\); gave up waiting after 0s.*If no project-vm is running on elsewhere\.example, remove /);
+    await assert.rejects(
+        lockFile(file, { command: "c", waitMs: 0, onWait: (m) => said.push(m) }),
+        /^LockBusy: Pulumi\.storage\.yaml is being changed by pid 1 on elsewhere\.example \(project-vm stop x, since then\); gave up waiting after 0s.*If no project-vm is running on elsewhere\.example, remove /,
+    );
     assert.deepEqual(said, []);
 });
 
 test("a lock file that is not a holder's (empty, garbage, half a holder) is taken for another live process", async (t) => {
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
-    for (const text of ["", "not json", "null", JSON.stringify({ pid: "12", hostname: os.hostname() }), JSON.stringify({ pid: deadPid(), hostname: 7 })]) {
+    for (const text of [
+        "",
+        "not json",
+        "null",
+        JSON.stringify({ pid: "12", hostname: os.hostname() }),
+        JSON.stringify({ pid: deadPid(), hostname: 7 }),
+    ]) {
         fs.writeFileSync(lockPathOf(file), text);
         const said: string[] = [];
-        await assert.rejects(lockFile(file, { command: "c", waitMs: 30, pollMs: 10, onWait: (m) => said.push(m) }),
-            /is being changed by another process; gave up waiting after 0s.*If no project-vm is running, remove /, JSON.stringify(text));
+        await assert.rejects(
+            lockFile(file, { command: "c", waitMs: 30, pollMs: 10, onWait: (m) => said.push(m) }),
+            /is being changed by another process; gave up waiting after 0s.*If no project-vm is running, remove /,
+            JSON.stringify(text),
+        );
         assert.deepEqual(said, ["waiting for another process editing Pulumi.storage.yaml…"]);
         assert.equal(fs.readFileSync(lockPathOf(file), "utf8"), text, "left alone");
     }
@@ -108,11 +143,18 @@ test("a dead holder's lock is taken over, and a breaker left by a crash long ago
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
     const lock = lockPathOf(file);
-    fs.writeFileSync(lock, JSON.stringify({ pid: deadPid(), started: "", hostname: os.hostname(), command: "project-vm create crashed", since: "then" }));
+    fs.writeFileSync(
+        lock,
+        JSON.stringify({ pid: deadPid(), started: "", hostname: os.hostname(), command: "project-vm create crashed", since: "then" }),
+    );
     fs.writeFileSync(`${lock}.break`, "1");
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(`${lock}.break`, old, old);
-    const held = await lockFile(file, { command: "project-vm create next", waitMs: 0, onWait: () => assert.fail("no waiting for the dead") });
+    const held = await lockFile(file, {
+        command: "project-vm create next",
+        waitMs: 0,
+        onWait: () => assert.fail("no waiting for the dead"),
+    });
     const holder = JSON.parse(fs.readFileSync(lock, "utf8"));
     assert.equal(holder.command, "project-vm create next");
     assert.equal(holder.pid, process.pid);
@@ -126,7 +168,10 @@ test("our own pid on another machine is another holder, not ourselves; with anot
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
     fs.writeFileSync(lockPathOf(file), JSON.stringify({ ...me(), hostname: "elsewhere.example", command: "far", since: "then" }));
-    await assert.rejects(lockFile(file, { command: "c", waitMs: 0, onWait: () => {} }), /being changed by pid \d+ on elsewhere\.example \(far/);
+    await assert.rejects(
+        lockFile(file, { command: "c", waitMs: 0, onWait: () => {} }),
+        /being changed by pid \d+ on elsewhere\.example \(far/,
+    );
     fs.writeFileSync(lockPathOf(file), JSON.stringify({ ...me(), started: "another-boot/1", command: "old", since: "then" }));
     const held = await lockFile(file, { command: "c", waitMs: 0, onWait: () => assert.fail("no waiting") });
     held.release();
@@ -194,7 +239,10 @@ async function ticking<T>(fn: () => Promise<T>): Promise<{ result: T; ticks: num
 test("waiting for a live holder leaves the event loop free", async (t) => {
     const dir = tmpdir(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
-    fs.writeFileSync(lockPathOf(file), JSON.stringify({ pid: process.pid, started: "", hostname: os.hostname(), command: "other", since: "now" }));
+    fs.writeFileSync(
+        lockPathOf(file),
+        JSON.stringify({ pid: process.pid, started: "", hostname: os.hostname(), command: "other", since: "now" }),
+    );
     const { result, ticks } = await ticking(() => lockFile(file, { command: "c", waitMs: 300, onWait: () => {} }).catch((e: Error) => e));
     assert.ok(result instanceof LockBusy);
     assert.ok(ticks >= 10, `the timer ran while it waited (${ticks} ticks in 300 ms)`);
@@ -208,7 +256,13 @@ test("a dead holder's lock that another command is breaking now: waited for (eve
     fs.writeFileSync(`${lock}.break`, "1");
     const recent = new Date(Date.now() - 9_400);
     fs.utimesSync(`${lock}.break`, recent, recent);
-    const { result: held, ticks, ms } = await ticking(() => lockFile(file, { command: "next", waitMs: 0, pollMs: 20, onWait: () => assert.fail("no waiting message for the dead") }));
+    const {
+        result: held,
+        ticks,
+        ms,
+    } = await ticking(() =>
+        lockFile(file, { command: "next", waitMs: 0, pollMs: 20, onWait: () => assert.fail("no waiting message for the dead") }),
+    );
     assert.ok(ms >= 400, `it left the other breaker alone while it was fresh (${ms} ms)`);
     assert.ok(ms < 5000, `and took over once it was stale (${ms} ms)`);
     assert.ok(ticks >= 10, `the timer ran meanwhile (${ticks} ticks in ${ms} ms)`);
@@ -233,25 +287,37 @@ test("a file system without hard links: the lock is made exclusively instead; an
     const file = path.join(dir, "Pulumi.storage.yaml");
     const lock = lockPathOf(file);
     // The module object itself (an import's namespace is read-only), which cli/lock.ts calls through.
-    const nodeFs: { linkSync: typeof fs.linkSync } = require("node:fs");
+    const nodeFs: { linkSync: typeof fs.linkSync } = fsModule;
     const link = nodeFs.linkSync;
-    t.after(() => { nodeFs.linkSync = link; });
+    t.after(() => {
+        nodeFs.linkSync = link;
+    });
     for (const code of ["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]) {
-        nodeFs.linkSync = () => { throw Object.assign(new Error(`${code}: no hard links here`), { code }); };
+        nodeFs.linkSync = () => {
+            throw Object.assign(new Error(`${code}: no hard links here`), { code });
+        };
         const held = await lockFile(file, { command: `on ${code}`, waitMs: 0, onWait: () => assert.fail("no waiting") });
         assert.equal(JSON.parse(fs.readFileSync(lock, "utf8")).command, `on ${code}`, code);
         held.release();
         // Someone else's lock is not overwritten.
         const theirs = JSON.stringify({ pid: process.pid, started: "", hostname: "elsewhere.example", command: "theirs", since: "then" });
         fs.writeFileSync(lock, theirs);
-        await assert.rejects(lockFile(file, { command: "late", waitMs: 0, onWait: () => {} }), /being changed by pid \d+ on elsewhere\.example \(theirs/, code);
+        await assert.rejects(
+            lockFile(file, { command: "late", waitMs: 0, onWait: () => {} }),
+            /being changed by pid \d+ on elsewhere\.example \(theirs/,
+            code,
+        );
         assert.equal(fs.readFileSync(lock, "utf8"), theirs);
         fs.rmSync(lock);
         assert.deepEqual(fs.readdirSync(dir), [], `${code}: no temporary file left`);
     }
-    nodeFs.linkSync = () => { throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" }); };
+    nodeFs.linkSync = () => {
+        throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
+    };
     await assert.rejects(lockFile(file, { command: "c", waitMs: 0, onWait: () => {} }), /EIO: i\/o error/);
-    nodeFs.linkSync = () => { throw new Error("no code at all"); };
+    nodeFs.linkSync = () => {
+        throw new Error("no code at all");
+    };
     await assert.rejects(lockFile(file, { command: "c", waitMs: 0, onWait: () => {} }), /no code at all/);
     assert.deepEqual(fs.readdirSync(dir), [], "nothing made");
 });

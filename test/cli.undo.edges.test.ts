@@ -33,7 +33,11 @@ test("an undo record: private, written whole, the newest replaces the one before
     assert.deepEqual(readUndo(dir, "raider"), rec("create c"));
     assert.equal(fs.statSync(path.join(dir, ".project-vm")).mode & 0o777, 0o700);
     assert.equal(fs.statSync(undoPath(dir, "storage")).mode & 0o777, 0o600);
-    assert.deepEqual(fs.readdirSync(path.join(dir, ".project-vm")).sort(), ["undo.raider.json", "undo.storage.json"], "no temporary file left");
+    assert.deepEqual(
+        fs.readdirSync(path.join(dir, ".project-vm")).sort(),
+        ["undo.raider.json", "undo.storage.json"],
+        "no temporary file left",
+    );
     forgetUndo(dir, "storage");
     assert.equal(readUndo(dir, "storage"), undefined);
     assert.deepEqual(readUndo(dir, "raider"), rec("create c"), "the other host's is kept");
@@ -46,8 +50,19 @@ test("an undo record that is not whole, or not one project-vm wrote, is no recor
     recordUndo(dir, "storage", rec("x"));
     const file = undoPath(dir, "storage");
     const write = (v: unknown) => fs.writeFileSync(file, typeof v === "string" ? v : JSON.stringify(v));
-    for (const bad of ["", "{", "null", "[]", "\"text\"", { ...rec("x"), before: 1 }, { ...rec("x"), after: null }, { ...rec("x"), what: undefined },
-        { before: "a", after: "b" }, { ...rec("x"), lost: 3 }, { ...rec("x"), lost: null }]) {
+    for (const bad of [
+        "",
+        "{",
+        "null",
+        "[]",
+        '"text"',
+        { ...rec("x"), before: 1 },
+        { ...rec("x"), after: null },
+        { ...rec("x"), what: undefined },
+        { before: "a", after: "b" },
+        { ...rec("x"), lost: 3 },
+        { ...rec("x"), lost: null },
+    ]) {
         write(bad);
         assert.equal(readUndo(dir, "storage"), undefined, JSON.stringify(bad));
     }
@@ -55,7 +70,7 @@ test("an undo record that is not whole, or not one project-vm wrote, is no recor
     assert.equal(readUndo(dir, "storage")?.lost, "the disk");
     write({ ...rec("x"), lost: undefined });
     assert.deepEqual(readUndo(dir, "storage"), rec("x"));
-    write({ ...rec("x"), before: "" , after: "" });
+    write({ ...rec("x"), before: "", after: "" });
     assert.deepEqual(readUndo(dir, "storage"), { ...rec("x"), before: "", after: "" }, "empty texts are texts");
 });
 
@@ -82,7 +97,7 @@ test("the applied record: the text and when; the newest kept; a record that is n
 test("a record is written whole: a leftover temporary file of a crashed write is not read, and the folder is made if missing", (t) => {
     const dir = tmpdir(t);
     fs.mkdirSync(path.join(dir, ".project-vm"));
-    fs.writeFileSync(`${undoPath(dir, "storage")}.999.tmp`, "{\"what\":\"half");
+    fs.writeFileSync(`${undoPath(dir, "storage")}.999.tmp`, '{"what":"half');
     assert.equal(readUndo(dir, "storage"), undefined);
     recordUndo(dir, "storage", rec("y"));
     assert.deepEqual(readUndo(dir, "storage"), rec("y"));

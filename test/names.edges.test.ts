@@ -4,7 +4,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Project } from "../components/config";
 import {
-    isPreparedOf, macCollisions, preparedMarkerName, preparedVolumeName, PROJECT_FILES, projectMac, projectPaths, sshCommand, tailnetFqdn,
+    isPreparedOf,
+    macCollisions,
+    preparedMarkerName,
+    preparedVolumeName,
+    PROJECT_FILES,
+    projectMac,
+    projectPaths,
+    sshCommand,
+    tailnetFqdn,
 } from "../components/names";
 
 test("a project's files on the host: its folder under the storage folder, and the three files in it", () => {
@@ -40,7 +48,10 @@ test("a MAC needs both a stack and a name: either one missing is refused", () =>
     assert.throws(() => projectMac("", ""), /needs a stack/);
     // Bytes under 0x10 are written with two digits: six groups of two, always.
     const macs = Array.from({ length: 200 }, (_, i) => projectMac("storage", `n${i}`));
-    assert.ok(macs.some((m) => /:0[0-9a-f]/.test(m.slice(5))), "the sample holds a byte under 0x10");
+    assert.ok(
+        macs.some((m) => /:0[0-9a-f]/.test(m.slice(5))),
+        "the sample holds a byte under 0x10",
+    );
     for (const m of macs) assert.match(m, /^52:54:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/);
 });
 
@@ -57,7 +68,9 @@ test("macCollisions: no problems for distinct names, each colliding pair named o
     }
     const [a, b] = pair;
     const problems = macCollisions("raider", [a, "webapp", b]);
-    assert.deepEqual(problems, [`projects ${a} and ${b} derive the same MAC address (${projectMac("raider", a)}) on stack raider; rename one of them`]);
+    assert.deepEqual(problems, [
+        `projects ${a} and ${b} derive the same MAC address (${projectMac("raider", a)}) on stack raider; rename one of them`,
+    ]);
     assert.deepEqual(macCollisions("storage", [a, b]), [], "the same names on another host do not collide");
     // A third name on the same MAC collides with the first one seen.
     assert.equal(macCollisions("raider", [a, b, a]).length, 1, "a repeated name is not a second collision");
@@ -66,7 +79,11 @@ test("macCollisions: no problems for distinct names, each colliding pair named o
 test("prepared layers: named after the base image, recognised only for that base and a 12-digit hash", () => {
     assert.equal(preparedVolumeName("debian-13.qcow2", "0123456789ab"), "debian-13-prepared-0123456789ab.qcow2");
     assert.equal(preparedVolumeName("debian-13", "0123456789ab"), "debian-13-prepared-0123456789ab.qcow2", "a base without .qcow2");
-    assert.equal(preparedVolumeName("a.qcow2-b.qcow2", "0123456789ab"), "a.qcow2-b-prepared-0123456789ab.qcow2", "only the final .qcow2 goes");
+    assert.equal(
+        preparedVolumeName("a.qcow2-b.qcow2", "0123456789ab"),
+        "a.qcow2-b-prepared-0123456789ab.qcow2",
+        "only the final .qcow2 goes",
+    );
     assert.equal(preparedVolumeName("img.qcow2x", "0123456789ab"), "img.qcow2x-prepared-0123456789ab.qcow2");
     const layer = preparedVolumeName("debian-13.qcow2", "0123456789ab");
     assert.ok(isPreparedOf(layer, "debian-13.qcow2"));
