@@ -10,7 +10,8 @@
 #                            its guest's answers: cloud-init.txt/.json/.code, log, log-error
 #                            (tail fails, printing it), instance-id,
 #                            boot-id, tailscale.json, agent-late (pings that fail first), agent-busy
-#                            (status polls that fail first), sealed (seal.sh ran), seal.code
+#                            (status polls that fail first), exec-late (commands it cannot start
+#                            first: its channel resetting while the guest boots), sealed (seal.sh ran), seal.code
 #                            (its exit code; absent: 0)
 #   new-domain/              what a domain made by create starts with (copied into it)
 #   kvm                      domcapabilities --virttype kvm answers (absent: no KVM)
@@ -115,7 +116,8 @@ case "$verb" in
     { [ -e "$d/agent" ] && [ "$(state "$1")" = running ]; } || { echo "error: Guest agent is not responding: QEMU guest agent is not connected" >&2; exit 1; }
     case "$(jq -r .execute <<<"$2")" in
       guest-ping) countdown "$d/agent-late" && { echo "error: Guest agent is not responding" >&2; exit 1; }; echo '{"return":{}}' ;;
-      guest-exec) pid=$(( $(cat "$F/last-pid" 2>/dev/null || echo 0) + 1 )); echo "$pid" > "$F/last-pid"
+      guest-exec) countdown "$d/exec-late" && { echo "error: Guest agent is not responding: Guest agent not available for now" >&2; exit 1; }
+        pid=$(( $(cat "$F/last-pid" 2>/dev/null || echo 0) + 1 )); echo "$pid" > "$F/last-pid"
         mapfile -t argv < <(jq -r '.arguments.path, .arguments.arg[]' <<<"$2")
         code=0; guest "$d" "${argv[@]}" > "$F/exec-$pid.out" 2> "$F/exec-$pid.err" || code=$?; echo "$code" > "$F/exec-$pid.code"
         echo "{\"return\":{\"pid\":$pid}}" ;;

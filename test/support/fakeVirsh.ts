@@ -52,6 +52,8 @@ export interface FakeDomain {
     tailscale?: string;
     /** Guest-ping calls that fail before the agent answers. */
     agentLate?: number;
+    /** guest-exec calls that fail ("Guest agent not available for now": its channel resetting while the guest boots) before one starts. */
+    execLate?: number;
     /** guest-exec-status polls that fail (the agent busy) before one answers. */
     agentBusy?: number;
     /** domstate polls an ACPI shutdown takes; "never": the guest ignores it; undefined: at once. */
@@ -187,6 +189,7 @@ export class FakeHost {
         put("instance-id", d.instanceId);
         put("tailscale.json", d.tailscale);
         put("agent-late", d.agentLate?.toString());
+        put("exec-late", d.execLate?.toString());
         put("agent-busy", d.agentBusy?.toString());
         put("acpi", d.acpi?.toString());
         put("seal.code", d.sealCode?.toString());
