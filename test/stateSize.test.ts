@@ -8,9 +8,11 @@ import { runProgram } from "./support/program";
 
 /**
  * Bytes of inputs (as JSON) one VM may register. The issue's goal is 15 KB; see the README. 24 KB
- * since tailnet.sh proves a node by its auth key's life (the key's times and the check, 0.7 KB).
+ * since tailnet.sh proves a node by its auth key's life (the key's times and the check, 0.7 KB);
+ * 24.25 KB since ready.sh starts a command again when the guest agent's channel resets (packed, a
+ * few bytes over 24 KB).
  */
-const BUDGET = 24 * 1024;
+const BUDGET = 24 * 1024 + 256;
 
 test("each VM registers a lean state: every host program once and packed, user-data's scripts packed", async (t) => {
     const run = await runProgram("storage", (r) => t.skip(r), {});
