@@ -29,17 +29,22 @@ domain_state() {
 }
 
 # Runs a command in the guest of $DOMAIN through the QEMU guest agent (needs jq): prints its output, returns its exit code (124 when time runs out
-# before it ends, 125 when the agent cannot start it). Polls until $deadline (seconds since start).
+# before it ends, 125 when the agent cannot start it by then or the domain stops). Polls until $deadline (seconds since start).
 guest_exec() {
     local request pid status exited args
     local arg
     args=$(for arg in "${@:2}"; do printf '%s' "$arg" | jq -Rs .; done | jq -cs .)
     request=$(jq -cn --arg path "$1" --argjson arg "$args" '{execute: "guest-exec", arguments: {path: $path, arg: $arg, "capture-output": true}}')
-    pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') || true
-    if ! [[ "$pid" =~ ^[0-9]+$ ]]; then
-        log "the guest agent could not run $1"
-        return 125
-    fi
+    # The agent may refuse to start it for a while though it answered a ping: its channel resets
+    # while the guest boots ("Guest agent not available for now", seen 5 minutes into a boot under
+    # TCG). That is no verdict on the command: started again while the domain runs, until $deadline.
+    until pid=$(v qemu-agent-command "$DOMAIN" "$request" | jq -r '.return.pid // empty') && [[ "$pid" =~ ^[0-9]+$ ]]; do
+        if [ "$(domain_state "$DOMAIN")" != running ] || [ "$SECONDS" -ge "${deadline:?guest_exec needs a deadline}" ]; then
+            log "the guest agent could not run $1"
+            return 125
+        fi
+        sleep 5
+    done
     while :; do
         # A failed poll (the agent busy for a moment) is polled again, until the deadline.
         status=$(v qemu-agent-command "$DOMAIN" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || status='{}'

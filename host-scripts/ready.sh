@@ -14,21 +14,6 @@ wait_for_agent() {
     done
 }
 
-# guest_exec, started again while the agent cannot start the command (125): its channel resets
-# while the guest boots ("Guest agent not available for now", seen with a guest 5 minutes into a
-# boot under TCG), which is no verdict on provisioning. Until the deadline; then 124.
-guest_run() {
-    local code
-    while :; do
-        code=0
-        guest_exec "$@" || code=$?
-        [ "$code" -eq 125 ] || return "$code"
-        [ "$SECONDS" -lt "$deadline" ] || return 124
-        sleep 5
-        wait_for_agent
-    done
-}
-
 # Reboots the guest and waits until it is back (a new boot ID) with its agent.
 reboot_guest() {
     local boot_id
@@ -50,15 +35,15 @@ ready_wait() {
     deadline=$((SECONDS + timeout))
     log "waiting up to ${timeout}s for cloud-init in $DOMAIN"
     wait_for_agent
-    output=$(guest_run cloud-init status --wait --long) || code=$?
+    output=$(guest_exec cloud-init status --wait --long) || code=$?
     if [ -n "${INSTANCE_ID:-}" ] && [ "$code" -ne 124 ]; then
-        current=$(guest_run cat /var/lib/cloud/data/instance-id) || current=""
+        current=$(guest_exec cat /var/lib/cloud/data/instance-id) || current=""
         if [ "$current" != "$INSTANCE_ID" ] && [ "$code" -eq 1 ]; then
             # It failed with an older config: provision it again with the one now attached.
             log "$DOMAIN failed provisioning as $current; rebooting it to provision as $INSTANCE_ID"
             reboot_guest
             code=0
-            output=$(guest_run cloud-init status --wait --long) || code=$?
+            output=$(guest_exec cloud-init status --wait --long) || code=$?
         elif [ "$current" != "$INSTANCE_ID" ]; then
             log "$DOMAIN runs config $current; the new one ($INSTANCE_ID) applies at its next boot"
         fi

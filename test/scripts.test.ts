@@ -205,7 +205,7 @@ test("ready.sh polls again when one poll of the guest agent fails", (t) => {
     assert.equal(r.stdout.trim(), "ready");
 });
 
-test("ready.sh starts cloud-init's status again when the agent cannot start it for a while (its channel resetting as the guest boots): no verdict of failure", (t) => {
+test("a command the guest agent cannot start for a while (its channel resetting as the guest boots) is started again: ready.sh gives no verdict of failure", (t) => {
     if (!requireTool("jq", "jq", (r) => t.skip(r))) return;
     const r = runReady(
         0,
