@@ -2,13 +2,11 @@
 // name ends another's, a VM started while its disk is copied, a restore onto a disk that grew
 // since the backup (or shrank), and one past the end of a chain.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { afterEach, beforeEach, test } from "node:test";
-import { hostScript } from "../components/hostCommands";
+import { BPOOL, runBackupScript } from "./support/backupScript";
 import { FakeHost } from "./support/fakeVirsh";
 
 const GiB = 1024 ** 3;
-const BPOOL = "project-vms-backups";
 let host: FakeHost;
 
 beforeEach(() => {
@@ -20,29 +18,8 @@ beforeEach(() => {
 });
 afterEach(() => host.cleanup());
 
-function run(fn: string, env: Record<string, string> = {}) {
-    const program = fn.startsWith("restore_") ? hostScript("restore.sh", fn, ["backup.sh"]) : hostScript("backup.sh", fn);
-    const r = spawnSync("bash", ["-c", program], {
-        encoding: "utf8",
-        env: {
-            ...host.env(),
-            LIBVIRT_URI: "qemu:///system",
-            PROJECT: "app",
-            DOMAIN: "project-app",
-            PROJECT_POOL: "project-app",
-            VOLUME: "project.qcow2",
-            TARGET: "vdb",
-            BACKUP_POOL: BPOOL,
-            BACKUP_DIR: "/mnt/nas/backups",
-            STAMP: "20261129T100000Z",
-            KIND: "full",
-            SHUTDOWN_TIMEOUT: "10",
-            ...env,
-        },
-        timeout: 30_000,
-    });
-    return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
-}
+const run = (fn: string, env: Record<string, string> = {}) =>
+    runBackupScript(host, "app", fn, { STAMP: "20261129T100000Z", SHUTDOWN_TIMEOUT: "10", ...env });
 
 const capacity = (pool: string, vol: string) => Number(host.read(`pools/${pool}/${vol}`).split(" ")[0]);
 

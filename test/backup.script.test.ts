@@ -2,17 +2,16 @@
 // on every failure, a refusal without the guest agent, the checkpoint kept to one bitmap and no
 // metadata, restore's copy aside, and never a volume of another project.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import { hostScript } from "../components/hostCommands";
+import { backupProgram, BPOOL, backupScriptEnv, runBackupScript } from "./support/backupScript";
 import { FakeHost } from "./support/fakeVirsh";
 
 const GiB = 1024 ** 3;
 const P = "myapp";
 const POOL = "project-myapp";
-const BPOOL = "project-vms-backups";
 let host: FakeHost;
 
 beforeEach(() => {
@@ -27,29 +26,8 @@ beforeEach(() => {
 });
 afterEach(() => host.cleanup());
 
-function run(fn: string, env: Record<string, string> = {}) {
-    const program = fn.startsWith("restore_") ? hostScript("restore.sh", fn, ["backup.sh"]) : hostScript("backup.sh", fn);
-    const r = spawnSync("bash", ["-c", program], {
-        encoding: "utf8",
-        env: {
-            ...host.env(),
-            LIBVIRT_URI: "qemu:///system",
-            PROJECT: P,
-            DOMAIN: `project-${P}`,
-            PROJECT_POOL: POOL,
-            VOLUME: "project.qcow2",
-            TARGET: "vdb",
-            BACKUP_POOL: BPOOL,
-            BACKUP_DIR: "/mnt/nas/backups",
-            STAMP: "20261127T020000Z",
-            EPOCH: "1795744800",
-            KIND: "full",
-            ...env,
-        },
-        timeout: 30_000,
-    });
-    return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
-}
+const run = (fn: string, env: Record<string, string> = {}) =>
+    runBackupScript(host, P, fn, { STAMP: "20261127T020000Z", EPOCH: "1795744800", ...env });
 
 /** The verbs called, in order, from a list of calls. */
 const verbs = (calls: string[]) => calls.map((c) => c.split(" ")[0]);
@@ -414,22 +392,9 @@ test("a freeze that took effect but reported an error is thawed; no backup is be
 
 test("Ctrl+C while the freeze runs: the guest is thawed on the way out and nothing is kept", async () => {
     host.slow("domfsfreeze", 30, "after");
-    const child = spawn("bash", ["-c", hostScript("backup.sh", "backup_take")], {
+    const child = spawn("bash", ["-c", backupProgram("backup_take")], {
         detached: true,
-        env: {
-            ...host.env(),
-            LIBVIRT_URI: "qemu:///system",
-            PROJECT: P,
-            DOMAIN: `project-${P}`,
-            PROJECT_POOL: POOL,
-            VOLUME: "project.qcow2",
-            TARGET: "vdb",
-            BACKUP_POOL: BPOOL,
-            BACKUP_DIR: "/mnt/nas/backups",
-            STAMP: "20261127T020000Z",
-            EPOCH: "1795744800",
-            KIND: "full",
-        },
+        env: backupScriptEnv(host, P, { STAMP: "20261127T020000Z", EPOCH: "1795744800" }),
     });
     const started = Date.now();
     while (!host.waiting("domfsfreeze")) {
@@ -460,21 +425,9 @@ test("Ctrl+C while a restore writes the backup: the project disk as it was is pu
     host.pool(BPOOL, "/mnt/nas/backups");
     host.volume(BPOOL, "myapp--20261127T020000Z--full.qcow2", 2 * GiB, GiB);
     host.set("copy-slow");
-    const child = spawn("bash", ["-c", hostScript("restore.sh", "restore_run", ["backup.sh"])], {
+    const child = spawn("bash", ["-c", backupProgram("restore_run")], {
         detached: true,
-        env: {
-            ...host.env(),
-            LIBVIRT_URI: "qemu:///system",
-            PROJECT: P,
-            DOMAIN: `project-${P}`,
-            PROJECT_POOL: POOL,
-            VOLUME: "project.qcow2",
-            TARGET: "vdb",
-            BACKUP_POOL: BPOOL,
-            BACKUP_DIR: "/mnt/nas/backups",
-            STAMP: "20261129T100000Z",
-            BACKUP: "myapp--20261127T020000Z--full.qcow2",
-        },
+        env: backupScriptEnv(host, P, { STAMP: "20261129T100000Z", BACKUP: "myapp--20261127T020000Z--full.qcow2" }),
     });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));

@@ -5,7 +5,7 @@ import { World } from "./cli";
 import { FakeHost } from "./fakeVirsh";
 
 export const GiB = 1024 ** 3;
-export const BPOOL = "project-vms-backups";
+export { BPOOL } from "./backupScript";
 
 /** A fresh world: the `storage` stack, myapp (100G, running) and webapp (50G, no VM). */
 export function backupWorld(): { w: World; host: FakeHost } {
