@@ -15,6 +15,7 @@ import { parse } from "yaml";
 import { projectMac } from "../../components/names";
 import { EngineStack, plannedSteps } from "../support/engineStack";
 import { guestOk, guestSh } from "../support/guestAgent";
+import { projectVmStory } from "../support/projectVmStory";
 import {
     A,
     API_KEY,
@@ -33,7 +34,6 @@ import {
     network,
     plan,
     project,
-    projectVm,
     ready,
     resourcesState,
     setUp,
@@ -424,51 +424,20 @@ test("j. destroy leaves only the kept project disks; a new up takes them up", { 
     assert.equal(await markerOf(A), MARKER);
 });
 
-test("k. project-vm driving this engine: create, stop, start, resize, backup, restore, destroy", { timeout: 40 * MINUTE }, async (t) => {
-    if (!ready(t)) return;
-    if (!fs.existsSync(path.join(REPO, "dist", "cli", "main.js")))
-        throw new Error("dist/cli/main.js is missing: npm run build (npm ci and npm test build it)");
-    const D = `delta-${id}`;
-    everProjects.add(D);
-    const step = async (label: string, args: string[], expect: RegExp) => {
-        const started = Date.now();
-        const r = await projectVm(...args);
-        assert.equal(r.code, 0, `project-vm ${args.join(" ")}:\n${r.out.slice(-3000)}`);
-        assert.match(r.out, expect, `project-vm ${args.join(" ")} says what happened:\n${r.out.slice(-2000)}`);
-        timing(`project-vm ${label}`, (Date.now() - started) / 1000);
-        return r.out;
-    };
-    await step(
-        "create",
-        ["create", D, "1024", "1", "2G", "--no-nix", "--no-claude-code"],
-        new RegExp(`ssh dev@${host(D)}\\.standin\\.ts\\.net`),
-    );
-    assert.equal(domState(host(D)), "running");
-    assert.match(await cloudInitStatus(D), /done/);
-    await guestOk(URI, host(D), `echo ${MARKER} > /home/dev/project/marker && sync`);
-    // A backup of the running VM (frozen through its agent), the marker then deleted; the VM stopped,
-    // the backup restored, started: the marker is back.
-    await step("backup", ["backup", D], /full/);
-    await guestOk(URI, host(D), "rm /home/dev/project/marker && sync");
-    await step("stop", ["stop", D], /stop|shut/i);
-    assert.equal(domState(host(D)), "shut off");
-    await step("restore", ["restore", D, "latest", "--yes"], /restor/i);
-    await step("resize (disk, stopped)", ["resize", D, "--disk", "3G", "--yes"], /3(\.0)? ?G/);
-    assert.equal(volumeBytes(`${storageDir}/${D}/project.qcow2`), 3 * 1024 ** 3);
-    await step("start", ["start", D], /start|running/i);
-    assert.equal(domState(host(D)), "running");
-    await waitFor(
-        async () => (await guestSh(URI, host(D), "cat /home/dev/project/marker")).stdout.trim() === MARKER,
-        "the marker back after the restore",
-        BOOT_WAIT,
-    );
-    await step("restore --confirm", ["restore", "--confirm", D, "--yes"], /delet|kept|before-restore/i);
-    await step("destroy", ["destroy", D, "--yes"], /kept|project disk/i);
-    assert.equal(domState(host(D)), "");
-    assert.equal(fs.existsSync(`${storageDir}/${D}/project.qcow2`), true, "its project disk is kept");
-    // The stack file as project-vm left it is what the next steps build on.
-    w.shape = { ...w.shape, projects: parse(fs.readFileSync(w.stack!.stackFile, "utf8")).config["project-vms:projects"] };
-});
+test(
+    "k. project-vm driving this engine: create, backups (running, stopped, incremental), restore, resize, stop, start, destroy",
+    { timeout: 60 * MINUTE },
+    async (t) => {
+        if (!ready(t)) return;
+        if (!fs.existsSync(path.join(REPO, "dist", "cli", "main.js")))
+            throw new Error("dist/cli/main.js is missing: npm run build (npm ci and npm test build it)");
+        const D = `delta-${id}`;
+        everProjects.add(D);
+        await projectVmStory(D);
+        // The stack file as project-vm left it is what the next steps build on.
+        w.shape = { ...w.shape, projects: parse(fs.readFileSync(w.stack!.stackFile, "utf8")).config["project-vms:projects"] };
+    },
+);
 
 test(
     "l. an up interrupted mid-create, then a plain up: it converges with no manual virsh, nothing lost",

@@ -93,6 +93,8 @@ export function writeConfig(s: StackShape = w.shape): void {
         "project-vms:aptCheckValidUntil": false,
         "project-vms:shutdownTimeout": 90,
         "project-vms:readyTimeout": 1800,
+        // Step k's backups, all of one day: the newest 10 kept, so that each stays for the story.
+        "project-vms:backups": { keepLast: 10 },
         "project-vms:projects": s.projects,
         "tailscale:baseUrl": w.api!.url,
     });
@@ -242,8 +244,16 @@ export async function waitFor(check: () => Promise<boolean>, what: string, ms: n
     }
 }
 
+/** What a run of `project-vm` gave: its exit code, its output as a terminal shows it, and each stream. */
+export interface ProjectVmRun {
+    code: number;
+    out: string;
+    stdout: string;
+    stderr: string;
+}
+
 /** Runs the built `project-vm` on this stack, with the engine on its PATH; resolves to its exit code and output. */
-export function projectVm(...args: string[]): Promise<{ code: number; out: string }> {
+export function projectVm(...args: string[]): Promise<ProjectVmRun> {
     return new Promise((resolve) => {
         const child = spawn(
             process.execPath,
@@ -260,15 +270,19 @@ export function projectVm(...args: string[]): Promise<{ code: number; out: strin
             },
         );
         let out = "";
+        let stdout = "";
+        let stderr = "";
         child.stdout.on("data", (d) => {
             out += d;
+            stdout += d;
         });
         child.stderr.on("data", (d) => {
             out += d;
+            stderr += d;
         });
         child.on("close", (code) => {
             fs.appendFileSync(w.stack!.logFile, `\n$ project-vm ${args.join(" ")}\n${out}`);
-            resolve({ code: code ?? -1, out });
+            resolve({ code: code ?? -1, out, stdout, stderr });
         });
     });
 }
