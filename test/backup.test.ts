@@ -61,6 +61,9 @@ test("backups settings: defaults, a folder elsewhere, and every problem named wi
     );
     assert.match(parseBackupSettings({ dir: "/var/lib/project-vms" }, "/var/lib/project-vms").problems[0], /inside a project's folder/);
     assert.ok(parseBackupSettings({ dir: "/var/lib/project-vms/_backups/x" }, "/var/lib/project-vms").settings);
+    // A folder under storageDir whose name no project can have, and a sibling whose name starts like storageDir's.
+    assert.ok(parseBackupSettings({ dir: "/var/lib/project-vms/old.backups" }, "/var/lib/project-vms").settings);
+    assert.ok(parseBackupSettings({ dir: "/var/lib/project-vms-backups" }, "/var/lib/project-vms").settings);
     assert.match(parseBackupSettings("daily", "/s").problems[0], /must be an object/);
 });
 
@@ -161,6 +164,7 @@ test("a VM that is not running is skipped only when its newest backup is newer t
         false,
         "changed within the backup's second: backed up again",
     );
+    assert.equal(unchangedSinceBackup(list, new Date("2026-11-28T02:00:00Z")), false, "changed at the very moment of the backup");
     assert.equal(unchangedSinceBackup(list, new Date("2026-11-29T00:00:00Z")), false, "changed after it");
     assert.equal(unchangedSinceBackup(list, undefined), false, "unknown: backed up");
     assert.equal(unchangedSinceBackup([], new Date(0)), false, "no backup yet");
@@ -204,6 +208,16 @@ test("chains follow the backing files, not the stamps: an incremental stamped by
         "an incremental whose parent is gone is a chain of its own",
     );
     assert.deepEqual(planBackup([F1, orphan], 7), { kind: "full" }, "and no base for the next backup");
+
+    // Two incrementals that rest on each other (files edited by hand): each a chain of its own, and the lookup ends.
+    const A = b("20261104T020000Z", "inc");
+    const B = b("20261105T020000Z", "inc");
+    const loop = [F1, on(A, B), on(B, A)];
+    assert.deepEqual(
+        chains(loop).map((c) => c.map((x) => x.volume)),
+        [[F1.volume], [A.volume], [B.volume]],
+    );
+    assert.deepEqual(planBackup(loop, 7), { kind: "full" });
 });
 
 test("a backup is refused when this machine's clock is not later than the newest backup's", () => {

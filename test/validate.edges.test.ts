@@ -63,6 +63,7 @@ test("sizes: units, spacing and case; the largest safe size and one unit past it
     assert.equal(memoryMiB("1024K"), 1);
     assert.equal(memoryMiB("1536K"), undefined, "not a whole number of MiB");
     assert.equal(memoryMiB("8x"), undefined);
+    assert.equal(memoryMiB("x8192"), undefined, "digits only at the end are not a number of MiB");
     assert.equal(memoryMiB(true), undefined);
     assert.equal(memoryMiB(undefined), undefined);
     assert.equal(formatSize(100 * 1024 ** 3), "100G");
@@ -218,6 +219,11 @@ test("paths: absolute, normalised, safe characters, no part starting with '-'", 
         safePathProblem("/a b"),
         "may only contain letters, digits and . _ - / (it goes into libvirt XML and host commands as it is)",
     );
+    assert.equal(
+        safePathProblem("/a b/c"),
+        "may only contain letters, digits and . _ - / (it goes into libvirt XML and host commands as it is)",
+        "a bad character before the last '/'",
+    );
     assert.equal(safePathProblem("/a/../b"), "must not contain '..'");
     assert.equal(safePathProblem("/a/.."), "must not contain '..'");
     assert.equal(safePathProblem("/a/-b"), "must not have a part starting with '-'");
@@ -295,6 +301,8 @@ test("libvirt URIs: the documented ones only; the reason for a parameter, a port
         "xqemu:///system",
         "qemu+ssh://host/system/",
         "qemu+ext:///system",
+        "xqemu+ssh://host/system",
+        "xqemu+ssh://host:22/system",
     ]) {
         assert.equal(libvirtUriProblem(u), refuse, u);
     }
@@ -324,6 +332,16 @@ test("image locations: https (Debian's, or with a sha512), http only with a sha5
         "is a plain http:// URL without a sha512, which anyone on the way can change; use an https:// URL, a local path, or give its sha512",
     );
     assert.equal(imageLocationProblem("http://example.com/x.qcow2", SHA), ok);
+    assert.equal(
+        imageLocationProblem("https://example.com/x.qcow2?from=http://mirror"),
+        "is not a cloud.debian.org image (whose SHA512SUMS the program reads), so it needs its sha512 in the config",
+        "http:// later in an https URL",
+    );
+    assert.equal(
+        imageLocationProblem("/images/https://x.qcow2"),
+        "is a local path that may only contain letters, digits and . _ - / (it goes into libvirt XML and host commands as it is)",
+        "https:// inside a local path",
+    );
     const plain = "must be an https:// URL of plain characters (letters, digits, . _ ~ : / ? # @ ! & + , = % -) or a local path";
     for (const u of [
         "https://example.com/x y.qcow2",
@@ -411,6 +429,8 @@ test("the NAT network: /8 to /29, the network address, outside the special range
         "10.17.0.256/24",
         "10.17.0/24",
         "10.17.0.0/024",
+        "10.17.0.0/24x",
+        "10.17.0.0/245",
         "a.b.c.d/24",
         " 10.17.0.0/24",
     ]) {

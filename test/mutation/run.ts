@@ -8,7 +8,8 @@
 // while iterating on one file; a narrower set can only score lower). Stryker's incremental file is kept per set of arguments under
 // reports/stryker-incremental/ (gitignored: a local cache of this checkout's last run), so a rerun
 // only tries the mutants whose code or tests changed. Mutants that cannot change behaviour are
-// listed with the reason in test/mutation/equivalent.json and left out of the score.
+// listed with the reason in test/mutation/equivalent.json and left out of the score (by file, mutator and
+// text; an entry with a `line` only there, when the same text elsewhere in the file is not equivalent).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,7 +21,8 @@ const TS_AREAS = ["components", "cli"];
 
 interface Equivalents {
     shell: Record<string, string>;
-    stryker: { file: string; mutator: string; original: string; replacement: string; why: string }[];
+    /** `line` (optional) when the same text is mutated elsewhere in the file and only this one is equivalent. */
+    stryker: { file: string; line?: number; mutator: string; original: string; replacement: string; why: string }[];
 }
 interface StrykerMutant {
     id: string;
@@ -114,7 +116,7 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
                 area: areaOf(rel),
                 status: m.status === "NoCoverage" ? "Survived" : (m.status as Outcome["status"]),
                 description: `${JSON.stringify(original.length > 80 ? `${original.slice(0, 77)}...` : original)} → ${JSON.stringify(m.replacement ?? "")}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}`,
-                ...{ original, replacement: m.replacement ?? "", mutator: m.mutatorName },
+                ...{ original, replacement: m.replacement ?? "", mutator: m.mutatorName, line: m.location.start.line },
             } as Outcome);
         }
     }
@@ -123,9 +125,14 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
 
 function isEquivalent(o: Outcome, eq: Equivalents): string | undefined {
     if (SHELL_AREAS.includes(o.area)) return eq.shell[o.id];
-    const x = o as Outcome & { original: string; replacement: string; mutator: string };
+    const x = o as Outcome & { original: string; replacement: string; mutator: string; line: number };
     return eq.stryker.find(
-        (e) => e.file === x.file && e.mutator === x.mutator && e.original === x.original && e.replacement === x.replacement,
+        (e) =>
+            e.file === x.file &&
+            (e.line === undefined || e.line === x.line) &&
+            e.mutator === x.mutator &&
+            e.original === x.original &&
+            e.replacement === x.replacement,
     )?.why;
 }
 
