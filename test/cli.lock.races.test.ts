@@ -185,18 +185,43 @@ test("a live holder of another user (no permission to signal it), or whose start
 test("a waiting command looks again about every 100 ms, not in a busy loop: for a live holder and while another breaks a dead one", async (t) => {
     const { file, lock, afterReadingLock } = setup(t);
     let reads = 0;
-    afterReadingLock(() => reads++);
+    // A busy loop would never let the test's clock move: every 50 looks, 100 ms go by, so that it
+    // ends (with far too many looks) instead of hanging.
+    afterReadingLock(() => {
+        if (++reads % 50 === 0) mock.timers.tick(100);
+    });
+    // The clock and its timers are the test's: 100 ms go by per tick, whatever the machine's load.
+    mock.timers.enable({ apis: ["setTimeout", "Date"], now: Date.now() });
+    t.after(() => mock.timers.reset());
+    const settle = () => new Promise((r) => setImmediate(r));
+    /** Ticks 100 ms at a time until `done`, at most `max` times; resolves to the ticks taken. */
+    const tickUntil = async (done: () => boolean, max: number) => {
+        let ticks = 0;
+        for (; ticks < max && !done(); ticks++) {
+            await settle();
+            mock.timers.tick(100);
+        }
+        await settle();
+        return ticks;
+    };
     fs.writeFileSync(lock, holder(process.pid, "other"));
-    await assert.rejects(lockFile(file, { command: "c", waitMs: 500, onWait: () => {} }), LockBusy);
-    assert.ok(reads >= 3 && reads <= 8, `${reads} looks in 500 ms`);
+    let refused = false;
+    const waiting = assert.rejects(lockFile(file, { command: "c", waitMs: 500, onWait: () => {} }), LockBusy).then(() => (refused = true));
+    await tickUntil(() => refused, 20);
+    await waiting;
+    assert.ok(reads >= 5 && reads <= 7, `${reads} looks in 500 ms of waiting`);
+
     fs.writeFileSync(lock, holder(deadPid(), "crashed"));
     fs.writeFileSync(`${lock}.break`, "1");
     const fresh = new Date(Date.now() - 9_500);
     fs.utimesSync(`${lock}.break`, fresh, fresh);
     reads = 0;
-    const held = await lockFile(file, { command: "next", ...noWait });
-    assert.ok(reads >= 3 && reads <= 12, `${reads} looks in the 500 ms the other breaker was fresh`);
-    held.release();
+    let held: { release(): void } | undefined;
+    const taking = lockFile(file, { command: "next", ...noWait }).then((l) => (held = l));
+    await tickUntil(() => held !== undefined, 20);
+    await taking;
+    assert.ok(reads >= 5 && reads <= 10, `${reads} looks in the 500 ms the other breaker was fresh`);
+    held!.release();
 });
 
 test("a release left over from an earlier hold does not release the same command's next hold, even within one millisecond", async (t) => {
