@@ -445,7 +445,8 @@ test(
     async (t) => {
         if (!ready(t)) return;
         const C = `gamma-${id}`;
-        writeConfig({ ...w.shape, projects: [...w.shape.projects, project(C)] });
+        // Two vCPUs, like A: under emulation each is a host thread, and C boots alone.
+        writeConfig({ ...w.shape, projects: [...w.shape.projects, project(C, { cpus: 2 })] });
         const stopped = await w.stack!.run(["up", "--yes", "--skip-preview"], {
             interruptOn: new RegExp(`Domain\\s+${host(C)}\\s+creating`),
         });

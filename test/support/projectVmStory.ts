@@ -105,7 +105,8 @@ export async function projectVmStory(name: string): Promise<void> {
     // Created by project-vm; the provider's project disk is qcow2 v2.
     await run(
         "create",
-        ["create", name, "1024", "1", "2G", "--no-nix", "--no-claude-code"],
+        // Two vCPUs: under emulation each is a host thread, and the host has two cores.
+        ["create", name, "1024", "2", "2G", "--no-nix", "--no-claude-code"],
         new RegExp(`ssh dev@${domain}\\.standin\\.ts\\.net`),
     );
     assert.equal(domState(domain), "running");
