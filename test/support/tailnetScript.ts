@@ -63,6 +63,17 @@ export async function fakeTailscale(
     return { url: `http://127.0.0.1:${port}`, calls, bodies, devices, close: () => server.close() };
 }
 
+/** tailnet.sh's environment for the VM project-myapp on `host` (a FakeHost), before the test's own settings. */
+export function tailnetEnv(host: FakeHost): Record<string, string> {
+    return {
+        ...host.env(),
+        LIBVIRT_URI: "qemu:///system",
+        DOMAIN: "project-myapp",
+        NODE_HOSTNAME: "project-myapp",
+        TS_TAGS: "tag:project-vm",
+    };
+}
+
 /**
  * Runs a tailnet.sh function against the stand-in virsh; FAKE_TS_STATUS in `env` is what the
  * guest's `tailscale status --json` prints, FAKE_DOMSTATE its state (default running).
@@ -79,14 +90,7 @@ export function runTailnet(
             "bash",
             ["-c", hostScript("tailnet.sh", fn)],
             {
-                env: {
-                    ...host.env(),
-                    LIBVIRT_URI: "qemu:///system",
-                    DOMAIN: "project-myapp",
-                    NODE_HOSTNAME: "project-myapp",
-                    TS_TAGS: "tag:project-vm",
-                    ...rest,
-                },
+                env: { ...tailnetEnv(host), ...rest },
             },
             (err, stdout, stderr) => {
                 host.cleanup();
