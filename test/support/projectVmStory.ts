@@ -28,8 +28,9 @@ import {
     timing,
     URI,
     virsh,
+    volumeBytes,
+    waitFor,
 } from "./programWorld";
-import { volumeBytes, waitFor } from "./programWorld";
 
 const GiB = 1024 ** 3;
 const MOUNT = "/home/dev/project";
