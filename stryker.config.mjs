@@ -16,6 +16,9 @@ export default {
     // a mutant reaches those processes too (they inherit the active mutant's id).
     buildCommand: "npm run build",
     checkers: ["typescript"],
+    // --sample (test/mutation/run.ts): only the sampled mutants, not those nested in their nodes.
+    plugins: ["@stryker-mutator/*", "./test/mutation/sampleIgnorer.mjs"],
+    ignorers: env.PVMS_MUTATION_SAMPLE ? ["pvms-sample"] : [],
     tsconfigFile: "tsconfig.json",
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     mutate: env.PVMS_MUTATION_MUTATE ? env.PVMS_MUTATION_MUTATE.split(",") : ["components/**/*.ts", "cli/**/*.ts"],

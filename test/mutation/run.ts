@@ -1,5 +1,5 @@
-// `npm run test:mutation [-- AREA|FILE ...] [--concurrency N] [--tests FILE,...]`: mutation testing,
-// one score per area.
+// `npm run test:mutation [-- AREA|FILE ...] [--concurrency N] [--tests FILE,...] [--sample N [--seed S]]`:
+// mutation testing, one score per area.
 //   components, cli            StrykerJS (stryker.config.mjs) over the unit tests that import them
 //   host-scripts, cloud-init/scripts   the hand-made mutants of test/mutation/shell-mutants.json
 // An argument may be a single file of an area (cli/lock.ts, host-scripts/backup.sh). No argument:
@@ -10,10 +10,14 @@
 // only tries the mutants whose code or tests changed. Mutants that cannot change behaviour are
 // listed with the reason in test/mutation/equivalent.json and left out of the score (by file, mutator and
 // text; an entry with a `line` only there, when the same text elsewhere in the file is not equivalent).
+// --sample N tries N mutants of each TypeScript area (or file), drawn uniformly by a seed
+// (test/mutation/sample.ts), and gives the score as an estimate with its 95 % interval: a whole
+// area is thousands of mutants, hours on two cores.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { testsReaching } from "./graph";
+import { babelSite, listMutants, mutateRange, pick, reportKey, siteKey, wilson } from "./sample";
 import { loadShellMutants, runShellMutants, SHELL_AREAS, Outcome } from "./shell";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -36,15 +40,24 @@ function args() {
     const list = process.argv.slice(2);
     let concurrency = 2;
     let tests: string[] | undefined;
+    let sample: string | undefined;
+    let seed = "1";
     const targets: string[] = [];
     for (let i = 0; i < list.length; i++) {
-        if (list[i] === "--concurrency") concurrency = Number(list[++i]);
+        if (list[i] === "--sample") sample = list[++i];
+        else if (list[i].startsWith("--sample=")) sample = list[i].slice("--sample=".length);
+        else if (list[i] === "--seed") seed = list[++i];
+        else if (list[i].startsWith("--seed=")) seed = list[i].slice("--seed=".length);
+        else if (list[i] === "--concurrency") concurrency = Number(list[++i]);
         else if (list[i].startsWith("--concurrency=")) concurrency = Number(list[i].split("=")[1]);
         else if (list[i] === "--tests") tests = list[++i].split(",");
         else if (list[i].startsWith("--tests=")) tests = list[i].slice("--tests=".length).split(",");
         else targets.push(list[i].replace(/\/$/, ""));
     }
     if (!(concurrency >= 1)) throw new Error("--concurrency takes a number of at least 1");
+    if (sample !== undefined && !/^[1-9][0-9]*$/.test(sample))
+        throw new Error(`--sample takes a whole number of at least 1, not ${JSON.stringify(sample)}`);
+    if (!/^[0-9]+$/.test(seed)) throw new Error(`--seed takes a whole number, not ${JSON.stringify(seed)}`);
     const all = targets.length === 0 ? [...TS_AREAS, ...SHELL_AREAS] : targets;
     for (const t of all) {
         const known = [...TS_AREAS, ...SHELL_AREAS].some((a) => t === a || t.startsWith(`${a}/`));
@@ -52,7 +65,7 @@ function args() {
             throw new Error(`${t}: not an area (${[...TS_AREAS, ...SHELL_AREAS].join(", ")}) nor a file in one`);
     }
     for (const t of tests ?? []) if (!fs.existsSync(path.join(REPO, t))) throw new Error(`--tests: no file ${t}`);
-    return { concurrency, targets: all, tests };
+    return { concurrency, targets: all, tests, sample: sample === undefined ? undefined : { size: Number(sample), seed: Number(seed) } };
 }
 
 function areaOf(file: string): string {
@@ -70,22 +83,55 @@ function originalText(source: string, m: StrykerMutant): string {
     ].join("\n");
 }
 
-function runStryker(targets: string[], concurrency: number, only: string[] | undefined): Outcome[] {
-    const mutate = targets.map((t) => (TS_AREAS.includes(t) ? `${t}/**/*.ts` : t));
-    const sources = mutate.flatMap((g) =>
-        g.endsWith("**/*.ts")
-            ? fs
-                  .readdirSync(path.join(REPO, g.split("/")[0]), { recursive: true, encoding: "utf8" })
-                  .filter((f) => f.endsWith(".ts"))
-                  .map((f) => path.join(g.split("/")[0], f))
-            : [g],
-    );
+/** The TypeScript files of a target (an area or one file), relative to the repository. */
+function filesOf(target: string): string[] {
+    if (!TS_AREAS.includes(target)) return [target];
+    return fs
+        .readdirSync(path.join(REPO, target), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => path.join(target, f))
+        .sort();
+}
+
+type Sample = { size: number; seed: number };
+
+async function runStryker(targets: string[], concurrency: number, only: string[] | undefined, sample: Sample | undefined) {
+    const sources = targets.flatMap(filesOf);
+    let mutate = targets.map((t) => (TS_AREAS.includes(t) ? `${t}/**/*.ts` : t));
+    let sampled: Set<string> | undefined;
+    const sites: object[] = [];
+    if (sample) {
+        sampled = new Set();
+        const ranges: string[] = [];
+        for (const t of targets) {
+            const all = await listMutants(REPO, filesOf(t));
+            const picked = pick(all, sample.size, sample.seed);
+            console.log(`sample: ${picked.length} of the ${all.length} mutants of ${t} (seed ${sample.seed})`);
+            for (const site of picked) {
+                sampled.add(siteKey(site));
+                ranges.push(mutateRange(site));
+                sites.push(babelSite(REPO, site));
+            }
+        }
+        mutate = ranges;
+    }
     const tests = only ?? testsReaching(REPO, sources);
-    const slug = [...targets, ...(only ? ["tests", ...only.map((t) => path.basename(t, ".test.ts"))] : [])]
+    const slug = [
+        ...targets,
+        ...(only ? ["tests", ...only.map((t) => path.basename(t, ".test.ts"))] : []),
+        ...(sample ? [`sample${sample.size}`, `seed${sample.seed}`] : []),
+    ]
         .join("+")
         .replace(/[^A-Za-z0-9.+-]+/g, "_");
     const report = `reports/mutation/${slug}.json`;
-    console.log(`stryker: mutating ${mutate.join(", ")} against ${tests.length} test files`);
+    const sampleFile = path.join(REPO, `reports/mutation/${slug}.sample.json`);
+    if (sample) {
+        fs.mkdirSync(path.dirname(sampleFile), { recursive: true });
+        fs.writeFileSync(sampleFile, JSON.stringify(sites));
+    }
+    console.log(
+        `stryker: mutating ${sample ? `${mutate.length} sampled places in ` : ""}${targets.join(", ")} against ${tests.length} test files`,
+    );
     const r = spawnSync(path.join(REPO, "node_modules/.bin/stryker"), ["run"], {
         cwd: REPO,
         stdio: "inherit",
@@ -96,6 +142,7 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
             PVMS_MUTATION_INCREMENTAL: `reports/stryker-incremental/${slug}.json`,
             PVMS_MUTATION_REPORT: report,
             PVMS_MUTATION_CONCURRENCY: String(concurrency),
+            ...(sample ? { PVMS_MUTATION_SAMPLE: sampleFile } : {}),
             // The sandbox is not beside ../shared/schemas: without this the program's tests skip.
             PROJECT_VMS_SCHEMAS: process.env.PROJECT_VMS_SCHEMAS ?? path.resolve(REPO, "..", "shared", "schemas"),
         },
@@ -109,6 +156,9 @@ function runStryker(targets: string[], concurrency: number, only: string[] | und
         const rel = path.isAbsolute(file) ? path.relative(REPO, file) : file;
         for (const m of mutants) {
             if (!["Killed", "Timeout", "Survived", "NoCoverage"].includes(m.status)) continue;
+            // A sampled node's range also holds the mutants nested in it: Stryker tries them, the score leaves them out.
+            const key = reportKey(rel, m.location.start.line, m.location.start.column, m.mutatorName, m.replacement ?? "");
+            if (sampled && !sampled.has(key)) continue;
             const original = originalText(source, m);
             outcomes.push({
                 id: `${rel}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`,
@@ -137,7 +187,7 @@ function isEquivalent(o: Outcome, eq: Equivalents): string | undefined {
 }
 
 async function main() {
-    const { concurrency, targets, tests } = args();
+    const { concurrency, targets, tests, sample } = args();
     const started = Date.now();
     const eq = JSON.parse(fs.readFileSync(path.join(REPO, "test/mutation/equivalent.json"), "utf8")) as Equivalents;
     const outcomes: Outcome[] = [];
@@ -148,7 +198,7 @@ async function main() {
         console.log(`shell: ${mutants.length} mutants of ${shTargets.join(", ")}`);
         outcomes.push(...(await runShellMutants(REPO, mutants, concurrency, (l) => console.log(`  ${l}`))));
     }
-    if (tsTargets.length > 0) outcomes.push(...runStryker(tsTargets, concurrency, tests));
+    if (tsTargets.length > 0) outcomes.push(...(await runStryker(tsTargets, concurrency, tests, sample)));
 
     const areas = [...new Set(targets.map(areaOf))];
     const summary: Record<string, unknown> = {};
@@ -162,8 +212,10 @@ async function main() {
         const survivors = counted.filter((o) => o.status === "Survived");
         const score = counted.length === 0 ? 100 : (100 * killed) / counted.length;
         failed ||= score < 90;
+        const estimate = sample && TS_AREAS.includes(area) ? wilson(killed, counted.length) : undefined;
         console.log(
-            `  ${area.padEnd(20)} ${score.toFixed(1).padStart(5)} %  killed ${killed} of ${counted.length} (${equivalent.length} equivalent)`,
+            `  ${area.padEnd(20)} ${score.toFixed(1).padStart(5)} %  killed ${killed} of ${counted.length} (${equivalent.length} equivalent)` +
+                (estimate ? `, a sample: the area's score is ${estimate.low.toFixed(1)}–${estimate.high.toFixed(1)} % (95 %)` : ""),
         );
         for (const s of survivors) console.log(`      survived ${s.id}: ${s.description}`);
         summary[area] = {
@@ -171,6 +223,7 @@ async function main() {
             killed,
             counted: counted.length,
             equivalent: equivalent.length,
+            ...(estimate ? { sample: sample, interval95: [Number(estimate.low.toFixed(1)), Number(estimate.high.toFixed(1))] } : {}),
             survivors: survivors.map((s) => `${s.id}: ${s.description}`),
         };
     }
