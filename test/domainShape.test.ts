@@ -14,6 +14,9 @@ import { guestDomainXml } from "../e2e/libvirtGuest";
 import { REPO } from "./support/schemas";
 
 const source = (file: string) => fs.readFileSync(path.join(REPO, file), "utf8");
+// Under `npm run test:mutation` the code is Stryker's instrumented copy (every mutant switched in
+// behind a guard): a test of how the source is written has no source to read there.
+const ASIS = /stryMutAct_9fa48/.test(source("components/projectVm.ts")) && "the code is Stryker's instrumented copy";
 
 test("the program's VMs keep the machine type and CPU mode they have always had: pc and maximum", () => {
     assert.equal(DOMAIN_MACHINE, "pc");
@@ -22,20 +25,23 @@ test("the program's VMs keep the machine type and CPU mode they have always had:
     assert.equal(cpuXml("kvm"), "<cpu mode='host-passthrough'/>", "the builder under KVM: the host's CPU");
 });
 
-test("the program's Domain takes its machine type and CPU mode from domainShape.ts, nowhere else", () => {
+test("the program's Domain takes its machine type and CPU mode from domainShape.ts, nowhere else", { skip: ASIS }, () => {
     const program = source("components/projectVm.ts");
     assert.match(program, /machine: DOMAIN_MACHINE,/);
     assert.match(program, /cpu: \{ mode: DOMAIN_CPU_MODE \}/);
     assert.doesNotMatch(program, /machine: "|mode: "/, "no literal machine type or CPU mode");
 });
 
-test("the builder's domain XML is made from what prepare.ts passes it, with no machine type or CPU of its own", () => {
+test("the builder's domain XML is made from what prepare.ts passes it, with no machine type or CPU of its own", { skip: ASIS }, () => {
     const script = source("host-scripts/prepare-base.sh");
     assert.doesNotMatch(script, /machine='(?!\$)|cpu mode=/, "no literal machine type or CPU mode in prepare-base.sh");
     assert.match(script, /\$\{DOMAIN_MACHINE:\?\}/);
     assert.match(script, /\$\{CPU_XML_KVM:\?\}/);
     assert.match(script, /\$\{CPU_XML_QEMU:\?\}/);
     assert.match(source("components/prepare.ts"), /\.\.\.builderShapeEnv\(\),/, "prepare.ts hands the builder the shape");
+});
+
+test("the builder is handed the machine type and both CPU shapes", () => {
     assert.deepEqual(builderShapeEnv(), { DOMAIN_MACHINE, CPU_XML_KVM: cpuXml("kvm"), CPU_XML_QEMU: cpuXml("qemu") });
 });
 
