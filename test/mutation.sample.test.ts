@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { babelSite, listMutants, MutantSite, mutateRange, pick, siteKey, wilson } from "./mutation/sample";
+import { babelSite, instrumenter, listMutants, MutantSite, mutateRange, pick, siteKey, wilson } from "./mutation/sample";
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore: a plain ES module, loaded by Stryker itself
 import { holds, sampleIgnorer } from "./mutation/sampleIgnorer.mjs";
@@ -85,13 +85,14 @@ test("a sampled block is tried alone: the sample ignorer leaves out the mutants 
     const sampleFile = path.join(repo, "sample.json");
     fs.writeFileSync(sampleFile, JSON.stringify([babelSite(repo, block)]));
 
-    const { Instrumenter } = await import("@stryker-mutator/instrumenter");
-    const quiet = { isDebugEnabled: () => false, debug: () => undefined, info: () => undefined };
     const range = { start: block.start, end: block.end }; // what Stryker makes of mutateRange(block)
-    const result = await new Instrumenter(quiet as never).instrument(
-        [{ name: path.join(repo, "cli/grade.ts"), content: SOURCE, mutate: [range] }],
-        { plugins: null, excludedMutations: [], ignorers: [sampleIgnorer(sampleFile)] },
-    );
+    const result = await (
+        await instrumenter()
+    ).instrument([{ name: path.join(repo, "cli/grade.ts"), content: SOURCE, mutate: [range] }], {
+        plugins: null,
+        excludedMutations: [],
+        ignorers: [sampleIgnorer(sampleFile)],
+    });
     const tried = result.mutants.filter((m) => m.status === undefined);
     assert.deepEqual(
         tried.map((m) => `${m.mutatorName} ${m.location.start.line}:${m.location.start.column}`),
@@ -103,9 +104,12 @@ test("a sampled block is tried alone: the sample ignorer leaves out the mutants 
     );
 
     // Without the ignorer, the range alone would try them all.
-    const bare = await new Instrumenter(quiet as never).instrument(
-        [{ name: path.join(repo, "cli/grade.ts"), content: SOURCE, mutate: [range] }],
-        { plugins: null, excludedMutations: [], ignorers: [] },
-    );
+    const bare = await (
+        await instrumenter()
+    ).instrument([{ name: path.join(repo, "cli/grade.ts"), content: SOURCE, mutate: [range] }], {
+        plugins: null,
+        excludedMutations: [],
+        ignorers: [],
+    });
     assert.equal(bare.mutants.length, 1 + inside.length);
 });

@@ -21,12 +21,18 @@ export interface MutantSite {
     end: { line: number; column: number };
 }
 
-/** Every mutant Stryker would make in `files` (relative to `repo`), with its default mutators. */
-export async function listMutants(repo: string, files: string[]): Promise<MutantSite[]> {
+/** Stryker's instrumenter, with a logger that says nothing. */
+export async function instrumenter() {
     const { Instrumenter } = await import("@stryker-mutator/instrumenter");
     const quiet = { isDebugEnabled: () => false, debug: () => undefined, info: () => undefined };
-    const instrumenter = new Instrumenter(quiet as never);
-    const result = await instrumenter.instrument(
+    return new Instrumenter(quiet as never);
+}
+
+/** Every mutant Stryker would make in `files` (relative to `repo`), with its default mutators. */
+export async function listMutants(repo: string, files: string[]): Promise<MutantSite[]> {
+    const result = await (
+        await instrumenter()
+    ).instrument(
         files.map((f) => ({ name: path.join(repo, f), content: fs.readFileSync(path.join(repo, f), "utf8"), mutate: true })),
         { plugins: null, excludedMutations: [], ignorers: [] },
     );
