@@ -5,7 +5,8 @@
 const env = process.env;
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-    testRunner: "tap",
+    // The tap runner, with each mutant's test files run fastest first (test/mutation/fastFirstRunner.mjs).
+    testRunner: "pvms-tap",
     tap: {
         testFiles: env.PVMS_MUTATION_TESTS ? env.PVMS_MUTATION_TESTS.split(",") : ["test/*.test.ts"],
         // tsx loads the TypeScript; node:test prints TAP; the hook records which mutants a file reaches.
@@ -17,7 +18,7 @@ export default {
     buildCommand: "npm run build",
     checkers: ["typescript"],
     // --sample (test/mutation/run.ts): only the sampled mutants, not those nested in their nodes.
-    plugins: ["@stryker-mutator/*", "./test/mutation/sampleIgnorer.mjs"],
+    plugins: ["@stryker-mutator/*", "./test/mutation/sampleIgnorer.mjs", "./test/mutation/fastFirstRunner.mjs"],
     ignorers: env.PVMS_MUTATION_SAMPLE ? ["pvms-sample"] : [],
     tsconfigFile: "tsconfig.json",
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
