@@ -8,7 +8,7 @@
 // or not whatever the order; only the time to find out changes.
 import * as fs from "node:fs";
 import { commonTokens, declareFactoryPlugin, PluginKind, tokens } from "@stryker-mutator/api/plugin";
-import { createTapTestRunner } from "@stryker-mutator/tap-runner";
+import { createTapTestRunnerFactory } from "@stryker-mutator/tap-runner";
 
 /**
  * `files` ordered by `times` (milliseconds by file), fastest first; a file without a time goes
@@ -58,7 +58,7 @@ export function fastFirstRunner(inner, timesFile) {
 }
 
 function createFastFirstRunner(injector) {
-    return fastFirstRunner(createTapTestRunner(injector), process.env.PVMS_MUTATION_TIMES);
+    return fastFirstRunner(createTapTestRunnerFactory()(injector), process.env.PVMS_MUTATION_TIMES);
 }
 createFastFirstRunner.inject = tokens(commonTokens.injector);
 
