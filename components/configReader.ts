@@ -7,8 +7,11 @@ import { NAMESPACE, Size, formatSize, looksLikeSize, memoryMiB, parseSize, show 
 /** A raw config object, as JSON-parsed from Pulumi's config. */
 export type Raw = Record<string, unknown>;
 
-/** What Pulumi hands on for an unquoted YAML date such as 2026-11-01. */
-const YAML_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?Z$/;
+/**
+ * What Pulumi hands on for an unquoted YAML date such as 2026-11-01 in an object or list: yaml.v3
+ * reads a time.Time, which Go writes as JSON in RFC 3339 without a fraction of zeros.
+ */
+const YAML_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00Z$/;
 
 /** YAML 1.1's booleans, which are plain strings in Pulumi's YAML: what the user meant. */
 const YAML11_BOOLEANS: Record<string, boolean> = { yes: true, y: true, on: true, no: false, n: false, off: false };

@@ -2,6 +2,7 @@
 // schemas and read the way cloud-init reads it (YAML 1.1).
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { describe, test } from "node:test";
@@ -117,6 +118,20 @@ describe("user-data", () => {
         assert.equal(mount[1], "/home/dev/project");
         assert.match(mount[3], /(^|,)nofail(,|$)/);
         assert.deepEqual(projectDiskLayout(), { device: "/dev/vdb", label: "project", mountPoint: "/home/dev/project" });
+    });
+
+    test("the project disk's mount point is the mount of its label, whatever else user-data mounts", (t) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-layout-"));
+        t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const userData = (mounts: string) =>
+            fs.writeFileSync(
+                path.join(dir, "user-data.yaml"),
+                `fs_setup:\n  - { device: /dev/vdc, label: work, filesystem: ext4 }\nmounts:\n${mounts}`,
+            );
+        userData("  - [LABEL=scratch, /mnt/scratch, ext4]\n  - [LABEL=work, /srv/work, ext4]\n");
+        assert.deepEqual(projectDiskLayout(dir), { device: "/dev/vdc", label: "work", mountPoint: "/srv/work" });
+        userData("  - [LABEL=scratch, /mnt/scratch, ext4]\n");
+        assert.throws(() => projectDiskLayout(dir), /cloud-init\/user-data\.yaml mounts no LABEL=work/);
     });
 
     test("installs Docker and the base tools always, and what each feature needs only with it", () => {

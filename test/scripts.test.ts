@@ -62,6 +62,13 @@ test("a host command is lib.sh's prelude, the library functions the script calls
     for (const unused of ["guest_exec() {", "curl_config_line() {", "dir_pool_ensure() {", "human_size() {"])
         assert.ok(!text.includes(unused), `no ${unused}`);
     assert.ok(!/^\s*#/m.test(text), "no comment lines: they do not run");
+    assert.deepEqual(
+        hostProgram("power.sh")
+            .split("\n")
+            .filter((l) => l.trim() === ""),
+        [],
+        "no blank lines: every VM's state holds this text",
+    );
     assert.ok(hostScript("ready.sh", "ready_wait").includes("guest_exec() {"), "a function the script calls comes along");
     assert.throws(() => hostScript("power.sh", "power_explode"), /has no function power_explode/);
 });

@@ -1,0 +1,72 @@
+// Edges of the stack config a user meets by accident: an empty `name:` or `baseImages:` (YAML's
+// null), a key pasted with spaces around it, a misspelt key that is near a known one or not, a missing
+// or bad URL in the second form of baseImages.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConfigError, DEFAULTS, parseConfig } from "../components/config";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
+
+function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { sshPublicKeys: [KEY], tailscale: { tailnet: "bat-boa.ts.net" }, projects: [{ name: "myapp" }], ...extra };
+}
+
+function problems(raw: Record<string, unknown>): string[] {
+    try {
+        parseConfig(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail(`expected problems for ${JSON.stringify(raw)}`);
+}
+
+test("an entry written `name:` with nothing after it (null) is refused, named, not skipped", () => {
+    assert.deepEqual(problems(config({ projects: [{ name: "myapp" }, { name: null, memory: 8192 }] })), [
+        "project-vms:projects[1].name is required (the project name, e.g. myapp)",
+    ]);
+});
+
+test("`baseImages:` with nothing after it (null) is unset: the default image", () => {
+    const s = parseConfig(config({ baseImages: null }));
+    assert.deepEqual(
+        s.baseImages.map((b) => b.url),
+        [DEFAULTS.baseImage],
+    );
+});
+
+test("a baseImages entry without a url, or with a bad one, is named by its entry", () => {
+    const debian = "https://cloud.debian.org/images/cloud/forky/a.qcow2";
+    assert.deepEqual(problems(config({ baseImages: [{ version: "v1", url: debian }, { version: "v2" }, { version: "v3", url: null }] })), [
+        "project-vms:baseImages[1].url is required",
+        "project-vms:baseImages[2].url is required",
+    ]);
+    assert.deepEqual(
+        problems(
+            config({
+                baseImages: [
+                    { version: "v1", url: debian },
+                    { version: "v2", url: "ftp://example.org/b.qcow2" },
+                ],
+            }),
+        ),
+        [
+            'project-vms:baseImages[1].url must be an https:// URL or an absolute path (or file:///path) of a qcow2 image, got "ftp://example.org/b.qcow2"',
+        ],
+    );
+});
+
+test("an SSH key pasted with spaces around it is used without them", () => {
+    const s = parseConfig(config({ sshPublicKeys: [`  ${KEY}  `, ` ${KEY.replace("admin", "other")}`] }));
+    assert.deepEqual(s.sshPublicKeys, [KEY, KEY.replace("admin", "other")]);
+});
+
+test("a misspelt key gets a suggestion within two edits, and none from a longer word that ends like a key", () => {
+    const one = (key: string) => problems(config({ projects: [{ name: "myapp", [key]: 1 }] }))[0];
+    assert.match(one("memroy"), /projects\[0\]\.memroy is not a known key \(did you mean 'memory'\?\)/);
+    assert.match(one("Memory"), /did you mean 'memory'\?/, "a key in another case");
+    assert.match(one("cpu"), /did you mean 'cpus'\?/);
+    // Three edits from `memory`, though it ends with it; `autostart` is not `restart`.
+    assert.doesNotMatch(one("bigmemory"), /did you mean/);
+    assert.doesNotMatch(one("restart"), /did you mean/);
+});
