@@ -33,6 +33,37 @@ test("every subcommand's help lists the global -H and -C", async (t) => {
     }
 });
 
+test("every command's help describes each of its arguments and options, subcommands too", async (t) => {
+    const lines = (help: string, section: string) =>
+        (new RegExp(`^${section}:\\n((?: .*\\n?)*)`, "m").exec(help)?.[1] ?? "")
+            .split("\n")
+            .filter((l) => /^ {2}\S/.test(l)) // a wrapped description's next line is indented further
+            .map((l) => l.trim().split(/\s{2,}/));
+    const seen: string[] = [];
+    const visit = async (command: string[]) => {
+        const w = world(t);
+        assert.equal(await w.run(...command, "--help"), 0, command.join(" "));
+        const help = w.out.join("\n");
+        const usage = /^Usage: project-vm(.*)$/m.exec(help)![1];
+        const described = lines(help, "Arguments");
+        for (const [, arg] of usage.matchAll(/[<[]([a-z-]+)(?:\.\.\.)?[>\]]/g)) {
+            if (arg === "options" || arg === "command") continue;
+            assert.ok(
+                described.some(([name, text]) => name === arg && text),
+                `project-vm ${command.join(" ")}: <${arg}> is described under Arguments:\n${help}`,
+            );
+        }
+        for (const [option, text] of lines(help, "Options")) assert.ok(text, `project-vm ${command.join(" ")}: ${option} is described`);
+        seen.push(command.join(" "));
+        for (const [sub] of lines(help, "Commands")) {
+            const name = sub.split(/[ |]/)[0];
+            if (name !== "help") await visit([...command, name]);
+        }
+    };
+    await visit([]);
+    for (const c of ["logs", "destroy", "base move", "restore"]) assert.ok(seen.includes(c), `${c} was visited`);
+});
+
 test("completion offers existing names for ssh but not for create, which wants a new one", async (t) => {
     if (!requireTool("bash", "bash", (r) => t.skip(r))) return;
     const w = world(t);

@@ -56,6 +56,8 @@ export interface FakeDomain {
     execLate?: number;
     /** guest-exec-status polls that fail (the agent busy) before one answers. */
     agentBusy?: number;
+    /** Whether a program run through the agent never ends (guest-exec-status never says exited). */
+    execHangs?: boolean;
     /** domstate polls an ACPI shutdown takes; "never": the guest ignores it; undefined: at once. */
     acpi?: number | "never";
     /** The exit code of seal.sh run in it (default 0). */
@@ -191,6 +193,7 @@ export class FakeHost {
         put("agent-late", d.agentLate?.toString());
         put("exec-late", d.execLate?.toString());
         put("agent-busy", d.agentBusy?.toString());
+        put("exec-hangs", d.execHangs ? "" : undefined);
         put("acpi", d.acpi?.toString());
         put("seal.code", d.sealCode?.toString());
         put("iflist", d.iflist);

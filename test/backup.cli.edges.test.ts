@@ -1,0 +1,40 @@
+// project-vm restore and backups at their edges: what a restore says it is about to put back (a
+// chain, or one full backup), and what `backups` offers for a project no longer in the stack.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { World } from "./support/cli";
+import { BPOOL, eachBackupWorld, GiB, runAt } from "./support/backupWorld";
+import { FakeHost } from "./support/fakeVirsh";
+
+let w: World;
+let host: FakeHost;
+
+eachBackupWorld((x) => ({ w, host } = x));
+
+const at = (iso: string, ...args: string[]) => runAt(w, iso, ...args);
+
+test("restore says when the backup is a chain, and how long; a full backup alone is not called one", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    assert.equal((await at("2026-11-28T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    w.err.length = 0;
+    assert.equal((await at("2026-11-28T03:00:00Z", "restore", "myapp", "latest", "--yes")).code, 0, w.errText());
+    assert.match(
+        w.errText(),
+        /this replaces the project disk of myapp with myapp--20261128T020000Z--inc\.qcow2 \(2026-11-28T02:00:00\.000Z, a chain of 2\)\./,
+    );
+    w.err.length = 0;
+    assert.equal((await at("2026-11-28T04:00:00Z", "restore", "myapp", "20261127T020000Z", "--yes")).code, 0, w.errText());
+    assert.match(w.errText(), /with myapp--20261127T020000Z--full\.qcow2 \(2026-11-27T02:00:00\.000Z\)\./);
+});
+
+test("backups of a project removed from the stack offer no kept-aside copy: restore --confirm needs the project", async () => {
+    host.pool("project-gone", "/var/lib/project-vms/gone");
+    host.volume("project-gone", "project.qcow2.before-restore-20261101T030000Z", GiB, GiB);
+    host.volume(BPOOL, "gone--20261101T020000Z--full.qcow2", GiB, GiB);
+    const r = await at("2026-11-27T02:00:00Z", "backups", "gone", "--json");
+    assert.equal(r.code, 0, w.errText());
+    assert.deepEqual(r.json.keptAside, []);
+    assert.equal((await at("2026-11-27T02:00:00Z", "backups", "gone")).code, 0, w.errText());
+    assert.doesNotMatch(w.errText(), /restore --confirm/);
+});

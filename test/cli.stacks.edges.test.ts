@@ -1,0 +1,45 @@
+// Stack files at their edges: an empty `config:` gets its projects list, and a file this user may
+// not write (though its mode has write bits: another owner's 0644) is refused before anything is
+// written.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { StackFile, UsageError, writeAtomically } from "../cli/stacks";
+
+function folder(t: { after(fn: () => void): void }): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-stacks-"));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+}
+
+test("a project added to a stack file whose config is missing or empty: the config gets its projects list", (t) => {
+    for (const text of ["encryptionsalt: v1:abc\n", "encryptionsalt: v1:abc\nconfig:\n"]) {
+        const dir = folder(t);
+        fs.writeFileSync(path.join(dir, "Pulumi.storage.yaml"), text);
+        const stack = new StackFile(dir, "storage");
+        assert.deepEqual(stack.projectNames(), []);
+        stack.addProject("first", {});
+        assert.deepEqual(parse(stack.text()), { encryptionsalt: "v1:abc", config: { "project-vms:projects": [{ name: "first" }] } }, text);
+    }
+});
+
+test("a stack file this user may not write, whatever its mode says, is refused and left alone", (t) => {
+    const dir = folder(t);
+    const file = path.join(dir, "Pulumi.storage.yaml");
+    fs.writeFileSync(file, "config: {}\n", { mode: 0o644 });
+    const denied = {
+        ...fs,
+        accessSync: () => {
+            throw Object.assign(new Error(`EACCES: permission denied, access '${file}'`), { code: "EACCES" });
+        },
+    } as typeof fs;
+    assert.throws(
+        () => writeAtomically(file, "config: {x: 1}\n", denied),
+        (e: Error) => e instanceof UsageError && /Pulumi\.storage\.yaml is read-only \(mode 0644\); nothing written/.test(e.message),
+    );
+    assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n");
+    assert.deepEqual(fs.readdirSync(dir), ["Pulumi.storage.yaml"], "no temporary file");
+});
