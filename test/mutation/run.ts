@@ -1,5 +1,5 @@
-// `npm run test:mutation [-- AREA|FILE ...] [--concurrency N] [--tests FILE,...] [--sample N [--seed S]]`:
-// mutation testing, one score per area.
+// `npm run test:mutation [-- AREA|FILE ...] [--sample N] [--seed S] [--all] [--concurrency N] [--tests FILE,...]`:
+// mutation testing, one score per area (arguments: test/mutation/args.ts).
 //   components, cli            StrykerJS (stryker.config.mjs) over the unit tests that import them
 //   host-scripts, cloud-init/scripts   the hand-made mutants of test/mutation/shell-mutants.json
 // An argument may be a single file of an area (cli/lock.ts, host-scripts/backup.sh). No argument:
@@ -10,18 +10,18 @@
 // only tries the mutants whose code or tests changed. Mutants that cannot change behaviour are
 // listed with the reason in test/mutation/equivalent.json and left out of the score (by file, mutator and
 // text; an entry with a `line` only there, when the same text elsewhere in the file is not equivalent).
-// --sample N tries N mutants of each TypeScript area (or file), drawn uniformly by a seed
-// (test/mutation/sample.ts), and gives the score as an estimate with its 95 % interval: a whole
-// area is thousands of mutants, hours on two cores.
+// A whole TypeScript area is sampled (100 mutants, --sample N for another size; --all for every
+// one: thousands, hours on two cores), drawn uniformly by a seed (test/mutation/sample.ts; the
+// day's by default), and its score given as an estimate with its 95 % interval.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { mutationArgs, Sample, TS_AREAS } from "./args";
 import { testsReaching } from "./graph";
 import { babelSite, listMutants, mutateRange, pick, reportKey, siteKey, wilson } from "./sample";
 import { loadShellMutants, runShellMutants, SHELL_AREAS, Outcome } from "./shell";
 
 const REPO = path.resolve(__dirname, "..", "..");
-const TS_AREAS = ["components", "cli"];
 
 interface Equivalents {
     shell: Record<string, string>;
@@ -34,38 +34,6 @@ interface StrykerMutant {
     replacement?: string;
     status: string;
     location: { start: { line: number; column: number }; end: { line: number; column: number } };
-}
-
-function args() {
-    const list = process.argv.slice(2);
-    let concurrency = 2;
-    let tests: string[] | undefined;
-    let sample: string | undefined;
-    let seed = "1";
-    const targets: string[] = [];
-    for (let i = 0; i < list.length; i++) {
-        if (list[i] === "--sample") sample = list[++i];
-        else if (list[i].startsWith("--sample=")) sample = list[i].slice("--sample=".length);
-        else if (list[i] === "--seed") seed = list[++i];
-        else if (list[i].startsWith("--seed=")) seed = list[i].slice("--seed=".length);
-        else if (list[i] === "--concurrency") concurrency = Number(list[++i]);
-        else if (list[i].startsWith("--concurrency=")) concurrency = Number(list[i].split("=")[1]);
-        else if (list[i] === "--tests") tests = list[++i].split(",");
-        else if (list[i].startsWith("--tests=")) tests = list[i].slice("--tests=".length).split(",");
-        else targets.push(list[i].replace(/\/$/, ""));
-    }
-    if (!(concurrency >= 1)) throw new Error("--concurrency takes a number of at least 1");
-    if (sample !== undefined && !/^[1-9][0-9]*$/.test(sample))
-        throw new Error(`--sample takes a whole number of at least 1, not ${JSON.stringify(sample)}`);
-    if (!/^[0-9]+$/.test(seed)) throw new Error(`--seed takes a whole number, not ${JSON.stringify(seed)}`);
-    const all = targets.length === 0 ? [...TS_AREAS, ...SHELL_AREAS] : targets;
-    for (const t of all) {
-        const known = [...TS_AREAS, ...SHELL_AREAS].some((a) => t === a || t.startsWith(`${a}/`));
-        if (!known || !fs.existsSync(path.join(REPO, t)))
-            throw new Error(`${t}: not an area (${[...TS_AREAS, ...SHELL_AREAS].join(", ")}) nor a file in one`);
-    }
-    for (const t of tests ?? []) if (!fs.existsSync(path.join(REPO, t))) throw new Error(`--tests: no file ${t}`);
-    return { concurrency, targets: all, tests, sample: sample === undefined ? undefined : { size: Number(sample), seed: Number(seed) } };
 }
 
 function areaOf(file: string): string {
@@ -92,8 +60,6 @@ function filesOf(target: string): string[] {
         .map((f) => path.join(target, f))
         .sort();
 }
-
-type Sample = { size: number; seed: number };
 
 async function runStryker(targets: string[], concurrency: number, only: string[] | undefined, sample: Sample | undefined) {
     const sources = targets.flatMap(filesOf);
@@ -187,7 +153,11 @@ function isEquivalent(o: Outcome, eq: Equivalents): string | undefined {
 }
 
 async function main() {
-    const { concurrency, targets, tests, sample } = args();
+    const { concurrency, targets, tests, sample } = mutationArgs(process.argv.slice(2), REPO, [...TS_AREAS, ...SHELL_AREAS]);
+    if (sample)
+        console.log(
+            `TypeScript targets sampled: ${sample.size} mutants each, seed ${sample.seed} (repeat with --seed ${sample.seed}; --all for every mutant)`,
+        );
     const started = Date.now();
     const eq = JSON.parse(fs.readFileSync(path.join(REPO, "test/mutation/equivalent.json"), "utf8")) as Equivalents;
     const outcomes: Outcome[] = [];
