@@ -144,6 +144,30 @@ describe("user-data", () => {
         assert.equal(new Set(all).size, all.length, "no duplicates");
     });
 
+    test("each provisioning step gives its script the arguments its usage line asks for (a script dies without them)", () => {
+        const arity = (script: string) => {
+            const usage = /^# Usage: \S+(.*)$/m.exec(fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", script), "utf8"));
+            assert.ok(usage, `${script} has a usage line`);
+            const placeholders = [...usage[1].matchAll(/<[^>]+>(\.\.\.)?/g)];
+            return { min: placeholders.length, variadic: placeholders.some((m) => m[1] !== undefined) };
+        };
+        let checked = 0;
+        for (const features of [{}, { nix: false, tailscale: false, claudeCode: false }]) {
+            const doc = asCloudInit(renderCloudInit(guest(features)).userData);
+            for (const [file, ...args] of doc.runcmd.slice(1) as string[][]) {
+                const script = path.basename(file);
+                const { min, variadic } = arity(script);
+                assert.ok(
+                    variadic ? args.length >= min : args.length === min,
+                    `${script} ${JSON.stringify(args)}: its usage asks for ${min}`,
+                );
+                for (const a of args) assert.notEqual(a.trim(), "", `${script}: an empty argument`);
+                checked++;
+            }
+        }
+        assert.ok(checked >= 6, `${checked} steps checked`);
+    });
+
     test("runs the provisioning steps in order, each an installed script from cloud-init/scripts", () => {
         const doc = asCloudInit(renderCloudInit(guest()).userData);
         assert.equal(doc.runcmd[0], "set -e", "cloud-init runs runcmd as one sh script: the first failing step must end it");

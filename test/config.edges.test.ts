@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, DEFAULTS, parseConfig } from "../components/config";
+import { Raw } from "../components/configReader";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
 
@@ -11,9 +12,9 @@ function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return { sshPublicKeys: [KEY], tailscale: { tailnet: "bat-boa.ts.net" }, projects: [{ name: "myapp" }], ...extra };
 }
 
-function problems(raw: Record<string, unknown>): string[] {
+function problems(raw: Record<string, unknown>, provider: Raw = {}): string[] {
     try {
-        parseConfig(raw);
+        parseConfig(raw, provider);
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
         return e.problems;
@@ -69,4 +70,42 @@ test("a misspelt key gets a suggestion within two edits, and none from a longer 
     // Three edits from `memory`, though it ends with it; `autostart` is not `restart`.
     assert.doesNotMatch(one("bigmemory"), /did you mean/);
     assert.doesNotMatch(one("restart"), /did you mean/);
+});
+
+test("a baseImages entry written `version:` with nothing after it is refused, named", () => {
+    const debian = "https://cloud.debian.org/images/cloud/forky/a.qcow2";
+    assert.deepEqual(problems(config({ baseImages: [{ version: null, url: debian }] })), [
+        'project-vms:baseImages[0].version is required, e.g. "2026-11"',
+    ]);
+});
+
+test("baseImageSha512 beside baseImages is refused (each image has its own); left empty, it is unset", () => {
+    const debian = "https://cloud.debian.org/images/cloud/forky/a.qcow2";
+    assert.deepEqual(problems(config({ baseImages: [{ version: "v1", url: debian }], baseImageSha512: "ab".repeat(64) })), [
+        "project-vms:baseImageSha512 goes with baseImage; give each of baseImages its own sha512",
+    ]);
+    const settings = parseConfig(config({ baseImages: [{ version: "v1", url: debian }], baseImageSha512: null }));
+    assert.deepEqual(
+        settings.baseImages.map((b) => b.version),
+        ["v1"],
+        "`baseImageSha512:` left empty (null) is unset",
+    );
+});
+
+test("a top-level boolean as Pulumi hands it (the string true or false) is that boolean", () => {
+    assert.equal(parseConfig(config({ aptCheckValidUntil: "false" })).aptCheckValidUntil, false);
+    assert.equal(parseConfig(config({ aptCheckValidUntil: "true" })).aptCheckValidUntil, true);
+});
+
+test("a memory out of range says MiB after a plain number, the MiB it came to after a size", () => {
+    // Pulumi hands a top-level number on as a string of digits.
+    assert.match(problems(config({ defaultMemory: "2000000" }))[0], /defaultMemory is "2000000" MiB; it must be between \d+ and \d+ MiB$/);
+    assert.match(problems(config({ defaultMemory: "2000G" }))[0], /defaultMemory is "2000G" \(2048000 MiB\); it must be between/);
+});
+
+test("a Tailscale provider tailnet or API address that is not a string is refused, named", () => {
+    assert.deepEqual(problems(config(), { tailnet: 5 }), ["tailscale:tailnet must be a string, got 5"]);
+    assert.deepEqual(problems(config(), { baseUrl: ["https://api.tailscale.com"] }), [
+        'tailscale:baseUrl must be a string, got ["https://api.tailscale.com"]',
+    ]);
 });
