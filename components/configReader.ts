@@ -8,10 +8,11 @@ import { NAMESPACE, Size, formatSize, looksLikeSize, memoryMiB, parseSize, show 
 export type Raw = Record<string, unknown>;
 
 /**
- * What Pulumi hands on for an unquoted YAML date such as 2026-11-01 in an object or list: yaml.v3
- * reads a time.Time, which Go writes as JSON in RFC 3339 without a fraction of zeros.
+ * What Pulumi hands on for an unquoted YAML date such as 2026-11-01: yaml.v3 reads a time.Time,
+ * which Pulumi's config turns into text with Go's Time.String(), top-level and nested alike
+ * (measured with the pinned engine: test/engine/config.engine.ts).
  */
-const YAML_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00Z$/;
+const YAML_DATE = /^(\d{4}-\d{2}-\d{2}) 00:00:00 \+0000 UTC$/;
 
 /** YAML 1.1's booleans, which are plain strings in Pulumi's YAML: what the user meant. */
 const YAML11_BOOLEANS: Record<string, boolean> = { yes: true, y: true, on: true, no: false, n: false, off: false };

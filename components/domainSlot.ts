@@ -22,15 +22,18 @@ export interface DomainSlotArgs {
     shutdownTimeout: number;
 }
 
-/** Runs domain-slot.sh's check-and-clear for `args`; rejects with its message when it refuses. */
-export async function freeDomainSlot(args: DomainSlotArgs): Promise<string> {
+/**
+ * Runs domain-slot.sh's check-and-clear for `args`, in the environment `env` (the program's own);
+ * rejects with its message when it refuses.
+ */
+export async function freeDomainSlot(args: DomainSlotArgs, env: NodeJS.ProcessEnv = process.env): Promise<string> {
     const r = await runHostScript({
         script: "domain-slot.sh",
         fn: "domain_slot_free",
         // The whole environment, as the command provider gives its scripts: a qemu+ssh URI
         // needs the SSH agent (SSH_AUTH_SOCK) and HOME's known_hosts.
         env: {
-            ...process.env,
+            ...env,
             LIBVIRT_URI: args.libvirtUri,
             DOMAIN: args.domain,
             MAC: args.mac,

@@ -66,7 +66,13 @@ test("outputs: the projects output of the host's stack; none yet is empty; a fai
 async function upInterruptedBy(p: ReturnType<typeof fakePulumi>, sig: NodeJS.Signals): Promise<number> {
     const before = process.listenerCount(sig);
     const up = p.runner.up("storage");
-    while (!p.started()) await new Promise((r) => setTimeout(r, 20));
+    let ended = false;
+    void up.finally(() => (ended = true));
+    const deadline = Date.now() + 30_000;
+    while (!p.started()) {
+        assert.ok(!ended && Date.now() < deadline, "the stand-in pulumi up started");
+        await new Promise((r) => setTimeout(r, 20));
+    }
     process.emit(sig, sig);
     // What the signal passed on did had a moment to happen; then a Pulumi still running ends.
     await new Promise((r) => setTimeout(r, 300));

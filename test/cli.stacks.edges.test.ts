@@ -29,7 +29,8 @@ test("a project added to a stack file whose config is missing or empty: the conf
 test("a stack file this user may not write, whatever its mode says, is refused and left alone", (t) => {
     const dir = folder(t);
     const file = path.join(dir, "Pulumi.storage.yaml");
-    fs.writeFileSync(file, "config: {}\n", { mode: 0o644 });
+    fs.writeFileSync(file, "config: {}\n");
+    fs.chmodSync(file, 0o644); // exactly, whatever the umask
     const denied = {
         ...fs,
         accessSync: () => {

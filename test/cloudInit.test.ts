@@ -1,6 +1,7 @@
 // The cloud-init renderer: what the guest will be told, validated against cloud-init 26.2's own
 // schemas and read the way cloud-init reads it (YAML 1.1).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -144,25 +145,26 @@ describe("user-data", () => {
         assert.equal(new Set(all).size, all.length, "no duplicates");
     });
 
-    test("each provisioning step gives its script the arguments its usage line asks for (a script dies without them)", () => {
-        const arity = (script: string) => {
-            const usage = /^# Usage: \S+(.*)$/m.exec(fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", script), "utf8"));
-            assert.ok(usage, `${script} has a usage line`);
-            const placeholders = [...usage[1].matchAll(/<[^>]+>(\.\.\.)?/g)];
-            return { min: placeholders.length, variadic: placeholders.some((m) => m[1] !== undefined) };
-        };
+    test("each provisioning step gives its script the arguments the script's own check takes (it dies without them)", () => {
+        // The check is the script's `[ "$#" ... ] || die` line, run on the rendered arguments; a
+        // script without one takes none.
         let checked = 0;
         for (const features of [{}, { nix: false, tailscale: false, claudeCode: false }]) {
             const doc = asCloudInit(renderCloudInit(guest(features)).userData);
             for (const [file, ...args] of doc.runcmd.slice(1) as string[][]) {
                 const script = path.basename(file);
-                const { min, variadic } = arity(script);
-                assert.ok(
-                    variadic ? args.length >= min : args.length === min,
-                    `${script} ${JSON.stringify(args)}: its usage asks for ${min}`,
-                );
-                for (const a of args) assert.notEqual(a.trim(), "", `${script}: an empty argument`);
+                const text = fs.readFileSync(path.join(CLOUD_INIT_DIR, "scripts", script), "utf8");
+                const guard = /^\[ "\$#" -(?:eq|ge) \d+ \] \|\| die .*$/m.exec(text)?.[0];
                 checked++;
+                if (!guard) {
+                    assert.deepEqual(args, [], `${script} checks no arguments, so it is given none`);
+                    continue;
+                }
+                const check = (given: string[]) =>
+                    spawnSync("bash", ["-c", `die() { echo "$*" >&2; exit 1; }\n${guard}`, script, ...given], { encoding: "utf8" });
+                const r = check(args);
+                assert.equal(r.status, 0, `${script} ${JSON.stringify(args)}: ${r.stderr}`);
+                assert.equal(check([]).status, 1, `${script}'s check refuses no arguments`);
             }
         }
         assert.ok(checked >= 6, `${checked} steps checked`);

@@ -1,6 +1,7 @@
-// Edges of the stack config a user meets by accident: an empty `name:` or `baseImages:` (YAML's
-// null), a key pasted with spaces around it, a misspelt key that is near a known one or not, a missing
-// or bad URL in the second form of baseImages.
+// Edges of the stack config a user meets by accident: an empty `name:`, `version:`, `baseImages:`
+// or `baseImageSha512:` (YAML's null), a key pasted with spaces around it, a misspelt key near a
+// known one or not, a missing or bad URL of a baseImages entry, values as Pulumi hands them on (the
+// strings "true" and "false", a number as digits), and provider settings that are not strings.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, DEFAULTS, parseConfig } from "../components/config";

@@ -192,7 +192,7 @@ const CASES: Case[] = [
     },
     {
         what: "version: 2026-11-01 unquoted",
-        raw: { baseImages: [{ version: "2026-11-01T00:00:00Z", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] },
+        raw: { baseImages: [{ version: "2026-11-01 00:00:00 +0000 UTC", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] },
         key: at("baseImages[0].version"),
         shows: '"2026-11-01"',
     },
@@ -200,7 +200,7 @@ const CASES: Case[] = [
         what: "base: 2026-11-01 unquoted",
         raw: {
             baseImages: [{ version: "2026-11-01", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }],
-            ...p("app", { base: "2026-11-01T00:00:00Z" }),
+            ...p("app", { base: "2026-11-01 00:00:00 +0000 UTC" }),
         },
         key: at("projects[0].base"),
         shows: '"2026-11-01"',
@@ -370,9 +370,11 @@ describe("messages a user can act on", () => {
         );
     });
     test("an unquoted date shows what the user wrote, not a timestamp", () => {
-        const m = one({ baseImages: [{ version: "2026-11-01T00:00:00Z", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }] });
+        const m = one({
+            baseImages: [{ version: "2026-11-01 00:00:00 +0000 UTC", url: "https://cloud.debian.org/images/cloud/forky/a.qcow2" }],
+        });
         assert.match(m, /2026-11-01.*quote it: "2026-11-01"/);
-        assert.doesNotMatch(m, /T00:00:00Z/);
+        assert.doesNotMatch(m, /00:00:00 \+0000 UTC/);
     });
     test("YAML 1.1 booleans get a hint", () => {
         assert.match(one({ tailscale: { enabled: "no" } }), /write false/);

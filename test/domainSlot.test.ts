@@ -170,17 +170,13 @@ test("libvirt lost right after listing the domains: the create stops, naming wha
 test("the hook's call: a leftover removed and said; a domain not this stack's refused with the script's words", async (t) => {
     const args = { libvirtUri: "qemu:///system", domain: DOMAIN, mac: MAC, projectDir: DIR, shutdownTimeout: 30 };
     const h = leftover(t, "shut off");
-    const saved = { ...process.env };
-    t.after(() => {
-        for (const k of Object.keys(h.env())) {
-            if (saved[k] === undefined) delete process.env[k];
-            else process.env[k] = saved[k];
-        }
-    });
-    Object.assign(process.env, h.env());
-    assert.match(await freeDomainSlot(args), /project-myapp is left over from a create that did not finish .*removing it, its disks kept/);
+    const env = { ...process.env, ...h.env() };
+    assert.match(
+        await freeDomainSlot(args, env),
+        /project-myapp is left over from a create that did not finish .*removing it, its disks kept/,
+    );
     assert.deepEqual(changes(h), [`undefine ${DOMAIN} --snapshots-metadata --checkpoints-metadata --nvram`]);
 
     h.define(DOMAIN, { state: "running", iflist: " -  network  project-vms  virtio  52:54:00:99:99:99\n" });
-    await assert.rejects(freeDomainSlot(args), /is not this stack's/);
+    await assert.rejects(freeDomainSlot(args, env), /is not this stack's/);
 });

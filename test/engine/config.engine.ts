@@ -124,6 +124,22 @@ test("hand-written look-alikes: the CLI agrees with Pulumi's reading or refuses,
     }
 });
 
+test("an unquoted date, as Pulumi hands it to the program, gets the hint to quote it", (t) => {
+    if (!engine) return t.skip(skipped);
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    const text = w.stackText("storage").replace(/^(\s+)- name: webapp$/m, "$1- name: webapp\n$1  base: 2026-11-01");
+    w.writeStack("storage", text);
+    assert.throws(
+        () => pulumiSettings(w.dir, "storage"),
+        (e: Error) =>
+            e instanceof ConfigError &&
+            e.problems.includes(
+                'project-vms:projects[1].base is 2026-11-01 written without quotes, which YAML reads as a date; quote it: "2026-11-01"',
+            ),
+    );
+});
+
 test("the CLI's edits keep what Pulumi wrote: its encryption salt and secrets still decrypt", async (t) => {
     if (!engine) return t.skip(skipped);
     const w = new World(["storage"]);

@@ -24,8 +24,10 @@ export interface MutationArgs {
     targets: string[];
     /** The test files Stryker runs, when named (--tests). */
     tests?: string[];
-    /** The TypeScript targets' sample; undefined: every mutant. */
+    /** The sample of the TypeScript targets it names; undefined: every mutant. */
     sample?: Sample;
+    /** The TypeScript targets sampled: whole areas by default, single files too with --sample. */
+    sampled: string[];
 }
 
 /** The sample size of a whole TypeScript area when --sample does not say. */
@@ -65,18 +67,26 @@ export function mutationArgs(list: string[], repo: string, areas: readonly strin
         throw new Error(`--sample takes a whole number of at least 1, not ${JSON.stringify(sample)}`);
     if (seed !== undefined && !/^[0-9]+$/.test(seed)) throw new Error(`--seed takes a whole number, not ${JSON.stringify(seed)}`);
     if (all && sample !== undefined) throw new Error("--all tries every mutant: it takes no --sample");
+    if (all && seed !== undefined) throw new Error("--all tries every mutant: it takes no --seed");
     const chosen = targets.length === 0 ? [...areas] : targets;
     for (const t of chosen) {
         const known = areas.some((a) => t === a || t.startsWith(`${a}/`));
         if (!known || !fs.existsSync(path.join(repo, t))) throw new Error(`${t}: not an area (${areas.join(", ")}) nor a file in one`);
     }
-    for (const t of tests ?? []) if (!fs.existsSync(path.join(repo, t))) throw new Error(`--tests: no file ${t}`);
-    const wholeTsArea = chosen.some((t) => TS_AREAS.includes(t));
-    const size = sample !== undefined ? Number(sample) : !all && wholeTsArea ? DEFAULT_SAMPLE : undefined;
+    for (const t of tests ?? []) {
+        const file = path.join(repo, t);
+        if (t === "" || !fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`--tests: no file ${JSON.stringify(t)}`);
+    }
+    const ts = chosen.filter((t) => TS_AREAS.some((a) => t === a || t.startsWith(`${a}/`)));
+    const sampled = all ? [] : sample !== undefined ? ts : ts.filter((t) => TS_AREAS.includes(t));
+    if (sampled.length === 0 && (sample !== undefined || seed !== undefined))
+        throw new Error(`--${sample !== undefined ? "sample" : "seed"} draws from the TypeScript areas, and none is named`);
+    const size = sample !== undefined ? Number(sample) : DEFAULT_SAMPLE;
     return {
         concurrency,
         targets: chosen,
         ...(tests ? { tests } : {}),
-        ...(size !== undefined ? { sample: { size, seed: seed !== undefined ? Number(seed) : seedOf(today) } } : {}),
+        ...(sampled.length > 0 ? { sample: { size, seed: seed !== undefined ? Number(seed) : seedOf(today) } } : {}),
+        sampled,
     };
 }

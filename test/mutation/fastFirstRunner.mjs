@@ -4,8 +4,9 @@
 // The slowest files (backup.cli, backup.safety, backup.script: 30-60 s each here) came first for
 // most cli mutants, though a file of a second would have killed them. The dry run runs every file
 // once; their times are written to PVMS_MUTATION_TIMES (the workers that run mutants are other
-// processes) and each mutant's files are then run in the order of those times. A mutant is killed
-// or not whatever the order; only the time to find out changes.
+// processes) and each mutant's files are then run in the order of those times. Whether a mutant is
+// detected does not depend on the order (a file that fails fails in any order); which file Stryker
+// names as its killer, and whether a timeout or a failure comes first, may.
 import * as fs from "node:fs";
 import { commonTokens, declareFactoryPlugin, PluginKind, tokens } from "@stryker-mutator/api/plugin";
 import { createTapTestRunnerFactory } from "@stryker-mutator/tap-runner";

@@ -193,7 +193,7 @@ export class FakeHost {
         put("agent-late", d.agentLate?.toString());
         put("exec-late", d.execLate?.toString());
         put("agent-busy", d.agentBusy?.toString());
-        put("exec-hangs", d.execHangs ? "" : undefined);
+        if (d.execHangs !== undefined) this.set(path.join(dir, "exec-hangs"), d.execHangs);
         put("acpi", d.acpi?.toString());
         put("seal.code", d.sealCode?.toString());
         put("iflist", d.iflist);
