@@ -30,6 +30,9 @@ export default {
     jsonReporter: { fileName: env.PVMS_MUTATION_REPORT ?? "reports/mutation/all.json" },
     concurrency: Number(env.PVMS_MUTATION_CONCURRENCY ?? 2),
     timeoutMS: 30000,
+    // The dry run runs every test file once: 4 minutes here alone, past Stryker's default 5 on a
+    // loaded machine (another run beside it).
+    dryRunTimeoutMinutes: 20,
     timeoutFactor: 2,
     // Left out of the sandbox: build output and caches. e2e/ and nix/ stay: unit tests read them
     // (domainShape.test.ts builds an e2e guest's XML, nix.test.ts reads the module and flake).
