@@ -110,3 +110,18 @@ test("a Tailscale provider tailnet or API address that is not a string is refuse
         'tailscale:baseUrl must be a string, got ["https://api.tailscale.com"]',
     ]);
 });
+
+test("hostCapacity with only one of memory and cpus is refused, not ignored", () => {
+    assert.deepEqual(problems(config({ hostCapacity: { cpus: 8 } })), [
+        'project-vms:hostCapacity needs both memory (MiB) and cpus, got {"cpus":8}',
+    ]);
+    assert.deepEqual(problems(config({ hostCapacity: { memory: 8192 } })), [
+        'project-vms:hostCapacity needs both memory (MiB) and cpus, got {"memory":8192}',
+    ]);
+});
+
+test("a bad baseImage is reported once", () => {
+    assert.deepEqual(problems(config({ baseImage: 5 })), [
+        'project-vms:baseImage must be a string, got the number 5; quote it in the stack file: "5"',
+    ]);
+});

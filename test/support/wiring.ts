@@ -96,6 +96,7 @@ export function assertWiring(run: ProgramRun, s: Settings): void {
         assert.equal(vol.parent, host.urn);
         // Made from the download fetch-image.sh verified, never from the URL itself.
         const fetch = run.named(`host-base-fetch-${b.version}`);
+        assert.equal(fetch.parent, host.urn, "the download is the host's: its URN, which the state keys it by, stays");
         assertHostScript(fetch, "fetch-image.sh", "image_fetch", undefined, [], "image_refetch");
         assert.deepEqual(settingsIn(fetch), {
             LIBVIRT_URI: s.libvirtUri,
