@@ -38,3 +38,20 @@ test("backups of a project removed from the stack offer no kept-aside copy: rest
     assert.equal((await at("2026-11-27T02:00:00Z", "backups", "gone")).code, 0, w.errText());
     assert.doesNotMatch(w.errText(), /restore --confirm/);
 });
+
+test("restore says the disk was verified against the backup; --confirm takes a y typed with spaces", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes")).code, 0, w.errText());
+    assert.match(w.errText(), /myapp restored to 20261127T020000Z in [\d.]+s, verified against the backup \(qemu-img compare\)\./);
+    w.answers = [" y "];
+    assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp")).code, 0, w.errText());
+    assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"], "the kept copy deleted");
+});
+
+test("backups of a project with none says how to make one, and that line makes one", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backups", "webapp")).code, 0, w.errText());
+    assert.match(w.errText(), /webapp has no backups in \/var\/lib\/project-vms\/_backups; make one with '[^']+'/);
+    const line = w.printedCommands().find((c) => / backup webapp$/.test(c))!;
+    assert.match(line, /^project-vm -C \S+ -H storage backup webapp$/);
+});

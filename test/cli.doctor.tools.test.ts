@@ -2,6 +2,7 @@
 // way it answers, and what a missing one is needed for.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MIN_PULUMI, versionAtLeast } from "../cli/pulumi";
 import { run } from "../cli/run";
 import { World } from "./support/cli";
 import { requireTool } from "./support/tools";
@@ -35,4 +36,12 @@ test("a missing mkisofs fails doctor, saying what it is needed for and which pac
         w.out.includes("FAIL  mkisofs: not found: needed for the libvirt provider's cloud-init ISO (cdrkit/genisoimage)"),
         w.out.join("\n"),
     );
+});
+
+test("the Pulumi version check compares numbers, not digits: 3.207.10 is past 3.207.9", () => {
+    assert.equal(versionAtLeast("v3.207.10", "v3.207.9"), true);
+    assert.equal(versionAtLeast("3.274.1-dev.0", MIN_PULUMI), true);
+    assert.equal(versionAtLeast("v3.206.99", MIN_PULUMI), false);
+    assert.equal(versionAtLeast("v10.0.0", MIN_PULUMI), true);
+    assert.equal(versionAtLeast("pulumi", MIN_PULUMI), false, "unreadable");
 });

@@ -133,3 +133,16 @@ test("PROJECT_VM_LOCK_WAIT takes whole seconds only", () => {
     for (const bad of ["x5", "5x", "-5", "1.5", "5s"])
         assert.throws(() => lockWaitMs({ PROJECT_VM_LOCK_WAIT: bad }), new RegExp(`must be a whole number of seconds, got '${bad}'`), bad);
 });
+
+test("status of a VM off the tailnet with no address yet says its login is unknown, and why", async (t) => {
+    const w = world(t);
+    w.host.define("project-sandbox", { state: "running" });
+    assert.equal(await w.run("status", "-H", "raider", "sandbox"), 0, w.errText());
+    assert.ok(w.out.includes("  login:      unknown (no tailnet name and no address yet)"), w.out.join("\n"));
+});
+
+test("base move's usage names what it moves and where", async (t) => {
+    const w = world(t);
+    assert.equal(await w.run("base", "move", "--help"), 0);
+    assert.match(w.out.join("\n"), /^Usage: project-vm base move \[options\] <name> <version>$/m);
+});

@@ -25,6 +25,7 @@ if [ "$1 $2 $3 $4 $5" = "stack output projects --json --stack" ] && [ "$7" = "--
         ok) echo '{"myapp":{"ip":"10.17.0.10"}}' ;;
         none) echo "error: current stack does not have output property 'projects'" >&2; exit 255 ;;
         fail) printf 'Logging in...\\nerror: could not reach https://backend.example: connection refused\\n' >&2; exit 255 ;;
+        silent) exit 255 ;;
     esac
     exit 0
 fi
@@ -61,6 +62,8 @@ test("outputs: the projects output of the host's stack; none yet is empty; a fai
             e instanceof PulumiUnavailable &&
             e.message === "pulumi stack output failed for stack storage: could not reach https://backend.example: connection refused",
     );
+    p.mode("silent");
+    await assert.rejects(p.runner.outputs("storage"), { message: "pulumi stack output failed for stack storage: no message" });
 });
 
 async function upInterruptedBy(p: ReturnType<typeof fakePulumi>, sig: NodeJS.Signals): Promise<number> {

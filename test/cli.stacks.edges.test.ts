@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { StackFile, UsageError, writeAtomically } from "../cli/stacks";
+import { rememberedHost, StackFile, UsageError, writeAtomically } from "../cli/stacks";
 
 function folder(t: { after(fn: () => void): void }): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-stacks-"));
@@ -43,4 +43,19 @@ test("a stack file this user may not write, whatever its mode says, is refused a
     );
     assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n");
     assert.deepEqual(fs.readdirSync(dir), ["Pulumi.storage.yaml"], "no temporary file");
+});
+
+test("a remembered host that is not a host name (edited by hand, or not a string) is not used", (t) => {
+    const home = folder(t);
+    const env = { XDG_CONFIG_HOME: home };
+    const remember = (host: unknown) => {
+        fs.mkdirSync(path.join(home, "project-vm"), { recursive: true });
+        fs.writeFileSync(path.join(home, "project-vm", "config.json"), JSON.stringify({ host }));
+    };
+    remember("storage");
+    assert.equal(rememberedHost(env), "storage");
+    for (const bad of ["../etc", "storage raider", "", 5, ["storage"]]) {
+        remember(bad);
+        assert.equal(rememberedHost(env), undefined, JSON.stringify(bad));
+    }
 });

@@ -174,8 +174,12 @@ export class World {
                     return this.languageHost
                         ? { code: 0, stdout: "/opt/pulumi/bin/pulumi-language-nodejs\n", stderr: "" }
                         : { code: 1, stdout: "", stderr: "" };
-                if (cmd === "pulumi" && args[0] === "plugin") return json(this.plugins);
-                if (cmd === "pulumi" && args[0] === "stack") return json(this.backendStacks.map((name) => ({ name })));
+                // As the real CLI: JSON only when asked for it, by these exact commands.
+                if (cmd === "pulumi" && args.join(" ") === "plugin ls --json") return json(this.plugins);
+                if (cmd === "pulumi" && args.slice(0, 3).join(" ") === "stack ls --json" && args[3] === "--cwd" && args.length === 5)
+                    return json(this.backendStacks.map((name) => ({ name })));
+                if (cmd === "pulumi" && (args[0] === "plugin" || args[0] === "stack"))
+                    return { code: 1, stdout: "", stderr: `error: unknown command "${args.join(" ")}" for "pulumi"` };
                 return { code: 0, stdout: cmd === "pulumi" ? `${this.pulumiVersion}\n` : `${cmd} 1.0\n`, stderr: "" };
             },
         };
