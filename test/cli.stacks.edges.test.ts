@@ -59,3 +59,16 @@ test("a remembered host that is not a host name (edited by hand, or not a string
         assert.equal(rememberedHost(env), undefined, JSON.stringify(bad));
     }
 });
+
+test("a YAML mistake on a long line is shown cut to 80 characters, the key named", (t) => {
+    const dir = folder(t);
+    fs.writeFileSync(path.join(dir, "Pulumi.storage.yaml"), `config:\n  project-vms:a: 1\n  project-vms:a: ${"x".repeat(100)}\n`);
+    assert.throws(
+        () => new StackFile(dir, "storage"),
+        (e: Error) =>
+            e instanceof UsageError &&
+            e.message.endsWith(
+                `line 3, column 3: the key 'project-vms:a' is given twice in one map: "  project-vms:a: ${"x".repeat(60)}..."`,
+            ),
+    );
+});
