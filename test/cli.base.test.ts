@@ -126,6 +126,8 @@ test("base move pins the project, asks first, applies; prune removes only what n
     );
     assert.equal(w.applies.length, applies + 1);
     assert.equal(w.host.size("project-vms-base", "debian-testing-2026-12.qcow2"), undefined, "its volume deleted from the host");
+    for (const v of ["debian-testing-2026-12.qcow2", "debian-testing-2026-12-prepared-bbbbbbbbbbbb.done"])
+        assert.match(w.errText(), new RegExp(`project-vm: deleted ${v.replace(/\./g, "\\.")} from the host`), "each deletion said");
     assert.deepEqual(
         w.host.volumes("project-vms-base"),
         ["debian-testing-2027-01-prepared-0123456789ab.qcow2"],

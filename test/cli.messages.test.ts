@@ -146,3 +146,12 @@ test("base move's usage names what it moves and where", async (t) => {
     assert.equal(await w.run("base", "move", "--help"), 0);
     assert.match(w.out.join("\n"), /^Usage: project-vm base move \[options\] <name> <version>$/m);
 });
+
+test("a kept project disk of a size that is no whole KiB is taken up at the MiB above it, never below", async (t) => {
+    const w = world(t);
+    w.host.volume("project-oldapp", "project.qcow2", 60 * 1024 ** 3 + 512, 1024 ** 3);
+    assert.equal(await w.run("create", "-H", "storage", "oldapp"), 0, w.errText());
+    const entry = w.applies[0].projects.find((p) => p.name === "oldapp");
+    assert.equal(entry?.disk, "61441M");
+    assert.match(w.errText(), /oldapp takes up the project disk kept on storage: \S+project\.qcow2 \(61441M, 1\.0G used\)/);
+});

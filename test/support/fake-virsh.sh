@@ -117,6 +117,7 @@ case "$verb" in
     case "$(jq -r .execute <<<"$2")" in
       guest-ping) countdown "$d/agent-late" && { echo "error: Guest agent is not responding" >&2; exit 1; }; echo '{"return":{}}' ;;
       guest-exec) countdown "$d/exec-late" && { echo "error: Guest agent is not responding: Guest agent not available for now" >&2; exit 1; }
+        [ -e "$d/exec-no-pid" ] && { echo '{"return":{}}'; exit 0; }
         pid=$(( $(cat "$F/last-pid" 2>/dev/null || echo 0) + 1 )); echo "$pid" > "$F/last-pid"
         mapfile -t argv < <(jq -r '.arguments.path, .arguments.arg[]' <<<"$2")
         code=0; guest "$d" "${argv[@]}" > "$F/exec-$pid.out" 2> "$F/exec-$pid.err" || code=$?; echo "$code" > "$F/exec-$pid.code"

@@ -58,6 +58,8 @@ export interface FakeDomain {
     agentBusy?: number;
     /** Whether a program run through the agent never ends (guest-exec-status never says exited). */
     execHangs?: boolean;
+    /** Whether guest-exec answers without a pid (an agent that could not start the program). */
+    execNoPid?: boolean;
     /** domstate polls an ACPI shutdown takes; "never": the guest ignores it; undefined: at once. */
     acpi?: number | "never";
     /** The exit code of seal.sh run in it (default 0). */
@@ -194,6 +196,7 @@ export class FakeHost {
         put("exec-late", d.execLate?.toString());
         put("agent-busy", d.agentBusy?.toString());
         if (d.execHangs !== undefined) this.set(path.join(dir, "exec-hangs"), d.execHangs);
+        if (d.execNoPid !== undefined) this.set(path.join(dir, "exec-no-pid"), d.execNoPid);
         put("acpi", d.acpi?.toString());
         put("seal.code", d.sealCode?.toString());
         put("iflist", d.iflist);
