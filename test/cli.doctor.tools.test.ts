@@ -4,18 +4,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MIN_PULUMI, versionAtLeast } from "../cli/pulumi";
 import { run } from "../cli/run";
-import { World } from "./support/cli";
+import { worldFor } from "./support/cli";
 import { requireTool } from "./support/tools";
-
-function world(t: { after(fn: () => void): void }): World {
-    const w = new World();
-    t.after(() => w.cleanup());
-    return w;
-}
 
 test("doctor shows the version of the real ssh, asked as OpenSSH answers (ssh -V)", async (t) => {
     if (!requireTool("ssh", "openssh-client", (r) => t.skip(r))) return;
-    const w = world(t);
+    const w = worldFor(t);
     const deps = w.deps();
     const fake = deps.runTool!;
     deps.runTool = (cmd, args) => (cmd === "ssh" ? run(cmd, args) : fake(cmd, args));
@@ -26,7 +20,7 @@ test("doctor shows the version of the real ssh, asked as OpenSSH answers (ssh -V
 });
 
 test("a missing mkisofs fails doctor, saying what it is needed for and which package has it", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     const deps = w.deps();
     const fake = deps.runTool!;
     deps.runTool = (cmd, args) => (cmd === "mkisofs" ? Promise.resolve({ code: 127, stdout: "", stderr: "" }) : fake(cmd, args));

@@ -8,16 +8,10 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { systemDiskUrn } from "../cli/pulumi";
 import { lockWaitMs } from "../cli/factory";
-import { World } from "./support/cli";
+import { World, worldFor } from "./support/cli";
 
 const SHA = "ab".repeat(64);
 const url = (d: string) => `https://cloud.debian.org/images/cloud/forky/${d}/debian-14-genericcloud-amd64-${d}.qcow2`;
-
-function world(t: { after(fn: () => void): void }, stacks?: string[]): World {
-    const w = new World(stacks);
-    t.after(() => w.cleanup());
-    return w;
-}
 
 /** `base add 2026-12`, with Debian's SHA512SUMS answered. */
 async function baseAdd(w: World): Promise<number> {
@@ -28,7 +22,7 @@ async function baseAdd(w: World): Promise<number> {
 }
 
 test("base add says how to move a project, and that line, with a name, moves it", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     assert.equal(await baseAdd(w), 0, w.errText());
     const [hint] = w.printedCommands();
     assert.match(hint, /^project-vm -C \S+ -H storage base move <name> 2026-12$/);
@@ -38,7 +32,7 @@ test("base add says how to move a project, and that line, with a name, moves it"
 });
 
 test("base move whose replacement of the system disk fails: exit 1, and the line it prints finishes the move", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     assert.equal(await baseAdd(w), 0, w.errText());
     const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2` };
@@ -55,7 +49,7 @@ test("base move whose replacement of the system disk fails: exit 1, and the line
 });
 
 test("base lists every VM on a version, separated", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     assert.equal(await baseAdd(w), 0, w.errText());
     const first = parse(w.stackText("storage")).config["project-vms:baseImages"][0].version;
     w.systemDisks.storage = { myapp: `debian-testing-${first}.qcow2`, webapp: `debian-testing-${first}.qcow2` };
@@ -66,7 +60,7 @@ test("base lists every VM on a version, separated", async (t) => {
 });
 
 test("status of a project marked for purge names the command that clears the mark, and it does", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      purge: true\n"));
     w.host.define("project-webapp", { state: "running" });
     assert.equal(await w.run("status", "-H", "storage", "webapp"), 0, w.errText());
@@ -78,7 +72,7 @@ test("status of a project marked for purge names the command that clears the mar
 });
 
 test("ssh to a running VM with no address anywhere says why, naming it", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     w.host.define("project-sandbox", { state: "running" });
     assert.equal(await w.run("ssh", "-H", "raider", "sandbox"), 2);
     assert.match(
@@ -89,14 +83,14 @@ test("ssh to a running VM with no address anywhere says why, naming it", async (
 });
 
 test("list shows - for what a stack file with problems leaves unknown", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     w.writeStack("storage", w.stackText("storage").replace("cpus: 8", "cpus: eight"));
     assert.equal(await w.run("list", "-H", "storage"), 0, w.errText());
     assert.match(w.out[1], /^storage\s+myapp\s+\?\s+-\s+-\s+-\s+-$/, "state, memory, cpus, disk and address unknown");
 });
 
 test("list when no stack file can be read: each named, and no 'has none' for an empty rest", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     w.writeStack("storage", "config: [\n");
     w.writeStack("raider", "config: {\n");
     assert.equal(await w.run("list", "--all"), 2);
@@ -108,7 +102,7 @@ test("list when no stack file can be read: each named, and no 'has none' for an 
 });
 
 test("create of a name that two other hosts have names both", async (t) => {
-    const w = world(t, ["storage", "raider"]);
+    const w = worldFor(t, ["storage", "raider"]);
     fs.writeFileSync(path.join(w.dir, "Pulumi.third.yaml"), w.stackText("raider").replace("name: sandbox", "name: newapp"));
     w.writeStack("raider", w.stackText("raider").replace("name: sandbox", "name: newapp"));
     const before = w.stackText("storage");
@@ -118,7 +112,7 @@ test("create of a name that two other hosts have names both", async (t) => {
 });
 
 test("a change whose undo record cannot be kept is still applied, with a warning", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     fs.mkdirSync(path.join(w.dir, ".project-vm", "undo.storage.json", "blocked"), { recursive: true });
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
     assert.match(w.errText(), /project-vm: warning: could not keep the previous Pulumi\.storage\.yaml for undo \(/);
@@ -135,20 +129,20 @@ test("PROJECT_VM_LOCK_WAIT takes whole seconds only", () => {
 });
 
 test("status of a VM off the tailnet with no address yet says its login is unknown, and why", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     w.host.define("project-sandbox", { state: "running" });
     assert.equal(await w.run("status", "-H", "raider", "sandbox"), 0, w.errText());
     assert.ok(w.out.includes("  login:      unknown (no tailnet name and no address yet)"), w.out.join("\n"));
 });
 
 test("base move's usage names what it moves and where", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     assert.equal(await w.run("base", "move", "--help"), 0);
     assert.match(w.out.join("\n"), /^Usage: project-vm base move \[options\] <name> <version>$/m);
 });
 
 test("a kept project disk of a size that is no whole KiB is taken up at the MiB above it, never below", async (t) => {
-    const w = world(t);
+    const w = worldFor(t);
     w.host.volume("project-oldapp", "project.qcow2", 60 * 1024 ** 3 + 512, 1024 ** 3);
     assert.equal(await w.run("create", "-H", "storage", "oldapp"), 0, w.errText());
     const entry = w.applies[0].projects.find((p) => p.name === "oldapp");

@@ -4,24 +4,8 @@
 // strings "true" and "false", a number as digits), and provider settings that are not strings.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, DEFAULTS, parseConfig } from "../components/config";
-import { Raw } from "../components/configReader";
-
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
-
-function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { sshPublicKeys: [KEY], tailscale: { tailnet: "bat-boa.ts.net" }, projects: [{ name: "myapp" }], ...extra };
-}
-
-function problems(raw: Record<string, unknown>, provider: Raw = {}): string[] {
-    try {
-        parseConfig(raw, provider);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return e.problems;
-    }
-    assert.fail(`expected problems for ${JSON.stringify(raw)}`);
-}
+import { DEFAULTS, parseConfig } from "../components/config";
+import { config, KEY, problems } from "./support/configInput";
 
 test("an entry written `name:` with nothing after it (null) is refused, named, not skipped", () => {
     assert.deepEqual(problems(config({ projects: [{ name: "myapp" }, { name: null, memory: 8192 }] })), [

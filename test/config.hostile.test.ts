@@ -6,14 +6,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError, parseConfig, rawConfig, tailscaleProviderConfig } from "../components/config";
 import { poolCommand } from "../components/hostCommands";
+import { config, KEY } from "./support/configInput";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
 const BLOB = KEY.split(" ")[1];
-
-/** A minimal valid config, with `extra` merged over it. */
-function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { sshPublicKeys: [KEY], tailscale: { tailnet: "bat-boa.ts.net" }, projects: [{ name: "myapp" }], ...extra };
-}
 
 /** How a message shows a value: JSON, with everything outside printable ASCII as \u escapes. */
 function q(v: unknown): string {

@@ -2,27 +2,11 @@
 // are told when it is wrong.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, DEFAULTS, formatSize, parseConfig, parseSize, publicKeyProblem, rawConfig } from "../components/config";
+import { DEFAULTS, formatSize, parseConfig, parseSize, publicKeyProblem, rawConfig } from "../components/config";
+import { config, KEY, problems } from "./support/configInput";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0MFaJjZ80BCDqRgv/yen admin@workstation";
 const RSA =
     "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDGOq1z1f1Ab7Jf4c1mC0eKf4Rz1rjHq3bC3f0g3f2vUOLVtBq5m6vKqk1q1lS3l4xq8o8nWm3nq2dJ8g9x7YbC2d2j6d0m2Y8yq1nVxG9qG8j0n6q6jv1fWl1XyQJ0t4m1C3VnqR7a6WZ8d1H1o2m3b4z1y5Yb2Q== me@laptop";
-
-/** A minimal valid config, with `extra` merged over it. */
-function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { sshPublicKeys: [KEY], tailscale: { tailnet: "bat-boa.ts.net" }, projects: [{ name: "myapp" }], ...extra };
-}
-
-/** The problems parseConfig reports for `raw`; fails when it reports none. */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parseConfig(raw);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return e.problems;
-    }
-    assert.fail(`expected problems for ${JSON.stringify(raw)}`);
-}
 
 describe("a valid config", () => {
     test("applies every default", () => {

@@ -30,6 +30,11 @@ export interface MutationArgs {
     sampled: string[];
 }
 
+/** Whether `file` is the area (or folder) `area` or lies in it. */
+export function isIn(file: string, area: string): boolean {
+    return file === area || file.startsWith(`${area}/`);
+}
+
 /** The sample size of a whole TypeScript area when --sample does not say. */
 export const DEFAULT_SAMPLE = 100;
 
@@ -70,14 +75,14 @@ export function mutationArgs(list: string[], repo: string, areas: readonly strin
     if (all && seed !== undefined) throw new Error("--all tries every mutant: it takes no --seed");
     const chosen = targets.length === 0 ? [...areas] : targets;
     for (const t of chosen) {
-        const known = areas.some((a) => t === a || t.startsWith(`${a}/`));
+        const known = areas.some((a) => isIn(t, a));
         if (!known || !fs.existsSync(path.join(repo, t))) throw new Error(`${t}: not an area (${areas.join(", ")}) nor a file in one`);
     }
     for (const t of tests ?? []) {
         const file = path.join(repo, t);
         if (t === "" || !fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`--tests: no file ${JSON.stringify(t)}`);
     }
-    const ts = chosen.filter((t) => TS_AREAS.some((a) => t === a || t.startsWith(`${a}/`)));
+    const ts = chosen.filter((t) => TS_AREAS.some((a) => isIn(t, a)));
     const sampled = all ? [] : sample !== undefined ? ts : ts.filter((t) => TS_AREAS.includes(t));
     if (sampled.length === 0 && (sample !== undefined || seed !== undefined))
         throw new Error(`--${sample !== undefined ? "sample" : "seed"} draws from the TypeScript areas, and none is named`);

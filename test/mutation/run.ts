@@ -16,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { mutationArgs, Sample, TS_AREAS } from "./args";
+import { isIn, mutationArgs, Sample, TS_AREAS } from "./args";
 import { testsReaching } from "./graph";
 import { babelSite, listMutants, mutateRange, pick, reportKey, siteKey, wilson } from "./sample";
 import { loadShellMutants, runShellMutants, SHELL_AREAS, Outcome } from "./shell";
@@ -37,7 +37,7 @@ interface StrykerMutant {
 }
 
 function areaOf(file: string): string {
-    return [...SHELL_AREAS, ...TS_AREAS].find((a) => file === a || file.startsWith(`${a}/`)) as string;
+    return [...SHELL_AREAS, ...TS_AREAS].find((a) => isIn(file, a)) as string;
 }
 
 function originalText(source: string, m: StrykerMutant): string {
@@ -164,7 +164,7 @@ async function main() {
     const tsTargets = targets.filter((t) => TS_AREAS.includes(areaOf(t)));
     const shTargets = targets.filter((t) => SHELL_AREAS.includes(areaOf(t)));
     if (shTargets.length > 0) {
-        const mutants = loadShellMutants(REPO).filter((m) => shTargets.some((t) => m.file === t || m.file.startsWith(`${t}/`)));
+        const mutants = loadShellMutants(REPO).filter((m) => shTargets.some((t) => isIn(m.file, t)));
         console.log(`shell: ${mutants.length} mutants of ${shTargets.join(", ")}`);
         outcomes.push(...(await runShellMutants(REPO, mutants, concurrency, (l) => console.log(`  ${l}`))));
     }

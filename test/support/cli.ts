@@ -217,3 +217,10 @@ export class World {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
+
+/** A World for test `t`, cleaned up after it. */
+export function worldFor(t: { after(fn: () => void): void }, stacks?: string[]): World {
+    const w = new World(stacks);
+    t.after(() => w.cleanup());
+    return w;
+}
