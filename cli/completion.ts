@@ -9,8 +9,9 @@ function optionsOf(cmd: Command): string[] {
 
 /** A bash completion script (zsh loads it through bashcompinit). */
 export function completionScript(program: Command, shell: "bash" | "zsh"): string {
-    const commands = program.commands.filter((c) => c.name() !== "help");
-    const names = commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    // Commander's own `help [command]` is not among program.commands: it is offered beside them.
+    const commands = program.commands;
+    const names = [...commands.flatMap((c) => [c.name(), ...c.aliases()]), "help"];
     const cases = commands.map((c) => {
         // Existing project names complete every command's <name> but create's, which wants a new one.
         const takesName = c.registeredArguments[0]?.name() === "name" && c.name() !== "create";
@@ -29,6 +30,12 @@ export function completionScript(program: Command, shell: "bash" | "zsh"): strin
         "    done",
         "    return 0",
         "}",
+        // zsh (through bashcompinit) has no mapfile: the replies are read line by line, the same in both.
+        "_project_vm_reply() {",
+        "    local w",
+        "    COMPREPLY=()",
+        '    while IFS= read -r w; do COMPREPLY+=("$w"); done',
+        "}",
         "_project_vm() {",
         "    local cur prev cmd word i opts projects host dir",
         "    cur=${COMP_WORDS[COMP_CWORD]}",
@@ -45,24 +52,25 @@ export function completionScript(program: Command, shell: "bash" | "zsh"): strin
         "    done",
         '    case "$prev" in',
         "        -H|--host)",
-        '            mapfile -t COMPREPLY < <(cd "${dir:-${PROJECT_VMS_DIR:-.}}" 2>/dev/null && for f in Pulumi.*.yaml; do f=${f#Pulumi.}; printf "%s\\n" "${f%.yaml}"; done | _project_vm_names "$cur")',
+        '            _project_vm_reply < <(cd "${dir:-${PROJECT_VMS_DIR:-.}}" 2>/dev/null && for f in Pulumi.*.yaml; do f=${f#Pulumi.}; printf "%s\\n" "${f%.yaml}"; done | _project_vm_names "$cur")',
         "            return ;;",
         "        -C|--dir)",
-        '            mapfile -t COMPREPLY < <(compgen -d -- "$cur")',
+        '            _project_vm_reply < <(compgen -d -- "$cur")',
         "            return ;;",
         "    esac",
         '    if [ -z "$cmd" ]; then',
-        `        mapfile -t COMPREPLY < <(compgen -W "${names.join(" ")} ${optionsOf(program).join(" ")}" -- "$cur")`,
+        `        _project_vm_reply < <(compgen -W "${names.join(" ")} ${optionsOf(program).join(" ")}" -- "$cur")`,
         "        return",
         "    fi",
         "    opts='' projects=0",
         '    case "$cmd" in',
         ...cases,
+        `        help) opts="${names.join(" ")}" ;;`,
         "    esac",
         '    if [[ "$cur" == -* ]] || [ "$projects" = 0 ]; then',
-        '        mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")',
+        '        _project_vm_reply < <(compgen -W "$opts" -- "$cur")',
         "    else",
-        '        mapfile -t COMPREPLY < <({ project-vm ${dir:+--dir "$dir"} ${host:+--host "$host"} list --quiet 2>/dev/null ||',
+        '        _project_vm_reply < <({ project-vm ${dir:+--dir "$dir"} ${host:+--host "$host"} list --quiet 2>/dev/null ||',
         '            project-vm ${dir:+--dir "$dir"} list --quiet --all 2>/dev/null; } | _project_vm_names "$cur")',
         "    fi",
         "}",
