@@ -95,7 +95,7 @@ test("a live holder: the command waits, then refuses after PROJECT_VM_LOCK_WAIT,
     assert.match(
         r.stderr,
         new RegExp(
-            `waiting for pid ${process.pid} \\(project-vm destroy webapp, since 2026-01-01T00:00:00Z\\) editing Pulumi\\.storage\\.yaml…`,
+            `waiting for pid ${process.pid} \\(project-vm destroy webapp, since 2026-01-01T00:00:00Z\\) editing Pulumi\\.storage\\.yaml… \\(up to 1s\\)`,
         ),
     );
     assert.match(r.stderr, /Pulumi\.storage\.yaml is being changed by pid \d+ .*gave up waiting after 1s, nothing changed/);

@@ -149,3 +149,14 @@ test("a kept project disk of a size that is no whole KiB is taken up at the MiB 
     assert.equal(entry?.disk, "61441M");
     assert.match(w.errText(), /oldapp takes up the project disk kept on storage: \S+project\.qcow2 \(61441M, 1\.0G used\)/);
 });
+
+test("status says cloud-init is unknown when it could not be asked, and not asked of a stopped VM", async (t) => {
+    const w = worldFor(t);
+    w.host.define("project-webapp", { state: "shut off" });
+    assert.equal(await w.run("status", "-H", "storage", "webapp"), 0, w.errText());
+    assert.ok(w.out.includes("  cloud-init: - (asked of the guest while it runs)"), w.out.join("\n"));
+    w.out.length = 0;
+    w.host.down();
+    assert.equal(await w.run("status", "-H", "storage", "webapp"), 0, w.errText());
+    assert.ok(w.out.includes("  cloud-init: unknown"), w.out.join("\n"));
+});

@@ -9,7 +9,7 @@ import { PulumiUnavailable, pulumiCli } from "../cli/pulumi";
 
 /**
  * A stand-in for the Pulumi CLI in a temporary folder. `stack output projects --json --stack S
- * --cwd D` answers as `mode` says; `up` notes the SIGINT it gets (ending then, as Pulumi does)
+ * --cwd D` and `stack export --stack S --cwd D` answer as `mode` says; `up` notes the SIGINT it gets (ending then, as Pulumi does)
  * and otherwise runs until told to finish; anything else is refused as the real CLI would.
  */
 function fakePulumi(t: { after(fn: () => void): void }) {
@@ -26,6 +26,14 @@ if [ "$1 $2 $3 $4 $5" = "stack output projects --json --stack" ] && [ "$7" = "--
         none) echo "error: current stack does not have output property 'projects'" >&2; exit 255 ;;
         fail) printf 'Logging in...\\nerror: could not reach https://backend.example: connection refused\\n' >&2; exit 255 ;;
         silent) exit 255 ;;
+    esac
+    exit 0
+fi
+if [ "$1 $2 $3" = "stack export --stack" ] && [ "$5" = "--cwd" ] && [ $# -eq 6 ]; then
+    case $(cat "$D/mode") in
+        ok) printf '%s\n' '{"version":3,"deployment":{"resources":[{"urn":"urn:pulumi:$4::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::project-myapp-project-disk","type":"libvirt:index/volume:Volume"}]}}' ;;
+        fail) printf 'error: no stack named %s found\n' "$4" >&2; exit 255 ;;
+        garbled) echo '{"version":3,' ;;
     esac
     exit 0
 fi
@@ -103,4 +111,34 @@ test("up: a Ctrl+C is not passed on (Pulumi has it from the terminal already); t
     const p = fakePulumi(t);
     assert.equal(await upInterruptedBy(p, "SIGINT"), 130);
     assert.equal(p.signals(), "", "Pulumi got no second SIGINT from this process");
+});
+
+test("the stack's state: its armed purges read from pulumi stack export; a failure says Pulumi's last line, and garbage is named", async (t) => {
+    const p = fakePulumi(t);
+    p.mode("ok");
+    assert.deepEqual([...(await p.runner.armedPurges("storage"))], ["myapp"]);
+    p.mode("fail");
+    await assert.rejects(p.runner.armedPurges("storage"), (e: Error) => {
+        assert.ok(e instanceof PulumiUnavailable);
+        assert.equal(e.message, "pulumi stack export failed for stack storage: no stack named storage found");
+        return true;
+    });
+    p.mode("garbled");
+    await assert.rejects(p.runner.armedPurges("storage"), { message: "pulumi stack export for stack storage is not JSON" });
+});
+
+test("without a Pulumi CLI, reads say it is not installed, naming the executable looked for", async () => {
+    const runner = pulumiCli(os.tmpdir(), "pvms-no-such-pulumi");
+    await assert.rejects(runner.armedPurges("storage"), {
+        message: "the Pulumi CLI (pvms-no-such-pulumi) is not installed or not on PATH",
+    });
+});
+
+test("by default the runner runs the pulumi found on PATH", async (t) => {
+    const p = fakePulumi(t);
+    p.mode("ok");
+    const before = process.env.PATH;
+    t.after(() => (process.env.PATH = before));
+    process.env.PATH = `${p.dir}:${before}`;
+    assert.deepEqual(await pulumiCli(p.dir).outputs("storage"), { myapp: { ip: "10.17.0.10" } });
 });

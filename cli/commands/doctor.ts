@@ -93,6 +93,12 @@ export function requiredKeys(dir: string): string[] {
         .map(([key]) => `${project.name}:${key}`);
 }
 
+/** The check of the Node.js running project-vm (and the program): 20 or newer. */
+export function nodeCheck(version: string): Check {
+    const ok = Number(version.split(".")[0]) >= 20;
+    return { name: "node", ok, detail: `v${version}${ok ? "" : ": 20 or newer is needed"}` };
+}
+
 /** Checks the tools, each host's stack file and that each host's libvirt answers. */
 export async function doctor(
     ctx: Context,
@@ -101,8 +107,7 @@ export async function doctor(
     opts: { json?: boolean; picked?: boolean },
 ): Promise<boolean> {
     const checks: Check[] = [];
-    const major = Number(process.versions.node.split(".")[0]);
-    checks.push({ name: "node", ok: major >= 20, detail: `v${process.versions.node}${major >= 20 ? "" : ": 20 or newer is needed"}` });
+    checks.push(nodeCheck(process.versions.node));
     for (const tool of TOOLS) {
         const r = await runTool(tool.cmd, tool.args);
         const version = versionLine(`${r.stdout}\n${r.stderr}`);

@@ -78,7 +78,14 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
         ],
         ["project", `${size(disks.project)}${disks.project.path} → /home/${GUEST_USER}/project (entry says ${row.disk})`],
         ["system", `${size(disks.system)}${disks.system.path}${row.base ? ` (base ${row.base})` : ""}`],
-        ["cloud-init", cloudInit ? `${cloudInit.status}${cloudInit.errors.length ? `: ${cloudInit.errors.join("; ")}` : ""}` : "unknown"],
+        [
+            "cloud-init",
+            cloudInit
+                ? `${cloudInit.status}${cloudInit.errors.length ? `: ${cloudInit.errors.join("; ")}` : ""}`
+                : row.state !== null && row.state !== "running"
+                  ? "- (asked of the guest while it runs)"
+                  : "unknown",
+        ],
     ])
         ctx.io.out(`  ${`${k}:`.padEnd(12)}${v}`);
 }
