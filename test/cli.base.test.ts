@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { systemDiskBases, systemDiskUrn } from "../cli/pulumi";
-import { movingImageProblem } from "../cli/commands";
+import { movingImageProblem, sha512FromSums } from "../cli/commands";
 import { World } from "./support/cli";
 
 const SHA = "ab".repeat(64);
@@ -243,6 +243,38 @@ test("base add reads SHA512SUMS over https only: a redirect to http is refused, 
 
     const loop = site({ [sums]: [302, sums] });
     await assert.rejects(httpsText(sums, loop.fetchImpl), /more than 5 redirects/);
-    await assert.rejects(httpsText("http://cloud.debian.org/x/SHA512SUMS", site({}).fetchImpl), /is not https/);
+    await assert.rejects(httpsText("http://cloud.debian.org/x/SHA512SUMS", site({}).fetchImpl), {
+        message: "http://cloud.debian.org/x/SHA512SUMS is not https",
+    });
     await assert.rejects(httpsText(sums, site({ [sums]: [500, ""] }).fetchImpl), /HTTP 500/);
+});
+
+test("base list marks the newest version, where new projects start, and only it", async (t) => {
+    const { w, first } = await twoVersions(t);
+    w.out.length = 0;
+    assert.equal(await w.run("-H", "storage", "base"), 0, w.errText());
+    const versions = w.out.filter((l) => !l.startsWith(" "));
+    assert.deepEqual(versions, [first, "2026-12 (newest: new projects start here)"]);
+});
+
+test("a moving image is named by its path: latest or current as a folder or a file name's start, daily images", () => {
+    for (const moving of [
+        "https://example.org/images/latest/debian.qcow2",
+        "https://example.org/images/latest-amd64.qcow2",
+        "https://example.org/images/current_amd64.qcow2",
+        "https://example.org/images/Latest.qcow2",
+        "https://example.org/images/current",
+        "https://example.org/debian-14-genericcloud-amd64-daily.qcow2",
+    ])
+        assert.match(movingImageProblem(moving) ?? "", /changes under the same URL/, moving);
+    for (const fixed of ["https://example.org/latestnews/debian-20261101.qcow2", "https://example.org/images/not-latest-20261101.qcow2"])
+        assert.equal(movingImageProblem(fixed), undefined, fixed);
+});
+
+test("the SHA-512 is read from a SHA512SUMS line in text or binary mode (a '*' before the name), and only for that name", async () => {
+    const image = url("20261201");
+    const sums = (text: string) => sha512FromSums(image, async () => text);
+    assert.equal(await sums(`${"AB".repeat(64)} *debian-14-genericcloud-amd64-20261201.qcow2\n`), "ab".repeat(64));
+    assert.equal(await sums(`${SHA}  debian-14-genericcloud-amd64-20261201.qcow2\n`), SHA);
+    await assert.rejects(sums(`${SHA}  x-debian-14-genericcloud-amd64-20261201.qcow2\n`), /lists no SHA-512 for debian-14-genericcloud/);
 });

@@ -160,3 +160,14 @@ test("status says cloud-init is unknown when it could not be asked, and not aske
     assert.equal(await w.run("status", "-H", "storage", "webapp"), 0, w.errText());
     assert.ok(w.out.includes("  cloud-init: unknown"), w.out.join("\n"));
 });
+
+test("status finds a VM's address through its guest agent when it has no DHCP lease, and never shows loopback", async (t) => {
+    const w = worldFor(t);
+    w.host.define("project-webapp", { state: "running", agentIp: "10.17.0.42" });
+    assert.equal(await w.run("status", "-H", "storage", "webapp", "--json"), 0, w.errText());
+    assert.equal(JSON.parse(w.out.join("\n")).ip, "10.17.0.42");
+    w.out.length = 0;
+    w.host.define("project-webapp", { state: "running", ip: "10.17.0.7", agentIp: "10.17.0.42" });
+    assert.equal(await w.run("status", "-H", "storage", "webapp", "--json"), 0, w.errText());
+    assert.equal(JSON.parse(w.out.join("\n")).ip, "10.17.0.7", "the lease first");
+});

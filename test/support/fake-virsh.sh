@@ -108,7 +108,8 @@ case "$verb" in
     cat "$d/dominfo" 2>/dev/null || printf 'Name:           %s\nState:          %s\nManaged save:   no\n' "$1" "$(cat "$d/state")" ;;
   domiflist) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"; cat "$d/iflist" 2>/dev/null || printf ' -  network  project-vms  virtio  52:54:00:00:00:01\n' ;;
   domifaddr) d=$(dom "$1"); [ -e "$d/state" ] || nodomain "$1"
-    [ -e "$d/ip" ] && [ "$(arg --source "$@")" = lease ] && printf ' vnet0      52:54:00:aa:bb:cc    ipv4         %s/24\n' "$(cat "$d/ip")"; true ;;
+    [ -e "$d/ip" ] && [ "$(arg --source "$@")" = lease ] && printf ' vnet0      52:54:00:aa:bb:cc    ipv4         %s/24\n' "$(cat "$d/ip")"
+    [ -e "$d/agent-ip" ] && [ "$(arg --source "$@")" = agent ] && printf ' lo         00:00:00:00:00:00    ipv4         127.0.0.1/8\n eth0       52:54:00:aa:bb:cc    ipv4         %s/24\n' "$(cat "$d/agent-ip")"; true ;;
   domblklist) if [ "$1" = --details ]; then d=$(dom "$2"); else d=$(dom "$1"); fi
     if [ "$1" = --details ]; then cat "$d/blk-details" 2>/dev/null || printf ' file  disk  vda  /x/disk.qcow2\n file  disk  vdb  /x/project.qcow2\n file  cdrom  hdd  /x/cloud-init.iso\n'
     else printf ' vda  /x/disk.qcow2\n vdb  project.qcow2\n hdd  /x/cloud-init.iso\n'; fi ;;

@@ -36,6 +36,8 @@ export interface FakeDomain {
     agent?: boolean;
     /** Its DHCP lease's address (domifaddr --source lease). */
     ip?: string;
+    /** The address its guest agent sees on eth0, beside lo's 127.0.0.1 (domifaddr --source agent). */
+    agentIp?: string;
     /** What `cloud-init status --format json` prints in it. */
     cloudInit?: object;
     /** What `cloud-init status --long` prints in it. */
@@ -185,6 +187,7 @@ export class FakeHost {
         put("state", d.state === undefined ? undefined : `${d.state}\n`);
         if (d.agent !== undefined) this.set(path.join(dir, "agent"), d.agent);
         put("ip", d.ip);
+        put("agent-ip", d.agentIp);
         put("cloud-init.json", d.cloudInit && JSON.stringify(d.cloudInit));
         put("cloud-init.txt", d.cloudInitText);
         put("cloud-init.code", d.cloudInitCode?.toString());
