@@ -390,12 +390,14 @@ backup_disk_mtime() {
     tr -d '\n' <<<"$xml" | grep -o '<mtime>[0-9.]*</mtime>' | head -n 1 | sed 's:<[^>]*>::g' || true
 }
 
-# Every domain of the host: "<name>\t<state>" a line.
+# Every domain of the host: "<name>\t<state>" a line; fails when libvirt cannot be read (no
+# domains is then not a guess). Names are read whole, one a line, never split or globbed.
 backup_states() {
-    local name
-    for name in $(v list --all --name); do
-        printf '%s\t%s\n' "$name" "$(domain_state "$name")"
-    done
+    local names name
+    names=$(v list --all --name 2>&1) || die "could not read libvirt at $LIBVIRT_URI: $(tr '\n' ' ' <<<"$names")"
+    while IFS= read -r name; do
+        [ -n "$name" ] && printf '%s\t%s\n' "$name" "$(domain_state "$name")"
+    done <<<"$names"
 }
 
 # Whether pool $1 exists; dies when libvirt cannot be read (so that "no pool" is never a guess).

@@ -46,6 +46,11 @@ test("restore says the disk was verified against the backup; --confirm takes a y
     assert.match(w.errText(), /myapp restored to 20261127T020000Z in [\d.]+s, verified against the backup \(qemu-img compare\)\./);
     w.answers = [" y "];
     assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp")).code, 0, w.errText());
+    assert.match(
+        w.errText(),
+        /this deletes project\.qcow2\.before-restore-20261127T030000Z: myapp's project disk as it was before a restore\./,
+        "it says what it deletes before asking",
+    );
     assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"], "the kept copy deleted");
 });
 
@@ -54,4 +59,25 @@ test("backups of a project with none says how to make one, and that line makes o
     assert.match(w.errText(), /webapp has no backups in \/var\/lib\/project-vms\/_backups; make one with '[^']+'/);
     const line = w.printedCommands().find((c) => / backup webapp$/.test(c))!;
     assert.match(line, /^project-vm -C \S+ -H storage backup webapp$/);
+});
+
+test("backup --all with libvirt unreachable says so once and makes no backup, even of projects backed up before", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "--all")).code, 0, w.errText());
+    const before = host.volumes(BPOOL);
+    host.down();
+    const r = await at("2026-11-28T02:00:00Z", "backup", "--all");
+    assert.notEqual(r.code, 0);
+    assert.match(w.errText(), /libvirt at qemu\+ssh:\/\/admin@storage\/system cannot be reached; no backups were made/);
+    assert.doesNotMatch(w.errText(), /backing up|skipped/);
+    host.down(false);
+    assert.deepEqual(host.volumes(BPOOL), before);
+});
+
+test("backup --all reads each domain's state by its whole name: another domain whose name ends in a project's does not stand for it", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.define("x project-myapp", { state: "shut off" });
+    const r = await at("2026-11-28T02:00:00Z", "backup", "--all");
+    assert.equal(r.code, 0, w.errText());
+    assert.match(w.errText(), /backing up myapp \(incremental/);
+    assert.doesNotMatch(w.errText(), /myapp: (skipped|project-myapp is shut off)/, "myapp's VM runs");
 });

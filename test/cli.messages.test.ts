@@ -171,3 +171,10 @@ test("status finds a VM's address through its guest agent when it has no DHCP le
     assert.equal(await w.run("status", "-H", "storage", "webapp", "--json"), 0, w.errText());
     assert.equal(JSON.parse(w.out.join("\n")).ip, "10.17.0.7", "the lease first");
 });
+
+test("an apply that worked but could not be recorded succeeds, with a warning that says why", async (t) => {
+    const w = worldFor(t);
+    fs.mkdirSync(path.join(w.dir, ".project-vm", "applied.storage.json", "in-the-way"), { recursive: true });
+    assert.equal(await w.run("create", "-H", "storage", "newapp"), 0, w.errText());
+    assert.match(w.errText(), /^project-vm: warning: could not record what was applied \(.*applied\.storage\.json.*\)$/m);
+});

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { rememberedHost, StackFile, UsageError, writeAtomically } from "../cli/stacks";
+import { listHosts, rememberedHost, StackFile, UsageError, writeAtomically } from "../cli/stacks";
 
 function folder(t: { after(fn: () => void): void }): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-stacks-"));
@@ -71,4 +71,20 @@ test("a YAML mistake on a long line is shown cut to 80 characters, the key named
                 `line 3, column 3: the key 'project-vms:a' is given twice in one map: "  project-vms:a: ${"x".repeat(60)}..."`,
             ),
     );
+});
+
+test("a YAML mistake is told once with where it is: the line and column are not repeated in the message", (t) => {
+    const dir = folder(t);
+    fs.writeFileSync(path.join(dir, "Pulumi.storage.yaml"), "config:\n\t- a\n");
+    assert.throws(
+        () => new StackFile(dir, "storage"),
+        (e: Error) => e instanceof UsageError && e.message.endsWith(`line 2, column 1: Tabs are not allowed as indentation: "\\t- a"`),
+    );
+});
+
+test("only files named Pulumi.<host>.yaml are hosts: a copy with a prefix is not", (t) => {
+    const dir = folder(t);
+    for (const f of ["Pulumi.storage.yaml", "old-Pulumi.raider.yaml", "Pulumi.yaml", "Pulumi.x.yaml.bak"])
+        fs.writeFileSync(path.join(dir, f), "config: {}\n");
+    assert.deepEqual(listHosts(dir), ["storage"]);
 });
