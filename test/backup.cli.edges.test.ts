@@ -81,3 +81,9 @@ test("backup --all reads each domain's state by its whole name: another domain w
     assert.match(w.errText(), /backing up myapp \(incremental/);
     assert.doesNotMatch(w.errText(), /myapp: (skipped|project-myapp is shut off)/, "myapp's VM runs");
 });
+
+test("backup --json gives only the fields that apply: a backup that deleted nothing has no deleted list", async () => {
+    const r = await at("2026-11-27T02:00:00Z", "backup", "myapp", "--json");
+    assert.equal(r.code, 0, w.errText());
+    assert.deepEqual(Object.keys(r.json.backups[0]).sort(), ["kind", "ok", "project", "seconds", "size", "volume"]);
+});

@@ -65,7 +65,7 @@ test("doctor finds the real language host on PATH or beside the pulumi that PATH
     deps.runTool = (cmd, args) =>
         cmd === "sh"
             ? new Promise((resolve) =>
-                  execFile(cmd, args, { env: { PATH: `${bin}:/usr/bin:/bin` } }, (e, stdout, stderr) =>
+                  execFile(cmd, args, { env: { PATH: `${bin}:/usr/bin:/bin` }, timeout: 10_000 }, (e, stdout, stderr) =>
                       resolve({ code: e ? Number(e.code) || 1 : 0, stdout, stderr }),
                   ),
               )
