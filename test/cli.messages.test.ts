@@ -2,12 +2,15 @@
 // pasted, a failure halfway names what to run next and exits non-zero, and the text names the
 // hosts, values and placeholders it should.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { systemDiskUrn } from "../cli/pulumi";
 import { lockWaitMs } from "../cli/factory";
+import { lockPathOf, processStart } from "../cli/lock";
 import { World, worldFor } from "./support/cli";
 
 const SHA = "ab".repeat(64);
@@ -177,4 +180,25 @@ test("an apply that worked but could not be recorded succeeds, with a warning th
     fs.mkdirSync(path.join(w.dir, ".project-vm", "applied.storage.json", "in-the-way"), { recursive: true });
     assert.equal(await w.run("create", "-H", "storage", "newapp"), 0, w.errText());
     assert.match(w.errText(), /^project-vm: warning: could not record what was applied \(.*applied\.storage\.json.*\)$/m);
+});
+
+test("a change waiting for another one's lock says whom it waits for and how long it will", async (t) => {
+    const w = worldFor(t);
+    // Another live process holds it (a lock of this very process would be a bug, said as one).
+    const other = spawn("sleep", ["60"]);
+    t.after(() => other.kill());
+    const holder = {
+        pid: other.pid,
+        started: processStart(other.pid!),
+        hostname: os.hostname(),
+        command: "project-vm stop myapp",
+        since: "then",
+    };
+    fs.writeFileSync(lockPathOf(path.join(w.dir, "Pulumi.storage.yaml")), JSON.stringify(holder));
+    w.env.PROJECT_VM_LOCK_WAIT = "1";
+    assert.equal(await w.run("create", "-H", "storage", "late"), 2, w.errText());
+    assert.match(
+        w.errText(),
+        /^project-vm: waiting for pid \d+ \(project-vm stop myapp, since then\) editing Pulumi\.storage\.yaml… \(up to 1s\)$/m,
+    );
 });
