@@ -394,9 +394,9 @@ backup_disk_mtime() {
 # domains is then not a guess). Names are read whole, one a line, never split or globbed.
 backup_states() {
     local names name
-    names=$(v list --all --name 2>&1) || die "could not read libvirt at $LIBVIRT_URI: $(tr '\n' ' ' <<<"$names")"
+    names=$(v list --all --name) || die "could not read libvirt at $LIBVIRT_URI (virsh list, above)"
     while IFS= read -r name; do
-        [ -n "$name" ] && printf '%s\t%s\n' "$name" "$(domain_state "$name")"
+        if [ -n "$name" ]; then printf '%s\t%s\n' "$name" "$(domain_state "$name")"; fi
     done <<<"$names"
 }
 

@@ -1,6 +1,8 @@
 // project-vm restore and backups at their edges: what a restore says it is about to put back (a
 // chain, or one full backup), and what `backups` offers for a project no longer in the stack.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { test } from "node:test";
 import { World } from "./support/cli";
 import { BPOOL, eachBackupWorld, GiB, runAt } from "./support/backupWorld";
@@ -86,4 +88,18 @@ test("backup --json gives only the fields that apply: a backup that deleted noth
     const r = await at("2026-11-27T02:00:00Z", "backup", "myapp", "--json");
     assert.equal(r.code, 0, w.errText());
     assert.deepEqual(Object.keys(r.json.backups[0]).sort(), ["kind", "ok", "project", "seconds", "size", "volume"]);
+});
+
+test("backup --all on a host with no VM at all backs up the kept project disks", async () => {
+    fs.rmSync(path.join(host.dir, "domains", "project-myapp", "state"));
+    assert.deepEqual(host.domains(), []);
+    const r = await at("2026-11-27T02:00:00Z", "backup", "--all", "--json");
+    assert.equal(r.code, 0, w.errText());
+    assert.deepEqual(
+        r.json.backups.map((b: { project: string; ok: boolean }) => [b.project, b.ok]),
+        [
+            ["myapp", true],
+            ["webapp", true],
+        ],
+    );
 });
