@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { lockPathOf } from "../cli/lock";
 import { World } from "./support/cli";
 import { BPOOL, eachBackupWorld, GiB, runAt } from "./support/backupWorld";
 import { FakeHost } from "./support/fakeVirsh";
@@ -102,4 +103,28 @@ test("backup --all on a host with no VM at all backs up the kept project disks",
             ["webapp", true],
         ],
     );
+});
+
+test("a restore holds the stack's lock under its own name, which a command waiting for it shows", async () => {
+    const lock = lockPathOf(path.join(w.dir, "Pulumi.storage.yaml"));
+    const seen = path.join(host.dir, "lock-seen");
+    const look = `cp ${JSON.stringify(lock)} ${JSON.stringify(seen)}`;
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    host.after("vol-create-from", look);
+    assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes")).code, 0, w.errText());
+    assert.equal(JSON.parse(fs.readFileSync(seen, "utf8")).command, "project-vm restore myapp");
+    host.after("vol-delete", look);
+    assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp", "--yes")).code, 0, w.errText());
+    assert.equal(JSON.parse(fs.readFileSync(seen, "utf8")).command, "project-vm restore --confirm myapp");
+});
+
+test("backup and restore name a malformed project name as such, before looking for it", async () => {
+    for (const args of [
+        ["backup", "Bad_Name"],
+        ["restore", "Bad_Name", "latest"],
+    ]) {
+        assert.equal((await at("2026-11-27T02:00:00Z", ...args)).code, 2);
+        assert.match(w.errText(), /^project-vm: project name 'Bad_Name' /m, args.join(" "));
+    }
 });

@@ -33,7 +33,7 @@ test("every subcommand's help lists the global -H and -C", async (t) => {
     }
 });
 
-test("every command's help describes each of its arguments and options, subcommands too", async (t) => {
+test("every command is described, and its help describes each of its arguments and options, subcommands too", async (t) => {
     const lines = (help: string, section: string) =>
         (new RegExp(`^${section}:\\n((?: .*\\n?)*)`, "m").exec(help)?.[1] ?? "")
             .split("\n")
@@ -55,8 +55,9 @@ test("every command's help describes each of its arguments and options, subcomma
         }
         for (const [option, text] of lines(help, "Options")) assert.ok(text, `project-vm ${command.join(" ")}: ${option} is described`);
         seen.push(command.join(" "));
-        for (const [sub] of lines(help, "Commands")) {
+        for (const [sub, text] of lines(help, "Commands")) {
             const name = sub.split(/[ |]/)[0];
+            assert.ok(text, `project-vm ${[...command, name].join(" ")} is described in the list of commands`);
             if (name !== "help") await visit([...command, name]);
         }
     };

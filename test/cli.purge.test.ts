@@ -129,8 +129,10 @@ test("armedPurgesOf reads the project disks without retainOnDelete from a stack 
 
 test("undo after a destroy --purge says the data is gone, brings the entry back as it was, and never re-arms the purge", async (t) => {
     const w = world(t);
-    w.writeStack("storage", w.stackText("storage").replace("- name: webapp", "- name: webapp\n      memory: 2G"));
+    // Hand-written spacing, which a YAML library's rewrite of the file would not keep.
+    w.writeStack("storage", w.stackText("storage").replace("- name: webapp", "- name: webapp\n      memory:    2G   # by hand"));
     assert.equal(await w.run("apply", "-H", "storage"), 0);
+    const before = w.stackText("storage");
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge", "--yes"), 0, w.errText());
     assert.deepEqual(w.deletedDisks, ["storage/webapp"]);
     assert.equal(await w.run("undo", "-H", "storage"), 0, w.errText());
@@ -145,6 +147,7 @@ test("undo after a destroy --purge says the data is gone, brings the entry back 
         { name: "webapp", memory: "2G" },
         "the entry as it was before the purge: not marked purge, not stopped",
     );
+    assert.equal(w.stackText("storage"), before, "the file is back byte for byte: nothing to unmark, nothing rewritten");
     assert.equal(w.retained.storage.webapp, true, "the new disk was applied retained: a later removal keeps it");
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
     assert.deepEqual(w.deletedDisks, ["storage/webapp"], "nothing deleted after the undo");
