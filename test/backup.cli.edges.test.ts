@@ -128,3 +128,24 @@ test("backup and restore name a malformed project name as such, before looking f
         assert.match(w.errText(), /^project-vm: project name 'Bad_Name' /m, args.join(" "));
     }
 });
+
+test("backups lists each disk restores kept aside with the command that deletes them all, which works as printed and names both", async () => {
+    assert.equal((await at("2026-11-27T01:00:00Z", "backup", "webapp")).code, 0, w.errText());
+    assert.match(w.errText(), /webapp--20261127T010000Z--full\.qcow2 \(full, 1\.00G\) in [\d.]+s; 1 backup\(s\) kept, 1\.00G in all/);
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes")).code, 0, w.errText());
+    assert.equal((await at("2026-11-27T04:00:00Z", "restore", "myapp", "latest", "--yes")).code, 0, w.errText());
+    assert.equal((await at("2026-11-27T05:00:00Z", "backups", "myapp")).code, 0, w.errText());
+    const kept = w.err.filter((l) => /a restore kept the replaced disk/.test(l));
+    assert.equal(kept.length, 2, w.errText());
+    const line = w.printedCommands().find((c) => / restore --confirm myapp$/.test(c));
+    assert.ok(line, w.errText());
+    w.answers = ["y"];
+    assert.equal((await at("2026-11-27T06:00:00Z", ...line.split(" ").slice(1))).code, 0, w.errText());
+    assert.match(
+        w.errText(),
+        /this deletes project\.qcow2\.before-restore-20261127T030000Z, project\.qcow2\.before-restore-20261127T040000Z: myapp's project disk/,
+    );
+    assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"]);
+});

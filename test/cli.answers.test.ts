@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { parseCloudInitStatus, pluginChecks } from "../cli/commands";
 import { addressOrNull } from "../cli/commands/view";
 import { LibvirtUnavailable } from "../cli/libvirt";
+import { PulumiUnavailable } from "../cli/pulumi";
 import { run } from "../cli/run";
 import { worldFor } from "./support/cli";
 
@@ -92,4 +93,101 @@ test("an address output left empty is no address and no warning; one that is not
 
 test("a program that is not installed is said so by name (exit 127)", async () => {
     assert.deepEqual(await run("pvms-no-such-program", []), { code: 127, stdout: "", stderr: "pvms-no-such-program: not found" });
+});
+
+test("status asks an unreachable libvirt once, not again for each disk", async (t) => {
+    const w = worldFor(t);
+    w.host.down();
+    w.host.clearCalls();
+    assert.equal(await w.run("status", "-H", "storage", "myapp"), 0, w.errText());
+    assert.deepEqual(
+        w.host.calls().filter((c) => c.startsWith("vol-info")),
+        [],
+    );
+});
+
+test("destroy --purge answered with anything but the project's name changes nothing and says so", async (t) => {
+    const w = worldFor(t);
+    const before = w.stackText("storage");
+    w.answers = ["webap"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge"), 2);
+    assert.match(w.errText(), /^project-vm: destroy cancelled; nothing changed$/m);
+    assert.equal(w.stackText("storage"), before);
+    assert.equal(w.applies.length, 0);
+});
+
+test("restart says how to see when the VM is back, with a command that works as printed", async (t) => {
+    const w = worldFor(t);
+    w.host.define("project-myapp", { state: "running" });
+    assert.equal(await w.run("restart", "-H", "storage", "myapp"), 0, w.errText());
+    const printed = w.printedCommands();
+    assert.match(printed.join("\n"), / -H storage status myapp$/m);
+    const line = printed.find((c) => / status myapp$/.test(c))!;
+    assert.equal(await w.run(...line.split(" ").slice(1)), 0, w.errText());
+    assert.ok(w.out.includes("project-myapp on storage"), w.out.join("\n"));
+});
+
+test("ssh-config gives the host PROJECT_VM_HOST picks, and every host when nothing picks one", async (t) => {
+    const w = worldFor(t);
+    w.env.PROJECT_VM_HOST = "raider";
+    assert.equal(await w.run("ssh-config"), 0, w.errText());
+    const picked = w.out.join("\n");
+    assert.match(picked, /raider/);
+    assert.doesNotMatch(picked, /storage/);
+    delete w.env.PROJECT_VM_HOST;
+    w.out.length = 0;
+    assert.equal(await w.run("ssh-config"), 0, w.errText());
+    assert.match(w.out.join("\n"), /storage/);
+});
+
+test("use without a host prints the remembered one, or says there is none and how to remember one", async (t) => {
+    const w = worldFor(t);
+    w.env.XDG_CONFIG_HOME = w.dir;
+    assert.equal(await w.run("use"), 0, w.errText());
+    assert.deepEqual(w.out, [""]);
+    assert.match(w.errText(), /^project-vm: no host remembered: 'project-vm use <host>' remembers one$/m);
+    assert.equal(await w.run("use", "raider"), 0, w.errText());
+    w.out.length = 0;
+    w.err.length = 0;
+    assert.equal(await w.run("use"), 0, w.errText());
+    assert.deepEqual(w.out, ["raider"]);
+    assert.equal(w.errText(), "");
+});
+
+test("a change whose pulumi up cannot be run says the file was changed and both ways on", async (t) => {
+    const w = worldFor(t);
+    const deps = w.deps();
+    const pulumi = deps.pulumi;
+    deps.pulumi = (dir) => ({
+        ...pulumi(dir),
+        up: async () => {
+            throw new PulumiUnavailable("the Pulumi CLI (pulumi) is not installed or not on PATH");
+        },
+    });
+    const { main } = await import("../cli/main");
+    assert.equal(await main(["create", "-H", "storage", "newapp"], deps), 1);
+    assert.match(
+        w.errText(),
+        /^project-vm: create newapp: \S+Pulumi\.storage\.yaml was changed, but it could not be applied: the Pulumi CLI \(pulumi\) is not installed or not on PATH\. Apply it later with 'project-vm -C \S+ -H storage apply', or undo the change with 'project-vm -C \S+ -H storage undo'\.$/m,
+    );
+});
+
+test("base list says which VMs run on a version is unknown when Pulumi's state cannot be read", async (t) => {
+    const w = worldFor(t);
+    w.stateUnreadable = true;
+    assert.equal(await w.run("-H", "storage", "base"), 0, w.errText());
+    assert.match(w.errText(), /which VMs run on which version is unknown/);
+    assert.ok(w.out.includes("  VMs:    ?"), w.out.join("\n"));
+});
+
+test("doctor without a Pulumi CLI does not go on to check the engine's other pieces through it", async (t) => {
+    const w = worldFor(t);
+    w.pulumiMissing = true;
+    assert.equal(await w.run("doctor", "--json"), 1);
+    const names = (JSON.parse(w.out.join("\n")).checks as { name: string }[]).map((c) => c.name);
+    assert.ok(names.includes("pulumi"));
+    assert.deepEqual(
+        names.filter((n) => n === "pulumi-language-nodejs" || n.startsWith("plugin ")),
+        [],
+    );
 });

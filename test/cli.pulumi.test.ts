@@ -26,6 +26,14 @@ if [ "$1 $2 $3 $4 $5" = "stack output projects --json --stack" ] && [ "$7" = "--
         none) echo "error: current stack does not have output property 'projects'" >&2; exit 255 ;;
         fail) printf 'Logging in...\\nerror: could not reach https://backend.example: connection refused\\n' >&2; exit 255 ;;
         silent) exit 255 ;;
+        scalar) echo '"10.17.0.10"' ;;
+    esac
+    exit 0
+fi
+if [ "$*" = version ]; then
+    case $(cat "$D/mode") in
+        fail) printf 'warning: A new version of Pulumi is available\nerror: could not read ~/.pulumi/credentials.json\n' >&2; exit 255 ;;
+        *) echo v3.274.1 ;;
     esac
     exit 0
 fi
@@ -132,6 +140,13 @@ test("without a Pulumi CLI, reads say it is not installed, naming the executable
     await assert.rejects(runner.armedPurges("storage"), {
         message: "the Pulumi CLI (pvms-no-such-pulumi) is not installed or not on PATH",
     });
+    await assert.rejects(runner.outputs("storage"), {
+        message: "the Pulumi CLI (pvms-no-such-pulumi) is not installed or not on PATH",
+    });
+    await assert.rejects(runner.version(), {
+        message:
+            "the Pulumi CLI (pvms-no-such-pulumi) is not installed or not on PATH: https://www.pulumi.com/docs/install/ (or build it: bash engine/build.sh)",
+    });
 });
 
 test("by default the runner runs the pulumi found on PATH", async (t) => {
@@ -141,4 +156,14 @@ test("by default the runner runs the pulumi found on PATH", async (t) => {
     t.after(() => (process.env.PATH = before));
     process.env.PATH = `${p.dir}:${before}`;
     assert.deepEqual(await pulumiCli(p.dir).outputs("storage"), { myapp: { ip: "10.17.0.10" } });
+});
+
+test("outputs that are no map of projects are none; the version is Pulumi's own line, and its failure says Pulumi's last line", async (t) => {
+    const p = fakePulumi(t);
+    p.mode("scalar");
+    assert.deepEqual(await p.runner.outputs("storage"), {});
+    p.mode("ok");
+    assert.equal(await p.runner.version(), "v3.274.1");
+    p.mode("fail");
+    await assert.rejects(p.runner.version(), { message: "pulumi version failed: could not read ~/.pulumi/credentials.json" });
 });

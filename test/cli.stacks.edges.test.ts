@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { listHosts, rememberedHost, StackFile, UsageError, writeAtomically } from "../cli/stacks";
+import { worldFor } from "./support/cli";
 
 function folder(t: { after(fn: () => void): void }): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-stacks-"));
@@ -87,4 +88,38 @@ test("only files named Pulumi.<host>.yaml are hosts: a copy with a prefix is not
     for (const f of ["Pulumi.storage.yaml", "old-Pulumi.raider.yaml", "Pulumi.yaml", "Pulumi.x.yaml.bak"])
         fs.writeFileSync(path.join(dir, f), "config: {}\n");
     assert.deepEqual(listHosts(dir), ["storage"]);
+});
+
+test("a full disk while the new stack file is written: the file is left as it was, the temporary file is removed and closed", (t) => {
+    const dir = folder(t);
+    const file = path.join(dir, "Pulumi.storage.yaml");
+    fs.writeFileSync(file, "config: {}\n");
+    const open = new Set<number>();
+    const full = {
+        ...fs,
+        openSync: ((...a: Parameters<typeof fs.openSync>) => {
+            const fd = fs.openSync(...a);
+            open.add(fd);
+            return fd;
+        }) as typeof fs.openSync,
+        closeSync: (fd: number) => {
+            open.delete(fd);
+            fs.closeSync(fd);
+        },
+        writeSync: (() => {
+            throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        }) as unknown as typeof fs.writeSync,
+    };
+    assert.throws(() => writeAtomically(file, "config: {x: 1}\n", full), /ENOSPC/);
+    assert.equal(fs.readFileSync(file, "utf8"), "config: {}\n");
+    assert.deepEqual(fs.readdirSync(dir), ["Pulumi.storage.yaml"], "no temporary file");
+    assert.deepEqual([...open], [], "no descriptor left open");
+});
+
+test("a stack file on one line (no line end at all) is written with plain line ends, never CRLF", async (t) => {
+    const w = worldFor(t);
+    w.writeStack("storage", JSON.stringify(parse(w.stackText("storage"))));
+    assert.equal(await w.run("create", "-H", "storage", "newapp"), 0, w.errText());
+    assert.ok(!w.stackText("storage").includes("\r"), JSON.stringify(w.stackText("storage").slice(0, 200)));
+    assert.ok(parse(w.stackText("storage")).config["project-vms:projects"].some((p: { name: string }) => p.name === "newapp"));
 });
