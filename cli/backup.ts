@@ -246,7 +246,8 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
         try {
             const { backups } = await listBackups(ctx, h, project);
             const state = states?.get(hostnameOf(project)) ?? "not defined";
-            if (states && state !== "running" && backups.length > 0) {
+            // A state libvirt could not give ("unknown") may be running: never skipped on a guess.
+            if (states && state !== "running" && state !== "unknown" && backups.length > 0) {
                 const changed = await diskChanged(ctx, h, project);
                 if (unchangedSinceBackup(backups, changed)) {
                     result.ok = true;

@@ -265,7 +265,7 @@ backup_take() {
     local capacity state
     capacity=$(backup_capacity "$PROJECT_POOL" "$VOLUME") || die "no project disk $VOLUME in pool $PROJECT_POOL"
     [ -n "$capacity" ] || die "no project disk $VOLUME in pool $PROJECT_POOL"
-    state=$(domain_state "$DOMAIN")
+    state=$(domain_state_sure "$DOMAIN")
     if [ "$state" = running ]; then
         backup_take_running "$capacity"
     elif [ -z "$state" ] || [ "$state" = "shut off" ]; then
@@ -283,7 +283,7 @@ backup_take_stopped() {
     v vol-create-from "$BACKUP_POOL" "$BACKUP_TMP/volume.xml" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null || die "copying the project disk of $DOMAIN failed"
     BACKUP_MADE_VOLUME=$name
     local after
-    after=$(domain_state "$DOMAIN")
+    after=$(domain_state_sure "$DOMAIN")
     if [ -n "$after" ] && [ "$after" != "shut off" ]; then
         die "$DOMAIN was started while its disk was being copied: that copy may be torn and is deleted; back it up again"
     fi
@@ -390,13 +390,17 @@ backup_disk_mtime() {
     tr -d '\n' <<<"$xml" | grep -o '<mtime>[0-9.]*</mtime>' | head -n 1 | sed 's:<[^>]*>::g' || true
 }
 
-# Every domain of the host: "<name>\t<state>" a line; fails when libvirt cannot be read (no
-# domains is then not a guess). Names are read whole, one a line, never split or globbed.
+# Every domain of the host: "<name>\t<state>" a line ("unknown" when libvirt cannot say); fails
+# when the domains cannot be listed (no domains is then not a guess). Names are read whole, one a
+# line, never split or globbed.
 backup_states() {
-    local names name
+    local names name state
     names=$(v list --all --name) || die "could not read libvirt at $LIBVIRT_URI (virsh list, above)"
     while IFS= read -r name; do
-        if [ -n "$name" ]; then printf '%s\t%s\n' "$name" "$(domain_state "$name")"; fi
+        [ -n "$name" ] || continue
+        # (die ends the substitution's subshell: the fallback is outside it.)
+        state=$(domain_state_sure "$name" 2>/dev/null) || state=unknown
+        if [ -n "$state" ]; then printf '%s\t%s\n' "$name" "$state"; fi
     done <<<"$names"
 }
 

@@ -23,9 +23,23 @@ v() {
     virsh -q -c "$LIBVIRT_URI" "$@"
 }
 
-# The state of a domain ("running", "shut off", …), empty when it does not exist.
+# The state of a domain ("running", "shut off", …), empty when it does not exist (or when libvirt
+# cannot be asked: for a check that only skips work; see domain_state_sure).
 domain_state() {
     v domstate "$1" 2>/dev/null | head -n 1 || true
+}
+
+# The state of a domain as domain_state gives it, empty only when libvirt lists no such domain;
+# dies when libvirt cannot say. For the checks that copy or replace a disk, where "not defined"
+# guessed for a running VM would copy it torn or replace it under the running guest.
+domain_state_sure() {
+    local out names
+    if out=$(v domstate "$1" 2>/dev/null); then
+        head -n 1 <<<"$out"
+        return 0
+    fi
+    names=$(v list --all --name 2>/dev/null) || die "could not read the state of $1: libvirt at $LIBVIRT_URI does not answer"
+    ! grep -qxF -- "$1" <<<"$names" || die "could not read the state of $1 from libvirt at $LIBVIRT_URI"
 }
 
 # Runs a command in the guest of $DOMAIN through the QEMU guest agent (needs jq): prints its output, returns its exit code (124 when time runs out

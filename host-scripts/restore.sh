@@ -42,7 +42,7 @@ restore_run() {
     current=$(backup_capacity "$PROJECT_POOL" "$VOLUME" 2>/dev/null) || current=""
     [ -n "$current" ] || die "there is no project disk $VOLUME in pool $PROJECT_POOL to restore into"
     backup_capacity_bytes=$(backup_capacity "$BACKUP_POOL" "$BACKUP")
-    state=$(domain_state "$DOMAIN")
+    state=$(domain_state_sure "$DOMAIN")
     if [ "$state" = running ] || [ "$state" = paused ]; then
         [ "${STOP:-false}" = true ] || die "$DOMAIN is $state: a restore replaces its project disk, so it must be shut down first. Give --stop to shut it down (ACPI) and start it again afterwards, or '${PROJECT_VM_CMD:-project-vm} stop $PROJECT' first."
         was_running=true
@@ -56,7 +56,7 @@ restore_run() {
     log "copying the current project disk aside as $aside"
     v vol-create-from "$PROJECT_POOL" "$tmp" --inputpool "$PROJECT_POOL" "$VOLUME" >/dev/null || { rm -f "$tmp"; die "could not copy the project disk aside; nothing was changed"; }
     [ "$(backup_capacity "$PROJECT_POOL" "$aside")" = "$current" ] || { rm -f "$tmp"; die "the copy aside ($aside) does not have the disk's size; nothing else was changed"; }
-    state=$(domain_state "$DOMAIN")
+    state=$(domain_state_sure "$DOMAIN")
     [ -z "$state" ] || [ "$state" = "shut off" ] || { rm -f "$tmp"; die "$DOMAIN was started meanwhile; the disk was not replaced (its copy $aside is kept)"; }
     # 2. The disk replaced by the backup, flattened, at least as large as it was. Interrupted from
     # here until it is written and compared, the disk as it was is put back.

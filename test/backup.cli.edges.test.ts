@@ -64,14 +64,14 @@ test("backups of a project with none says how to make one, and that line makes o
     assert.match(line, /^project-vm -C \S+ -H storage backup webapp$/);
 });
 
-test("backup --all with libvirt unreachable says so once and makes no backup, even of projects backed up before", async () => {
+test("backup --all with libvirt unreachable says so and stops, trying no project, even those backed up before", async () => {
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "--all")).code, 0, w.errText());
     const before = host.volumes(BPOOL);
     host.down();
     const r = await at("2026-11-28T02:00:00Z", "backup", "--all");
     assert.notEqual(r.code, 0);
     assert.match(w.errText(), /libvirt at qemu\+ssh:\/\/admin@storage\/system cannot be reached; no backups were made/);
-    assert.doesNotMatch(w.errText(), /backing up|skipped/);
+    assert.doesNotMatch(w.errText(), /backing up|skipped|backup FAILED/);
     host.down(false);
     assert.deepEqual(host.volumes(BPOOL), before);
 });
@@ -148,4 +148,31 @@ test("backups lists each disk restores kept aside with the command that deletes 
         /this deletes project\.qcow2\.before-restore-20261127T030000Z, project\.qcow2\.before-restore-20261127T040000Z: myapp's project disk/,
     );
     assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"]);
+});
+
+test("when libvirt cannot say whether the VM runs, backup and restore stop: no copy taken as if it were off, no disk replaced under it", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    const backups = host.volumes(BPOOL);
+    host.fails("domstate", "error: Cannot recv data: Connection reset by peer");
+    const taken = await at("2026-11-28T02:00:00Z", "backup", "myapp");
+    assert.equal(taken.code, 1);
+    assert.match(w.errText(), /could not read the state of project-myapp from libvirt/);
+    assert.doesNotMatch(w.errText(), /a full copy of its project disk/);
+    assert.deepEqual(host.volumes(BPOOL), backups, "no backup made");
+    const restored = await at("2026-11-28T03:00:00Z", "restore", "myapp", "latest", "--yes");
+    assert.notEqual(restored.code, 0);
+    assert.match(w.errText(), /could not read the state of project-myapp from libvirt/);
+    assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"], "the disk is neither replaced nor copied aside");
+});
+
+test("backup --all never skips a VM whose state libvirt cannot give, though its disk looks unchanged since its newest backup", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.changed("project-myapp", "project.qcow2", new Date("2026-11-27T01:00:00Z"));
+    host.fails("domstate", "error: Cannot recv data: Connection reset by peer");
+    const r = await at("2026-11-28T02:00:00Z", "backup", "--all", "--json");
+    assert.equal(r.code, 1, "myapp's backup could not be made, and that is a failure");
+    const myapp = r.json.backups.find((b: { project: string }) => b.project === "myapp");
+    assert.equal(myapp.ok, false);
+    assert.equal(myapp.skipped, undefined);
+    assert.equal(r.json.backups.find((b: { project: string }) => b.project === "webapp").ok, true, "webapp has no VM: its disk is copied");
 });

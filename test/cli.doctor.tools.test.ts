@@ -48,7 +48,7 @@ test("doctor needs Node.js 20 or newer, by its major number", () => {
     assert.deepEqual(nodeCheck("20.0.0"), { name: "node", ok: true, detail: "v20.0.0" });
     assert.deepEqual(nodeCheck("22.11.0").ok, true);
     assert.deepEqual(nodeCheck("19.9.0"), { name: "node", ok: false, detail: "v19.9.0: 20 or newer is needed" });
-    assert.equal(nodeCheck("2.0.0").ok, false, "a number, not a string compared");
+    assert.equal(nodeCheck("100.0.0").ok, true, "a number, not a string compared");
 });
 
 test("doctor finds the real language host on PATH or beside the pulumi that PATH's symlink leads to, and says when it is neither", async (t) => {

@@ -39,7 +39,7 @@ if [ "$*" = version ]; then
 fi
 if [ "$1 $2 $3" = "stack export --stack" ] && [ "$5" = "--cwd" ] && [ $# -eq 6 ]; then
     case $(cat "$D/mode") in
-        ok) printf '%s\n' '{"version":3,"deployment":{"resources":[{"urn":"urn:pulumi:$4::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::project-myapp-project-disk","type":"libvirt:index/volume:Volume"}]}}' ;;
+        ok) printf '%s\n' '{"version":3,"deployment":{"resources":[{"urn":"urn:pulumi:'"$4"'::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::project-myapp-project-disk","type":"libvirt:index/volume:Volume"}]}}' ;;
         fail) printf 'error: no stack named %s found\n' "$4" >&2; exit 255 ;;
         garbled) echo '{"version":3,' ;;
     esac
@@ -153,7 +153,10 @@ test("by default the runner runs the pulumi found on PATH", async (t) => {
     const p = fakePulumi(t);
     p.mode("ok");
     const before = process.env.PATH;
-    t.after(() => (process.env.PATH = before));
+    t.after(() => {
+        if (before === undefined) delete process.env.PATH;
+        else process.env.PATH = before;
+    });
     process.env.PATH = `${p.dir}:${before}`;
     assert.deepEqual(await pulumiCli(p.dir).outputs("storage"), { myapp: { ip: "10.17.0.10" } });
 });

@@ -17,14 +17,18 @@ function documentedForms(): string[] {
     return rows.flatMap((row) => [...row.split(" | ")[0].matchAll(/`([^`]+)`/g)].map((m) => m[1]));
 }
 
-/** The argument names a form gives, `<name>` and `[backup]` alike (not options, not `[-- args]`). */
-const argsOf = (form: string) => [...form.matchAll(/[<[]([a-z][\w-]*)[>\]]/g)].map((m) => m[1]);
+/** The argument names a form gives: `<name>`, `[backup]` and `[-- args]` alike (not options). */
+const argsOf = (form: string) => [...form.matchAll(/(?:[<[]|\[-- )([a-z][\w-]*)[>\]]/g)].map((m) => m[1]);
+
+/** Commands whose argument the table gives as its values (`completion bash\|zsh`), not by name. */
+const VALUES_SHOWN = new Set(["completion"]);
 
 const named = (cmds: readonly Command[], word: string) => cmds.find((c) => c.name() === word || c.aliases().includes(word));
 
-test("the README's command table has a row for every command, naming the arguments each takes in order", (t) => {
+test("the README's command table has a row for every command, naming all the arguments each takes, in order", (t) => {
     const program = buildProgram(worldFor(t).deps(), () => {});
     const seen = new Set<Command>();
+    const whole = new Set<Command>(); // a form naming every argument (`backup --all` alone would not)
     for (const form of documentedForms()) {
         let parent: Command | undefined;
         for (const alternative of form.split(/\s*\\\|\s*/)) {
@@ -37,13 +41,20 @@ test("the README's command table has a row for every command, naming the argumen
             const documented = argsOf(alternative).filter((a) => {
                 const sub = named(cmd.commands, a);
                 if (sub) seen.add(sub);
+                if (sub && sub.registeredArguments.length === 0) whole.add(sub);
                 return !sub;
             });
             const taken = cmd.registeredArguments.map((a) => a.name());
             assert.deepEqual(documented, taken.slice(0, documented.length), `README's \`${alternative}\` against ${cmd.name()}'s usage`);
+            if (documented.length === taken.length || VALUES_SHOWN.has(cmd.name())) whole.add(cmd);
         }
     }
     const all = [...program.commands, ...program.commands.flatMap((c) => c.commands)];
+    assert.deepEqual(
+        all.filter((c) => !whole.has(c)).map((c) => c.name()),
+        [],
+        "each command has a form naming all its arguments",
+    );
     assert.deepEqual(
         all.filter((c) => !seen.has(c)).map((c) => c.name()),
         [],
