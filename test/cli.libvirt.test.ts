@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { virshOnPath } from "../cli/libvirt";
 import { World } from "./support/cli";
+import { REPO } from "./support/schemas";
 import { libvirtReachable } from "./support/tools";
 
 const URI = "qemu:///system";
@@ -66,4 +67,18 @@ test("list and status read libvirt's live state and the kept project disk's size
     assert.equal(status.disks.project.capacity, 3 * 1024 ** 3, "the volume's size, from libvirt");
     assert.equal(status.cloudInit, null, "not asked of a VM that is not there");
     assert.equal(status.disks.system.capacity, undefined, "no system disk volume in this pool");
+});
+
+test("the host scripts' sure domain state with the real virsh: no such domain is none, a libvirt that does not answer is an error", (t) => {
+    if (!libvirtReachable(URI, (r) => t.skip(r))) return;
+    const state = (uri: string, domain: string) =>
+        spawnSync("bash", ["-c", `. ${JSON.stringify(path.join(REPO, "host-scripts", "lib.sh"))}; domain_state_sure "$1"`, "_", domain], {
+            encoding: "utf8",
+            env: { ...process.env, LIBVIRT_URI: uri },
+        });
+    const none = state(URI, `pvms-none-${randomBytes(3).toString("hex")}`);
+    assert.deepEqual([none.status, none.stdout], [0, ""], none.stderr);
+    const down = state("qemu+unix:///system?socket=/nonexistent/libvirt-sock", "project-myapp");
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /ERROR: could not read the state of project-myapp: libvirt at \S+ does not answer/);
 });
