@@ -46,7 +46,7 @@ domain_slot_free() {
         die "a domain named $DOMAIN exists at $LIBVIRT_URI that is not this stack's ($foreign). Nothing was changed: rename or remove that domain, then run pulumi up again."
     fi
 
-    state=$(domain_state "$DOMAIN")
+    state=$(domain_state_sure "$DOMAIN")
     log "domain $DOMAIN is left over from a create that did not finish (defined in libvirt, not in Pulumi's state; $state): removing it, its disks kept"
     # A leftover may be in the middle of its first boot: shut down gracefully before it goes.
     if [ -n "$state" ] && [ "$state" != "shut off" ]; then

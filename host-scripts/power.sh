@@ -8,7 +8,8 @@
 power_stop() {
     : "${DOMAIN:?}"
     local state
-    state=$(domain_state "$DOMAIN")
+    # Sure: "not running" guessed for a running VM would let it be deleted or replaced unshut.
+    state=$(domain_state_sure "$DOMAIN")
     if [ -z "$state" ] || [ "$state" = "shut off" ]; then
         log "$DOMAIN is not running"
         return 0
@@ -19,7 +20,7 @@ power_stop() {
 power_start() {
     : "${DOMAIN:?}"
     local state
-    state=$(domain_state "$DOMAIN")
+    state=$(domain_state_sure "$DOMAIN")
     [ -n "$state" ] || die "domain $DOMAIN does not exist"
     if [ "$state" = running ]; then
         log "$DOMAIN is running"

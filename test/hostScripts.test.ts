@@ -32,8 +32,9 @@ function fakeHost(setup: { domstate?: string; acpiPolls?: number | "never" } = {
                 timeout: 30_000,
             });
         },
-        /** The virsh calls of the last run (domstate polls left out unless asked). */
-        calls: (withPolls = false): string[] => host.calls().filter((l) => withPolls || !l.startsWith("domstate")),
+        /** The virsh calls of the last run (reads of the state, domstate and the domain list, left out unless asked). */
+        calls: (withPolls = false): string[] =>
+            host.calls().filter((l) => withPolls || !(l.startsWith("domstate") || l === "list --all --name")),
         domstate: () => host.stateOf() ?? "",
         /** Writes a volume of `bytes` into pool `pool`. */
         volume: (pool: string, name: string, bytes: number) => host.volume(pool, name, bytes),
@@ -94,6 +95,17 @@ test("power.sh leaves a VM already in the desired state alone, and starts a stop
     assert.equal(start.status, 0, start.stderr);
     assert.deepEqual(off.calls(), ["start project-myapp"]);
     assert.equal(off.domstate(), "running");
+});
+
+test("power.sh never takes a VM whose state libvirt cannot give for one that is off: stopping it fails, nothing done", () => {
+    const host = fakeHost({ domstate: "running", acpiPolls: 0 });
+    fs.writeFileSync(path.join(host.dir, "fails", "domstate"), "error: Cannot recv data: Connection reset by peer\n");
+    for (const desired of ["stopped", "running"]) {
+        const r = host.run("power.sh", "power_apply", { DOMAIN: "project-myapp", DESIRED: desired });
+        assert.equal(r.status, 1, desired);
+        assert.match(r.stderr, /could not read the state of project-myapp from libvirt/);
+        assert.deepEqual(host.calls(), [], `${desired}: nothing done`);
+    }
 });
 
 const G = 1024 ** 3;
