@@ -82,7 +82,8 @@ ready_wait() {
 ready_recheck() {
     : "${DOMAIN:?}"
     local state
-    state=$(domain_state "$DOMAIN")
+    # Sure: a running VM taken for off here would be called ready without being waited for.
+    state=$(domain_state_sure "$DOMAIN")
     if [ "$state" != running ]; then
         log "$DOMAIN is ${state:-not defined}: nothing to wait for; its config applies when it next starts"
         echo ready

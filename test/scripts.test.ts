@@ -120,6 +120,7 @@ function runReady(
     instance?: { attached: string; running: string },
     domain: FakeDomain = {},
     fn = "ready_wait",
+    setup: (host: FakeHost) => void = () => {},
 ) {
     const host = new FakeHost("project-myapp").noSleep();
     host.define("project-myapp", {
@@ -131,6 +132,7 @@ function runReady(
         instanceId: instance?.running,
         ...domain,
     });
+    setup(host);
     try {
         return spawnSync("bash", ["-c", hostScript("ready.sh", fn)], {
             encoding: "utf8",
@@ -164,6 +166,11 @@ test("ready.sh's update: a stopped VM has nothing to wait for; a running one is 
     const running = runReady(1, "status: error\n", "", undefined, {}, "ready_recheck");
     assert.notEqual(running.status, 0, "a running VM whose provisioning failed still fails the update");
     assert.match(running.stderr, /provisioning FAILED/);
+    const unsure = runReady(1, "status: error\n", "", undefined, {}, "ready_recheck", (h) =>
+        h.fails("domstate", "error: Cannot recv data"),
+    );
+    assert.notEqual(unsure.status, 0, "a VM whose state libvirt cannot give is not taken for a stopped one, and so ready");
+    assert.match(unsure.stderr, /could not read the state of project-myapp from libvirt/);
     const created = runReady(0, "status: done\n", "", undefined, { state: "shut off" });
     assert.notEqual(created.status, 0, "a create never takes a stopped VM as ready");
     assert.match(created.stderr, /project-myapp is not running \(state: 'shut off'\)/);
