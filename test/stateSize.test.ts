@@ -10,9 +10,10 @@ import { runProgram } from "./support/program";
  * Bytes of inputs (as JSON) one VM may register. The issue's goal is 15 KB; see the README. 24 KB
  * since tailnet.sh proves a node by its auth key's life (the key's times and the check, 0.7 KB);
  * 24.25 KB since ready.sh starts a command again when the guest agent's channel resets (packed, a
- * few bytes over 24 KB).
+ * few bytes over 24 KB); 24.5 KB since ready.sh and power.sh never take a VM whose state libvirt
+ * cannot give for one that is off (domain_state_sure, 0.3 KB packed in the two).
  */
-const BUDGET = 24 * 1024 + 256;
+const BUDGET = 24 * 1024 + 512;
 
 test("each VM registers a lean state: every host program once and packed, user-data's scripts packed", async (t) => {
     const run = await runProgram("storage", (r) => t.skip(r), {});
