@@ -398,9 +398,9 @@ backup_states() {
     names=$(v list --all --name) || die "could not read libvirt at $LIBVIRT_URI (virsh list, above)"
     while IFS= read -r name; do
         [ -n "$name" ] || continue
-        # (die ends the substitution's subshell: the fallback is outside it.)
-        state=$(domain_state_sure "$name" 2>/dev/null) || state=unknown
-        if [ -n "$state" ]; then printf '%s\t%s\n' "$name" "$state"; fi
+        # Listed just now: a domstate that fails is libvirt's failure, not a missing domain.
+        state=$(v domstate "$name" 2>/dev/null | head -n 1) || state=unknown
+        printf '%s\t%s\n' "$name" "${state:-unknown}"
     done <<<"$names"
 }
 
