@@ -1,6 +1,6 @@
 // What the CLI reads live from a host's libvirt, with virsh: domain states, addresses, volume
 // sizes, and commands in a guest through the QEMU guest agent (no network path or key needed).
-import { run, RunResult } from "./run";
+import { reasonOf, run, RunResult } from "./run";
 
 /** Thrown when libvirt (or virsh, or a guest's agent) cannot answer; read-only commands go on without it. */
 export class LibvirtUnavailable extends Error {
@@ -61,16 +61,7 @@ export class Libvirt {
     private async call(args: string[], timeoutMs = 30_000): Promise<string> {
         const r = await this.virsh(["-q", "-c", this.uri, ...args], { timeoutMs });
         if (r.code === 127) throw new LibvirtUnavailable("virsh is not installed or not on PATH (Debian: libvirt-clients)");
-        if (r.code !== 0) {
-            const why =
-                r.stderr
-                    .trim()
-                    .split("\n")
-                    .filter(Boolean)
-                    .pop()
-                    ?.replace(/^error:\s*/, "") ?? `exit ${r.code}`;
-            throw new LibvirtUnavailable(why);
-        }
+        if (r.code !== 0) throw new LibvirtUnavailable(reasonOf(r.stderr, `exit ${r.code}`));
         return r.stdout;
     }
 

@@ -2,7 +2,7 @@
 // shown as it is), behind an interface so that the commands can be tested with a stand-in.
 import { ChildProcess, spawn } from "node:child_process";
 import * as os from "node:os";
-import { run } from "./run";
+import { reasonOf, run } from "./run";
 
 /** Thrown when the Pulumi CLI or the stack cannot be reached; read-only commands go on without it. */
 export class PulumiUnavailable extends Error {
@@ -70,7 +70,7 @@ export const MIN_PULUMI = "v3.207.0";
 
 /** Whether `version` (`v3.274.1`, `3.274.1-dev.0`) is at least `min`; false when unreadable. */
 export function versionAtLeast(version: string, min: string): boolean {
-    const parse = (v: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(v.trim())?.slice(1).map(Number);
+    const parse = (v: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(v)?.slice(1).map(Number);
     const a = parse(version);
     const b = parse(min)!;
     if (!a) return false;
@@ -106,7 +106,7 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
     const exportState = async (host: string): Promise<unknown> => {
         const r = await run(exe, ["stack", "export", "--stack", host, "--cwd", dir]);
         if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH`);
-        if (r.code !== 0) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: ${lastLine(r.stderr)}`);
+        if (r.code !== 0) throw new PulumiUnavailable(`pulumi stack export failed for stack ${host}: ${reasonOf(r.stderr, "no message")}`);
         try {
             return JSON.parse(r.stdout);
         } catch {
@@ -159,7 +159,7 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
             if (r.code === 127) throw new PulumiUnavailable(`the Pulumi CLI (${exe}) is not installed or not on PATH`);
             if (r.code !== 0) {
                 if (/does not have output property|no output named/i.test(r.stderr)) return {};
-                throw new PulumiUnavailable(`pulumi stack output failed for stack ${host}: ${lastLine(r.stderr)}`);
+                throw new PulumiUnavailable(`pulumi stack output failed for stack ${host}: ${reasonOf(r.stderr, "no message")}`);
             }
             try {
                 const parsed = JSON.parse(r.stdout);
@@ -174,7 +174,7 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
                 throw new PulumiUnavailable(
                     `the Pulumi CLI (${exe}) is not installed or not on PATH: https://www.pulumi.com/docs/install/ (or build it: bash engine/build.sh)`,
                 );
-            if (r.code !== 0) throw new PulumiUnavailable(`pulumi version failed: ${lastLine(r.stderr)}`);
+            if (r.code !== 0) throw new PulumiUnavailable(`pulumi version failed: ${reasonOf(r.stderr, "no message")}`);
             return r.stdout.trim();
         },
         async armedPurges(host) {
@@ -184,17 +184,6 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
             return systemDiskBases(await exportState(host));
         },
     };
-}
-
-function lastLine(text: string): string {
-    return (
-        text
-            .trim()
-            .split("\n")
-            .filter(Boolean)
-            .pop()
-            ?.replace(/^error:\s*/, "") ?? "no message"
-    );
 }
 
 /** The signal an `up` exit code says this process got while Pulumi ran (SIGINT, SIGTERM, SIGHUP), if any. */

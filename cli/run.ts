@@ -9,6 +9,20 @@ export interface RunResult {
     stderr: string;
 }
 
+/**
+ * What a failed program gives as its reason: its last line that is not blank, trimmed, without
+ * the `error: ` that Pulumi and virsh put before it (only there: a message that mentions `error:`
+ * later is kept whole); `fallback` when it said nothing.
+ */
+export function reasonOf(stderr: string, fallback: string): string {
+    const last = stderr
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .pop();
+    return last === undefined ? fallback : last.replace(/^error:\s*/, "");
+}
+
 /** Runs `cmd` with `args`, stdin closed; kills it after `timeoutMs` (exit code 124 then). */
 export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
     return new Promise((resolve) => {

@@ -1,11 +1,12 @@
 // The CLI's Pulumi runner against a stand-in `pulumi` executable: the stack outputs it reads (and
 // what it says when Pulumi fails), and which signals reach a running `pulumi up` from this process.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { PulumiUnavailable, pulumiCli } from "../cli/pulumi";
+import { armedPurgesOf, interruptedBy, MIN_PULUMI, PulumiUnavailable, pulumiCli, systemDiskBases, versionAtLeast } from "../cli/pulumi";
 
 /**
  * A stand-in for the Pulumi CLI in a temporary folder. `stack output projects --json --stack S
@@ -24,9 +25,10 @@ if [ "$1 $2 $3 $4 $5" = "stack output projects --json --stack" ] && [ "$7" = "--
     case $(cat "$D/mode") in
         ok) echo '{"myapp":{"ip":"10.17.0.10"}}' ;;
         none) echo "error: current stack does not have output property 'projects'" >&2; exit 255 ;;
-        fail) printf 'Logging in...\\nerror: could not reach https://backend.example: connection refused\\n' >&2; exit 255 ;;
+        fail) printf 'Logging in...\\nerror: could not reach https://backend.example: connection refused\\n    \\n' >&2; exit 255 ;;
         silent) exit 255 ;;
         scalar) echo '"10.17.0.10"' ;;
+        garbled) echo '{"myapp":' ;;
     esac
     exit 0
 fi
@@ -47,6 +49,8 @@ if [ "$1 $2 $3" = "stack export --stack" ] && [ "$5" = "--cwd" ] && [ $# -eq 6 ]
 fi
 if [ "$1" = up ]; then
     trap 'echo INT >> "$D/signals"; exit 0' INT
+    printf '%s\\n' "$@" > "$D/up-args"
+    echo "Updating ($3)"
     touch "$D/started"
     for _ in $(seq 600); do [ -e "$D/finish" ] && exit 0; sleep 0.05; done
     exit 1
@@ -169,4 +173,116 @@ test("outputs that are no map of projects are none; the version is Pulumi's own 
     assert.equal(await p.runner.version(), "v3.274.1");
     p.mode("fail");
     await assert.rejects(p.runner.version(), { message: "pulumi version failed: could not read ~/.pulumi/credentials.json" });
+});
+
+test("up runs exactly 'pulumi up --stack S --yes --cwd D', with a --replace for each URN to replace, in that order", async (t) => {
+    const p = fakePulumi(t);
+    fs.writeFileSync(path.join(p.dir, "finish"), "");
+    const args = () => fs.readFileSync(path.join(p.dir, "up-args"), "utf8").trim().split("\n");
+    assert.equal(await p.runner.up("storage"), 0);
+    assert.deepEqual(args(), ["up", "--stack", "storage", "--yes", "--cwd", p.dir]);
+    assert.equal(await p.runner.up("raider", { replace: ["urn:a", "urn:b"] }), 0);
+    assert.deepEqual(args(), ["up", "--stack", "raider", "--yes", "--cwd", p.dir, "--replace", "urn:a", "--replace", "urn:b"]);
+});
+
+test("up shows Pulumi's progress as Pulumi writes it, on this process's own terminal", async (t) => {
+    const p = fakePulumi(t);
+    fs.writeFileSync(path.join(p.dir, "finish"), "");
+    const script = `require(${JSON.stringify(path.join(__dirname, "..", "cli", "pulumi.ts"))}).pulumiCli(${JSON.stringify(p.dir)}, ${JSON.stringify(
+        path.join(p.dir, "pulumi"),
+    )}).up("storage").then((c) => process.exit(c))`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "Updating (storage)\n");
+});
+
+test("up without a Pulumi CLI says it is not installed and where to get it; nothing was run", async () => {
+    await assert.rejects(pulumiCli(os.tmpdir(), "pvms-no-such-pulumi").up("storage"), (e: Error) => {
+        assert.ok(e instanceof PulumiUnavailable);
+        assert.equal(
+            e.message,
+            "the Pulumi CLI (pvms-no-such-pulumi) is not installed or not on PATH: https://www.pulumi.com/docs/install/",
+        );
+        return true;
+    });
+    assert.equal(process.listenerCount("SIGHUP"), 0, "no signal handler is left behind");
+});
+
+test("stack outputs that are not JSON are named as such; Pulumi's reason skips its blank and indented trailing lines", async (t) => {
+    const p = fakePulumi(t);
+    p.mode("garbled");
+    await assert.rejects(p.runner.outputs("storage"), (e: Error) => {
+        assert.ok(e instanceof PulumiUnavailable);
+        assert.equal(e.message, "pulumi stack output for stack storage is not JSON");
+        return true;
+    });
+});
+
+test("the exit code of an interrupted up names the signal; any other code none", () => {
+    assert.deepEqual(
+        [130, 143, 129, 0, 1, 2, 255, 137].map((c) => interruptedBy(c)),
+        ["SIGINT", "SIGTERM", "SIGHUP", undefined, undefined, undefined, undefined, undefined],
+    );
+});
+
+test("Pulumi's version is compared by number, with or without its v, suffixes ignored; an unreadable one is too old", () => {
+    assert.equal(MIN_PULUMI, "v3.207.0");
+    const cases: [string, boolean][] = [
+        ["v3.207.0", true],
+        ["3.274.1-dev.0", true],
+        ["v10.0.0", true],
+        ["v4.0.0", true],
+        ["v3.206.99", false],
+        ["v3.99.0", false],
+        ["v2.300.300", false],
+        ["pulumi v3.274.1", false],
+        ["", false],
+    ];
+    assert.deepEqual(
+        cases.map(([v]) => [v, versionAtLeast(v, MIN_PULUMI)]),
+        cases,
+    );
+    assert.equal(versionAtLeast("v3.207.10", "v3.207.9"), true);
+    assert.equal(versionAtLeast("v3.207.9", "v3.207.10"), false);
+});
+
+test("a stack never applied, or an export of another shape, has no armed purge and no system disk base", () => {
+    const urn = (name: string, type = "libvirt:index/volume:Volume") =>
+        `urn:pulumi:storage::project-vms::project-vms:index:ProjectVm$${type}::${name}`;
+    const fresh = { version: 3, deployment: { manifest: { time: "2026-12-07T00:00:00Z" } } };
+    for (const exported of [null, undefined, 7, {}, fresh, { deployment: { resources: {} } }]) {
+        assert.deepEqual([...armedPurgesOf(exported)], []);
+        assert.deepEqual([...systemDiskBases(exported)], []);
+    }
+    const resources = [
+        null,
+        { urn: urn("project-a-project-disk"), type: "libvirt:index/volume:Volume" },
+        { urn: urn("project-b-project-disk", "command:local:Command"), type: "command:local:Command" },
+        { urn: urn("project-c-project-disk"), type: "libvirt:index/volume:Volume", retainOnDelete: true },
+        { urn: 42, type: "libvirt:index/volume:Volume" },
+        {
+            urn: urn("project-a-system-disk"),
+            type: "libvirt:index/volume:Volume",
+            inputs: { baseVolumeId: "/var/lib/project-vms/debian-testing-2026-11.qcow2" },
+        },
+        {
+            urn: urn("project-b-system-disk", "command:local:Command"),
+            type: "command:local:Command",
+            inputs: { baseVolumeId: "/x/y.qcow2" },
+        },
+        {
+            urn: urn("project-c-system-disk"),
+            type: "libvirt:index/volume:Volume",
+            inputs: { baseVolumeId: "debian-testing-2026-12.qcow2" },
+        },
+        { urn: urn("project-d-system-disk"), type: "libvirt:index/volume:Volume", inputs: {} },
+    ];
+    assert.deepEqual([...armedPurgesOf({ deployment: { resources } })], ["a"]);
+    assert.deepEqual(
+        [...systemDiskBases({ deployment: { resources } })],
+        [
+            ["a", "debian-testing-2026-11.qcow2"],
+            ["c", "debian-testing-2026-12.qcow2"],
+        ],
+    );
 });
