@@ -197,6 +197,7 @@ test("up shows Pulumi's progress as Pulumi writes it, on this process's own term
 });
 
 test("up without a Pulumi CLI says it is not installed and where to get it; nothing was run", async () => {
+    const before = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s));
     await assert.rejects(pulumiCli(os.tmpdir(), "pvms-no-such-pulumi").up("storage"), (e: Error) => {
         assert.ok(e instanceof PulumiUnavailable);
         assert.equal(
@@ -205,7 +206,11 @@ test("up without a Pulumi CLI says it is not installed and where to get it; noth
         );
         return true;
     });
-    assert.equal(process.listenerCount("SIGHUP"), 0, "no signal handler is left behind");
+    assert.deepEqual(
+        (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s)),
+        before,
+        "no signal handler is left behind",
+    );
 });
 
 test("stack outputs that are not JSON are named as such; Pulumi's reason skips its blank and indented trailing lines", async (t) => {
