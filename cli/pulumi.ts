@@ -119,24 +119,20 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
                 const replace = (opts.replace ?? []).flatMap((urn) => ["--replace", urn]);
                 // While Pulumi runs, a signal ends it gracefully and this process waits for it
                 // (keeping the lock, saying afterwards what the stack file holds): Ctrl+C reaches
-                // Pulumi from the terminal as well, so only SIGTERM and SIGHUP are passed on. (The
-                // handlers come first: a signal may come as soon as Pulumi runs.)
+                // Pulumi from the terminal as well, so only SIGTERM and SIGHUP are passed on. The
+                // handlers come first, so that a signal as soon as Pulumi runs is queued rather
+                // than fatal; they run after this synchronous block, when the child is there.
                 let interrupted: NodeJS.Signals | undefined;
-                let pending = false;
-                let child: ChildProcess | undefined;
+                let child!: ChildProcess;
                 const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
                     const handler = () => {
-                        if (sig !== "SIGINT" && !interrupted) {
-                            if (child) child.kill("SIGINT");
-                            else pending = true;
-                        }
+                        if (sig !== "SIGINT" && !interrupted) child.kill("SIGINT");
                         interrupted ??= sig;
                     };
                     process.on(sig, handler);
                     return () => process.off(sig, handler);
                 });
                 child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
-                if (pending) child.kill("SIGINT");
                 const done = () => handlers.forEach((off) => off());
                 child.on("error", (e: NodeJS.ErrnoException) => {
                     done();

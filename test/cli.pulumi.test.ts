@@ -35,6 +35,7 @@ fi
 if [ "$*" = version ]; then
     case $(cat "$D/mode") in
         fail) printf 'warning: A new version of Pulumi is available\nerror: could not read ~/.pulumi/credentials.json\n' >&2; exit 255 ;;
+        silent) exit 255 ;;
         *) echo v3.274.1 ;;
     esac
     exit 0
@@ -43,6 +44,7 @@ if [ "$1 $2 $3" = "stack export --stack" ] && [ "$5" = "--cwd" ] && [ $# -eq 6 ]
     case $(cat "$D/mode") in
         ok) printf '%s\n' '{"version":3,"deployment":{"resources":[{"urn":"urn:pulumi:'"$4"'::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::project-myapp-project-disk","type":"libvirt:index/volume:Volume"}]}}' ;;
         fail) printf 'error: no stack named %s found\n' "$4" >&2; exit 255 ;;
+        silent) exit 255 ;;
         garbled) echo '{"version":3,' ;;
     esac
     exit 0
@@ -290,4 +292,33 @@ test("a stack never applied, or an export of another shape, has no armed purge a
             ["c", "debian-testing-2026-12.qcow2"],
         ],
     );
+});
+
+test("a Pulumi that fails without a word: the failure says it gave no message", async (t) => {
+    const p = fakePulumi(t);
+    p.mode("silent");
+    await assert.rejects(p.runner.armedPurges("storage"), { message: "pulumi stack export failed for stack storage: no message" });
+    await assert.rejects(p.runner.version(), { message: "pulumi version failed: no message" });
+});
+
+test("a pulumi that is there but cannot be run is not called missing: the system's reason is given", async (t) => {
+    const p = fakePulumi(t);
+    fs.chmodSync(path.join(p.dir, "pulumi"), 0o644);
+    await assert.rejects(pulumiCli(p.dir, path.join(p.dir, "pulumi")).up("storage"), (e: NodeJS.ErrnoException) => {
+        assert.ok(!(e instanceof PulumiUnavailable));
+        assert.equal(e.code, "EACCES");
+        return true;
+    });
+});
+
+test("a project whose name holds '-project-disk' is not taken for another project's armed purge", () => {
+    const urn = (name: string) => `urn:pulumi:storage::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::${name}`;
+    const type = "libvirt:index/volume:Volume";
+    const resources = [
+        { urn: urn("project-data-project-disk-old-system-disk"), type, retainOnDelete: false },
+        { urn: urn("project-data-project-disk-old-project-disk"), type, retainOnDelete: true },
+    ];
+    assert.deepEqual([...armedPurgesOf({ deployment: { resources } })], []);
+    resources[1].retainOnDelete = false;
+    assert.deepEqual([...armedPurgesOf({ deployment: { resources } })], ["data-project-disk-old"]);
 });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Libvirt, LibvirtUnavailable, parseAddresses, parseDomainList, RunVirsh } from "../cli/libvirt";
 import { main } from "../cli/main";
+import { PulumiUnavailable } from "../cli/pulumi";
 import { RunResult } from "../cli/run";
 
 /** A virsh whose answer to each call `answer` gives (by the arguments after `-q -c URI`); the calls are kept. */
@@ -21,6 +22,21 @@ function virsh(answer: (args: string[]) => Partial<RunResult>) {
 const refused =
     "error: failed to connect to the hypervisor\n" +
     "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': Connection refused \n    \n";
+
+test("the states are of every domain, stopped ones too (list --all)", async () => {
+    const { libvirt } = virsh((a) =>
+        a.join(" ") === "list --all"
+            ? { stdout: " 1    project-a   running\n -    project-b   shut off\n" }
+            : { stdout: " 1    project-a   running\n" },
+    );
+    assert.deepEqual(
+        [...(await libvirt.states())],
+        [
+            ["project-a", "running"],
+            ["project-b", "shut off"],
+        ],
+    );
+});
 
 test("libvirt that does not answer: the reason is virsh's last line without its 'error:', after the URI", async () => {
     const { libvirt } = virsh(() => ({ code: 1, stderr: refused }));
@@ -80,8 +96,16 @@ test("addresses: the DHCP lease first; the agent's only when there is none, with
         both.calls.map((c) => c.args.slice(3)),
         [["domifaddr", "project-myapp", "--source", "lease"]],
     );
-    const agentOnly = virsh((a) => (a[3] === "lease" ? { code: 1, stderr: "error: no leases" } : { stdout: agent }));
-    assert.deepEqual(await agentOnly.libvirt.addresses("project-myapp"), ["10.17.0.11"]);
+    // The agent is asked by name; a lease list that fails, is empty or holds only loopback is none.
+    const agentAsked = (lease: Partial<RunResult>) =>
+        virsh((a) => (a[3] === "lease" ? lease : a[3] === "agent" ? { stdout: agent } : { code: 1, stderr: "error: bad source" }));
+    for (const lease of [
+        { code: 1, stderr: "error: no leases" },
+        { stdout: "" },
+        { stdout: " lo  00:00:00:00:00:00  ipv4  127.0.0.1/8\n" },
+    ]) {
+        assert.deepEqual(await agentAsked(lease).libvirt.addresses("project-myapp"), ["10.17.0.11"], JSON.stringify(lease));
+    }
     assert.deepEqual(await virsh(() => ({ stdout: "" })).libvirt.addresses("project-myapp"), []);
     assert.deepEqual(parseAddresses(" eth0  52:54:00:aa:bb:cc  ipv6  fe80::1/64\n eth0  52:54:00:aa:bb:cc  ipv4  192.168.122.7/24\n"), [
         "192.168.122.7",
@@ -176,12 +200,15 @@ test("a guest agent that does not answer, or answers nonsense, is named as the o
     }
 });
 
-test("with PROJECT_VM_DEBUG, the failure's trace names what failed: libvirt, not the CLI", async () => {
+test("with PROJECT_VM_DEBUG, the failure's trace names what failed: libvirt or Pulumi, not the CLI", async () => {
     const err: string[] = [];
     const io = { out: () => {}, err: (l: string) => err.push(l), ask: async () => "", interactive: false };
     const failing = (e: Error) => [(p: import("commander").Command) => p.command("boom").action(() => Promise.reject(e))];
     const deps = { io, env: { PROJECT_VM_DEBUG: "1" } } as unknown as Parameters<typeof main>[1];
-    assert.equal(await main(["boom"], deps, failing(new LibvirtUnavailable("no answer"))), 1);
-    assert.equal(err[0], "project-vm: no answer");
-    assert.match(err[1], /^LibvirtUnavailable: no answer\n/);
+    for (const e of [new LibvirtUnavailable("no answer"), new PulumiUnavailable("no answer")]) {
+        err.length = 0;
+        assert.equal(await main(["boom"], deps, failing(e)), 1);
+        assert.equal(err[0], "project-vm: no answer");
+        assert.match(err[1], new RegExp(`^${e.constructor.name}: no answer\n`));
+    }
 });

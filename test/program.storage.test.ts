@@ -2,6 +2,7 @@
 // the provider schema as it is registered, and the wiring checked project by project.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { armedPurgesOf, systemDiskBases, systemDiskUrn } from "../cli/pulumi";
 import { runProgram } from "./support/program";
 import { assertSecretOnlyIn, assertWiring, settingsOf } from "./support/wiring";
 
@@ -47,5 +48,20 @@ test("storage: resources, wiring and outputs", async (t) => {
         { key: machine.TS_API_KEY, url: machine.TS_BASE_URL },
         { key: "tskey-api-test", url: "https://api.tailscale.com" },
         "the Tailscale provider's own config",
+    );
+
+    // What project-vm reads of this program's state, and the URN it names to the engine (base move's --replace).
+    assert.equal(run.named("project-myapp-system-disk").urn, systemDiskUrn("storage", "myapp"));
+    const exported = {
+        deployment: { resources: run.resources.map(({ urn, type, retainOnDelete, inputs }) => ({ urn, type, retainOnDelete, inputs })) },
+    };
+    assert.deepEqual([...armedPurgesOf(exported)], [], "no project of the shipped file is to be purged");
+    assert.deepEqual(
+        [...systemDiskBases(exported)].map(([p, base]) => [p, /^debian-testing-.*\.qcow2$/.test(base)]),
+        [
+            ["myapp", true],
+            ["webapp", true],
+        ],
+        "each system disk overlays a base volume, named by its file",
     );
 });
