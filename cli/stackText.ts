@@ -16,16 +16,13 @@ export function yamlErrorText(
     text: string,
 ): string {
     const at = error.linePos?.[0];
-    const what = error.message
-        .split("\n")[0]
-        .replace(/ at line \d+, column \d+:?\s*$/, "")
-        .replace(/:\s*$/, "");
+    const what = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "");
     if (!at) return what;
     const line = text.split(/\r?\n/)[at.line - 1] ?? "";
     const shown = JSON.stringify(line.length > 80 ? `${line.slice(0, 77)}...` : line);
     if (error.code === "DUPLICATE_KEY") {
         // A plain key ends at ": " or a final ":" (project-vms:libvirtUri is one key).
-        const key = /^\s*(?:-\s+)?("[^"]*"|'[^']*'|[^#]+?)\s*:(?:\s|$)/.exec(line.slice(Math.max(0, at.col - 1)))?.[1];
+        const key = /^\s*("[^"]*"|'[^']*'|[^#]+?)\s*:(?:\s|$)/.exec(line.slice(Math.max(0, at.col - 1)))?.[1];
         if (key)
             return `line ${at.line}, column ${at.col}: the key ${key.startsWith("'") || key.startsWith('"') ? key : `'${key}'`} is given twice in one map: ${shown}`;
     }

@@ -68,7 +68,7 @@ export function pluginChecks(pluginLs: string, wanted: Map<string, string>): Che
     try {
         installed = JSON.parse(pluginLs) ?? [];
     } catch {
-        installed = [];
+        // not JSON: none are known to be installed
     }
     return [...wanted].map(([name, version]) => {
         const have = installed.filter((p) => p.kind === "resource" && p.name === name).map((p) => String(p.version).replace(/^v/, ""));
@@ -85,9 +85,7 @@ export function pluginChecks(pluginLs: string, wanted: Map<string, string>): Che
 
 /** The keys Pulumi.yaml declares without a default: Pulumi refuses to preview a stack that lacks one. */
 export function requiredKeys(dir: string): string[] {
-    const file = path.join(dir, "Pulumi.yaml");
-    if (!fs.existsSync(file)) return [];
-    const project = parse(fs.readFileSync(file, "utf8")) ?? {};
+    const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) ?? {};
     return Object.entries<{ default?: unknown } | null>(project.config ?? {})
         .filter(([, d]) => d?.default === undefined)
         .map(([key]) => `${project.name}:${key}`);
@@ -140,9 +138,9 @@ export async function doctor(
         checks.push(...pluginChecks((await runTool("pulumi", ["plugin", "ls", "--json"])).stdout, requiredPlugins(ctx.dir)));
         const ls = await runTool("pulumi", ["stack", "ls", "--json", "--cwd", ctx.dir]);
         try {
-            stacks = ls.code === 0 ? (JSON.parse(ls.stdout) as { name: string }[]).map((st) => st.name.split("/").pop()!) : undefined;
+            if (ls.code === 0) stacks = (JSON.parse(ls.stdout) as { name: string }[]).map((st) => st.name.split("/").pop()!);
         } catch {
-            stacks = undefined;
+            // not JSON: which stacks the backend has is not known, and not checked
         }
     }
     if (hosts.length === 0) {
