@@ -256,6 +256,8 @@ test("the plugins the SDKs ask for: resource plugins only, at their version with
     );
     sdk("tailscale", { resource: true });
     assert.deepEqual([...requiredPlugins(dir)].length, 2, "no version, nothing to ask for");
+    fs.writeFileSync(path.join(dir, "node_modules", "@pulumi", "tailscale", "package.json"), JSON.stringify({ name: "@pulumi/tailscale" }));
+    assert.deepEqual([...requiredPlugins(dir)].length, 2, "no plugin at all");
 });
 
 test("a tool's version is its first line, trimmed; genisoimage's decoy banner is skipped; no output is none", () => {
@@ -277,4 +279,16 @@ test("an installed plugin counts at the exact version asked for, dev builds too;
     assert.deepEqual(pluginChecks(ls("v1.2.1-dev.0"), wanted)[0].ok, true);
     assert.deepEqual(pluginChecks(ls("1.0.0", "1.1.0"), wanted)[0].detail.split(":")[0], "only v1.0.0, v1.1.0");
     assert.deepEqual(pluginChecks("not json", wanted)[0].detail.split(":")[0], "not installed");
+});
+
+test("a host whose VMs stay off the tailnet needs no Tailscale credentials", async (t) => {
+    const w = worldFor(t, ["storage"]);
+    setUp(w, {});
+    w.writeStack("storage", w.stackText("storage").replace("    enabled: true\n", "    enabled: false\n"));
+    const { code, checks } = await doctor(w);
+    assert.deepEqual(
+        checks.filter((c) => c[1].startsWith("storage: ")).map((c) => c[1]),
+        ["storage: Pulumi stack", "storage: required config", "storage: stack file", "storage: SSH keys", "storage: libvirt"],
+    );
+    assert.equal(code, 0);
 });
