@@ -132,8 +132,13 @@ export function pulumiCli(dir: string, exe = "pulumi"): PulumiRunner {
                     process.on(sig, handler);
                     return () => process.off(sig, handler);
                 });
-                child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
                 const done = () => handlers.forEach((off) => off());
+                try {
+                    child = spawn(exe, ["up", "--stack", host, "--yes", "--cwd", dir, ...replace], { stdio: "inherit" });
+                } catch (e) {
+                    done();
+                    return reject(e);
+                }
                 child.on("error", (e: NodeJS.ErrnoException) => {
                     done();
                     reject(

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import * as os from "node:os";
 
-/** A finished program: exit code (127 when it could not be started), stdout and stderr. */
+/** A finished program: exit code (127 when it is not there, 126 when it could not be run, as a shell says), stdout and stderr. */
 export interface RunResult {
     code: number;
     stdout: string;
@@ -40,7 +40,7 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number } = 
         child.stderr.on("data", (d) => (stderr += d));
         child.on("error", (e: NodeJS.ErrnoException) => {
             clearTimeout(timer);
-            resolve({ code: 127, stdout, stderr: e.code === "ENOENT" ? `${cmd}: not found` : String(e) });
+            resolve(e.code === "ENOENT" ? { code: 127, stdout, stderr: `${cmd}: not found` } : { code: 126, stdout, stderr: String(e) });
         });
         child.on("close", (code) => {
             clearTimeout(timer);

@@ -16,7 +16,11 @@ export function yamlErrorText(
     text: string,
 ): string {
     const at = error.linePos?.[0];
-    const what = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "");
+    // The position's own words, then a colon the message may end with ("… duplicate keys: ").
+    const what = error.message
+        .split("\n")[0]
+        .replace(/ at line \d+, column \d+:?\s*$/, "")
+        .replace(/:\s*$/, "");
     if (!at) return what;
     const line = text.split(/\r?\n/)[at.line - 1] ?? "";
     const shown = JSON.stringify(line.length > 80 ? `${line.slice(0, 77)}...` : line);

@@ -262,10 +262,10 @@ test("the plugins the SDKs ask for: resource plugins only, at their version with
 
 test("a tool's version is its first line, trimmed; genisoimage's decoy banner is skipped; no output is none", () => {
     assert.equal(versionLine("\n  OpenSSH_9.9p1, OpenSSL 3.4.0  \n"), "OpenSSH_9.9p1, OpenSSL 3.4.0");
+    // genisoimage 1.1.11's answer, as Debian's prints it.
     const genisoimage = [
         "mkisofs 2.01 is not what you see here. This line is only a fake for too clever",
-        "GUIs and other frontend applications that make this program determine whether",
-        "In fact, this program is:",
+        "GUIs and other frontend applications. In fact, this program is:",
         "genisoimage 1.1.11 (Linux)",
     ].join("\n");
     assert.equal(versionLine(genisoimage), "genisoimage 1.1.11 (Linux)");
@@ -291,4 +291,16 @@ test("a host whose VMs stay off the tailnet needs no Tailscale credentials", asy
         ["storage: Pulumi stack", "storage: required config", "storage: stack file", "storage: SSH keys", "storage: libvirt"],
     );
     assert.equal(code, 0);
+});
+
+test("a tool that is there but cannot be run fails, with the system's reason", async (t) => {
+    const w = worldFor(t);
+    setUp(w);
+    const { checks } = await doctor(w, ["-H", "storage"], [], (cmd) =>
+        cmd === "jq" ? { code: 126, stdout: "", stderr: "Error: spawn jq EACCES" } : undefined,
+    );
+    assert.deepEqual(
+        checks.find((c) => c[1] === "jq"),
+        ["FAIL", "jq", "found but cannot be run (Error: spawn jq EACCES): needed for the host scripts"],
+    );
 });

@@ -52,9 +52,9 @@ fi
 if [ "$1" = up ]; then
     trap 'echo INT >> "$D/signals"; exit 0' INT
     printf '%s\\n' "$@" > "$D/up-args"
-    echo "Updating ($3)"
+    [ -z "$PVMS_SHOW_PROGRESS" ] || echo "Updating ($3)"
     touch "$D/started"
-    for _ in $(seq 600); do [ -e "$D/finish" ] && exit 0; sleep 0.05; done
+    for _ in $(seq 600); do [ -e "$D/finish" ] && exit 0; [ -d "$D" ] || exit 1; sleep 0.05; done
     exit 1
 fi
 echo "error: unknown command \\"$*\\" for \\"pulumi\\"" >&2
@@ -193,7 +193,10 @@ test("up shows Pulumi's progress as Pulumi writes it, on this process's own term
     const script = `require(${JSON.stringify(path.join(__dirname, "..", "cli", "pulumi.ts"))}).pulumiCli(${JSON.stringify(p.dir)}, ${JSON.stringify(
         path.join(p.dir, "pulumi"),
     )}).up("storage").then((c) => process.exit(c))`;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+        encoding: "utf8",
+        env: { ...process.env, PVMS_SHOW_PROGRESS: "1" },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "Updating (storage)\n");
 });
@@ -215,7 +218,7 @@ test("up without a Pulumi CLI says it is not installed and where to get it; noth
     );
 });
 
-test("stack outputs that are not JSON are named as such; Pulumi's reason skips its blank and indented trailing lines", async (t) => {
+test("stack outputs that are not JSON are named as such", async (t) => {
     const p = fakePulumi(t);
     p.mode("garbled");
     await assert.rejects(p.runner.outputs("storage"), (e: Error) => {
@@ -321,4 +324,17 @@ test("a project whose name holds '-project-disk' is not taken for another projec
     assert.deepEqual([...armedPurgesOf({ deployment: { resources } })], []);
     resources[1].retainOnDelete = false;
     assert.deepEqual([...armedPurgesOf({ deployment: { resources } })], ["data-project-disk-old"]);
+});
+
+test("a pulumi that is there but cannot be run: reads give the system's reason, not 'not installed'", async (t) => {
+    const p = fakePulumi(t);
+    fs.chmodSync(path.join(p.dir, "pulumi"), 0o644);
+    const runner = pulumiCli(p.dir, path.join(p.dir, "pulumi"));
+    await assert.rejects(
+        runner.version(),
+        (e: Error) => e instanceof PulumiUnavailable && /^pulumi version failed: .*EACCES/.test(e.message),
+    );
+    await assert.rejects(runner.outputs("storage"), (e: Error) =>
+        /^pulumi stack output failed for stack storage: .*EACCES/.test(e.message),
+    );
 });

@@ -16,19 +16,19 @@ test("a program run for its output reads no stdin: one waiting for input ends at
 
 test("a program that does not end in its time is killed: exit 124, and its stderr says it timed out", async () => {
     const started = Date.now();
-    const r = await run("sh", ["-c", "echo begun >&2; exec sleep 30"], { timeoutMs: 300 });
+    const r = await run("sh", ["-c", "echo begun >&2; exec sleep 30"], { timeoutMs: 2000 });
     assert.deepEqual(r, { code: 124, stdout: "", stderr: "begun\nsh: timed out" });
     assert.ok(Date.now() - started < 10_000, "killed, not waited for");
 });
 
-test("a missing program is 127 'not found'; one that cannot be run is 127 with the system's reason", async (t) => {
+test("a missing program is 127 'not found'; one that cannot be run is 126 with the system's reason, as a shell says", async (t) => {
     assert.deepEqual(await run("pvms-no-such-program", []), { code: 127, stdout: "", stderr: "pvms-no-such-program: not found" });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pvms-run-"));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, "tool");
     fs.writeFileSync(file, "#!/bin/sh\necho hi\n", { mode: 0o644 });
     const r = await run(file, []);
-    assert.equal(r.code, 127);
+    assert.equal(r.code, 126);
     assert.match(r.stderr, /EACCES/);
 });
 
@@ -76,5 +76,5 @@ test("an interactive program that is missing, or cannot be run, is said so by na
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, "tool");
     fs.writeFileSync(file, "#!/bin/sh\n", { mode: 0o644 });
-    await assert.rejects(interactive(file, []), { message: `${file}: spawn ${file} EACCES` });
+    await assert.rejects(interactive(file, []), (e: Error) => e.message.startsWith(`${file}: `) && /EACCES/.test(e.message));
 });

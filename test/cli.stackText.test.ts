@@ -41,6 +41,11 @@ test("another error says what the yaml library says, without its own position, a
         "not taken for a key given twice though the line has one",
     );
     assert.equal(said("- a\nb: 1\n"), `line 2, column 1: Unexpected scalar at node end: "b: 1"`);
+    assert.equal(
+        said("a: !!omap\n  - '': 1\n  - '': 2\n"),
+        `line 1, column 4: Ordered maps must not include duplicate keys: "a: !!omap"`,
+        "a message ending in a colon of its own",
+    );
     const second = parseDocument("- a\nb: 1\n").errors[1];
     assert.equal(yamlErrorText(second, "- a\nb: 1\n"), `line 2, column 2: Unexpected map-value-ind token in YAML stream: ":": "b: 1"`);
 });

@@ -178,6 +178,30 @@ test("a status answer without a return is the program still running: asked again
     });
 });
 
+test("a guest program is given up on only past its time: at the very millisecond of it, it is asked once more", async (t) => {
+    t.mock.timers.enable({ apis: ["Date", "setTimeout"], now: 0 });
+    let polls = 0;
+    const { libvirt } = virsh((a) => {
+        const request = JSON.parse(a[2]);
+        if (request.execute === "guest-exec") return { stdout: '{"return":{"pid":7}}' };
+        polls++;
+        return { stdout: JSON.stringify({ return: polls < 3 ? { exited: false } : { exited: true, exitcode: 0 } }) };
+    });
+    const settle = () => new Promise((r) => setImmediate(r));
+    const done = libvirt.guestExec("project-myapp", "cloud-init", ["status"], 500);
+    let result: unknown;
+    done.then(
+        (r) => (result = r),
+        (e: Error) => (result = e.message),
+    );
+    for (let i = 0; i < 3 && result === undefined; i++) {
+        await settle();
+        t.mock.timers.tick(500); // polls at 0, at 500 (the deadline itself) and at 1000
+    }
+    await settle();
+    assert.deepEqual([result, polls], [{ code: 0, stdout: "", stderr: "" }, 3]);
+});
+
 test("a guest agent that does not answer, or answers nonsense, is named as the one that failed", async () => {
     const down = virsh(() => ({ code: 1, stderr: "error: Guest agent is not responding: QEMU guest agent is not connected\n" }));
     await assert.rejects(down.libvirt.guestExec("project-myapp", "cloud-init", ["status"]), (e: Error) => {

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { ConfigError, Settings } from "../../components/config";
 import { LibvirtUnavailable } from "../libvirt";
 import { MIN_PULUMI, versionAtLeast } from "../pulumi";
+import { reasonOf } from "../run";
 import { StackFile, UsageError } from "../stacks";
 import { Context } from "./context";
 import { Command } from "commander";
@@ -36,14 +37,14 @@ export const SAMPLE_SSH_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIJb3Aa5Ng8YsqOWzf4zXFf3R0
 
 /**
  * The line of a `--version` output that says the version: the first one, but for genisoimage's
- * `mkisofs`, whose first lines are a decoy banner ("mkisofs 2.01 is not what you see here…").
+ * `mkisofs`, whose first two lines are a decoy banner ("mkisofs 2.01 is not what you see here…").
  */
 export function versionLine(output: string): string {
     const lines = output
         .split("\n")
         .map((l) => l.trim())
         .filter(Boolean);
-    const decoy = /is not what you see here|only a fake for too clever|^GUIs and other frontend|^In fact, this program is/;
+    const decoy = /is not what you see here|^GUIs and other frontend/;
     return lines.find((l) => !decoy.test(l)) ?? lines[0] ?? "";
 }
 
@@ -110,7 +111,13 @@ export async function doctor(
         const r = await runTool(tool.cmd, tool.args);
         const version = versionLine(`${r.stdout}\n${r.stderr}`);
         if (r.code === 127) checks.push({ name: tool.cmd, ok: false, detail: `not found: needed for ${tool.for}` });
-        else if (tool.cmd === "pulumi" && !versionAtLeast(version, MIN_PULUMI)) {
+        else if (r.code === 126) {
+            checks.push({
+                name: tool.cmd,
+                ok: false,
+                detail: `found but cannot be run (${reasonOf(r.stderr, "no reason given")}): needed for ${tool.for}`,
+            });
+        } else if (tool.cmd === "pulumi" && !versionAtLeast(version, MIN_PULUMI)) {
             checks.push({
                 name: tool.cmd,
                 ok: false,
