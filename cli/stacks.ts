@@ -285,14 +285,13 @@ export class StackFile {
      * `baseImages`, its image first under the version name it already has (its volume's name).
      */
     setBaseImages(images: { version: string; url: string; sha512?: string }[]): void {
+        if (!isMap(this.doc.get("config", true))) this.doc.set("config", this.doc.createNode({}));
         this.doc.deleteIn(["config", `${NAMESPACE}:baseImage`]);
         this.doc.deleteIn(["config", `${NAMESPACE}:baseImageSha512`]);
         const node = this.doc.createNode(
             images.map((b) => (b.sha512 ? { version: b.version, url: b.url, sha512: b.sha512 } : { version: b.version, url: b.url })),
         );
         quoteAmbiguous(node); // versions such as 2026-11-01 stay strings for every reader
-        const config = this.doc.get("config", true);
-        if (!isMap(config)) this.doc.set("config", this.doc.createNode({}));
         this.doc.setIn(["config", `${NAMESPACE}:baseImages`], node);
     }
 
@@ -404,11 +403,11 @@ export function writeAtomically(file: string, text: string, fsx: AtomicFs = fs):
     }
     try {
         // The rename itself survives a crash once the folder is on disk.
-        const dirFd = fs.openSync(path.dirname(target), "r");
+        const dirFd = fsx.openSync(path.dirname(target), "r");
         try {
-            fs.fsyncSync(dirFd);
+            fsx.fsyncSync(dirFd);
         } finally {
-            fs.closeSync(dirFd);
+            fsx.closeSync(dirFd);
         }
     } catch {
         // not supported here: the rename is still atomic
