@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Libvirt, LibvirtUnavailable, parseAddresses, parseDomainList, RunVirsh } from "../cli/libvirt";
+import { ApplyFailed } from "../cli/commands";
 import { main } from "../cli/main";
 import { PulumiUnavailable } from "../cli/pulumi";
 import { RunResult } from "../cli/run";
@@ -224,12 +225,12 @@ test("a guest agent that does not answer, or answers nonsense, is named as the o
     }
 });
 
-test("with PROJECT_VM_DEBUG, the failure's trace names what failed: libvirt or Pulumi, not the CLI", async () => {
+test("with PROJECT_VM_DEBUG, the failure's trace names what failed: libvirt, Pulumi or an apply, not the CLI", async () => {
     const err: string[] = [];
     const io = { out: () => {}, err: (l: string) => err.push(l), ask: async () => "", interactive: false };
     const failing = (e: Error) => [(p: import("commander").Command) => p.command("boom").action(() => Promise.reject(e))];
     const deps = { io, env: { PROJECT_VM_DEBUG: "1" } } as unknown as Parameters<typeof main>[1];
-    for (const e of [new LibvirtUnavailable("no answer"), new PulumiUnavailable("no answer")]) {
+    for (const e of [new LibvirtUnavailable("no answer"), new PulumiUnavailable("no answer"), new ApplyFailed("no answer")]) {
         err.length = 0;
         assert.equal(await main(["boom"], deps, failing(e)), 1);
         assert.equal(err[0], "project-vm: no answer");
