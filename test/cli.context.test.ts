@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { commandLine, confirm, lockStack, parseCpus, parseDisk, parseMemory } from "../cli/commands";
 import { UsageError } from "../cli/stacks";
+import { worldFor } from "./support/cli";
 
 test("a printed command line is read back by a shell as exactly its words: odd words quoted, placeholders left to fill in", () => {
     const line = commandLine("/srv/my vms", "/opt/project-vms")(
@@ -91,4 +92,29 @@ require(${JSON.stringify(context)}).lockStack({ dir: ${JSON.stringify(dir)}, io 
     assert.equal(said.length, 1, said.join("\n"));
     assert.match(said[0], /^project-vm: waiting for .*project-vm create myapp.* \(up to 600s\)$/);
     lock.release();
+});
+
+test("an apply says what it applies; with no rewrite by Pulumi, no rewrite is mentioned", async (t) => {
+    const w = worldFor(t, ["storage"]);
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
+    assert.ok(
+        w.err.includes(
+            `project-vm: stop webapp: ${path.join(w.dir, "Pulumi.storage.yaml")} updated; applying it (pulumi up --stack storage)`,
+        ),
+        w.errText(),
+    );
+    assert.doesNotMatch(w.errText(), /Pulumi rewrote/);
+});
+
+test("a hand edit applied with 'apply' while Pulumi adds its salt: undo of the earlier change still refuses, the edit is kept", async (t) => {
+    const w = worldFor(t, ["storage"]);
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
+    w.writeStack("storage", `${w.stackText("storage")}# a later hand edit\n`);
+    w.upRewrites = [(text) => `encryptionsalt: v1:c2FsdA==:v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n${text}`];
+    assert.equal(await w.run("apply", "-H", "storage"), 0, w.errText());
+    assert.match(w.errText(), /Pulumi rewrote/);
+    const edited = w.stackText("storage");
+    assert.equal(await w.run("undo", "-H", "storage"), 2);
+    assert.match(w.errText(), /has changed since 'stop webapp'/);
+    assert.equal(w.stackText("storage"), edited);
 });
