@@ -338,3 +338,12 @@ test("a pulumi that is there but cannot be run: reads give the system's reason, 
         /^pulumi stack output failed for stack storage: .*EACCES/.test(e.message),
     );
 });
+
+test("an up that cannot even be spawned rejects and leaves no signal handler behind", async () => {
+    const before = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s));
+    await assert.rejects(pulumiCli(os.tmpdir(), "pulumi\0bad").up("storage"), { code: "ERR_INVALID_ARG_VALUE" });
+    assert.deepEqual(
+        (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s)),
+        before,
+    );
+});
