@@ -12,32 +12,11 @@ import { UsageError } from "../cli/stacks";
 import { worldFor } from "./support/cli";
 
 test("a printed command line is read back by a shell as exactly its words: odd words quoted, placeholders left to fill in", () => {
-    const line = commandLine("/srv/my vms", "/opt/project-vms")(
-        "storage",
-        "ssh",
-        "a;b",
-        "it's",
-        "<name>",
-        "x<name>",
-        "<name>x",
-        "plain-word_1.2:3@4%5+6=7",
-    );
+    const args = ["ssh", "a;b", "it's", "<name>", "x<name>", "<name>x", "plain-word_1.2:3@4%5+6=7"];
+    const line = commandLine("/srv/my vms", "/opt/project-vms")("storage", ...args);
     assert.equal(line, `project-vm -C '/srv/my vms' -H storage ssh 'a;b' 'it'\\''s' <name> 'x<name>' '<name>x' plain-word_1.2:3@4%5+6=7`);
     const words = spawnSync("bash", ["-c", `printf '%s\\n' ${line.replace(/ <name> /, " '<name>' ")}`], { encoding: "utf8" }).stdout;
-    assert.deepEqual(words.trim().split("\n"), [
-        "project-vm",
-        "-C",
-        "/srv/my vms",
-        "-H",
-        "storage",
-        "ssh",
-        "a;b",
-        "it's",
-        "<name>",
-        "x<name>",
-        "<name>x",
-        "plain-word_1.2:3@4%5+6=7",
-    ]);
+    assert.deepEqual(words.trim().split("\n"), ["project-vm", "-C", "/srv/my vms", "-H", "storage", ...args]);
     assert.equal(
         commandLine("/opt/project-vms", "/opt/project-vms")("raider", "list"),
         "project-vm -H raider list",

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { pluginChecks, requiredPlugins, versionLine } from "../cli/commands";
 import { main } from "../cli/main";
 import { RunResult } from "../cli/run";
-import { World, worldFor } from "./support/cli";
+import { ownSshKey, World, worldFor } from "./support/cli";
 
 /** How each tool answers the one way of asking its version (as the real ones: anything else is a usage error). */
 const VERSIONS: Record<string, [string[], string]> = {
@@ -51,16 +51,10 @@ async function doctor(
     return { code, checks: checks.map((c) => [c.ok ? "ok" : "FAIL", c.name, c.detail]) };
 }
 
-/** An ed25519 public key of one's own, not the shipped sample. */
-function ownKey(): string {
-    const blob = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s)]);
-    return `ssh-ed25519 ${Buffer.concat([blob("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString("base64")} me@laptop`;
-}
-
 /** `w`'s stack files with a key of one's own and, where `credentials` says, Tailscale API credentials. */
 function setUp(w: World, credentials: Record<string, string> = { storage: "  tailscale:apiKey:\n    secure: v1:abc\n" }) {
     for (const h of ["storage", "raider"].filter((h) => fs.existsSync(path.join(w.dir, `Pulumi.${h}.yaml`)))) {
-        w.writeStack(h, `${w.stackText(h).replace(/ssh-ed25519 \S+ admin@workstation/, ownKey())}${credentials[h] ?? ""}`);
+        w.writeStack(h, `${w.stackText(h).replace(/ssh-ed25519 \S+ admin@workstation/, ownSshKey())}${credentials[h] ?? ""}`);
     }
 }
 

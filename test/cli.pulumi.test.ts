@@ -88,6 +88,9 @@ test("outputs: the projects output of the host's stack; none yet is empty; a fai
     await assert.rejects(p.runner.outputs("storage"), { message: "pulumi stack output failed for stack storage: no message" });
 });
 
+/** How many listeners this process has for the signals up() handles. */
+const signalListeners = () => (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s));
+
 async function upInterruptedBy(p: ReturnType<typeof fakePulumi>, sig: NodeJS.Signals): Promise<number> {
     // Only the runner's own handler is called: others in this process (a test harness's) are not ours.
     const before = process.listeners(sig);
@@ -202,7 +205,7 @@ test("up shows Pulumi's progress as Pulumi writes it, on this process's own term
 });
 
 test("up without a Pulumi CLI says it is not installed and where to get it; nothing was run", async () => {
-    const before = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s));
+    const before = signalListeners();
     await assert.rejects(pulumiCli(os.tmpdir(), "pvms-no-such-pulumi").up("storage"), (e: Error) => {
         assert.ok(e instanceof PulumiUnavailable);
         assert.equal(
@@ -211,11 +214,7 @@ test("up without a Pulumi CLI says it is not installed and where to get it; noth
         );
         return true;
     });
-    assert.deepEqual(
-        (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s)),
-        before,
-        "no signal handler is left behind",
-    );
+    assert.deepEqual(signalListeners(), before, "no signal handler is left behind");
 });
 
 test("stack outputs that are not JSON are named as such", async (t) => {
@@ -340,10 +339,7 @@ test("a pulumi that is there but cannot be run: reads give the system's reason, 
 });
 
 test("an up that cannot even be spawned rejects and leaves no signal handler behind", async () => {
-    const before = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s));
+    const before = signalListeners();
     await assert.rejects(pulumiCli(os.tmpdir(), "pulumi\0bad").up("storage"), { code: "ERR_INVALID_ARG_VALUE" });
-    assert.deepEqual(
-        (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => process.listenerCount(s)),
-        before,
-    );
+    assert.deepEqual(signalListeners(), before);
 });

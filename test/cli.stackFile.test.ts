@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { listHosts, pickHost, projectDefaults, rememberHost, StackFile, UsageError, userConfigPath, writeAtomically } from "../cli/stacks";
+import { ownSshKey } from "./support/cli";
 
 const REPO = path.join(__dirname, "..");
 
@@ -97,7 +98,7 @@ test("an empty stack file, or one whose config is not a map, has no projects and
 });
 
 test("a config key left empty takes the program's default, as Pulumi gives it", (t) => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBVvJ5Q3pH1u+5mEXHaeM3ptDQ9ZDkLLyXSMRq1dNfXs me@laptop";
+    const key = ownSshKey();
     const { stack } = stackIn(
         t,
         `config:\n  project-vms:sshPublicKeys:\n    - ${key}\n  project-vms:defaultMemory:\n  project-vms:defaultCpus: ~\n  project-vms:tailscale:\n    enabled: false\n  project-vms:projects:\n    - name: a\n`,
@@ -107,7 +108,7 @@ test("a config key left empty takes the program's default, as Pulumi gives it", 
 });
 
 test("a Tailscale provider key left empty is not set: the tailnet is still asked for", (t) => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBVvJ5Q3pH1u+5mEXHaeM3ptDQ9ZDkLLyXSMRq1dNfXs me@laptop";
+    const key = ownSshKey();
     const { stack } = stackIn(
         t,
         `config:\n  project-vms:sshPublicKeys:\n    - ${key}\n  project-vms:tailscale:\n    enabled: true\n  tailscale:tailnet:\n`,

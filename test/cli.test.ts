@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { World } from "./support/cli";
+import { ownSshKey, World } from "./support/cli";
 import { REPO } from "./support/schemas";
 import { requireTool } from "./support/tools";
 
@@ -444,8 +444,7 @@ test("ssh-config: a Host project-* block the real ssh resolves to the tailnet na
 test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exit 1 when one fails", async (t) => {
     const w = world(t);
     // A key of one's own instead of the shipped sample: an ed25519 public key blob.
-    const blob = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s)]);
-    const key = `ssh-ed25519 ${Buffer.concat([blob("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString("base64")} me@laptop`;
+    const key = ownSshKey();
     for (const h of ["storage", "raider"]) {
         w.writeStack(h, `${w.stackText(h).replace(/ssh-ed25519 \S+ admin@workstation/, key)}  tailscale:apiKey:\n    secure: v1:abc\n`);
     }

@@ -224,3 +224,9 @@ export function worldFor(t: { after(fn: () => void): void }, stacks?: string[]):
     t.after(() => w.cleanup());
     return w;
 }
+
+/** An ed25519 public key of one's own (a well-formed blob), not the shipped stack files' sample key. */
+export function ownSshKey(): string {
+    const blob = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s)]);
+    return `ssh-ed25519 ${Buffer.concat([blob("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString("base64")} me@laptop`;
+}
