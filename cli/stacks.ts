@@ -191,9 +191,8 @@ export class StackFile {
     /** What the program would be given: Pulumi.yaml's defaults overlaid with this file. */
     private programConfig(): Record<string, string> {
         const out = projectDefaults(this.dir);
-        for (const [k, v] of Object.entries(this.config())) {
-            if (v !== undefined && v !== null) out[k] = flatConfigValue(v);
-        }
+        // A key without a value is refused before this (readingProblems): every value is one.
+        for (const [k, v] of Object.entries(this.config())) out[k] = flatConfigValue(v);
         return out;
     }
 

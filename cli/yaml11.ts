@@ -152,8 +152,8 @@ function showPath(path: (string | number)[]): string {
 
 /**
  * The values of the document's `config:` that Pulumi (yaml.v3) and the CLI (YAML 1.2) would read
- * differently, or that a YAML 1.1 reader reads otherwise, or that Pulumi cannot store (.inf, .nan):
- * one problem each, naming the key and the readings.
+ * differently, or that a YAML 1.1 reader reads otherwise, or that Pulumi cannot store (.inf, .nan),
+ * and the keys given no value: one problem each, naming the key and the readings.
  */
 export function readingProblems(doc: Document): string[] {
     const config = doc.get("config", true);
@@ -195,7 +195,15 @@ export function readingProblems(doc: Document): string[] {
         }
     };
     for (const pair of config.items) {
-        if (isPair(pair) && isScalar(pair.key)) walk(pair.value, [String(pair.key.value)]);
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        // Pulumi hands a key without a value (`key:`, `~`, `null`) to the program as "" (and says
+        // a later version will hand null): neither is the default the CLI would otherwise assume.
+        if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) {
+            problems.push(
+                `${key} has no value, which Pulumi hands the program as "" (not its default); give it a value, or remove the line`,
+            );
+        } else walk(pair.value, [key]);
     }
     return problems;
 }

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { listHosts, pickHost, projectDefaults, rememberHost, StackFile, UsageError, userConfigPath, writeAtomically } from "../cli/stacks";
+import { ConfigError } from "../components/config";
 import { ownSshKey } from "./support/cli";
 
 const REPO = path.join(__dirname, "..");
@@ -97,23 +98,24 @@ test("an empty stack file, or one whose config is not a map, has no projects and
     }
 });
 
-test("a config key left empty takes the program's default, as Pulumi gives it", (t) => {
+test("a config key left empty is refused, naming it: Pulumi hands the program an empty string, not the default", (t) => {
     const key = ownSshKey();
     const { stack } = stackIn(
         t,
-        `config:\n  project-vms:sshPublicKeys:\n    - ${key}\n  project-vms:defaultMemory:\n  project-vms:defaultCpus: ~\n  project-vms:tailscale:\n    enabled: false\n  project-vms:projects:\n    - name: a\n`,
+        `config:\n  project-vms:sshPublicKeys:\n    - ${key}\n  project-vms:defaultMemory:\n  project-vms:defaultCpus: ~\n  project-vms:tailscale:\n    enabled: true\n  tailscale:tailnet:\n  project-vms:projects:\n    - name: a\n`,
     );
-    const s = stack().settings();
-    assert.deepEqual([s.projects[0].memory, s.projects[0].cpus], [4096, 2]);
-});
-
-test("a Tailscale provider key left empty is not set: the tailnet is still asked for", (t) => {
-    const key = ownSshKey();
-    const { stack } = stackIn(
-        t,
-        `config:\n  project-vms:sshPublicKeys:\n    - ${key}\n  project-vms:tailscale:\n    enabled: true\n  tailscale:tailnet:\n`,
+    assert.throws(
+        () => stack().settings(),
+        (e: Error) =>
+            e instanceof ConfigError &&
+            e.problems.join("\n") ===
+                ["project-vms:defaultMemory", "project-vms:defaultCpus", "tailscale:tailnet"]
+                    .map(
+                        (k) =>
+                            `${k} has no value, which Pulumi hands the program as "" (not its default); give it a value, or remove the line`,
+                    )
+                    .join("\n"),
     );
-    assert.throws(() => stack().settings(), /tailscale\.tailnet is required while tailscale\.enabled is true/);
 });
 
 test("the project names are those of entries with a name: an empty item or one without a name is skipped", (t) => {

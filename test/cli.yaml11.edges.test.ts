@@ -204,9 +204,20 @@ test("an ambiguous value is refused naming its key path and what each reader mak
     assert.deepEqual(readingProblems(parseDocument("config: 010\n")), []);
     assert.deepEqual(readingProblems(parseDocument("encryptionsalt: 010\nother: 0b11\n")), [], "only config: is read");
     assert.deepEqual(
-        readingProblems(parseDocument("config:\n  a:b: 1.5\n  a:c: -.5\n  a:d: 0\n  a:e: null\n  a:f: true\n")),
+        readingProblems(
+            parseDocument('config:\n  a:b: 1.5\n  a:c: -.5\n  a:d: 0\n  a:e: {x: null}\n  a:f: true\n  a:g: "null"\n  a:h: [~]\n'),
+        ),
         [],
-        "values every reader agrees on",
+        "values every reader agrees on (a null inside a value is that value's)",
+    );
+});
+
+test("a key given no value is refused, named: Pulumi hands the program an empty string, not the default", () => {
+    const noValue = (key: string) =>
+        `${key} has no value, which Pulumi hands the program as "" (not its default); give it a value, or remove the line`;
+    assert.deepEqual(
+        readingProblems(parseDocument("config:\n  a:empty:\n  a:tilde: ~\n  a:null: null\n  a:Null: Null\n  a:fine: 1\n  a:last:")),
+        [noValue("a:empty"), noValue("a:tilde"), noValue("a:null"), noValue("a:Null"), noValue("a:last")],
     );
 });
 

@@ -140,6 +140,29 @@ test("an unquoted date, as Pulumi hands it to the program, gets the hint to quot
     );
 });
 
+test("a key given no value: Pulumi hands the program an empty string, and the CLI refuses it, naming the key", (t) => {
+    if (!engine) return t.skip(skipped);
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    const original = w.stackText("storage");
+    // Each a top-level key the CLI would otherwise have read as absent (its default applying).
+    for (const [line, key] of [
+        ["project-vms:shutdownTimeout:", "project-vms:shutdownTimeout"],
+        ["project-vms:aptCheckValidUntil: ~", "project-vms:aptCheckValidUntil"],
+        ["project-vms:readyTimeout: null", "project-vms:readyTimeout"],
+    ]) {
+        w.writeStack("storage", original.replace(/^(  project-vms:projects:)$/m, `  ${line}\n$1`));
+        assert.equal(engine.programConfig(w.dir, "storage")[key], "", `${line}: Pulumi hands ""`);
+        assert.throws(() => pulumiSettings(w.dir, "storage"), ConfigError, `${line}: the program refuses what Pulumi hands it`);
+        const cli = cliSettings(w.dir, "storage");
+        assert.ok(cli instanceof ConfigError, `${line}: the CLI refuses it too`);
+        assert.ok(
+            cli.problems.some((p) => p.startsWith(`${key} has no value`)),
+            `${line}: ${cli.message}`,
+        );
+    }
+});
+
 test("the CLI's edits keep what Pulumi wrote: its encryption salt and secrets still decrypt", async (t) => {
     if (!engine) return t.skip(skipped);
     const w = new World(["storage"]);
