@@ -16,12 +16,12 @@ import {
     stampProblem,
     unchangedSinceBackup,
 } from "../components/backup";
-import { ConfigError, formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
+import { formatSize, hostnameOf, projectNameProblem, Settings } from "../components/config";
 import { PROJECT_DISK_TARGET } from "../components/domainShape";
 import { PROJECT_FILES } from "../components/names";
 import { bashRunner, RunBackupScript } from "./backupRunner";
 import { Io } from "./commands";
-import { lockStack } from "./commands/context";
+import { lockStack, settingsOf } from "./commands/context";
 import { StackFile, UsageError } from "./stacks";
 
 /** The guest disk the project disk is attached as (domainShape.ts; re-exported where it was). */
@@ -56,6 +56,8 @@ export interface HostBackups {
     backups: BackupSettings;
     /** The backups pool: project-vms-backups ($PROJECT_VMS_BACKUP_POOL names another, for tests). */
     pool: string;
+    /** The message for a name that is not one of the host's projects (the one every command gives). */
+    noSuchProject: (name: string) => string;
 }
 
 /**
@@ -65,16 +67,10 @@ export interface HostBackups {
 export function readHost(dir: string, host: string, env: NodeJS.ProcessEnv = {}): HostBackups {
     // The stack file as every command reads it (Pulumi's reading, every key checked, backups included).
     const stack = new StackFile(dir, host);
-    let settings: Settings;
-    try {
-        settings = stack.settings();
-    } catch (e) {
-        if (e instanceof ConfigError) throw new UsageError(`${stack.path}: ${e.message}`);
-        throw e;
-    }
+    const settings = settingsOf(stack);
     const pool = env.PROJECT_VMS_BACKUP_POOL ?? BACKUP_POOL;
     if (!/^[A-Za-z0-9_.-]+$/.test(pool)) throw new UsageError(`PROJECT_VMS_BACKUP_POOL '${pool}' is not a pool name`);
-    return { host, settings, backups: settings.backups, pool };
+    return { host, settings, backups: settings.backups, pool, noSuchProject: (name) => stack.noSuchProject(name) };
 }
 
 /** One backup as `backups --json` lists it. */
@@ -165,12 +161,7 @@ function checkName(name: string): void {
 }
 
 function needProject(h: HostBackups, name: string): void {
-    if (!h.settings.projects.some((p) => p.name === name)) {
-        const names = h.settings.projects.map((p) => p.name);
-        throw new UsageError(
-            `there is no project '${name}' on host ${h.host}` + (names.length ? ` (its projects: ${names.join(", ")})` : ""),
-        );
-    }
+    if (!h.settings.projects.some((p) => p.name === name)) throw new UsageError(h.noSuchProject(name));
 }
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)}G`;

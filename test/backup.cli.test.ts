@@ -63,7 +63,7 @@ test("backup without an agent exits 1 with the way on; a usage mistake exits 2",
     );
     assert.equal((await at("2026-11-27T02:00:00Z", "backup")).code, 2);
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "nosuch")).code, 2);
-    assert.match(w.errText(), /there is no project 'nosuch' on host storage/);
+    assert.match(w.errText(), /there is no project 'nosuch' on host storage \(its projects: myapp, webapp\)$/m);
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp", "--all")).code, 2);
 });
 

@@ -81,6 +81,7 @@ test("cloud-init's status that is not JSON is told by its first line: stderr's, 
         said({ code: 1, stdout: "Traceback (most recent call last):\n", stderr: "" }),
         "cloud-init status said: Traceback (most recent call last):",
     );
+    assert.equal(said({ code: 2, stdout: "  \n", stderr: "" }), "cloud-init status said: nothing (exit 2)", "nothing said: its exit code");
 });
 
 test("an address output left empty is no address and no warning; one that is not an address is warned about", () => {

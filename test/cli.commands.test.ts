@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { Declare } from "../cli/factory";
-import { COMMANDS, main } from "../cli/main";
+import { COMMANDS, main, terminalIo } from "../cli/main";
 import { World } from "./support/cli";
 import { REPO } from "./support/schemas";
 
@@ -109,4 +109,26 @@ test("a new command is its declaration plus its entry: it is in --help, its own 
     const ran = world(t);
     assert.equal(await run(ran, declared, "-H", "storage", "hello", "myapp", "--loud"), 3, ran.errText());
     assert.deepEqual(ran.out, ["HELLO myapp on storage"]);
+});
+
+test("the terminal: output lines go to stdout and messages to stderr, each ending its line; no question without a terminal", async () => {
+    const written: [string, string][] = [];
+    const stdout = process.stdout.write;
+    const stderr = process.stderr.write;
+    process.stdout.write = ((chunk: string) => written.push(["stdout", chunk]) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) => written.push(["stderr", chunk]) > 0) as typeof process.stderr.write;
+    const io = terminalIo();
+    try {
+        io.out("project-myapp");
+        io.err("project-vm: a message");
+    } finally {
+        process.stdout.write = stdout;
+        process.stderr.write = stderr;
+    }
+    assert.deepEqual(written, [
+        ["stdout", "project-myapp\n"],
+        ["stderr", "project-vm: a message\n"],
+    ]);
+    // Without a terminal on stdin (as under node --test), a question is not asked: "no terminal".
+    if (!process.stdin.isTTY) assert.equal(await io.ask("Destroy project-myapp? [y/N] "), undefined);
 });

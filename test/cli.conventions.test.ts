@@ -171,6 +171,10 @@ test("config shows what an entry resolves to, defaults applied", async (t) => {
     w.out.length = 0;
     assert.equal(await w.run("config", "-H", "storage", "webapp"), 0, w.errText());
     assert.ok(w.out.includes("memory:    4096 MiB"), w.out.join("\n"));
+    // A project with features turned off: each named, on or off.
+    w.out.length = 0;
+    assert.equal(await w.run("config", "-H", "raider", "sandbox"), 0, w.errText());
+    assert.ok(w.out.includes("features:  nix on, tailscale off, claudeCode off"), w.out.join("\n"));
 });
 
 test("use remembers a default host, beside -H and PROJECT_VM_HOST, in the user's config", async (t) => {

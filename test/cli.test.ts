@@ -167,6 +167,27 @@ test("destroy asks first; with no terminal it needs --yes and changes nothing", 
     assert.equal(w.applies.length, 1);
 });
 
+test("destroy says what it deletes and what it keeps before it asks, and --purge that the work is gone for good", async (t) => {
+    const w = world(t);
+    w.answers = ["n"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp"), 2);
+    assert.equal(
+        w.err[0],
+        "project-vm: this deletes the VM project-webapp on storage (its system disk: what is installed outside /home/dev/project). " +
+            "The project disk /var/lib/project-vms/webapp/project.qcow2 is kept.",
+        "said before the question, also when the answer is no",
+    );
+    w.err.length = 0;
+    w.answers = ["no"];
+    assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--purge"), 2);
+    assert.equal(
+        w.err[0],
+        "project-vm: this deletes project-webapp AND its project disk /var/lib/project-vms/webapp/project.qcow2 on storage: " +
+            "the work in /home/dev/project is gone for good.",
+    );
+    assert.equal(w.applies.length, 0);
+});
+
 test("destroy removes the entry in one apply and keeps the project disk", async (t) => {
     const w = world(t);
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
@@ -392,6 +413,7 @@ test("status of a stopped VM has no cloud-init status; of an unknown project, ex
     const json = JSON.parse(w.out.join("\n"));
     assert.equal(json.state, "shut off");
     assert.equal(json.cloudInit, null);
+    assert.deepEqual(json.warnings, [], "its guest agent is not asked: nothing unknown to warn of");
     assert.equal(await w.run("status", "-H", "storage", "nope"), 2);
     assert.match(w.errText(), /there is no project 'nope' on host storage \(its projects: myapp, webapp\)/);
 });
@@ -591,6 +613,13 @@ test("arguments: the host from PROJECT_VM_HOST, usage errors exit 2, help exits 
     ]) {
         assert.match(y.out.join("\n"), new RegExp(`^  ${c}\\b`, "m"), `help lists ${c}`);
     }
+    // The help command too: the list, or one command's usage.
+    const h = world(t);
+    assert.equal(await h.run("help"), 0, h.errText());
+    assert.match(h.out.join("\n"), /^ {2}create \[options\] <name>/m);
+    const hc = world(t);
+    assert.equal(await hc.run("help", "create"), 0, hc.errText());
+    assert.match(hc.out.join("\n"), /^Usage: project-vm create \[options\] <name> \[memory\] \[cpus\] \[disk\]$/m);
 });
 
 test("completion: bash-clean, and it completes commands, options and project names", async (t) => {

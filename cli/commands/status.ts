@@ -97,7 +97,9 @@ export function parseCloudInitStatus(r: GuestResult): NonNullable<ProjectStatus[
         const errors = [...(Array.isArray(s.errors) ? s.errors : [])].map(String);
         return { status: String(s.extended_status ?? s.status ?? "unknown"), detail: s.detail ? String(s.detail) : undefined, errors };
     } catch {
-        throw new LibvirtUnavailable(`cloud-init status said: ${(r.stderr || r.stdout).trim().split("\n")[0] ?? `exit ${r.code}`}`);
+        throw new LibvirtUnavailable(
+            `cloud-init status said: ${(r.stderr || r.stdout).trim().split("\n")[0] || `nothing (exit ${r.code})`}`,
+        );
     }
 }
 
