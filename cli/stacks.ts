@@ -116,8 +116,7 @@ export function rememberHost(env: NodeJS.ProcessEnv, host: string | undefined): 
     } catch {
         // a new file
     }
-    if (host === undefined) delete config.host;
-    else config.host = host;
+    config.host = host; // undefined forgets it: JSON.stringify leaves such a key out
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
     fs.renameSync(`${file}.tmp`, file);
@@ -128,7 +127,8 @@ export function rememberHost(env: NodeJS.ProcessEnv, host: string | undefined): 
 export function projectDefaults(dir: string): Record<string, string> {
     const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
     const out: Record<string, string> = {};
-    for (const [k, decl] of Object.entries<unknown>(project?.config ?? {})) {
+    // Pulumi.yaml is the project's (named project-vms): a map, its config: optional.
+    for (const [k, decl] of Object.entries<unknown>(project.config ?? {})) {
         if (decl && typeof decl === "object" && "default" in decl) out[`${project.name}:${k}`] = flatConfigValue(decl.default);
     }
     return out;
@@ -219,25 +219,24 @@ export class StackFile {
         return key in this.config();
     }
 
-    private projects(create: boolean): YAMLSeq | undefined {
-        const config = this.doc.get("config", true);
-        if (!isMap(config)) {
-            if (!create) return undefined;
-            this.doc.set("config", this.doc.createNode({}));
-        }
+    /** The project list, if the file has one (none, or an empty value: undefined). */
+    private projects(): YAMLSeq | undefined {
+        // A config that is no map has no list (getIn answers undefined through a scalar).
         const seq = this.doc.getIn(["config", PROJECTS_KEY], true);
         if (isSeq(seq)) return seq;
         if (seq !== undefined && !(isScalar(seq) && seq.value === null)) {
             throw new UsageError(`${PROJECTS_KEY} in ${this.path} is not a list`);
         }
-        if (!create) return undefined;
-        const fresh = this.doc.createNode([]) as YAMLSeq;
-        this.doc.setIn(["config", PROJECTS_KEY], fresh);
-        return fresh;
+        return undefined;
+    }
+
+    /** The `config:` map, made (empty) when the file has none. */
+    private configMap(): void {
+        if (!isMap(this.doc.get("config"))) this.doc.set("config", this.doc.createNode({}));
     }
 
     private entry(name: string): YAMLMap {
-        const found = this.projects(false)?.items.find((e) => isMap(e) && e.get("name") === name);
+        const found = this.projects()?.items.find((e) => isMap(e) && e.get("name") === name);
         if (!isMap(found)) throw new UsageError(this.noSuchProject(name));
         return found;
     }
@@ -259,11 +258,15 @@ export class StackFile {
     /** Appends a project entry. */
     addProject(name: string, fields: EntryFields): void {
         if (this.hasProject(name)) throw new UsageError(`project '${name}' already exists on host ${this.host}`);
-        const entry: Record<string, unknown> = { name };
-        for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = v;
-        const node = this.doc.createNode(entry);
+        // createNode leaves out the fields given as undefined (keepUndefined is off).
+        const node = this.doc.createNode({ name, ...fields });
         quoteAmbiguous(node); // a name such as 0b101 or 2026-01-01 is read as a string by every reader
-        this.projects(true)!.add(node);
+        const list = this.projects();
+        if (list) list.add(node);
+        else {
+            this.configMap();
+            this.doc.setIn(["config", PROJECTS_KEY], this.doc.createNode([node]));
+        }
     }
 
     /** Sets fields of a project entry; null removes a field, undefined leaves it as it is. */
@@ -284,7 +287,7 @@ export class StackFile {
      * `baseImages`, its image first under the version name it already has (its volume's name).
      */
     setBaseImages(images: { version: string; url: string; sha512?: string }[]): void {
-        if (!isMap(this.doc.get("config", true))) this.doc.set("config", this.doc.createNode({}));
+        this.configMap();
         this.doc.deleteIn(["config", `${NAMESPACE}:baseImage`]);
         this.doc.deleteIn(["config", `${NAMESPACE}:baseImageSha512`]);
         const node = this.doc.createNode(
@@ -296,7 +299,7 @@ export class StackFile {
 
     /** Removes a project entry (and the comments written above it). */
     removeProject(name: string): void {
-        const seq = this.projects(false)!;
+        const seq = this.projects()!;
         const index = seq.items.indexOf(this.entry(name));
         seq.items.splice(index, 1);
         // The yaml package keeps the comment above the first item on the list itself: it is that item's.

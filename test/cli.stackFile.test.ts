@@ -233,3 +233,10 @@ test("as root, a stack file owned by someone else keeps its owner when written",
     const st = fs.statSync(file);
     assert.deepEqual([st.uid, st.gid], [4321, 4322]);
 });
+
+test("a file with a byte order mark: an error on its first line is placed and quoted as the user sees the line", (t) => {
+    const { file, stack } = stackIn(t, "\uFEFFconfig: a: b\n");
+    assert.throws(stack, {
+        message: `${file} is not valid YAML: line 1, column 9: Nested mappings are not allowed in compact mappings: "config: a: b"`,
+    });
+});
