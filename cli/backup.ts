@@ -21,7 +21,7 @@ import { PROJECT_DISK_TARGET } from "../components/domainShape";
 import { PROJECT_FILES } from "../components/names";
 import { bashRunner, RunBackupScript } from "./backupRunner";
 import { Io } from "./commands";
-import { lockStack, settingsOf } from "./commands/context";
+import { confirm, lockStack, settingsOf } from "./commands/context";
 import { StackFile, UsageError } from "./stacks";
 
 /** The guest disk the project disk is attached as (domainShape.ts; re-exported where it was). */
@@ -155,6 +155,11 @@ export async function listBackups(ctx: BackupContext, h: HostBackups, project: s
     return { backups, rows };
 }
 
+/** The seconds from `started` (a Date.now()) to `now`, to a tenth, as the CLI reports a backup's or restore's time. */
+export function secondsSince(started: number, now = Date.now()): number {
+    return Math.round((now - started) / 100) / 10;
+}
+
 function checkName(name: string): void {
     const problem = projectNameProblem(name);
     if (problem) throw new UsageError(`project name '${name}' ${problem}`);
@@ -202,7 +207,7 @@ async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<str
     if (r.code !== 0) return undefined;
     const states = new Map<string, string>();
     for (const line of r.stdout.split("\n")) {
-        const m = /^(\S+)\t(.+)$/.exec(line.trim());
+        const m = /^(\S+)\t(.+)$/.exec(line); // the script's `name<TAB>state` lines
         if (m) states.set(m[1], m[2]);
     }
     return states;
@@ -286,7 +291,7 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
             }
             const out = taken.trim().split("\n").pop() ?? "";
             const [volume, kind] = out.split(" ");
-            result.seconds = Math.round((Date.now() - started) / 100) / 10;
+            result.seconds = secondsSince(started);
             const after = await listBackups(ctx, h, project);
             const row = after.rows.find((r) => r.volume === volume);
             Object.assign(result, { ok: true, volume, kind, size: row?.size });
@@ -344,9 +349,9 @@ async function keptAside(ctx: BackupContext, h: HostBackups, name: string): Prom
     const out = await script(ctx, "restore_kept", baseEnv(ctx, h, name));
     return out
         .split("\n")
-        .filter((l) => l.trim())
+        .filter((l) => l !== "")
         .map((l) => {
-            const [volume, size] = l.trim().split(/\s+/);
+            const [volume, size] = l.split(" "); // the script's `volume bytes` lines
             return { volume, size: Number(size) };
         });
 }
@@ -382,11 +387,7 @@ export async function restore(
             return;
         }
         ctx.io.err(`project-vm: this deletes ${kept.map((k) => k.volume).join(", ")}: ${name}'s project disk as it was before a restore.`);
-        if (!opts.yes) {
-            const answer = await ctx.io.ask("Delete it? [y/N] ");
-            if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
-            if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("nothing deleted");
-        }
+        if (!(await confirm(ctx.io, "Delete it?", opts.yes))) throw new UsageError("nothing deleted");
         await script(ctx, "restore_confirm", baseEnv(ctx, h, name));
         return;
     }
@@ -414,11 +415,8 @@ export async function restore(
         `project-vm: this replaces the project disk of ${name} with ${chosen.volume} (${chosen.time.toISOString()}${chain.length > 1 ? `, a chain of ${chain.length}` : ""}). ` +
             `The disk as it is now is kept aside until '${cmd(ctx, h.host, "restore", "--confirm", name)}'.`,
     );
-    if (!opts.yes) {
-        const answer = await ctx.io.ask(`Restore ${name} on ${h.host} to ${chosen.stamp}? [y/N] `);
-        if (answer === undefined) throw new UsageError("there is no terminal to confirm on; give --yes");
-        if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError("restore cancelled; nothing changed");
-    }
+    if (!(await confirm(ctx.io, `Restore ${name} on ${h.host} to ${chosen.stamp}?`, opts.yes)))
+        throw new UsageError("restore cancelled; nothing changed");
     const now = (ctx.now ?? (() => new Date()))();
     const started = Date.now();
     const out = await script(ctx, "restore_run", {
@@ -430,7 +428,7 @@ export async function restore(
     });
     const [aside, verdict] = (out.trim().split("\n").pop() ?? "").split(" ");
     const verified = verdict === "verified";
-    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const seconds = secondsSince(started);
     if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, verified, seconds }, null, 2));
     else ctx.io.out(aside);
     ctx.io.err(

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { secondsSince } from "../cli/backup";
 import { lockPathOf } from "../cli/lock";
 import { World } from "./support/cli";
 import { BPOOL, eachBackupWorld, GiB, runAt } from "./support/backupWorld";
@@ -175,4 +176,20 @@ test("backup --all never skips a VM whose state libvirt cannot give, though its 
     assert.equal(myapp.ok, false);
     assert.equal(myapp.skipped, undefined);
     assert.equal(r.json.backups.find((b: { project: string }) => b.project === "webapp").ok, true, "webapp has no VM: its disk is copied");
+});
+
+test("a backup's or restore's time is said in seconds to a tenth", () => {
+    assert.equal(secondsSince(1_000, 2_234), 1.2);
+    assert.equal(secondsSince(1_000, 1_049), 0);
+    assert.equal(secondsSince(1_000, 1_050), 0.1);
+    assert.equal(secondsSince(0, 125_960), 126);
+    const started = Date.now();
+    assert.ok(secondsSince(started) < 60, "from now by default");
+});
+
+test("a backups pool named by PROJECT_VMS_BACKUP_POOL must be a plain name: refused, named, before anything is run", async () => {
+    w.env.PROJECT_VMS_BACKUP_POOL = "pool;rm -rf /";
+    const r = await at("2026-11-27T02:00:00Z", "backup", "myapp");
+    assert.equal(r.code, 2);
+    assert.match(w.errText(), /PROJECT_VMS_BACKUP_POOL 'pool;rm -rf \/' is not a pool name$/m);
 });

@@ -141,6 +141,10 @@ test("restore: asks (or needs --yes), refuses another project's backup, keeps th
     assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp", "20261101T000000Z", "--yes")).code, 2);
     assert.match(w.errText(), /myapp has no backup '20261101T000000Z'/);
     assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp")).code, 2);
+    w.answers = ["yeah"];
+    assert.equal((await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest")).code, 2, "only y or yes is a yes");
+    assert.equal(w.asked.at(-1), "Restore myapp on storage to 20261127T020000Z? [y/N] ");
+    assert.match(w.errText(), /restore cancelled; nothing changed$/);
     assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"], "nothing changed so far");
 
     w.answers = ["y"];
@@ -163,6 +167,8 @@ test("restore: asks (or needs --yes), refuses another project's backup, keeps th
 
     w.answers = ["n"];
     assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp")).code, 2);
+    assert.equal(w.asked.at(-1), "Delete it? [y/N] ");
+    assert.match(w.errText(), /nothing deleted$/);
     assert.equal(host.volumes("project-myapp").length, 2);
     assert.equal((await at("2026-11-27T04:00:00Z", "restore", "--confirm", "myapp", "--yes")).code, 0, w.errText());
     assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"]);

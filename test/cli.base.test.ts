@@ -197,6 +197,16 @@ test("a move whose apply fails says to run the move again (apply alone would not
     assert.match(w.errText(), /To finish the move once the cause is fixed, run 'project-vm -C \S+ -H storage base move myapp 2026-12'/);
 });
 
+test("a move applied while Pulumi's state cannot be read: done, with the way to check where the disk is", async (t) => {
+    const { w } = await twoVersions(t);
+    w.stateUnreadable = true;
+    assert.equal(await w.run("-H", "storage", "base", "move", "myapp", "2026-12", "--yes"), 0, w.errText());
+    assert.match(
+        w.errText(),
+        /^project-vm: warning: Pulumi's state could not be read \(pulumi stack export failed for stack storage: backend unreachable\): check with 'project-vm -C \S+ -H storage base' that myapp is on 2026-12$/m,
+    );
+});
+
 test("systemDiskBases reads which base each system disk overlays from a stack export", () => {
     const urn = (n: string) => `urn:pulumi:storage::project-vms::project-vms:index:ProjectVm$libvirt:index/volume:Volume::${n}`;
     const exported = {

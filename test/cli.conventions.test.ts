@@ -171,10 +171,24 @@ test("config shows what an entry resolves to, defaults applied", async (t) => {
     w.out.length = 0;
     assert.equal(await w.run("config", "-H", "storage", "webapp"), 0, w.errText());
     assert.ok(w.out.includes("memory:    4096 MiB"), w.out.join("\n"));
-    // A project with features turned off: each named, on or off.
+    // A project with features turned off: each named, on or off; every key once, in its order.
     w.out.length = 0;
     assert.equal(await w.run("config", "-H", "raider", "sandbox"), 0, w.errText());
-    assert.ok(w.out.includes("features:  nix on, tailscale off, claudeCode off"), w.out.join("\n"));
+    assert.deepEqual(w.out, [
+        "host:      raider",
+        "name:      sandbox",
+        "hostname:  project-sandbox",
+        "memory:    8192 MiB",
+        "cpus:      4",
+        "disk:      100G",
+        "running:   true",
+        "autostart: true",
+        "purge:     false",
+        "base:      not pinned (on the stack's only base image)",
+        "features:  nix on, tailscale off, claudeCode off",
+        "mac:       52:54:4c:33:91:13",
+        "tailnet:   off the tailnet",
+    ]);
 });
 
 test("use remembers a default host, beside -H and PROJECT_VM_HOST, in the user's config", async (t) => {

@@ -127,6 +127,18 @@ test("armedPurgesOf reads the project disks without retainOnDelete from a stack 
     assert.deepEqual([...armedPurgesOf(null)], []);
 });
 
+test("undo of a change that lost nothing leaves a purge mark set by hand, and says nothing of loss", async (t) => {
+    const w = new World(["storage"]);
+    t.after(() => w.cleanup());
+    w.writeStack("storage", w.stackText("storage").replace(/^(\s+)- name: webapp$/m, "$1- name: webapp\n$1  purge: true"));
+    const before = w.stackText("storage");
+    assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
+    assert.equal(await w.run("undo", "-H", "storage"), 0, w.errText());
+    assert.equal(w.stackText("storage"), before, "the file as it was, its purge mark too");
+    assert.doesNotMatch(w.errText(), /cannot be undone fully/);
+    assert.match(w.errText(), /'stop webapp' is undone$/m);
+});
+
 test("undo after a destroy --purge says the data is gone, brings the entry back as it was, and never re-arms the purge", async (t) => {
     const w = world(t);
     // Hand-written spacing, which a YAML library's rewrite of the file would not keep.

@@ -463,6 +463,19 @@ test("ssh-config: a Host project-* block the real ssh resolves to the tailnet na
     assert.deepEqual(resolved("elsewhere"), ["elsewhere", process.env.USER ?? resolved("elsewhere")[1]]);
 });
 
+test("ssh-config: a project off the tailnet is reached at its address, or said to have none yet", async (t) => {
+    const w = world(t);
+    w.host.define("project-sandbox", { state: "running", ip: "10.17.0.20" });
+    assert.equal(await w.run("ssh-config", "-H", "raider"), 0, w.errText());
+    const block = ["# sandbox on raider: not on the tailnet", "Host project-sandbox", "    HostName 10.17.0.20", "    User dev"];
+    const at = w.out.indexOf(block[0]);
+    assert.deepEqual(w.out.slice(at, at + 4), block, w.out.join("\n"));
+    const none = world(t);
+    assert.equal(await none.run("ssh-config", "-H", "raider"), 0, none.errText());
+    assert.ok(none.out.includes("# sandbox on raider: not on the tailnet and no address known yet (is it running?)"), none.out.join("\n"));
+    assert.ok(!none.out.some((l) => l.startsWith("Host project-sandbox")), "no Host block without an address");
+});
+
 test("doctor: every tool, stack file, libvirt and the Tailscale credentials; exit 1 when one fails", async (t) => {
     const w = world(t);
     // A key of one's own instead of the shipped sample: an ed25519 public key blob.
@@ -644,7 +657,8 @@ test("completion: bash-clean, and it completes commands, options and project nam
             "bash",
             [
                 "-c",
-                `. ${file}; COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`,
+                // A word left in COMPREPLY by what ran before (bash clears it only after a completion) is not offered.
+                `. ${file}; COMPREPLY=(stale); COMP_WORDS=(${words.map((x) => `'${x}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _project_vm; printf '%s\\n' "\${COMPREPLY[@]}"`,
             ],
             { encoding: "utf8", cwd: w.dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
         );
@@ -769,4 +783,15 @@ test("logs: a failing tail's stderr from the guest is shown with control charact
     // eslint-disable-next-line no-control-regex -- the escape character is what must not be there
     assert.doesNotMatch(w.errText(), /\x1b/, "no escape sequence reaches the terminal");
     assert.match(w.errText(), /\\x1b\]52;c;ZXZpbA==\\x07\\x1b\[2J/);
+    // tail's own line ends with a newline, which is not shown as an escape.
+    w.err.length = 0;
+    w.host.define("project-myapp", {
+        state: "running",
+        logError: "tail: cannot open '/var/log/cloud-init-output.log' for reading: No such file or directory\n",
+    });
+    assert.equal(await w.run("logs", "-H", "storage", "myapp"), 1);
+    assert.equal(
+        w.err.at(-1),
+        "project-vm: could not read /var/log/cloud-init-output.log in project-myapp: tail: cannot open '/var/log/cloud-init-output.log' for reading: No such file or directory",
+    );
 });

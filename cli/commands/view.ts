@@ -157,9 +157,9 @@ export function table(headers: string[], rows: string[][]): string[] {
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) =>
         cells
-            .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+            .map((c, i) => c.padEnd(widths[i]))
             .join("  ")
-            .trimEnd();
+            .trimEnd(); // the last column unpadded
     return [line(headers), ...rows.map(line)];
 }
 
