@@ -40,6 +40,9 @@ async function doctor(
             return { code: 0, stdout: "Pulumi - Modern Infrastructure as Code\n\nUsage:\n  pulumi [command]\n", stderr: "" };
         const v = VERSIONS[cmd];
         if (v && a.join(" ") === v[0].join(" ")) return { code: 0, stdout: cmd === "ssh" ? "" : v[1], stderr: cmd === "ssh" ? v[1] : "" };
+        // A tool asked another way refuses, as pulumi does a one-word command other than version.
+        if (v && cmd === "pulumi" && a.length === 1)
+            return { code: 255, stdout: "", stderr: `error: unknown command "${a[0]}" for "pulumi"\n` };
         if (v && cmd !== "pulumi")
             return { code: 1, stdout: "", stderr: `${cmd}: unrecognized option '${a.join(" ")}'\nUsage: ${cmd} [OPTION]...\n` };
         return inner(cmd, a);
@@ -190,7 +193,14 @@ test("every key Pulumi requires and every problem of a stack file are named, and
     ]);
     const file = of("raider: stack file")!;
     assert.equal(file[0], "FAIL");
-    assert.match(file[2], /memory.*; .*vcpu|vcpu.*; .*memory/);
+    // Each problem whole, one after the other.
+    const known =
+        "known: libvirtUri, storageDir, baseImage, baseImageSha512, baseImages, sshPublicKeys, defaultMemory, defaultCpus, defaultDisk, systemDiskSize, network, tailscale, aptCheckValidUntil, prepare, shutdownTimeout, readyTimeout, hostCapacity, backups, projects";
+    assert.equal(
+        file[2],
+        `project-vms:memory is not a known key; ${known}; project-vms:vcpu is not a known key; ${known}; ` +
+            "project-vms:sshPublicKeys must list at least one SSH public key (e.g. the content of ~/.ssh/id_ed25519.pub): without one nobody can log in as dev",
+    );
     assert.equal(of("raider: libvirt"), undefined, "a stack file that cannot be read ends its host's checks");
     assert.equal(of("storage: stack file")![0], "ok");
 });
@@ -296,5 +306,10 @@ test("a tool that is there but cannot be run fails, with the system's reason", a
     assert.deepEqual(
         checks.find((c) => c[1] === "jq"),
         ["FAIL", "jq", "found but cannot be run (Error: spawn jq EACCES): needed for the host scripts"],
+    );
+    const silent = await doctor(w, ["-H", "storage"], [], (cmd) => (cmd === "jq" ? { code: 126, stdout: "", stderr: "" } : undefined));
+    assert.deepEqual(
+        silent.checks.find((c) => c[1] === "jq"),
+        ["FAIL", "jq", "found but cannot be run (no reason given): needed for the host scripts"],
     );
 });

@@ -46,6 +46,12 @@ test("another error says what the yaml library says, without its own position, a
         `line 1, column 4: Ordered maps must not include duplicate keys: "a: !!omap"`,
         "a message ending in a colon of its own",
     );
+    // A message's own colon is not doubled, with or without spaces after it.
+    for (const message of ["Bad value:", "Bad value:  ", "Bad value"])
+        assert.equal(
+            yamlErrorText({ code: "BAD", message, linePos: [{ line: 1, col: 3 }] }, "a: 1\n"),
+            'line 1, column 3: Bad value: "a: 1"',
+        );
     const second = parseDocument("- a\nb: 1\n").errors[1];
     assert.equal(yamlErrorText(second, "- a\nb: 1\n"), `line 2, column 2: Unexpected map-value-ind token in YAML stream: ":": "b: 1"`);
 });
@@ -76,6 +82,14 @@ test("Pulumi's rewrite: its salt added, its own key order and quoting, a byte or
     const sorted = "config:\n  tailscale:tailnet: example.ts.net\n  project-vms:memory: 8G\n  project-vms:libvirtUri: qemu:///system\n";
     assert.equal(isPulumiRewrite(stack, sorted), true, "keys in another order");
     assert.equal(isPulumiRewrite(`\uFEFF${stack}`, stack), true, "a byte order mark");
+    assert.equal(
+        isPulumiRewrite(
+            `secretsprovider: passphrase\nencryptedkey: abc\n${stack}`,
+            `encryptedkey: abc\n${stack}secretsprovider: passphrase\n`,
+        ),
+        true,
+        "its other top-level keys in another order",
+    );
 });
 
 test("not Pulumi's rewrite: a value changed, a key added, anything beside config, a file that is no map or unreadable", () => {

@@ -205,9 +205,9 @@ export async function doctor(
             });
         } catch (e) {
             // One broken stack file is one failed check; the other hosts are still checked.
-            if (e instanceof ConfigError) checks.push({ name: `${host}: stack file`, ok: false, detail: e.problems.join("; ") });
-            else if (e instanceof UsageError) checks.push({ name: `${host}: stack file`, ok: false, detail: e.message });
-            else throw e;
+            // (the file was read as YAML above: what settings() refuses is a ConfigError)
+            if (!(e instanceof ConfigError)) throw e;
+            checks.push({ name: `${host}: stack file`, ok: false, detail: e.problems.join("; ") });
             continue;
         }
         const samples = settings.sshPublicKeys.filter((k) => k.includes(SAMPLE_SSH_KEY));
