@@ -68,13 +68,18 @@ export function macCollisions(stack: string, names: string[]): string[] {
 
 /** `debian-testing-2026-11.qcow2` + recipe hash → `debian-testing-2026-11-prepared-<hash>.qcow2` (components/prepare.ts). */
 export function preparedVolumeName(baseVolume: string, hash: string): string {
-    return `${baseVolume.replace(/\.qcow2$/, "")}-prepared-${hash}.qcow2`;
+    return `${preparedPrefixOf(baseVolume)}${hash}.qcow2`;
 }
 
 /** Whether `volume` is a prepared layer of `baseVolume` (of any recipe). */
 export function isPreparedOf(volume: string, baseVolume: string): boolean {
-    const prefix = `${baseVolume.replace(/\.qcow2$/, "")}-prepared-`;
+    const prefix = preparedPrefixOf(baseVolume);
     return volume.startsWith(prefix) && /^[0-9a-f]{12}\.qcow2$/.test(volume.slice(prefix.length));
+}
+
+/** How the names of a base volume's prepared layers begin (then 12 hex digits and .qcow2). */
+export function preparedPrefixOf(baseVolume: string): string {
+    return `${baseVolume.replace(/\.qcow2$/, "")}-prepared-`;
 }
 
 /** The small volume that marks a prepared layer complete (made once its copy has finished). */

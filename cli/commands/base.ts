@@ -1,7 +1,7 @@
 // `base`: the base image versions as a routine — which projects are on each, a new dated version
 // (pinned to its SHA-512), a project moved to another, and versions nothing uses pruned.
 import { BaseImage } from "../../components/config";
-import { isPreparedOf, preparedMarkerName } from "../../components/names";
+import { isPreparedOf, preparedMarkerName, preparedPrefixOf } from "../../components/names";
 import { BASE_POOL_DIR, debianSumsUrl, NAMESPACE, sha512Problem } from "../../components/validate";
 import { LibvirtUnavailable } from "../libvirt";
 import { PulumiUnavailable, systemDiskUrn } from "../pulumi";
@@ -28,33 +28,39 @@ export interface BaseRow {
     inUse: string[] | null;
 }
 
-async function rows(ctx: Context, host: string, images: BaseImage[], pins: Map<string, string | undefined>): Promise<BaseRow[]> {
+/** The rows of a host's versions; `stateRead` false when Pulumi's state could not be read (every `inUse` null). */
+async function rows(
+    ctx: Context,
+    host: string,
+    images: BaseImage[],
+    pins: Map<string, string | undefined>,
+): Promise<{ list: BaseRow[]; stateRead: boolean }> {
     let bases: Map<string, string> | undefined;
     try {
         bases = await ctx.pulumi.systemDiskBases(host);
     } catch (e) {
         if (!(e instanceof PulumiUnavailable)) throw e;
     }
-    return images.map((b, i) => ({
+    const list = images.map((b, i) => ({
         version: b.version,
         url: b.url,
         newest: i === images.length - 1,
         pinned: [...pins].filter(([, v]) => v === b.version).map(([n]) => n),
         inUse: bases ? [...bases].filter(([, vol]) => vol === b.volume || isPreparedOf(vol, b.volume)).map(([n]) => n) : null,
     }));
+    return { list, stateRead: bases !== undefined };
 }
 
 /** Lists the base image versions with the projects on each. */
 export async function baseList(ctx: Context, host: string, opts: { json?: boolean }): Promise<void> {
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
-    const list = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
+    const { list, stateRead } = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
     if (opts.json) {
         ctx.io.out(JSON.stringify({ baseImages: list }, null, 2));
         return;
     }
-    if (list.some((r) => r.inUse === null))
-        ctx.io.err("project-vm: warning: Pulumi's state could not be read: which VMs run on which version is unknown");
+    if (!stateRead) ctx.io.err("project-vm: warning: Pulumi's state could not be read: which VMs run on which version is unknown");
     for (const r of list) {
         const on = r.inUse === null ? "?" : r.inUse.join(", ") || "none";
         ctx.io.out(`${r.version}${r.newest ? " (newest: new projects start here)" : ""}`);
@@ -65,7 +71,8 @@ export async function baseList(ctx: Context, host: string, opts: { json?: boolea
 
 /** Whether a URL names an image that changes under it (a "latest" link). */
 export function movingImageProblem(url: string): string | undefined {
-    return /(^|\/)(latest|current)(\/|[-_.]|$)/i.test(url) || /daily\.qcow2$/.test(url)
+    // Every valid location starts with a scheme or "/" (validate.ts imageLocationProblem).
+    return /\/(latest|current)(\/|[-_.]|$)/i.test(url) || /daily\.qcow2$/.test(url)
         ? "names an image that changes under the same URL (latest/daily); give a dated image, e.g. …/forky/20261101/debian-14-genericcloud-amd64-20261101.qcow2"
         : undefined;
 }
@@ -221,9 +228,8 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
     using _lock = await lockStack(ctx, host, "base prune");
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
-    const list = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
-    if (list.some((r) => r.inUse === null))
-        throw new UsageError("Pulumi's state could not be read, so which VMs run on which version is unknown; nothing pruned");
+    const { list, stateRead } = await rows(ctx, host, settings.baseImages, new Map(settings.projects.map((p) => [p.name, p.base])));
+    if (!stateRead) throw new UsageError("Pulumi's state could not be read, so which VMs run on which version is unknown; nothing pruned");
     const unused = settings.baseImages.filter((b, i) => !list[i].newest && list[i].pinned.length === 0 && list[i].inUse!.length === 0);
     if (unused.length === 0) {
         ctx.io.err(`project-vm: every base image version of ${host} is in use (or the newest); nothing to prune`);
@@ -240,11 +246,19 @@ export async function basePrune(ctx: Context, host: string, opts: { yes?: boolea
     // The volumes are kept by the program when a version leaves the config (retainOnDelete), and
     // so are its prepared layers: delete them now.
     const libvirt = ctx.libvirt(settings.libvirtUri);
-    let present: string[] = [];
+    let present: string[];
     try {
         present = await libvirt.volumes(BASE_POOL);
     } catch (e) {
         if (!(e instanceof LibvirtUnavailable)) throw e;
+        // Which prepared layers each version has is unknown: say what to look for, delete nothing.
+        const virsh = `virsh -c ${settings.libvirtUri}`;
+        ctx.io.err(
+            `project-vm: warning: the volumes of ${BASE_POOL} could not be listed (${e.message}), so none was deleted: ` +
+                `delete ${unused.map((b) => `${b.volume} and its prepared layers (${preparedPrefixOf(b.volume)}*)`).join(", ")} ` +
+                `with '${virsh} vol-list --pool ${BASE_POOL}' and '${virsh} vol-delete --pool ${BASE_POOL} <volume>'`,
+        );
+        return;
     }
     for (const b of unused) {
         const layers = present.filter((v) => isPreparedOf(v, b.volume));
