@@ -34,19 +34,17 @@ export interface BackupContext {
     io: Io;
     /** The environment the host scripts inherit (PATH: virsh). */
     env: NodeJS.ProcessEnv;
-    /** The clock (tests fix it). */
-    now?: () => Date;
     /** Replaces running bash (tests). */
     runScript?: RunBackupScript;
-    /** A project-vm command line that works as printed (see commands' Context.command); default: with -C and -H. */
-    command?: (host: string, ...args: string[]) => string;
+    /** A project-vm command line that works as printed (see commands' Context.command). */
+    command: (host: string, ...args: string[]) => string;
     /** How long backup and restore wait for another command holding the stack's lock (default 10 minutes). */
     lockWaitMs?: number;
 }
 
 /** The command line to print for `args` on `host`. */
 function cmd(ctx: BackupContext, host: string, ...args: string[]): string {
-    return ctx.command ? ctx.command(host, ...args) : ["project-vm", "-C", ctx.dir, "-H", host, ...args].join(" ");
+    return ctx.command(host, ...args);
 }
 
 /** A host's settings and its backups settings, read from its stack file. */
@@ -128,11 +126,11 @@ export async function listBackups(ctx: BackupContext, h: HostBackups, project: s
     const sizes = new Map<string, [number, number]>();
     const backups: Backup[] = [];
     for (const line of out.split("\n")) {
-        const [volume, alloc, cap, backing] = line.trim().split(/\s+/);
+        const [volume, alloc, cap, backing] = line.split(" "); // the script's `volume allocation capacity backing` lines
         const b = volume ? parseBackupVolume(volume) : undefined;
         if (!b || b.project !== project) continue;
-        // The backing file as the pool reports it: "-" for none (a full), absent from an older script.
-        backups.push(backing === undefined ? b : { ...b, parent: backing === "-" ? "" : backing });
+        // The backing file as the pool reports it ("-" for none, which no backup is named), absent from an older script.
+        backups.push(backing === undefined ? b : { ...b, parent: backing });
         sizes.set(volume, [Number(alloc), Number(cap)]);
     }
     const rows: BackupRow[] = [];
@@ -201,9 +199,7 @@ async function diskChanged(ctx: BackupContext, h: HostBackups, project: string):
 
 /** Domain states through the host script's virsh (list --all). */
 async function domainStates(ctx: BackupContext, h: HostBackups): Promise<Map<string, string> | undefined> {
-    const r = await runner(ctx)("backup_states", { LIBVIRT_URI: h.settings.libvirtUri, PROJECT: "x", BACKUP_POOL: h.pool }, (l) =>
-        ctx.io.err(l),
-    );
+    const r = await runner(ctx)("backup_states", { LIBVIRT_URI: h.settings.libvirtUri }, (l) => ctx.io.err(l));
     if (r.code !== 0) return undefined;
     const states = new Map<string, string>();
     for (const line of r.stdout.split("\n")) {
@@ -257,8 +253,8 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
                 );
             }
             const plan = planBackup(backups, h.backups.fullEvery, opts.full);
-            const now = (ctx.now ?? (() => new Date()))();
-            const newest = [...backups].sort((a, b) => a.stamp.localeCompare(b.stamp)).pop();
+            const now = new Date();
+            const newest = backups.at(-1); // the script lists them by name: by time
             const clock = stampProblem(stampOf(now), newest);
             if (clock) throw new BackupFailed(`${clock}; no backup was made`);
             const started = Date.now();
@@ -289,7 +285,7 @@ export async function backup(ctx: BackupContext, h: HostBackups, name: string | 
                 await script(ctx, "backup_thaw_leftover", baseEnv(ctx, h, project)).catch(() => undefined);
                 throw e;
             }
-            const out = taken.trim().split("\n").pop() ?? "";
+            const out = taken.trim().split("\n").at(-1)!;
             const [volume, kind] = out.split(" ");
             result.seconds = secondsSince(started);
             const after = await listBackups(ctx, h, project);
@@ -332,7 +328,7 @@ export async function backups(ctx: BackupContext, h: HostBackups, name: string, 
     if (rows.length === 0)
         ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with '${cmd(ctx, h.host, "backup", name)}'`);
     for (const r of [...rows].reverse()) {
-        ctx.io.out(`${r.time.replace(/\.000Z$/, "Z")}  ${r.kind.padEnd(4)}  ${gib(r.size).padStart(8)}  ${r.volume}`);
+        ctx.io.out(`${r.time.replace(".000Z", "Z")}  ${r.kind.padEnd(4)}  ${gib(r.size).padStart(8)}  ${r.volume}`);
     }
     if (rows.length)
         ctx.io.err(
@@ -417,7 +413,7 @@ export async function restore(
     );
     if (!(await confirm(ctx.io, `Restore ${name} on ${h.host} to ${chosen.stamp}?`, opts.yes)))
         throw new UsageError("restore cancelled; nothing changed");
-    const now = (ctx.now ?? (() => new Date()))();
+    const now = new Date();
     const started = Date.now();
     const out = await script(ctx, "restore_run", {
         ...baseEnv(ctx, h, name),
@@ -426,7 +422,7 @@ export async function restore(
         STOP: String(!!opts.stop),
         SHUTDOWN_TIMEOUT: String(h.settings.shutdownTimeout),
     });
-    const [aside, verdict] = (out.trim().split("\n").pop() ?? "").split(" ");
+    const [aside, verdict] = out.trim().split("\n").at(-1)!.split(" ");
     const verified = verdict === "verified";
     const seconds = secondsSince(started);
     if (opts.json) ctx.io.out(JSON.stringify({ project: name, restored: chosen.volume, keptAside: aside, verified, seconds }, null, 2));

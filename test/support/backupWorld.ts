@@ -25,8 +25,19 @@ export function backupWorld(): { w: World; host: FakeHost } {
 export async function runAt(w: World, iso: string, ...args: string[]): Promise<{ code: number; json?: any }> {
     w.out.length = 0;
     w.err.length = 0;
+    const code = await withClock(iso, () => w.run(...args));
+    let json: any;
+    try {
+        json = JSON.parse(w.out.join("\n"));
+    } catch {
+        /* not JSON */
+    }
+    return { code, json };
+}
+
+/** Runs `fn` with the clock (new Date(), Date.now()) stopped at `iso`: the CLI stamps backups with new Date(). */
+export async function withClock<T>(iso: string, fn: () => Promise<T>): Promise<T> {
     const fixed = new Date(iso).getTime();
-    // The CLI stamps backups with new Date(); tests fix it.
     const RealDate = Date;
     (globalThis as any).Date = class extends RealDate {
         constructor(...a: any[]) {
@@ -37,14 +48,7 @@ export async function runAt(w: World, iso: string, ...args: string[]): Promise<{
         }
     };
     try {
-        const code = await w.run(...args);
-        let json: any;
-        try {
-            json = JSON.parse(w.out.join("\n"));
-        } catch {
-            /* not JSON */
-        }
-        return { code, json };
+        return await fn();
     } finally {
         (globalThis as any).Date = RealDate;
     }
