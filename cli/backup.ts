@@ -42,11 +42,6 @@ export interface BackupContext {
     lockWaitMs?: number;
 }
 
-/** The command line to print for `args` on `host`. */
-function cmd(ctx: BackupContext, host: string, ...args: string[]): string {
-    return ctx.command(host, ...args);
-}
-
 /** A host's settings and its backups settings, read from its stack file. */
 export interface HostBackups {
     host: string;
@@ -90,7 +85,7 @@ export interface BackupRow {
 function baseEnv(ctx: BackupContext, h: HostBackups, project: string): Record<string, string> {
     return {
         // The project-vm command line the script's hints name (with -C and -H: it works as printed).
-        PROJECT_VM_CMD: cmd(ctx, h.host),
+        PROJECT_VM_CMD: ctx.command(h.host),
         LIBVIRT_URI: h.settings.libvirtUri,
         PROJECT: project,
         DOMAIN: hostnameOf(project),
@@ -326,7 +321,7 @@ export async function backups(ctx: BackupContext, h: HostBackups, name: string, 
     if (!h.settings.projects.some((p) => p.name === name))
         ctx.io.err(`project-vm: note: ${name} is not a project of ${h.host} (any more); its backups are kept`);
     if (rows.length === 0)
-        ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with '${cmd(ctx, h.host, "backup", name)}'`);
+        ctx.io.err(`project-vm: ${name} has no backups in ${h.backups.dir}; make one with '${ctx.command(h.host, "backup", name)}'`);
     for (const r of [...rows].reverse()) {
         ctx.io.out(`${r.time.replace(".000Z", "Z")}  ${r.kind.padEnd(4)}  ${gib(r.size).padStart(8)}  ${r.volume}`);
     }
@@ -336,7 +331,7 @@ export async function backups(ctx: BackupContext, h: HostBackups, name: string, 
         );
     for (const k of kept)
         ctx.io.err(
-            `project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes it`,
+            `project-vm: a restore kept the replaced disk as ${k.volume} (${gib(k.size)}): '${ctx.command(h.host, "restore", "--confirm", name)}' deletes it`,
         );
 }
 
@@ -388,7 +383,7 @@ export async function restore(
         return;
     }
     if (!which)
-        throw new UsageError(`restore needs the backup: a name '${cmd(ctx, h.host, "backups", name)}' lists, its time stamp, or latest`);
+        throw new UsageError(`restore needs the backup: a name '${ctx.command(h.host, "backups", name)}' lists, its time stamp, or latest`);
     const { backups } = await listBackups(ctx, h, name);
     const chosen =
         which === "latest"
@@ -402,14 +397,14 @@ export async function restore(
             );
         throw new UsageError(
             `${name} has no backup '${which}'` +
-                (backups.length ? `; '${cmd(ctx, h.host, "backups", name)}' lists them` : ` (it has none in ${h.backups.dir})`),
+                (backups.length ? `; '${ctx.command(h.host, "backups", name)}' lists them` : ` (it has none in ${h.backups.dir})`),
         );
     }
     const chain = chainOf(backups, chosen.volume)!;
     if (chain[0].kind !== "full") throw new UsageError(`${chosen.volume} rests on no full backup, so it cannot be restored`);
     ctx.io.err(
         `project-vm: this replaces the project disk of ${name} with ${chosen.volume} (${chosen.time.toISOString()}${chain.length > 1 ? `, a chain of ${chain.length}` : ""}). ` +
-            `The disk as it is now is kept aside until '${cmd(ctx, h.host, "restore", "--confirm", name)}'.`,
+            `The disk as it is now is kept aside until '${ctx.command(h.host, "restore", "--confirm", name)}'.`,
     );
     if (!(await confirm(ctx.io, `Restore ${name} on ${h.host} to ${chosen.stamp}?`, opts.yes)))
         throw new UsageError("restore cancelled; nothing changed");
@@ -430,6 +425,6 @@ export async function restore(
     ctx.io.err(
         `project-vm: ${name} restored to ${chosen.stamp} in ${seconds}s, ` +
             (verified ? "verified against the backup (qemu-img compare)" : "NOT verified against the backup (see above why)") +
-            `. Check it, then '${cmd(ctx, h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`,
+            `. Check it, then '${ctx.command(h.host, "restore", "--confirm", name)}' deletes the replaced disk (${aside}).`,
     );
 }
