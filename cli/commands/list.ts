@@ -43,19 +43,20 @@ export async function list(ctx: Context, hosts: string[], opts: ListOptions): Pr
     for (const w of warnings) ctx.io.err(`project-vm: warning: ${w}`);
     const unreadable = hosts.filter((_, i) => views[i].unreadable);
     if (rows.length === 0 && unreadable.length > 0) {
+        const rest = hosts.filter((h) => !unreadable.includes(h));
         // Not "no projects": nobody knows.
         throw new UsageError(
             `the projects of ${unreadable.join(", ")} are unknown: ${unreadable.length === 1 ? "its stack file" : "their stack files"} could not be read (see above)` +
-                (unreadable.length < hosts.length ? `; ${hosts.filter((h) => !unreadable.includes(h)).join(", ")} has none` : ""),
+                (rest.length > 0 ? `; ${rest.join(", ")} ${rest.length === 1 ? "has" : "have"} none` : ""),
         );
     }
     if (rows.length === 0) {
         ctx.io.err(
-            `project-vm: no projects on ${hosts.join(", ")}; add one with '${hosts.length === 1 ? ctx.command(hosts[0], "create", "<name>") : "project-vm -H <host> create <name>"}'`,
+            `project-vm: no projects on ${hosts.join(", ")}; add one with '${ctx.command(hosts.length === 1 ? hosts[0] : "<host>", "create", "<name>")}'`,
         );
         return;
     }
-    const show = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
+    const show = (v: string | number | null) => (v === null ? "-" : String(v));
     for (const l of table(
         ["HOST", "NAME", "STATE", "MEMORY", "CPUS", "DISK", "ADDRESS"],
         rows.map((r) => [

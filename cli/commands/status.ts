@@ -43,8 +43,7 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
             ["system", PROJECT_FILES.systemDisk],
             ["project", PROJECT_FILES.projectDisk],
         ] as const) {
-            const size = await view.libvirt.volume(row.hostname, file);
-            if (size) Object.assign(disks[key], size);
+            Object.assign(disks[key], await view.libvirt.volume(row.hostname, file));
         }
         if (row.state === "running") {
             try {
@@ -66,7 +65,7 @@ export async function status(ctx: Context, host: string, name: string, opts: { j
         d.capacity === undefined ? "" : `${formatSize(d.capacity)} (${(d.allocation! / 1024 ** 3).toFixed(1)}G used)  `;
     ctx.io.out(`${row.hostname} on ${host}`);
     for (const [k, v] of [
-        ["state", `${stateText(row)}${row.desired ? `; wanted: ${row.desired}` : ""}`],
+        ["state", `${stateText(row)}; wanted: ${row.desired}`],
         ["login", row.ssh ?? "unknown (no tailnet name and no address yet)"],
         ["ip", row.ip ?? "-"],
         ["size", `${row.memory} MiB memory, ${row.cpus} vCPUs`],

@@ -6,7 +6,7 @@ import { sshCommand, tailnetFqdn } from "../../components/names";
 import { Libvirt, LibvirtUnavailable } from "../libvirt";
 import { ProjectOutput, PulumiUnavailable } from "../pulumi";
 import { StackFile, UsageError } from "../stacks";
-import { Context } from "./context";
+import { Context, settingsOf } from "./context";
 
 /** One project as `list` and `status` show it. */
 export interface ProjectRow {
@@ -146,10 +146,11 @@ export async function viewProject(
     name: string,
 ): Promise<{ view: HostView & { settings: Settings }; row: ProjectRow }> {
     const view = await viewHost(ctx, host);
-    if (!view.settings) throw new UsageError(`${host}: ${view.warnings[0]}`);
+    // A stack file with problems: read again, to stop on them as every other command does.
+    const settings = view.settings ?? settingsOf(new StackFile(ctx.dir, host));
     const row = view.rows.find((r) => r.name === name);
     if (!row) throw new UsageError(new StackFile(ctx.dir, host).noSuchProject(name));
-    return { view: { ...view, settings: view.settings }, row };
+    return { view: { ...view, settings }, row };
 }
 
 /** Renders rows as a left-aligned table with a header. */
