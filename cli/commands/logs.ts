@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { Declare } from "../factory";
 
 /** Shows the end of cloud-init's output log from the guest, or attaches to the serial console. */
-export async function logs(ctx: Context, host: string, name: string, opts: { console?: boolean; lines?: string }): Promise<number> {
+export async function logs(ctx: Context, host: string, name: string, opts: { console?: boolean; lines: string }): Promise<number> {
     const stack = new StackFile(ctx.dir, host);
     const settings = settingsOf(stack);
     const project = projectOf(stack, settings, name);
@@ -14,7 +14,7 @@ export async function logs(ctx: Context, host: string, name: string, opts: { con
         ctx.io.err(`project-vm: attaching to the serial console of ${project.hostname}; leave with Ctrl+]`);
         return ctx.interactive("virsh", ["-c", settings.libvirtUri, "console", project.hostname]);
     }
-    const lines = opts.lines ?? "100";
+    const lines = opts.lines; // commander's default: 100
     if (!/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, got '${lines}'`);
     const state = (await libvirt.states()).get(project.hostname) ?? "absent";
     if (state !== "running")
