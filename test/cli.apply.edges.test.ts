@@ -6,30 +6,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { main } from "../cli/main";
-import { lockPathOf } from "../cli/lock";
-import { World, worldFor } from "./support/cli";
-
-/** Deps that record, at each pulumi up, the command holding the stack's lock. */
-function recordingHolders(w: World): { deps: ReturnType<World["deps"]>; holders: string[] } {
-    const deps = w.deps();
-    const pulumi = deps.pulumi;
-    const holders: string[] = [];
-    deps.pulumi = (dir) => {
-        const p = pulumi(dir);
-        return {
-            ...p,
-            up: async (host, opts) => {
-                holders.push(JSON.parse(fs.readFileSync(lockPathOf(path.join(w.dir, `Pulumi.${host}.yaml`)), "utf8")).command);
-                return p.up(host, opts);
-            },
-        };
-    };
-    return { deps, holders };
-}
+import { worldFor } from "./support/cli";
 
 test("apply and undo hold the stack under their own names while Pulumi applies", async (t) => {
     const w = worldFor(t);
-    const { deps, holders } = recordingHolders(w);
+    const { deps, holders } = w.depsNotingHolders();
     assert.equal(await main(["apply", "-H", "storage"], deps), 0, w.errText());
     assert.equal(await main(["stop", "-H", "storage", "webapp"], deps), 0, w.errText());
     assert.equal(await main(["undo", "-H", "storage"], deps), 0, w.errText());

@@ -2,12 +2,9 @@
 // move and prune say, ask and hold while they run, a prune answered no, and the base volumes a
 // prune cannot list or delete.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { main } from "../cli/main";
-import { lockPathOf } from "../cli/lock";
 import { movingImageProblem, sha512FromSums } from "../cli/commands";
 import { httpsText } from "../cli/commands/base";
 import { Deps } from "../cli/factory";
@@ -41,12 +38,6 @@ async function addVersions(w: World, deps: Deps, ...versions: [string, string][]
 /** Pins a project's entry to a version, as an edit by hand. */
 function pin(w: World, name: string, version: string): void {
     w.writeStack("storage", w.stackText("storage").replace(new RegExp(`(- name: ${name}\\n)`), `$1      base: "${version}"\n`));
-}
-
-/** The command the stack's lock file names now. */
-function lockHolder(w: World): string {
-    const text = fs.readFileSync(lockPathOf(path.join(w.dir, "Pulumi.storage.yaml")), "utf8");
-    return JSON.parse(text).command;
 }
 
 const versionsOf = (w: World) => parse(w.stackText("storage")).config["project-vms:baseImages"].map((b: any) => b.version);
@@ -101,7 +92,7 @@ test("base add: a --sha512 in capitals is kept in small letters; it says what it
     const held: string[] = [];
     const fetchText = deps.fetchText!;
     deps.fetchText = async (u) => {
-        held.push(lockHolder(w));
+        held.push(w.lockHolder());
         return fetchText(u);
     };
     assert.equal(await main(["-H", "storage", "base", "add", "2026-12", url("20261201")], deps), 0, w.errText());
@@ -131,7 +122,7 @@ test("base move asks to move the VM by its name, holds the stack while it asks, 
     const held: string[] = [];
     deps.io.ask = async (q) => {
         w.asked.push(q);
-        held.push(lockHolder(w));
+        held.push(w.lockHolder());
         return "y";
     };
     w.err.length = 0;
@@ -183,7 +174,7 @@ test("base prune keeps a version a project is pinned to though no VM runs on it 
     const held: string[] = [];
     deps.io.ask = async (q) => {
         w.asked.push(q);
-        held.push(lockHolder(w));
+        held.push(w.lockHolder());
         return "n";
     };
     const text = w.stackText("storage");

@@ -2,12 +2,9 @@
 // VM is elsewhere (stopped by hand, crashed, libvirt not answering), the apply that sets it right
 // and its failure, what a waiting user sees holding the stack, and a restart of a VM that is not there.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { main } from "../cli/main";
-import { lockPathOf } from "../cli/lock";
 import { worldFor } from "./support/cli";
 
 const entryOf = (text: string, name: string) => parse(text).config["project-vms:projects"].find((p: { name: string }) => p.name === name);
@@ -81,19 +78,7 @@ test("setting a VM right also applies what an earlier apply left unapplied, and 
 
 test("start and stop hold the stack under their own name while Pulumi applies", async (t) => {
     const w = worldFor(t);
-    const deps = w.deps();
-    const pulumi = deps.pulumi;
-    const holders: string[] = [];
-    deps.pulumi = (dir) => {
-        const p = pulumi(dir);
-        return {
-            ...p,
-            up: async (host, opts) => {
-                holders.push(JSON.parse(fs.readFileSync(lockPathOf(path.join(w.dir, `Pulumi.${host}.yaml`)), "utf8")).command);
-                return p.up(host, opts);
-            },
-        };
-    };
+    const { deps, holders } = w.depsNotingHolders();
     assert.equal(await main(["stop", "-H", "storage", "webapp"], deps), 0, w.errText());
     assert.equal(await main(["start", "-H", "storage", "webapp"], deps), 0, w.errText());
     w.host.define("project-webapp", { state: "shut off" });

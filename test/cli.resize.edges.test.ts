@@ -2,11 +2,8 @@
 // (nothing to restart, nothing asked), a value given as it already is, the disk that only grows,
 // and the name it holds the stack under.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { test } from "node:test";
 import { main } from "../cli/main";
-import { lockPathOf } from "../cli/lock";
 import { worldFor } from "./support/cli";
 
 test("resize of a running VM's memory says it restarts and asks; answered no, nothing changes", async (t) => {
@@ -66,10 +63,9 @@ test("resize to a disk of the same size given in other units is nothing to do; o
 test("resize holds the stack as 'resize <name>' while it asks and applies", async (t) => {
     const w = worldFor(t);
     const deps = w.deps();
-    const holder = () => JSON.parse(fs.readFileSync(lockPathOf(path.join(w.dir, "Pulumi.storage.yaml")), "utf8")).command;
     const seen: string[] = [];
     deps.io.ask = async () => {
-        seen.push(holder());
+        seen.push(w.lockHolder());
         return "y";
     };
     assert.equal(await main(["resize", "-H", "storage", "myapp", "-c", "6"], deps), 0, w.errText());

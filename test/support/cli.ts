@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { Deps, main } from "../../cli/main";
 import { ProjectOutput, PulumiUnavailable, systemDiskUrn } from "../../cli/pulumi";
+import { lockPathOf } from "../../cli/lock";
 import { FakeHost } from "./fakeVirsh";
 import { EXAMPLES, REPO } from "./schemas";
 
@@ -183,6 +184,29 @@ export class World {
                 return { code: 0, stdout: cmd === "pulumi" ? `${this.pulumiVersion}\n` : `${cmd} 1.0\n`, stderr: "" };
             },
         };
+    }
+
+    /** The project-vm command line holding the host's stack file now (its lock file's `command`). */
+    lockHolder(host = "storage"): string {
+        return JSON.parse(fs.readFileSync(lockPathOf(path.join(this.dir, `Pulumi.${host}.yaml`)), "utf8")).command;
+    }
+
+    /** Deps whose every `pulumi up` first notes, in `holders`, who holds the stack file then. */
+    depsNotingHolders(): { deps: Deps; holders: string[] } {
+        const deps = this.deps();
+        const pulumi = deps.pulumi;
+        const holders: string[] = [];
+        deps.pulumi = (dir) => {
+            const p = pulumi(dir);
+            return {
+                ...p,
+                up: async (host, opts) => {
+                    holders.push(this.lockHolder(host));
+                    return p.up(host, opts);
+                },
+            };
+        };
+        return { deps, holders };
     }
 
     /** Runs `project-vm <args>`; resolves to the exit code. */
