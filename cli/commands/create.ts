@@ -3,7 +3,7 @@ import { FEATURE_KEYS, Features, formatSize, hostnameOf, Project, projectNamePro
 import { GUEST_USER } from "../../components/cloudInit";
 import { PROJECT_FILES, projectPaths, sshCommand } from "../../components/names";
 import { EntryFields, listHosts, StackFile, UsageError } from "../stacks";
-import { applyChange, Context, lockStack, parseCpus, parseDisk, parseMemory, settingsOf } from "./context";
+import { applyChange, Context, lockStack, parseCpus, parseDisk, parseMemory, projectOf, settingsOf } from "./context";
 import { viewProject } from "./view";
 import { Command } from "commander";
 import { FEATURES } from "../../components/configSchema";
@@ -49,10 +49,10 @@ export async function create(ctx: Context, host: string, name: string, opts: Cre
     for (const key of FEATURE_KEYS) if (opts.features?.[key] === false) features[key] = false;
     const before = settingsOf(stack);
     if (stack.hasProject(name)) {
-        const p = before.projects.find((x) => x.name === name);
+        const p = projectOf(stack, before, name);
         throw new UsageError(
             `project '${name}' already exists on host ${host}` +
-                (p ? ` (${p.running ? "running" : "stopped"}; ${p.memory} MiB, ${p.cpus} CPUs, disk ${p.disk.text})` : "") +
+                ` (${p.running ? "running" : "stopped"}; ${p.memory} MiB, ${p.cpus} CPUs, disk ${p.disk.text})` +
                 `: start it with '${ctx.command(host, "start", name)}', change its size with '${ctx.command(host, "resize", name, "--memory", "<size>")}', or pick another name`,
         );
     }
