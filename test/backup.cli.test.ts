@@ -175,6 +175,25 @@ test("restore: asks (or needs --yes), refuses another project's backup, keeps th
     assert.deepEqual(host.volumes("project-webapp"), ["project.qcow2"]);
 });
 
+test("restore names the command that deletes the disk it keeps aside, before and after; without --json it prints that disk's name", async () => {
+    assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
+    host.state("shut off");
+    const r = await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes");
+    assert.equal(r.code, 0, w.errText());
+    assert.deepEqual(w.out, ["project.qcow2.before-restore-20261127T030000Z"]);
+    assert.match(w.err[0], /The disk as it is now is kept aside until '(project-vm [^']+)'\.$/);
+    assert.match(
+        w.err.at(-1)!,
+        /\. Check it, then '(project-vm [^']+)' deletes the replaced disk \(project\.qcow2\.before-restore-20261127T030000Z\)\.$/,
+    );
+    const printed = w.printedCommands();
+    assert.equal(printed.length, 2, w.errText());
+    for (const line of printed) assert.match(line, /^project-vm -C \S+ -H storage restore --confirm myapp$/);
+    w.answers = ["y"];
+    assert.equal(await w.paste(printed[1]), 0, w.errText());
+    assert.deepEqual(host.volumes("project-myapp"), ["project.qcow2"], "the printed command deletes what was kept aside");
+});
+
 test("a running VM is not restored without --stop (exit 1, the disk untouched)", async () => {
     assert.equal((await at("2026-11-27T02:00:00Z", "backup", "myapp")).code, 0, w.errText());
     const r = await at("2026-11-27T03:00:00Z", "restore", "myapp", "latest", "--yes");
