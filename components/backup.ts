@@ -118,8 +118,9 @@ export function parseBackupVolume(volume: string): Backup | undefined {
 /**
  * A project's backups split into chains, oldest first: each chain is a full backup and the
  * incrementals that rest on it, each an overlay over the one before. When every backup's `parent`
- * is known, the chains follow the backing files (an incremental whose parent is gone, or that
- * rests on a loop, is a chain of its own, which cannot be restored); else the time stamps order
+ * is known, the chains follow the backing files (an incremental whose parent is gone starts a
+ * chain of its own with those resting on it, and one that rests on a loop is a chain of its own:
+ * neither can be restored); else the time stamps order
  * them, each incremental resting on the backup before it. Incrementals with no full before them
  * (which the program never makes) form a chain of their own, which cannot be restored.
  */
@@ -151,8 +152,7 @@ function linkedChains(backups: Backup[]): Backup[][] {
     const groups = new Map<Backup, Backup[][]>();
     for (const b of backups) {
         const p = pathOf(b);
-        const root = p[0].kind === "full" ? p[0] : b;
-        groups.set(root, [...(groups.get(root) ?? []), root === b ? [b] : p]);
+        groups.set(p[0], [...(groups.get(p[0]) ?? []), p]);
     }
     return [...groups.entries()]
         .map(([, paths]) =>

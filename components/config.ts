@@ -69,7 +69,7 @@ export function parseConfig(raw: Raw, tailscaleProvider: Raw = {}): Settings {
         baseImages,
     });
     // Capacity is checked only over values that were read: a bad one has said its problem already.
-    if (hostCapacity && sizesKnown && v.defaultMemory !== undefined && v.defaultCpus !== undefined) {
+    if (hostCapacity && sizesKnown) {
         for (const problem of capacityProblems(projects, hostCapacity)) r.problem("hostCapacity", problem);
     }
 

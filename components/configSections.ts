@@ -92,7 +92,7 @@ export function parseBaseImages(r: Reader, single: unknown, list: unknown, singl
             version = undefined;
         }
         const sha512 = checksum(o.sha512, `${at}.sha512`);
-        const url = o.url === undefined || o.url === null ? undefined : location(o.url, `${at}.url`, undefined, sha512);
+        const url = location(o.url, `${at}.url`, undefined, sha512);
         if (o.url === undefined || o.url === null) r.problem(`${at}.url`, "is required");
         if (version && url) images.push(image(version, url, sha512));
     });

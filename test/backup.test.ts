@@ -220,6 +220,35 @@ test("chains follow the backing files, not the stamps: an incremental stamped by
     assert.deepEqual(planBackup(loop, 7), { kind: "full" });
 });
 
+test("an incremental resting on one whose parent is gone joins its broken chain, which is never built on", () => {
+    const F1 = b("20261101T020000Z", "full");
+    const gone = b("20261030T020000Z", "full");
+    const O = { ...b("20261103T020000Z", "inc"), parent: gone.volume };
+    const P = { ...b("20261104T020000Z", "inc"), parent: O.volume };
+    const list = [{ ...F1, parent: "" }, O, P];
+    assert.deepEqual(
+        chains(list).map((c) => c.map((x) => x.volume)),
+        [[F1.volume], [O.volume, P.volume]],
+    );
+    assert.deepEqual(planBackup(list, 7), { kind: "full" });
+});
+
+test("chains follow the backing files only when every parent is known; else the stamps", () => {
+    const F = { ...b("20261101T020000Z", "full"), parent: "" };
+    const I = b("20261102T020000Z", "inc"); // its parent unknown
+    assert.deepEqual(
+        chains([F, I]).map((c) => c.map((x) => x.volume)),
+        [[F.volume, I.volume]],
+        "by the stamps, I rests on F",
+    );
+});
+
+test("a backup of a project named with one character is read back as its", () => {
+    assert.equal(parseBackupVolume("a--20261101T020000Z--full.qcow2")?.project, "a");
+    assert.equal(parseBackupVolume("-a--20261101T020000Z--full.qcow2"), undefined);
+    assert.equal(parseBackupVolume("a---20261101T020000Z--full.qcow2"), undefined);
+});
+
 test("a backup is refused when this machine's clock is not later than the newest backup's", () => {
     const newest = b("20261102T003000Z", "full");
     assert.match(

@@ -109,3 +109,38 @@ test("a bad baseImage is reported once", () => {
         'project-vms:baseImage must be a string, got the number 5; quote it in the stack file: "5"',
     ]);
 });
+
+test("a network that is no mapping is named; a bridge beside a cidr alone is refused as beside a name", () => {
+    assert.deepEqual(problems(config({ network: "nat" })), ['project-vms:network must be an object (a YAML mapping), got "nat"']);
+    assert.deepEqual(problems(config({ network: { bridge: "br0", cidr: "10.1.0.0/24" } })), [
+        "project-vms:network sets bridge together with name or cidr; a bridge is used as it is, so give only one",
+    ]);
+});
+
+test("the host's capacity is checked over the sizes that were read: not over a bad default a project inherits", () => {
+    assert.deepEqual(problems(config({ defaultCpus: "eight", hostCapacity: { memory: 1024, cpus: 1 } })), [
+        'project-vms:defaultCpus must be a whole number, got "eight"',
+    ]);
+    const own = problems(
+        config({ defaultCpus: "eight", hostCapacity: { memory: 65536, cpus: 1 }, projects: [{ name: "myapp", cpus: 2 }] }),
+    );
+    assert.equal(own.length, 2, own.join("\n"));
+    assert.match(own[1], /^project-vms:hostCapacity is 1 vCPUs?, but the running projects need 2/);
+});
+
+test("a whole number is digits only: not hexadecimal, not a boolean", () => {
+    assert.deepEqual(problems(config({ defaultCpus: "0x10" })), ['project-vms:defaultCpus must be a whole number, got "0x10"']);
+    assert.deepEqual(problems(config({ defaultCpus: true })), ["project-vms:defaultCpus must be a whole number, got true"]);
+    assert.equal(
+        parseConfig(config({ defaultCpus: " 3 " })).projects[0].cpus,
+        3,
+        "digits with spaces around them, as a YAML scalar may be",
+    );
+});
+
+test("a bad SSH key is shown whole up to 40 characters, and cut after 40", () => {
+    assert.deepEqual(problems(config({ sshPublicKeys: ["x".repeat(40), "y".repeat(41)] })), [
+        `project-vms:sshPublicKeys[0] is not '<type> <base64> [comment]': "${"x".repeat(40)}"`,
+        `project-vms:sshPublicKeys[1] is not '<type> <base64> [comment]': "${"y".repeat(40)}..."`,
+    ]);
+});

@@ -178,5 +178,5 @@ test("the hook's call: a leftover removed and said; a domain not this stack's re
     assert.deepEqual(changes(h), [`undefine ${DOMAIN} --snapshots-metadata --checkpoints-metadata --nvram`]);
 
     h.define(DOMAIN, { state: "running", iflist: " -  network  project-vms  virtio  52:54:00:99:99:99\n" });
-    await assert.rejects(freeDomainSlot(args, env), /is not this stack's/);
+    await assert.rejects(freeDomainSlot(args, env), (e: Error) => /is not this stack's/.test(e.message) && e.message === e.message.trim());
 });

@@ -19,7 +19,9 @@ const NONE: Features = { nix: false, tailscale: false, claudeCode: false };
 
 describe("the builder's recipe", () => {
     test("installs the base packages and each feature's software, with no account, and carries the seal", () => {
-        const doc = parse(renderRecipe({ features: ALL, aptCheckValidUntil: true }).userData, { version: "1.1" });
+        const { userData } = renderRecipe({ features: ALL, aptCheckValidUntil: true });
+        assert.match(userData, /^#cloud-config\n/, "cloud-init takes user data for cloud-config only by this first line");
+        const doc = parse(userData, { version: "1.1" });
         assert.deepEqual(doc.users, [], "no account: a project's first boot makes the developer's");
         assert.equal(doc.package_update, true);
         for (const p of ["docker.io", "git", "qemu-guest-agent", "xz-utils", "nodejs", "npm"]) assert.ok(doc.packages.includes(p), p);

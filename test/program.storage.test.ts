@@ -37,9 +37,16 @@ test("storage: resources, wiring and outputs", async (t) => {
 
     const net = run.named("host-network").inputs;
     assert.deepEqual(
-        { mode: net.mode, addresses: net.addresses, name: net.name, bridge: net.bridge },
-        { mode: "nat", addresses: ["10.17.0.0/24"], name: "project-vms", bridge: "project-vms" },
-        "the bridge is named as the network: the NixOS module's firewall trusts it by that name",
+        { mode: net.mode, addresses: net.addresses, name: net.name, bridge: net.bridge, dhcp: net.dhcp, dns: net.dns },
+        {
+            mode: "nat",
+            addresses: ["10.17.0.0/24"],
+            name: "project-vms",
+            bridge: "project-vms",
+            dhcp: { enabled: true },
+            dns: { enabled: true },
+        },
+        "the bridge is named as the network: the NixOS module's firewall trusts it by that name; guests get leases (DHCP) and names (DNS) from it",
     );
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
 
