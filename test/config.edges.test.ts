@@ -144,3 +144,9 @@ test("a bad SSH key is shown whole up to 40 characters, and cut after 40", () =>
         `project-vms:sshPublicKeys[1] is not '<type> <base64> [comment]': "${"y".repeat(40)}..."`,
     ]);
 });
+
+test("a tailscale setting that is no mapping is its one problem: what depends on it is not checked against a guess", () => {
+    assert.deepEqual(problems(config({ tailscale: "yes", projects: [{ name: "myapp", features: { tailscale: true } }] })), [
+        'project-vms:tailscale must be an object (a YAML mapping), got "yes"',
+    ]);
+});

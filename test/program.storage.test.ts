@@ -50,6 +50,11 @@ test("storage: resources, wiring and outputs", async (t) => {
     );
     assert.equal(run.named("project-myapp").inputs.qemuAgent, false, "leases answer on the program's own network");
 
+    assert.equal(
+        run.named("project-myapp-grow-project-disk").inputs.environment.CONFIG_KEY,
+        "disk of project myapp (project-vms:projects)",
+        "a refused shrink names the key to set back",
+    );
     const machine = run.named("project-myapp-tailnet-machine").inputs.environment;
     assert.deepEqual(
         { key: machine.TS_API_KEY, url: machine.TS_BASE_URL },
