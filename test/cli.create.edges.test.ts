@@ -27,7 +27,7 @@ test("create stops (exit 1, nothing written) when another host's stack file cann
 
 test("create of a name a stopped project has says it is stopped, with its size", async (t) => {
     const w = worldFor(t);
-    w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      running: false\n"));
+    w.editEntry("storage", "webapp", "running: false");
     assert.equal(await w.run("create", "-H", "storage", "webapp"), 2);
     assert.match(
         w.errText(),
@@ -80,7 +80,7 @@ test("destroy asks naming the VM; --purge takes the typed name with spaces aroun
 
 test("destroy of a project marked purge says its first step, which keeps the disk, as it applies it", async (t) => {
     const w = worldFor(t);
-    w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      purge: true\n"));
+    w.editEntry("storage", "webapp", "purge: true");
     assert.equal(await w.run("destroy", "-H", "storage", "webapp", "--yes"), 0, w.errText());
     assert.match(
         w.errText(),

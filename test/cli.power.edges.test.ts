@@ -11,7 +11,7 @@ const entryOf = (text: string, name: string) => parse(text).config["project-vms:
 
 test("stop of a project whose entry says stopped and whose VM is shut off: nothing to do, nothing applied", async (t) => {
     const w = worldFor(t);
-    w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      running: false\n"));
+    w.editEntry("storage", "webapp", "running: false");
     w.host.define("project-webapp", { state: "shut off" });
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());
     assert.deepEqual(w.err, ["project-vm: webapp is already stopped; nothing to do"]);
@@ -20,7 +20,7 @@ test("stop of a project whose entry says stopped and whose VM is shut off: nothi
 
 test("stop of a project whose entry says stopped but whose VM runs (started by hand) applies the stack to stop it", async (t) => {
     const w = worldFor(t);
-    w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      running: false\n"));
+    w.editEntry("storage", "webapp", "running: false");
     const before = w.stackText("storage");
     w.host.define("project-webapp", { state: "running" });
     assert.equal(await w.run("stop", "-H", "storage", "webapp"), 0, w.errText());

@@ -23,7 +23,7 @@ test("resize of a running VM's memory says it restarts and asks; answered no, no
 
 test("resize of a stopped project's memory asks nothing (there is no VM to restart) and says what it has now", async (t) => {
     const w = worldFor(t);
-    w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      running: false\n"));
+    w.editEntry("storage", "webapp", "running: false");
     assert.equal(await w.run("resize", "-H", "storage", "webapp", "-m", "8G", "-c", "3"), 0, w.errText());
     assert.deepEqual(w.asked, []);
     assert.equal(w.err.at(-1), "project-vm: webapp has 8192 MiB, 3 vCPUs and a 50G project disk");

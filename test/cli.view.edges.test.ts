@@ -28,6 +28,9 @@ function pinMyapp(w: World): void {
     );
 }
 
+/** A stack file's text with its project list taken out. */
+const withoutProjects = (text: string) => text.replace(/ {2}project-vms:projects:\n(?: {4}.*\n|\n)*/, "");
+
 /** Deps whose Pulumi reads of the purge marks fail with `error`, counting the reads. */
 function purgesFailing(w: World, error: Error): { deps: Deps; reads: () => number } {
     const deps = w.deps();
@@ -96,7 +99,7 @@ test("cloud-init's JSON without a status or errors is 'unknown' with no errors",
 
 test("status of a project whose entry already says purge does not read Pulumi's state for it", async (t) => {
     const w = worldFor(t);
-    w.writeStack("storage", w.stackText("storage").replace(/(- name: webapp\n)/, "$1      purge: true\n"));
+    w.editEntry("storage", "webapp", "purge: true");
     const { deps, reads } = purgesFailing(w, new TypeError("Cannot read properties of undefined (reading 'resources')"));
     assert.equal(await main(["status", "-H", "storage", "webapp"], deps), 0, w.errText());
     assert.equal(reads(), 0);
@@ -138,7 +141,7 @@ test("list -q warns of a stack file it cannot read, by host, and goes on with th
 
 test("list over hosts without projects: each named, and a hint that works pasted elsewhere", async (t) => {
     const w = worldFor(t);
-    const none = w.stackText("raider").replace(/ {2}project-vms:projects:\n(?: {4}.*\n|\n)*/, "");
+    const none = withoutProjects(w.stackText("raider"));
     w.writeStack("raider", none);
     w.writeStack("storage", none);
     assert.equal(await w.run("list", "-a"), 0, w.errText());
@@ -148,7 +151,7 @@ test("list over hosts without projects: each named, and a hint that works pasted
 
 test("list when one stack file cannot be read and two others have no projects names them all", async (t) => {
     const w = worldFor(t);
-    const none = w.stackText("raider").replace(/ {2}project-vms:projects:\n(?: {4}.*\n|\n)*/, "");
+    const none = withoutProjects(w.stackText("raider"));
     w.writeStack("raider", none);
     fs.writeFileSync(path.join(w.dir, "Pulumi.third.yaml"), none);
     w.writeStack("storage", "config: [\n");

@@ -91,6 +91,11 @@ export class World {
         fs.writeFileSync(path.join(this.dir, `Pulumi.${host}.yaml`), text);
     }
 
+    /** Adds `line` (e.g. `running: false`) to project `name`'s entry in the stack file, as an edit by hand. */
+    editEntry(host: string, name: string, line: string): void {
+        this.writeStack(host, this.stackText(host).replace(new RegExp(`(- name: ${name}\\n)`), `$1      ${line}\n`));
+    }
+
     /** The files in the project folder (to see that no temporary file is left), but project-vm's undo folder. */
     files(): string[] {
         return fs
